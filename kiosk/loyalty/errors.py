@@ -1,0 +1,130 @@
+"""Errors a caller can act on.
+
+Every backend failure becomes one of these. `user_message` is a sentence a
+cashier can read; `transient` tells the outbox whether trying again later can
+help. Backend error codes (``AC....``) map to classes in `from_error_body`.
+"""
+
+from __future__ import annotations
+
+
+class LoyaltyError(Exception):
+    """Base class. `code` is the backend's errorCode when there is one."""
+
+    transient = False
+    default_message = "The loyalty service refused the request."
+
+    def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None):
+        self.user_message = message or self.default_message
+        self.code = code
+        self.status = status
+        super().__init__(self.user_message if not code else f"{code}: {self.user_message}")
+
+
+class InvalidIdentifier(LoyaltyError):
+    """An id that may not go into a URL path; raised before anything is sent."""
+
+    default_message = "That code or id has characters the loyalty service cannot accept."
+
+
+class NotAuthorized(LoyaltyError):
+    """AC1002: the terminal's credentials were refused. Pause writes; call IT."""
+
+    default_message = "The loyalty service refused this terminal's credentials. Ask IT to check the API secret."
+
+
+class NotFound(LoyaltyError):
+    """AC1005: no such member, order or code."""
+
+    default_message = "No matching record was found."
+
+
+class PointsLimitReached(LoyaltyError):
+    """AC1026 / AC1028: the program's points limits."""
+
+    default_message = "Points cannot be awarded now: the member has reached a points limit."
+
+
+class InsufficientPoints(LoyaltyError):
+    default_message = "The member does not have enough points for that."
+
+
+class RewardNotAvailable(LoyaltyError):
+    default_message = "That reward is not available to this member."
+
+
+class CodeNotUsable(LoyaltyError):
+    """Expired, inactive, used up, or not assigned to this member."""
+
+    default_message = "That code cannot be used."
+
+
+class InsufficientBalance(LoyaltyError):
+    default_message = "The card does not have enough balance for that amount."
+
+
+class Conflict(LoyaltyError):
+    """A key (order id, referenceId) was already used for a different request."""
+
+    default_message = "That request conflicts with one already recorded."
+
+
+class InvalidRequest(LoyaltyError):
+    default_message = "The loyalty service rejected the request as invalid."
+
+
+class AlreadyExists(LoyaltyError):
+    default_message = "A member with that email, phone or id already exists."
+
+
+class BackendUnavailable(LoyaltyError):
+    """Network trouble, timeout, 5xx or 429: nothing is known to have happened."""
+
+    transient = True
+    default_message = "The loyalty service cannot be reached right now."
+
+    def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+# The codes the documents name, plus the ones the sandbox adds where they are
+# silent (kiosk/sandbox/README.md lists each with its meaning).
+CODE_CLASSES: dict[str, type[LoyaltyError]] = {
+    "AC1002": NotAuthorized,
+    "AC1005": NotFound,
+    "AC1026": PointsLimitReached,
+    "AC1028": PointsLimitReached,
+    "AC2001": InvalidRequest,
+    "AC2002": Conflict,
+    "AC2003": AlreadyExists,
+    "AC2010": InsufficientPoints,
+    "AC2011": RewardNotAvailable,
+    "AC2020": CodeNotUsable,
+    "AC2021": InsufficientBalance,
+    "AC2022": Conflict,
+    "AC2030": InvalidRequest,
+    "AC5003": BackendUnavailable,
+}
+
+
+def from_error_body(status: int, body: object) -> LoyaltyError:
+    """Turn an HTTP error reply into the matching exception."""
+    code = message = ""
+    if isinstance(body, dict):
+        code = str(body.get("errorCode") or "")
+        message = str(body.get("errorMessage") or "")
+    cls = CODE_CLASSES.get(code)
+    if cls is None:
+        if status in (401, 403):
+            cls = NotAuthorized
+        elif status == 404:
+            cls = NotFound
+        elif status == 429 or status >= 500:
+            cls = BackendUnavailable
+        elif status == 409:
+            cls = Conflict
+        else:
+            cls = InvalidRequest
+    return cls(message or None, code=code, status=status)

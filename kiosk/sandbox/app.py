@@ -1,0 +1,181 @@
+"""The sandbox's HTTP face: Annex Cloud's paths, field names and error body under /api/3.0/."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk.loyalty import auth
+from kiosk.sandbox import codes, loyalty, orders
+from kiosk.sandbox.db import ApiError, Store, invalid, open_store
+from kiosk.sandbox.faults import FaultMiddleware, Faults
+
+PREFIX = "/api/3.0"
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errorCode": code, "errorMessage": message}, status_code=status)
+
+
+async def authorize(request: Request) -> None:
+    """Every route: a Bearer JWT whose hmac covers exactly this request's payload."""
+    store: Store = request.app.state.store
+    try:
+        token = auth.bearer(request.headers.get("authorization"))
+        if request.method in ("POST", "PATCH", "PUT"):
+            payload = await request.body()
+        else:
+            (identifier,) = request.path_params.values()
+            payload = auth.get_payload(identifier)
+        auth.verify_token(token, secret=store.site.secret, site_id=store.site.site_id,
+                          payload=payload, now=time.time())
+    except auth.AuthError:
+        raise ApiError(401, "AC1002", "Request Not Authorized") from None
+
+
+async def _json(request: Request) -> object:
+    raw = await request.body()
+    if len(raw) > 1_000_000:
+        raise invalid("The request body is too large")
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        raise invalid("The request body is not valid JSON") from None
+
+
+def _routes() -> APIRouter:
+    r = APIRouter(prefix=PREFIX, dependencies=[Depends(authorize)])
+
+    def store(request: Request) -> Store:
+        return request.app.state.store
+
+    @r.get("/users/{member_id}")
+    async def get_user(member_id: str, request: Request):
+        s = store(request)
+        def read():
+            with s.lock:
+                return loyalty.user_json(loyalty.member_or_404(s.conn, member_id))
+        return await run_in_threadpool(read)
+
+    @r.post("/users")
+    async def enrol(request: Request):
+        return await run_in_threadpool(loyalty.enrol, store(request), await _json(request))
+
+    @r.get("/points/{member_id}")
+    async def get_points(member_id: str, request: Request):
+        s = store(request)
+        def read():
+            with s.lock:
+                return loyalty.points_json(s, loyalty.member_or_404(s.conn, member_id))
+        return await run_in_threadpool(read)
+
+    @r.post("/points")
+    async def post_points(request: Request):
+        return await run_in_threadpool(loyalty.post_points, store(request), await _json(request))
+
+    @r.post("/bulkpoints")
+    async def bulk_points(request: Request):
+        return await run_in_threadpool(loyalty.bulk_points, store(request), await _json(request))
+
+    @r.get("/users/{member_id}/reward")
+    async def rewards(member_id: str, request: Request):
+        return await run_in_threadpool(loyalty.rewards_json, store(request), member_id)
+
+    @r.post("/orders")
+    async def create_order(request: Request):
+        return await run_in_threadpool(orders.create_order, store(request), await _json(request))
+
+    @r.get("/orders/{order_id}")
+    async def get_order(order_id: str, request: Request):
+        return await run_in_threadpool(orders.get_order, store(request), order_id)
+
+    @r.patch("/orders/{order_id}")
+    async def return_order(order_id: str, request: Request):
+        return await run_in_threadpool(orders.return_order, store(request), order_id, await _json(request))
+
+    @r.get("/incentive/validatecode/{code}")
+    async def validate(code: str, request: Request, userId: str | None = None):
+        return await run_in_threadpool(codes.validate, store(request), code, userId)
+
+    @r.patch("/incentive/updatecodedetails/{user_id}")
+    async def update_code(user_id: str, request: Request):
+        return await run_in_threadpool(codes.update_code, store(request), user_id, await _json(request))
+
+    @r.patch("/incentive/updatebatchcodedetails/{site_id}")
+    async def update_batch(site_id: str, request: Request):
+        return await run_in_threadpool(codes.update_batch, store(request), site_id, await _json(request))
+
+    @r.get("/incentive/usercodedetails/{user_id}")
+    async def user_codes(user_id: str, request: Request):
+        return await run_in_threadpool(codes.user_codes, store(request), user_id)
+
+    @r.post("/incentive/codes")
+    async def create_codes(request: Request):
+        return await run_in_threadpool(codes.create_codes, store(request), await _json(request))
+
+    @r.post("/incentive/assigncodes")
+    async def assign_code(request: Request):
+        return await run_in_threadpool(codes.assign_code, store(request), await _json(request))
+
+    return r
+
+
+def _admin(faults: Faults) -> APIRouter:
+    r = APIRouter(prefix="/_admin")
+
+    @r.get("/faults")
+    async def get_faults():
+        return faults.public()
+
+    @r.put("/faults")
+    async def put_faults(request: Request):
+        try:
+            faults.update(await request.json())
+        except (ValueError, TypeError) as exc:
+            return _error(400, "AC2001", str(exc))
+        request.app.state.store.duplicate_protection = faults.duplicate_protection
+        return faults.public()
+
+    @r.get("/ledger")
+    async def ledger(request: Request, since: int = 0):
+        rows = request.app.state.store.read("SELECT * FROM ledger WHERE seq > ? ORDER BY seq", (since,))
+        return [dict(row) for row in rows]
+
+    return r
+
+
+def create_app(store: Store, *, faults: Faults | None = None) -> FastAPI:
+    app = FastAPI(title="Kiosk sandbox (Annex Cloud Loyalty API v3)", docs_url=None, redoc_url=None)
+    app.state.store = store
+    app.include_router(_routes())
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request, exc: ApiError):
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            return _error(404, "AC1005", "No data found")
+        return _error(exc.status_code, "AC2030", "Unsupported request")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request, exc: RequestValidationError):
+        return _error(400, "AC2001", "The request is not valid")
+
+    if faults is not None:
+        store.duplicate_protection = faults.duplicate_protection
+        app.include_router(_admin(faults))
+        app.add_middleware(FaultMiddleware, faults=faults)
+    return app
+
+
+def build(db_path: str, *, fresh: bool = False, faults: bool = False, site: dict | None = None) -> FastAPI:
+    from kiosk.sandbox.db import load_site
+    return create_app(open_store(db_path, load_site(site), fresh=fresh), faults=Faults() if faults else None)

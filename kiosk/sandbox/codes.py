@@ -1,0 +1,242 @@
+"""The Incentive Engine: validate, redeem, undo (single and batch), member codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+from kiosk.sandbox.db import ApiError, Store, cents, insert_code, invalid, money, not_found, now_iso
+from kiosk.sandbox.loyalty import find_member
+
+PARTIAL_KINDS = ("giftcard", "storecard")
+
+
+def _code(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM codes WHERE code=?", (code,)).fetchone()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def _expired(row: sqlite3.Row) -> bool:
+    if not row["validity"]:
+        return False
+    try:
+        until = datetime.strptime(row["validity"], "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return False
+    return until < datetime.now(timezone.utc)
+
+
+def _usage_status(row: sqlite3.Row) -> str:
+    if row["status"] != "Active":
+        return row["status"]
+    if row["kind"] in PARTIAL_KINDS:
+        if row["balance_cents"] == 0:
+            return "Fully Used"
+        return "Partially Used" if row["redeemed"] else "Active"
+    if row["redemption_limit"] is not None and row["redeemed"] >= row["redemption_limit"]:
+        return "Fully Used"
+    return "Partially Used" if row["redeemed"] else "Active"
+
+
+def _problem(store: Store, row: sqlite3.Row, user_id: str | None) -> str | None:
+    """Why this code can't be used now (by this user), or None."""
+    if row["status"] != "Active":
+        return "This code is inactive"
+    if _expired(row):
+        return f"This code expired on {row['validity'][:10]}"
+    if _usage_status(row) == "Fully Used":
+        return "This code is fully used" if row["kind"] not in PARTIAL_KINDS else "This card has no balance left"
+    if user_id is not None and row["code_type"] == "Private" and row["user_id"] != user_id:
+        return "This code belongs to another member"
+    return None
+
+
+def code_json(store: Store, row: sqlite3.Row, user_id: str | None = None) -> dict:
+    problem = _problem(store, row, user_id)
+    partial = row["kind"] in PARTIAL_KINDS
+    value = row["value"] if row["discount_type"] == "Percentage" else money(cents(row["value"], "value"))
+    return {
+        "siteId": store.site.site_id, "incentiveCode": row["code"], "incentiveType": row["kind"],
+        "redemptionType": "Partial" if partial else "Full", "discountType": row["discount_type"],
+        "codeValue": value, "balanceCodeValue": money(row["balance_cents"]) if partial else "",
+        "codeType": row["code_type"], "userId": row["user_id"] or "", "groupId": row["group_id"],
+        "codeValidity": row["validity"] or "", "codeStatus": _usage_status(row),
+        "redemptionLimit": row["redemption_limit"], "redeemed": row["redeemed"],
+        "valid": "NO" if problem else "YES", "message": problem or "Code is valid",
+    }
+
+
+def validate(store: Store, code: str, user_id: str | None) -> dict:
+    with store.lock:
+        return code_json(store, _code(store.conn, code), user_id)
+
+
+def _user(store: Store, conn: sqlite3.Connection, user_id: str) -> str:
+    if user_id == store.site.guest_user_id:
+        return user_id
+    m = find_member(conn, user_id)
+    if m is None:
+        raise not_found()
+    return m["id"]
+
+
+def _apply(store: Store, conn: sqlite3.Connection, item: dict) -> dict:
+    """One redeem or undo; the caller holds the transaction."""
+    if not isinstance(item, dict):
+        raise invalid("Each item must be a JSON object")
+    code, user_id = str(item.get("incentiveCode") or ""), str(item.get("userId") or "")
+    reference = str(item.get("referenceId") or "")
+    if not code or not user_id:
+        raise invalid("incentiveCode and userId are required")
+    if not reference:
+        raise invalid("referenceId is required: this site redeems with a reference id")
+    return store.once("code", reference, item, lambda: _redeem_or_undo(store, conn, item, code, user_id, reference))
+
+
+def _redeem_or_undo(store: Store, conn: sqlite3.Connection, item: dict, code: str, user_id: str,
+                    reference: str) -> dict:
+    if conn.execute("SELECT 1 FROM code_redemptions WHERE reference_id=?", (reference,)).fetchone() \
+            and store.duplicate_protection:
+        raise ApiError(409, "AC2002", "This referenceId was already used")
+    row = _code(conn, code)
+    user = _user(store, conn, user_id)
+    undo = str(item.get("action") or "").upper() == "UNDO"
+    message = _undo(store, conn, row, item, reference) if undo else _redeem(store, conn, row, item, user, reference)
+    after = _code(conn, row["code"])
+    amount = conn.execute("SELECT amount_cents FROM code_redemptions WHERE reference_id=?",
+                          (reference,)).fetchone()["amount_cents"]
+    return {"message": message, "siteId": store.site.site_id, "groupId": after["group_id"],
+            "source": item.get("source", "POS"), "userId": user, "orderId": item.get("orderId", ""),
+            "incentiveCode": after["code"], "codeType": after["code_type"],
+            "codeValidity": after["validity"] or "", "codeStatus": _usage_status(after),
+            "codeValue": money(amount) if amount is not None else after["value"],
+            "balanceCodeValue": money(after["balance_cents"]) if after["kind"] in PARTIAL_KINDS else "",
+            "redemptionLimit": after["redemption_limit"], "redeemed": after["redeemed"],
+            "referenceId": reference, **({"originalReferenceId": item["originalReferenceId"]} if undo else {})}
+
+
+def _redeem(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, user: str,
+            reference: str) -> str:
+    problem = _problem(store, row, user)
+    if problem:
+        raise ApiError(422, "AC2020", problem)
+    amount = None
+    if row["kind"] in PARTIAL_KINDS:
+        amount = cents(item.get("codeValue"), "codeValue")
+        if amount <= 0:
+            raise invalid("codeValue must be more than zero")
+        if amount > row["balance_cents"]:
+            raise ApiError(422, "AC2021", f"Insufficient balance: {money(row['balance_cents'])} left")
+        conn.execute("UPDATE codes SET balance_cents=balance_cents-?, redeemed=redeemed+1 WHERE code=?",
+                     (amount, row["code"]))
+    else:
+        conn.execute("UPDATE codes SET redeemed=redeemed+1 WHERE code=?", (row["code"],))
+    conn.execute("INSERT OR REPLACE INTO code_redemptions VALUES (?,?,?,?,?,?,?,?,?)",
+                 (reference, row["code"], user, amount, item.get("orderId"), "redeem", None, None, now_iso()))
+    store.record("code_redeem", member_id=user, order_id=item.get("orderId"), code=row["code"],
+                 reference=reference, amount_cents=amount)
+    return "Incentive code redeemed successfully."
+
+
+def _undo(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, reference: str) -> str:
+    original_ref = str(item.get("originalReferenceId") or "")
+    if not original_ref:
+        raise invalid("An undo names the redemption it reverses in originalReferenceId")
+    original = conn.execute("SELECT * FROM code_redemptions WHERE reference_id=? AND action='redeem'",
+                            (original_ref,)).fetchone()
+    if original is None or original["code"].upper() != row["code"].upper():
+        raise not_found()
+    if original["undone_by"] and store.duplicate_protection:
+        raise ApiError(409, "AC2022", "That redemption was already undone")
+    amount = original["amount_cents"]
+    conn.execute("UPDATE codes SET balance_cents=balance_cents+?, redeemed=MAX(redeemed-1,0) WHERE code=?",
+                 (amount or 0, row["code"]) if row["kind"] in PARTIAL_KINDS else (0, row["code"]))
+    conn.execute("UPDATE code_redemptions SET undone_by=? WHERE reference_id=?", (reference, original_ref))
+    conn.execute("INSERT OR REPLACE INTO code_redemptions VALUES (?,?,?,?,?,?,?,?,?)",
+                 (reference, row["code"], original["user_id"], amount, original["order_id"], "undo",
+                  original_ref, None, now_iso()))
+    store.record("code_undo", member_id=original["user_id"], order_id=original["order_id"],
+                 code=row["code"], reference=reference, amount_cents=-(amount or 0))
+    return "Incentive code redemption undone successfully."
+
+
+def update_code(store: Store, user_id: str, body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise invalid("The body must be a JSON object")
+    if str(body.get("userId") or "") != user_id:
+        raise invalid("userId in the body does not match the path")
+    with store.tx() as conn:
+        return _apply(store, conn, body)
+
+
+def update_batch(store: Store, site_id: str, body: object) -> object:
+    """All or nothing: a batch that fails anywhere changes nothing."""
+    if site_id != store.site.site_id:
+        raise invalid("That site id is not this site")
+    single = isinstance(body, dict)
+    items = [body] if single else body
+    if not isinstance(items, list) or not items:
+        raise invalid("The body must be a code object or a non-empty list of them")
+    references = [str(i.get("referenceId") or "") for i in items if isinstance(i, dict)]
+    if len(set(references)) != len(references):
+        raise invalid("Each item needs its own referenceId")
+    with store.tx() as conn:
+        replies = []
+        for n, item in enumerate(items, start=1):
+            try:
+                replies.append(_apply(store, conn, item))
+            except ApiError as exc:
+                raise ApiError(exc.status, exc.code, f"Item {n}: {exc.message}") from None
+    return replies[0] if single else replies
+
+
+def user_codes(store: Store, user_id: str) -> dict:
+    with store.lock:
+        conn = store.conn
+        user = _user(store, conn, user_id)
+        rows = conn.execute(
+            "SELECT * FROM codes WHERE user_id=? OR code IN"
+            " (SELECT code FROM code_redemptions WHERE user_id=?) ORDER BY code", (user, user)).fetchall()
+        return {"siteId": store.site.site_id, "userId": user,
+                "codes": [code_json(store, row, user) for row in rows]}
+
+
+def create_codes(store: Store, body: object) -> dict:
+    items = body if isinstance(body, list) else [body]
+    with store.tx() as conn:
+        created = []
+        group = (conn.execute("SELECT MAX(group_id) FROM codes").fetchone()[0] or 7800) + 1
+        for item in items:
+            if not isinstance(item, dict):
+                raise invalid("Each code must be a JSON object")
+            kind = str(item.get("incentiveType") or "coupon").lower()
+            if kind not in ("coupon", "giftcard", "storecard"):
+                raise invalid("incentiveType must be coupon, giftcard or storecard")
+            discount = "Percentage" if str(item.get("discountType", "")).lower().startswith("percent") else "Fixed"
+            code = str(item.get("incentiveCode") or "")
+            from kiosk.loyalty.ids import PATTERNS
+            if not PATTERNS["code"].fullmatch(code):
+                raise invalid("incentiveCode: letters, digits, - and _ only")
+            if conn.execute("SELECT 1 FROM codes WHERE code=?", (code,)).fetchone():
+                raise ApiError(409, "AC2003", "That code already exists")
+            cents(item.get("codeValue"), "codeValue")
+            insert_code(conn, {"incentiveCode": code, "kind": kind, "discountType": discount,
+                               "value": str(item["codeValue"]), "codeType": item.get("codeType", "Public"),
+                               "userId": item.get("userId"), "redemptionLimit": item.get("redemptionLimit"),
+                               "validity": item.get("codeValidity", ""), "status": "Active"}, group)
+            created.append(code_json(store, _code(conn, code)))
+        return {"message": "Incentive codes created successfully.", "groupId": group, "codes": created}
+
+
+def assign_code(store: Store, body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise invalid("The body must be a JSON object")
+    with store.tx() as conn:
+        row = _code(conn, str(body.get("incentiveCode") or ""))
+        user = _user(store, conn, str(body.get("userId") or ""))
+        if row["user_id"] and row["user_id"] != user:
+            raise ApiError(409, "AC2022", "That code is already assigned to another member")
+        conn.execute("UPDATE codes SET user_id=?, code_type='Private' WHERE code=?", (user, row["code"]))
+        return {"message": "Incentive code assigned successfully.", **code_json(store, _code(conn, row["code"]), user)}

@@ -1,0 +1,72 @@
+"""Fault switches for tests: latency, errors, lost replies, duplicate protection.
+
+They exist only when the sandbox is started with faults enabled; the admin
+routes that flip them are not even mounted otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Faults:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0  # answered 503 before anything is applied
+    drop_reply_rate: float = 0.0  # applied, then the connection is cut before the reply
+    duplicate_protection: bool = True
+    seed: int | None = None
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def public(self) -> dict:
+        data = asdict(self)
+        data.pop("rng")
+        return data
+
+    def update(self, changes: dict) -> None:
+        for name in ("latency_ms", "error_rate", "drop_reply_rate"):
+            if name in changes:
+                value = float(changes[name])
+                if value < 0 or (name != "latency_ms" and value > 1):
+                    raise ValueError(f"{name} out of range")
+                setattr(self, name, value)
+        if "duplicate_protection" in changes:
+            self.duplicate_protection = bool(changes["duplicate_protection"])
+        if "seed" in changes:
+            self.seed = changes["seed"]
+            self.rng.seed(self.seed)
+
+
+class FaultMiddleware:
+    """Pure ASGI, because cutting a connection after the work is done needs the raw `send`."""
+
+    def __init__(self, app, faults: Faults, prefix: str = "/api/"):
+        self.app, self.faults, self.prefix = app, faults, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        f = self.faults
+        if f.latency_ms:
+            await asyncio.sleep(f.latency_ms / 1000)
+        if f.error_rate and f.rng.random() < f.error_rate:
+            body = json.dumps({"errorCode": "AC5003", "errorMessage": "Service temporarily unavailable"}).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if f.drop_reply_rate and f.rng.random() < f.drop_reply_rate:
+            async def swallow(message):
+                return None
+
+            await self.app(scope, receive, swallow)
+            # Headers promising a body, then an exception: the server closes the
+            # connection mid-reply, which the client sees as a lost reply.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", b"4096")]})
+            raise ConnectionAbortedError("sandbox fault: reply dropped after applying")
+        return await self.app(scope, receive, send)

@@ -1,0 +1,202 @@
+"""Orders: accrual on POST /orders, reads, full returns and line-level partial returns."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import ROUND_DOWN, Decimal
+
+from kiosk.loyalty.ids import PATTERNS as ID_PATTERNS
+from kiosk.sandbox.db import ApiError, Store, cents, invalid, money, not_found, now_iso
+from kiosk.sandbox.loyalty import find_member, move_points, tier_fields
+
+
+def _split(total: int, weights: list[int]) -> list[int]:
+    """Share `total` points over lines by weight, largest remainder, summing exactly."""
+    whole = sum(weights)
+    if whole <= 0 or total <= 0:
+        return [0] * len(weights)
+    shares = [total * w // whole for w in weights]
+    leftovers = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in leftovers[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def _lines(body: dict) -> list[dict]:
+    raw = body.get("orderDetail") or []
+    if not isinstance(raw, list):
+        raise invalid("orderDetail must be a list")
+    lines = []
+    for n, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise invalid(f"orderDetail item {n} must be an object")
+        quantity = item.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, (int, str)) or not str(quantity).isdigit() \
+                or int(quantity) <= 0:
+            raise invalid(f"orderDetail item {n}: quantity must be a whole number above zero")
+        lines.append({"id": str(item.get("id") or n), "name": str(item.get("productName") or ""),
+                      "unit_cents": cents(item.get("unitPrice", 0), f"orderDetail item {n} unitPrice"),
+                      "quantity": int(quantity), "raw": item})
+    return lines
+
+
+def create_order(store: Store, body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise invalid("The body must be a JSON object")
+    order_id = str(body.get("id") or "")
+    if not ID_PATTERNS["order"].fullmatch(order_id):
+        raise invalid("id (the order id) is required: letters, digits, - and _ only")
+    lines = _lines(body)
+    gross = sum(line["unit_cents"] * line["quantity"] for line in lines)
+    total = cents(body["orderTotal"], "orderTotal") if body.get("orderTotal") not in (None, "") else gross
+    discount = cents(body.get("discountAmount") or 0, "discountAmount")
+    with store.tx() as conn:
+        if store.duplicate_protection:
+            previous = conn.execute("SELECT reply FROM orders WHERE id=? ORDER BY seq LIMIT 1",
+                                    (order_id,)).fetchone()
+            if previous is not None:
+                return store.once("order", order_id, body, lambda: json.loads(previous["reply"]))
+        user_key = str(body.get("userId") or "")
+        guest = user_key == store.site.guest_user_id
+        m = None if guest else find_member(conn, user_key)
+        if m is None and not guest:
+            raise not_found()
+        base = max(total - discount, 0)
+        points = int((Decimal(base) / 100 * store.site.points_per_unit).to_integral_value(ROUND_DOWN))
+        points = 0 if guest else points
+        shares = _split(points, [line["unit_cents"] * line["quantity"] for line in lines])
+        reply = {"siteId": store.site.site_id, "id": order_id, "userId": m["id"] if m else user_key,
+                 "email": body.get("email") or (m["email"] if m else ""), "orderTotal": body.get("orderTotal", money(total)),
+                 "source": body.get("source", ""), "pointsAwarded": points, "pointsExpirationDate": "",
+                 "coupon": body.get("coupon") or [], "status": "placed"}
+        if m is not None:
+            _, moved = move_points(store, conn, m, points)
+            conn.execute("UPDATE members SET spent_cents=spent_cents+? WHERE id=?", (base, m["id"]))
+            after = conn.execute("SELECT * FROM members WHERE id=?", (m["id"],)).fetchone()
+            reply.update(previousTier=moved["previousTier"], updatedUserTier=moved["updatedUserTier"],
+                         currentTierPurchaseRatio=str(store.site.points_per_unit),
+                         updatedAvailablePoints=after["available"],
+                         updatedLifetimePoints=after["lifetime"], **_tier_reply(store, after))
+        reply["orderDetail"] = [{**line["raw"], "points": share} for line, share in zip(lines, shares)]
+        seq = conn.execute("INSERT INTO orders (id, member_id, total_cents, points, points_remaining,"
+                           " status, created, reply) VALUES (?,?,?,?,?,?,?,?)",
+                           (order_id, m["id"] if m else user_key, total, points, points, "placed",
+                            now_iso(), json.dumps(reply))).lastrowid
+        for n, (line, share) in enumerate(zip(lines, shares)):
+            conn.execute("INSERT INTO order_lines (order_seq, line_no, line_id, name, unit_cents, quantity,"
+                         " points) VALUES (?,?,?,?,?,?,?)",
+                         (seq, n, line["id"], line["name"], line["unit_cents"], line["quantity"], share))
+        store.record("order_create", member_id=reply["userId"], order_id=order_id, points=points,
+                     amount_cents=total)
+        if store.duplicate_protection:
+            store.once("order", order_id, body, lambda: reply)
+        return reply
+
+
+def _tier_reply(store: Store, m: sqlite3.Row) -> dict:
+    fields = tier_fields(store, m)
+    return {"currentTier": fields["currentTier"], "nextTier": fields["nextTier"],
+            "pointsToNextTier": fields["pointsToNextTier"],
+            "spendAmountToNextTier": fields["spendToNextTier"]}
+
+
+def _order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM orders WHERE id=? ORDER BY seq LIMIT 1", (order_id,)).fetchone()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def get_order(store: Store, order_id: str) -> dict:
+    with store.lock:
+        row = _order(store.conn, order_id)
+        reply = json.loads(row["reply"])
+        lines = store.conn.execute("SELECT * FROM order_lines WHERE order_seq=? ORDER BY line_no",
+                                   (row["seq"],)).fetchall()
+        for detail, line in zip(reply.get("orderDetail", []), lines):
+            detail["returnedQuantity"] = line["returned"]
+            detail["pointsReturned"] = line["points_returned"]
+        reply.update(status=row["status"], pointsRemaining=row["points_remaining"],
+                     pointsRemoved=row["points"] - row["points_remaining"])
+        for key in ("updatedAvailablePoints", "updatedLifetimePoints", "previousTier", "updatedUserTier"):
+            reply.pop(key, None)  # those described the moment of the sale, not now
+        return reply
+
+
+def return_order(store: Store, order_id: str, body: dict) -> dict:
+    """PATCH /orders/{id} with status "return": the order's remaining points go,
+    never taking the member below zero. A second return changes nothing."""
+    if not isinstance(body, dict) or str(body.get("status", "")).lower() != "return":
+        raise invalid('Only {"status": "return"} is supported')
+    if body.get("orderId") not in (None, "", order_id):
+        raise invalid("orderId in the body does not match the path")
+    with store.tx() as conn:
+        return store.once("return", order_id, {"status": "return"}, lambda: _return_all(store, conn, order_id))
+
+
+def _return_all(store: Store, conn: sqlite3.Connection, order_id: str) -> dict:
+    order = _order(conn, order_id)
+    m = find_member(conn, order["member_id"])
+    removed, reply = 0, {}
+    if m is not None:
+        removed, reply = move_points(store, conn, m, -order["points_remaining"])
+        conn.execute("UPDATE members SET spent_cents=MAX(spent_cents-?,0) WHERE id=?",
+                     (order["total_cents"], m["id"]))
+        reply.update(_tier_reply(store, conn.execute("SELECT * FROM members WHERE id=?", (m["id"],)).fetchone()))
+    conn.execute("UPDATE orders SET points_remaining=0, status='returned' WHERE seq=?", (order["seq"],))
+    conn.execute("UPDATE order_lines SET returned=quantity, points_returned=points WHERE order_seq=?",
+                 (order["seq"],))
+    store.record("order_return", member_id=order["member_id"], order_id=order_id, points=-removed)
+    reply.pop("id", None)
+    return {"siteId": store.site.site_id, "orderId": order_id, "pointsRemoved": removed,
+            "status": "returned", **reply}
+
+
+def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body: dict) -> dict:
+    """A points DEBIT tied to an order and the lines returned (the API has no partial return)."""
+    if str(body.get("activity", "")).upper() != "DEBIT":
+        raise invalid("A return of lines is a DEBIT")
+    if body.get("debit") not in (None, ""):
+        raise invalid("Send returnLines or debit, not both: the points of returned lines are computed")
+    order = _order(conn, str(body.get("orderId") or ""))
+    if order["member_id"] != m["id"]:
+        raise invalid("That order belongs to another member")
+    if order["status"] == "returned":
+        raise ApiError(409, "AC2022", "That order was already returned in full")
+    wanted = body.get("returnLines")
+    if not isinstance(wanted, list) or not wanted:
+        raise invalid("returnLines must list the returned lines")
+    lines = {row["line_id"]: row for row in conn.execute(
+        "SELECT * FROM order_lines WHERE order_seq=?", (order["seq"],)).fetchall()}
+    points = 0
+    updates = []
+    for item in wanted:
+        line = lines.get(str(item.get("id") if isinstance(item, dict) else ""))
+        if line is None:
+            raise invalid("returnLines names a line that is not on the order")
+        qty = item.get("quantity")
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+            raise invalid("returnLines quantity must be a whole number above zero")
+        left = line["quantity"] - line["returned"]
+        if qty > left:
+            raise invalid(f"Line {line['line_id']}: {qty} returned but only {left} left on the order")
+        # The last units of a line take whatever points it has left, so a line
+        # returned in several steps gives back exactly what it earned.
+        share = line["points"] - line["points_returned"] if qty == left else line["points"] * qty // line["quantity"]
+        points += share
+        updates.append((qty, share, order["seq"], line["line_no"]))
+    points = min(points, order["points_remaining"])
+    moved, reply = move_points(store, conn, m, -points)
+    for update in updates:
+        conn.execute("UPDATE order_lines SET returned=returned+?, points_returned=points_returned+?"
+                     " WHERE order_seq=? AND line_no=?", update)
+    all_back = conn.execute("SELECT COUNT(*) FROM order_lines WHERE order_seq=? AND returned<quantity",
+                            (order["seq"],)).fetchone()[0] == 0
+    conn.execute("UPDATE orders SET points_remaining=points_remaining-?, status=? WHERE seq=?",
+                 (points, "returned" if all_back else "partially returned", order["seq"]))
+    store.record("order_partial_return", member_id=m["id"], order_id=order["id"],
+                 reference=body.get("customId"), points=-moved)
+    return {**reply, "actionId": body.get("actionId"), "activity": "debit", "orderId": order["id"],
+            "debit": points, "pointsDeducted": moved, "pointsNotDeducted": points - moved,
+            "returnLines": wanted, "customId": body.get("customId", ""), "reason": body.get("reason", "")}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Starts Kiosk. With no backend configured it runs on the embedded sandbox with demo data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export LANG=${LANG:-C.UTF-8}
+exec .venv/bin/kiosk "$@"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Kiosk needs on a Debian machine: system libraries (as
+# root), a virtual environment in .venv, and the exact Python versions that CI
+# tested (requirements/*.txt). Safe to run again; it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(
+  python3 python3-venv
+  # pyzbar loads the system zbar library.
+  libzbar0
+  # Qt offscreen and xcb platforms (DESIGN.md, measured on a clean Debian 12).
+  libgl1 libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1
+  fonts-dejavu-core
+)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${DEBS[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+fi
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}. Run this script as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+REQ=${KIOSK_REQUIREMENTS:-requirements/dev.txt}
+stamp=.venv/.kiosk-installed
+want="$(cat "$REQ" requirements/runtime.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$REQ"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  echo "$want" > "$stamp"
+fi
