@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from seed_fixtures import FIXTURE_DIR, REPAIRS, load_seed, repair
+from tests.seed_fixtures import FIXTURE_DIR, REPAIRS, load_seed, repair
 
 FILES = sorted(p.name for p in FIXTURE_DIR.iterdir() if p.name != "INDEX.md")
 

@@ -1,0 +1,94 @@
+"""The non-GUI commands of `kiosk`. Runs without Qt: `python -m kiosk.cli ...` works too."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kiosk import config
+
+NON_GUI = ("sandbox", "cards", "demo", "config")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Kiosk loyalty terminal")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=8750, help="0 picks a free port (default 8750)")
+    sb.add_argument("--db", help="SQLite file (default: sandbox.sqlite3 in the data directory)")
+    sb.add_argument("--fresh", action="store_true", help="start again from the demo data")
+    sb.add_argument("--faults", action="store_true",
+                    help="enable fault switches and the /_admin routes (tests only)")
+    sb.add_argument("--points-ratio", help="points per currency unit on orders (default 1)")
+
+    cards = sub.add_parser("cards", help="save demo member and gift cards as scannable images")
+    cards.add_argument("out", type=Path, help="folder to write PNG files and index.html into")
+
+    sub.add_parser("demo", help="walk through the loyalty flows on the command line")
+
+    cfg = sub.add_parser("config", help="show where settings live and what is in effect")
+    cfg.add_argument("action", choices=("show", "path", "init"), nargs="?", default="show")
+    return parser
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from kiosk.connect import sandbox_db_path
+    from kiosk.sandbox.server import SandboxServer, print_info
+
+    db = args.db or str(sandbox_db_path(config.load_settings()))
+    site = {"pointsPerCurrencyUnit": args.points_ratio} if args.points_ratio else None
+    try:
+        server = SandboxServer(db, host=args.host, port=args.port, faults=args.faults, fresh=args.fresh, site=site)
+    except OSError as exc:
+        print(f"kiosk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print_info(server)
+    server.serve_forever()
+    return 0
+
+
+def _config(action: str) -> int:
+    path = config.settings_path()
+    if action == "path":
+        print(path)
+    elif action == "init":
+        if path.exists():
+            print(f"{path} already exists", file=sys.stderr)
+            return 1
+        print(config.save_settings(config.Settings(), path))
+    else:
+        settings = config.load_settings()
+        print(json.dumps({"file": str(path), "exists": path.exists(),
+                          "settings": settings.model_dump(mode="json")}, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "sandbox":
+            return _sandbox(args)
+        if args.command == "cards":
+            from kiosk.sandbox.cards import save_cards
+
+            written = save_cards(args.out)
+            print(f"{len(written)} files written to {args.out} (open index.html to print them)")
+            return 0
+        if args.command == "demo":
+            from kiosk.walkthrough import run_sync
+
+            return run_sync()
+        return _config(args.action)
+    except config.ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Settings: one object, from a versioned TOML file with environment overrides.
+
+File: `settings.toml` in the platform's config directory (platformdirs), or the
+path in KIOSK_SETTINGS. Environment: KIOSK_<SECTION>__<KEY>, e.g.
+KIOSK_BACKEND__URL. pydantic-settings does the typing and the environment
+layer, so a wrong value is a clear message naming the field, not a crash later.
+The API secret is never here: see kiosk.credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "kiosk"
+SCHEMA_VERSION = 1
+
+
+class ConfigError(Exception):
+    """The settings can't be used; the message says what to fix and where."""
+
+
+class BackendSettings(BaseModel):
+    # Empty url: no backend configured, the embedded sandbox is used.
+    url: str = ""
+    site_id: str = ""
+    site_name: str = ""
+    attempt_timeout_s: float = Field(5.0, gt=0, le=60)
+    get_retry_budget_s: float = Field(8.0, ge=0, le=120)
+    token_lifetime_s: int = Field(300, ge=30, le=3600)
+
+
+class StoreSettings(BaseModel):
+    store_id: str = "STORE-001"
+    terminal_id: str = "T01"
+
+
+class LoyaltySettings(BaseModel):
+    points_per_currency_unit: Decimal = Decimal("1")
+    guest_user_id: str = "guest"
+
+
+class TaxSettings(BaseModel):
+    mode: Literal["exclusive", "inclusive"] = "exclusive"
+    # Percent per tax class of the catalogue.
+    rates: dict[str, Decimal] = Field(default_factory=lambda: {
+        "standard": Decimal("8.25"), "reduced": Decimal("2.00"), "zero": Decimal("0")})
+
+
+class SandboxSettings(BaseModel):
+    # Empty: sandbox.sqlite3 in the platform's data directory.
+    db_path: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    backend: BackendSettings = Field(default_factory=BackendSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    loyalty: LoyaltySettings = Field(default_factory=LoyaltySettings)
+    tax: TaxSettings = Field(default_factory=TaxSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings,
+                                   file_secret_settings):
+        # The environment beats the file: that is how a service unit or a test
+        # overrides one value without editing the store's file.
+        return (env_settings, init_settings)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.backend.url
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def settings_path(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env["KIOSK_SETTINGS"]) if env.get("KIOSK_SETTINGS") else config_dir() / "settings.toml"
+
+
+def _migrate_0_to_1(data: dict) -> dict:
+    # Files written before versioning had no schema_version and nothing else to change.
+    return data
+
+
+MIGRATIONS = {0: _migrate_0_to_1}
+
+
+def migrate(data: dict, path: Path | None = None) -> dict:
+    """Bring a settings dict to SCHEMA_VERSION, backing the file up first."""
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or version < 0:
+        raise ConfigError(f"{path or 'settings'}: schema_version must be a whole number")
+    if version > SCHEMA_VERSION:
+        raise ConfigError(f"{path or 'settings'} was written by a newer Kiosk (schema {version}, this "
+                          f"one knows {SCHEMA_VERSION}); update Kiosk or restore an older file.")
+    if version == SCHEMA_VERSION:
+        return data
+    if path is not None and path.exists():
+        backup = path.with_name(f"{path.name}.v{version}.bak")
+        shutil.copy2(path, backup)
+        log.info("settings schema %s -> %s; backup at %s", version, SCHEMA_VERSION, backup)
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    path = path or settings_path(env)
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+        before = data.get("schema_version", 0)
+        data = migrate(data, path)
+        if before != data["schema_version"]:
+            save_settings(Settings.model_validate(data), path)
+    try:
+        settings = _from_env(data, env)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Settings in {path} (or KIOSK_* variables) are not valid: {problems}") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        log.warning("ignoring unknown settings sections: %s", ", ".join(unknown))
+    return settings
+
+
+def _from_env(data: dict, env: Mapping[str, str]) -> Settings:
+    if env is os.environ:
+        return Settings(**data)
+    # pydantic-settings reads os.environ; for an explicit mapping (tests, tools)
+    # swap it in for the duration.
+    saved = {k: v for k, v in os.environ.items() if k.startswith("KIOSK_")}
+    try:
+        for key in saved:
+            del os.environ[key]
+        os.environ.update({k: v for k, v in env.items() if k.startswith("KIOSK_")})
+        return Settings(**data)
+    finally:
+        for key in [k for k in os.environ if k.startswith("KIOSK_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = tomli_w.dumps(settings.model_dump(mode="json"))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)  # a crash mid-write never leaves half a file
+    return path

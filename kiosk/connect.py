@@ -1,0 +1,64 @@
+"""From settings to a working backend client: the configured one, or the embedded sandbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk import config, credentials
+from kiosk.loyalty.annex import AnnexCloudClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Connection:
+    client: AnnexCloudClient
+    sandbox: "object | None"  # a running kiosk.sandbox.server.SandboxServer, when embedded
+
+    @property
+    def embedded(self) -> bool:
+        return self.sandbox is not None
+
+    async def aclose(self) -> None:
+        """Client first, then the sandbox it talks to."""
+        await self.client.aclose()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def sandbox_db_path(settings: config.Settings) -> Path:
+    if settings.sandbox.db_path:
+        return Path(settings.sandbox.db_path)
+    folder = config.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "sandbox.sqlite3"
+
+
+def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) -> Connection:
+    """Start the embedded sandbox when no backend is configured; refuse a half configuration."""
+    b = settings.backend
+    if settings.uses_sandbox:
+        from kiosk.sandbox.server import SandboxServer  # FastAPI is only imported when needed
+
+        server = SandboxServer(sandbox_db or sandbox_db_path(settings)).start()
+        site = server.store.site
+        log.info("no backend configured: embedded sandbox at %s", server.base_url)
+        client = AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,
+                                  secret=site.secret, attempt_timeout=b.attempt_timeout_s,
+                                  get_budget=b.get_retry_budget_s, store_id=settings.store.store_id)
+        return Connection(client, server)
+    if not b.site_id or not b.site_name:
+        raise config.ConfigError("backend.url is set, so backend.site_id and backend.site_name are needed too.")
+    secret = credentials.load_secret(b.site_id)
+    if secret is None:
+        raise config.ConfigError(
+            "backend.url is set but no API secret was found: store it in the OS keyring "
+            f"(service {credentials.KEYRING_SERVICE!r}, account = site id), set {credentials.ENV_VAR}, "
+            f"or write it to {credentials.credentials_path()} with mode 600.")
+    client = AnnexCloudClient(base_url=b.url, site_id=b.site_id, site_name=b.site_name,
+                              secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
+                              get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
+                              store_id=settings.store.store_id)
+    return Connection(client, None)

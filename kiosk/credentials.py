@@ -1,0 +1,89 @@
+"""The API secret: from the OS keyring where there is one, else the environment
+(KIOSK_API_SECRET), else a credentials file only the app's user can read.
+
+Never from the settings file, never logged: it travels as a pydantic SecretStr,
+whose repr and str are masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Mapping
+
+from pydantic import SecretStr
+
+from kiosk import config
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "kiosk-annex-cloud"
+ENV_VAR = "KIOSK_API_SECRET"
+
+
+class CredentialsError(Exception):
+    """The secret exists but can't be used safely; the message says how to fix it."""
+
+
+def credentials_path() -> Path:
+    return config.config_dir() / "credentials"
+
+
+def _from_keyring(account: str) -> str | None:
+    try:
+        import keyring
+        from keyring.backends import fail, null
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+        # Headless kiosks usually have no keyring: keyring then answers with a
+        # backend that fails or returns nothing, and we move on quietly.
+        if isinstance(backend, (fail.Keyring, null.Keyring)):
+            return None
+        return keyring.get_password(KEYRING_SERVICE, account)
+    except Exception as exc:  # a locked or broken keyring must not stop the till
+        log.warning("keyring unavailable (%s); trying the environment and the credentials file",
+                    type(exc).__name__)
+        return None
+
+
+def _from_file(path: Path) -> str | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    if os.name == "posix":
+        if info.st_uid != os.getuid():
+            raise CredentialsError(f"{path} belongs to another user; it must belong to the user running Kiosk.")
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise CredentialsError(f"{path} can be read by other users; run: chmod 600 {path}")
+    secret = path.read_text("utf-8").strip()
+    return secret or None
+
+
+def load_secret(site_id: str, *, env: Mapping[str, str] | None = None,
+                path: Path | None = None) -> SecretStr | None:
+    env = os.environ if env is None else env
+    account = site_id or "default"
+    for source, read in (("keyring", lambda: _from_keyring(account)),
+                         ("environment", lambda: env.get(ENV_VAR) or None),
+                         ("credentials file", lambda: _from_file(path or credentials_path()))):
+        value = read()
+        if value:
+            log.info("API secret taken from the %s", source)
+            return SecretStr(value)
+    return None
+
+
+def save_secret_file(secret: str, path: Path | None = None) -> Path:
+    """Write the credentials file readable by this user only (for headless kiosks)."""
+    path = path or credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    os.chmod(path, 0o600)
+    return path

@@ -1,0 +1,273 @@
+"""The Annex Cloud adapter: signed HTTP over one httpx.AsyncClient.
+
+GETs are retried with jittered backoff inside a total time budget (tenacity:
+its wait/stop combinators say exactly that and are well tested). Writes are
+sent once: whether to send again is the outbox's decision, because only it
+knows how to find out what the backend already did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from typing import Any, Callable, Sequence
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
+
+from kiosk.loyalty import auth, errors, ids
+from kiosk.loyalty import requests as rq
+from kiosk.loyalty.models import (
+    CodeInfo, CodeRedemption, CodeSpend, Member, MemberView, NewMember, Order, OrderResult,
+    PointsBalance, PointsMovement, ReturnLine, ReturnResult, Reward, RewardRedemption,
+)
+from kiosk.loyalty.parse import items, mapping
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_SECONDS = 5.0  # Toast's limit for a loyalty provider
+
+
+class AnnexCloudClient:
+    """One per app and event loop. Use `async with` or call `aclose()`."""
+
+    def __init__(self, *, base_url: str, site_id: str, site_name: str, secret: str,
+                 attempt_timeout: float = ATTEMPT_SECONDS, get_budget: float = 8.0,
+                 clock: Callable[[], float] = time.time, token_lifetime: int = 300,
+                 transport: httpx.AsyncBaseTransport | None = None, store_id: str | None = None):
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.site_id = ids.check("site", site_id)
+        self.site_name = site_name
+        self.store_id = store_id
+        self._secret = secret
+        self._attempt_timeout = attempt_timeout
+        self._get_budget = get_budget
+        self._clock = clock
+        self._token_lifetime = token_lifetime
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"AnnexCloudClient(base_url={self.base_url!r}, site_id={self.site_id!r})"
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url, transport=self._transport,
+                timeout=httpx.Timeout(self._attempt_timeout),
+                headers={"Accept": "application/json", "User-Agent": "kiosk/0.1"},
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            )
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError("An AnnexCloudClient belongs to the event loop that first used it")
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> "AnnexCloudClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- transport ---------------------------------------------------------
+
+    def _token(self, payload: bytes) -> str:
+        return auth.make_token(secret=self._secret, site_id=self.site_id, site_name=self.site_name,
+                               payload=payload, now=self._clock(), lifetime=self._token_lifetime)
+
+    async def _attempt(self, method: str, path: str, content: bytes | None, signed: bytes,
+                       params: dict[str, str] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self._token(signed)}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self._attempt_timeout):
+                response = await self._client().request(method, path, content=content, headers=headers,
+                                                         params=params)
+        except (TimeoutError, httpx.TimeoutException):
+            raise errors.BackendUnavailable("The loyalty service did not answer in time.") from None
+        except httpx.TransportError as exc:
+            raise errors.BackendUnavailable(
+                f"The loyalty service cannot be reached ({type(exc).__name__}).") from None
+        finally:
+            # The route template only: paths carry member ids, which stay out of logs.
+            log.debug("%s %s took %.0f ms", method, _template(path), (time.monotonic() - started) * 1000)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            exc = errors.from_error_body(response.status_code, body)
+            if isinstance(exc, errors.BackendUnavailable):
+                exc.retry_after = _retry_after(response.headers.get("Retry-After"))
+            log.info("%s %s answered %s %s", method, _template(path), response.status_code, exc.code)
+            raise exc
+        if body is None:
+            raise errors.BackendUnavailable("The loyalty service sent a reply that is not JSON.")
+        return body
+
+    async def execute(self, request: rq.ApiRequest) -> Any:
+        if request.method == "GET":
+            return await self._get(request)
+        content = request.encoded() or b""
+        return await self._attempt(request.method, request.path, content, content)
+
+    async def send_raw(self, method: str, path: str, content: bytes) -> Any:
+        """Send stored bytes exactly as they are (the outbox's retries)."""
+        return await self._attempt(method, path, content, content)
+
+    async def _get(self, request: rq.ApiRequest) -> Any:
+        signed = auth.get_payload(request.identifier or "")
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(errors.BackendUnavailable),
+            wait=wait_random_exponential(multiplier=0.2, max=2.0),
+            stop=stop_after_delay(self._get_budget),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt("GET", request.path, None, signed, request.params)
+        raise AssertionError("unreachable")
+
+    # -- members -------------------------------------------------------------
+
+    async def get_member(self, member: str) -> Member:
+        return Member.from_api(await self.execute(rq.get_user(member)))
+
+    async def get_points(self, member: str) -> PointsBalance:
+        return PointsBalance.from_api(await self.execute(rq.get_points(member)))
+
+    async def get_rewards(self, member: str) -> tuple[Reward, ...]:
+        body = mapping(await self.execute(rq.get_rewards(member)), "rewards")
+        return tuple(Reward.from_api(item) for item in items(body, "rewardDetail"))
+
+    async def lookup_member(self, ref: str) -> MemberView:
+        """User, points and rewards at once: one round trip of wall time.
+
+        The member must exist; points or rewards that are missing (AC1005) or
+        unreachable leave the view usable and are named in `missing`."""
+        ids.check("member", ref)
+        user, points, rewards = await asyncio.gather(
+            self.get_member(ref), self.get_points(ref), self.get_rewards(ref), return_exceptions=True)
+        if isinstance(user, BaseException):
+            if isinstance(user, errors.NotFound):
+                raise errors.NotFound("No member found for that card, email or phone.", code=user.code,
+                                      status=user.status)
+            raise user
+        missing = []
+        for name, part in (("points", points), ("rewards", rewards)):
+            if isinstance(part, (errors.NotFound, errors.BackendUnavailable)):
+                missing.append(name)
+            elif isinstance(part, BaseException):
+                raise part
+        return MemberView(
+            member_id=user.id or ref, member=user,
+            points=None if "points" in missing else points,
+            rewards=() if "rewards" in missing else rewards,
+            missing=tuple(missing),
+        )
+
+    async def search_member(self, *, email: str | None = None, phone: str | None = None) -> Member:
+        """Loyalty Search: the documents look members up by email or phone through /users/{id}."""
+        if email:
+            key = email.strip()
+        elif phone:
+            key = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+        else:
+            raise errors.InvalidRequest("Enter an email address or a phone number to search.")
+        return await self.get_member(key)
+
+    async def enrol_member(self, new: NewMember) -> Member:
+        return Member.from_api(await self.execute(rq.enrol(new)))
+
+    # -- points and rewards --------------------------------------------------
+
+    async def redeem_reward(self, member: str, reward_id: str, key: str,
+                            order_id: str | None = None) -> RewardRedemption:
+        return RewardRedemption.from_api(
+            await self.execute(rq.redeem_reward(member, reward_id, key, order_id, self.store_id)))
+
+    async def reverse_reward(self, member: str, reward_code: str, key: str) -> PointsMovement:
+        return PointsMovement.from_api(await self.execute(rq.reverse_reward(member, reward_code, key, self.store_id)))
+
+    async def award_points(self, member: str, points: int, key: str, reason: str,
+                           order_id: str | None = None) -> PointsMovement:
+        return PointsMovement.from_api(await self.execute(
+            rq.adjust_points(member, points, key, credit=True, reason=reason, order_id=order_id,
+                             store_id=self.store_id)))
+
+    async def debit_points(self, member: str, points: int, key: str, reason: str,
+                           order_id: str | None = None) -> PointsMovement:
+        return PointsMovement.from_api(await self.execute(
+            rq.adjust_points(member, points, key, credit=False, reason=reason, order_id=order_id,
+                             store_id=self.store_id)))
+
+    # -- incentive codes -----------------------------------------------------
+
+    async def validate_code(self, code: str, user_id: str | None = None) -> CodeInfo:
+        return CodeInfo.from_api(await self.execute(rq.validate_code(code, user_id)))
+
+    async def redeem_code(self, spend: CodeSpend) -> CodeRedemption:
+        return CodeRedemption.from_api(await self.execute(rq.update_code(spend)))
+
+    async def undo_code(self, spend: CodeSpend) -> CodeRedemption:
+        if not spend.undo_of:
+            raise ValueError("an undo names the redemption it reverses (undo_of)")
+        return CodeRedemption.from_api(await self.execute(rq.update_code(spend)))
+
+    async def redeem_codes(self, spends: Sequence[CodeSpend]) -> tuple[CodeRedemption, ...]:
+        body = await self.execute(rq.update_codes(self.site_id, spends))
+        replies = body if isinstance(body, list) else [body]
+        return tuple(CodeRedemption.from_api(reply) for reply in replies)
+
+    async def member_codes(self, member: str) -> tuple[CodeInfo, ...]:
+        body = mapping(await self.execute(rq.member_codes(member)), "member codes")
+        return tuple(CodeInfo.from_api(item) for item in items(body, "codes"))
+
+    # -- orders ----------------------------------------------------------------
+
+    async def create_order(self, order: Order) -> OrderResult:
+        return OrderResult.from_api(await self.execute(rq.create_order(order)))
+
+    async def get_order(self, order_id: str) -> OrderResult:
+        return OrderResult.from_api(await self.execute(rq.get_order(order_id)))
+
+    async def return_order(self, order_id: str) -> ReturnResult:
+        return ReturnResult.from_api(await self.execute(rq.return_order(order_id)))
+
+    async def return_lines(self, member: str, order_id: str, lines: Sequence[ReturnLine],
+                           key: str) -> ReturnResult:
+        return ReturnResult.from_api(await self.execute(rq.return_lines(member, order_id, lines, key, self.store_id)))
+
+
+def _template(path: str) -> str:
+    """'users/ana@x.com/reward' -> 'users/{id}/reward' for logs."""
+    head, _, rest = path.partition("/")
+    if not rest:
+        return head
+    tail = rest.split("/", 1)
+    if head == "incentive":
+        return "incentive/" + tail[0] + ("/{id}" if len(tail) > 1 else "")
+    return head + "/{id}" + ("/" + tail[1] if len(tail) > 1 else "")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+
+

@@ -1,0 +1,69 @@
+"""Shared test helpers (imported by name; conftest only wires fixtures)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from kiosk.loyalty import auth
+from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.sandbox.server import SandboxServer
+
+
+def client_for(server: SandboxServer, **kwargs: Any) -> AnnexCloudClient:
+    site = server.store.site
+    kwargs.setdefault("get_budget", 1.0)
+    return AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,
+                            secret=site.secret, **kwargs)
+
+
+def ledger(server: SandboxServer, kind: str | None = None) -> list[dict]:
+    sql = "SELECT * FROM ledger" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq"
+    return [dict(row) for row in server.store.read(sql, (kind,) if kind else ())]
+
+
+def set_faults(server: SandboxServer, **changes: Any) -> dict:
+    response = httpx.put(server.base_url.replace("/api/3.0/", "/_admin/faults"), json=changes, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def token(server: SandboxServer, payload: bytes, *, now: float | None = None, secret: str | None = None,
+          site_id: str | None = None) -> str:
+    site = server.store.site
+    return auth.make_token(secret=secret or site.secret, site_id=site_id or site.site_id,
+                           site_name=site.site_name, payload=payload, now=time.time() if now is None else now)
+
+
+def raw_get(server: SandboxServer, path: str, identifier: str, **token_args: Any) -> httpx.Response:
+    headers = {"Authorization": "Bearer " + token(server, auth.get_payload(identifier), **token_args)}
+    return httpx.get(server.base_url + path, headers=headers, timeout=5)
+
+
+def raw_send(server: SandboxServer, method: str, path: str, body: Any, *, signed_body: Any = None,
+             headers: dict | None = None, **token_args: Any) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    signed = content if signed_body is None else (
+        signed_body if isinstance(signed_body, bytes) else json.dumps(signed_body).encode())
+    all_headers = {"Authorization": "Bearer " + token(server, signed, **token_args),
+                   "Content-Type": "application/json", **(headers or {})}
+    return httpx.request(method, server.base_url + path, content=content, headers=all_headers, timeout=5)
+
+
+async def wait_for(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0,
+                   interval: float = 0.02) -> None:
+    """Poll inside async tests (qtbot.waitUntil deadlocks there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

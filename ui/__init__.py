@@ -1,0 +1,1 @@
+"""Kiosk's Qt side. Imports kiosk; kiosk never imports this."""
