@@ -14,10 +14,13 @@ class LoyaltyError(Exception):
     transient = False
     default_message = "The loyalty service refused the request."
 
-    def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None):
+    def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
+                 detail: str = ""):
         self.user_message = message or self.default_message
         self.code = code
         self.status = status
+        # The backend's own wording, for the log; user_message is for people.
+        self.detail = detail
         super().__init__(self.user_message if not code else f"{code}: {self.user_message}")
 
 
@@ -84,8 +87,8 @@ class BackendUnavailable(LoyaltyError):
     default_message = "The loyalty service cannot be reached right now."
 
     def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
-                 retry_after: float | None = None):
-        super().__init__(message, code=code, status=status)
+                 detail: str = "", retry_after: float | None = None):
+        super().__init__(message, code=code, status=status, detail=detail)
         self.retry_after = retry_after
 
 
@@ -127,4 +130,8 @@ def from_error_body(status: int, body: object) -> LoyaltyError:
             cls = Conflict
         else:
             cls = InvalidRequest
-    return cls(message or None, code=code, status=status)
+    # The documented codes carry terse developer texts ("No data found"); the
+    # sandbox's AC2xxx codes carry a sentence about this very request
+    # ("Insufficient balance: 4.20 left") that a cashier can act on.
+    shown = message if code.startswith("AC2") and message else None
+    return cls(shown, code=code, status=status, detail=message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -13,13 +14,33 @@ from kiosk.sandbox.db import ApiError, Store, digits, invalid, money, not_found,
 REWARD_ACTION = 107
 
 
+# What a phone number may look like as a lookup key: ASCII digits and the usual
+# punctuation. Without it, any key with 7+ digits in it fell through to the phone
+# lookup, so an unknown email "x5550100002@example.com" or card "M5550100002"
+# resolved to Ben (phone 555-010-0002), and enrolling such an email was refused
+# as a duplicate.
+_PHONE_KEY = re.compile(r"\+?[0-9() .\-]+")
+# Deliberately loose (local@domain.tld, no spaces, one "@"): it only has to turn
+# away what is plainly not an address ("@", "ana@", "a b@c.d" used to enrol).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def phone_digits(key: str) -> str | None:
+    """The digits of a phone-shaped key with at least 7 of them, else None."""
+    if not _PHONE_KEY.fullmatch(key):
+        return None
+    only = digits(key)
+    return only if only and len(only) >= 7 else None
+
+
 def find_member(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
     """Loyalty Search: the POS document looks members up by id, email or phone."""
     row = conn.execute("SELECT * FROM members WHERE id = ?", (key,)).fetchone()
     if row is None and "@" in key:
-        row = conn.execute("SELECT * FROM members WHERE email = ?", (key,)).fetchone()
-    if row is None and digits(key) and len(digits(key)) >= 7:
-        row = conn.execute("SELECT * FROM members WHERE phone_digits = ?", (digits(key),)).fetchone()
+        # An email is only ever an email: never fall through to the phone lookup.
+        return conn.execute("SELECT * FROM members WHERE email = ?", (key,)).fetchone()
+    if row is None and phone_digits(key):
+        row = conn.execute("SELECT * FROM members WHERE phone_digits = ?", (phone_digits(key),)).fetchone()
     return row
 
 
@@ -76,17 +97,25 @@ def points_json(store: Store, m: sqlite3.Row) -> dict:
 
 
 def enrol(store: Store, body: dict) -> dict:
-    email = (body.get("email") or "").strip() or None
-    phone = (str(body.get("phone") or "")).strip() or None
+    if not isinstance(body, dict):
+        raise invalid("The body must be a JSON object")
+    email = str(body.get("email") or "").strip() or None
+    phone = str(body.get("phone") or "").strip() or None
     if not email and not phone:
         raise invalid("An email or a phone number is required to enrol")
-    if email and ("@" not in email or len(email) > 120):
+    if email and (not _EMAIL.fullmatch(email) or len(email) > 120):
         raise invalid("The email address is not valid")
-    if phone and not (7 <= len(digits(phone) or "") <= 15):
+    # Phone-shaped and 7-15 digits: a phone the lookup could not find again
+    # ("555 0100 ext 12") would be a member nobody can search for.
+    if phone and not (phone_digits(phone) and len(phone_digits(phone)) <= 15):
         raise invalid("The phone number is not valid")
     with store.tx() as conn:
-        for key in filter(None, (body.get("id"), email, phone)):
-            if find_member(conn, str(key)) is not None:
+        # Each value against its own column: a duplicate phone in another format
+        # is caught by its digits, and an email never matches a phone.
+        checks = (("id = ?", body.get("id")), ("email = ?", email),
+                  ("phone_digits = ?", phone and phone_digits(phone)))
+        for where, value in checks:
+            if value and conn.execute(f"SELECT 1 FROM members WHERE {where}", (str(value),)).fetchone():
                 raise ApiError(409, "AC2003", "A member with that id, email or phone already exists")
         member_id = str(body.get("id") or _new_member_id(conn))
         stamp = now_iso()
@@ -154,6 +183,13 @@ def post_points(store: Store, body: dict) -> dict:
     if activity not in ("CREDIT", "DEBIT"):
         raise invalid("activity must be CREDIT or DEBIT")
     action = str(body.get("actionId") or "")
+    # customId and orderId are bound into SQL (replay key, ledger): a list or an
+    # object there used to raise a 500 from sqlite, and inside /bulkpoints that
+    # 500 hid the items already applied before it.
+    for name in ("customId", "orderId"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            raise invalid(f"{name} must be a string")
     with store.tx() as conn:
         m = member_or_404(conn, member_key)
         scope = f"points:{m['id']}"
