@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -48,7 +49,14 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"kiosk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     print_info(server)
-    server.serve_forever()
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the
+    # signal; turning that into a normal exit lets a service manager see 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    finally:
+        server.close_store()
     return 0
 
 

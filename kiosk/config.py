@@ -142,7 +142,8 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         before = data.get("schema_version", 0)
         data = migrate(data, path)
         if before != data["schema_version"]:
-            save_settings(Settings.model_validate(data), path)
+            # The file's own values, migrated; never the environment's overrides.
+            _write(path, tomli_w.dumps(data))
     try:
         settings = _from_env(data, env)
     except ValidationError as exc:
@@ -173,9 +174,12 @@ def _from_env(data: dict, env: Mapping[str, str]) -> Settings:
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     path = path or settings_path()
+    _write(path, tomli_w.dumps(settings.model_dump(mode="json")))
+    return path
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(settings.model_dump(mode="json"))
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, "utf-8")
     os.replace(tmp, path)  # a crash mid-write never leaves half a file
-    return path

@@ -92,6 +92,9 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._sock.close()
+        self.close_store()
+
+    def close_store(self) -> None:
         with self.store.lock:
             self.store.conn.close()
 

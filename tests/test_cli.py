@@ -1,0 +1,104 @@
+"""The `kiosk` command, run as a person or a script would run it."""
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk.loyalty.annex import AnnexCloudClient
+
+KIOSK = str(Path(sys.executable).with_name("kiosk"))
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(KIOSK_SETTINGS=str(tmp_path / "settings.toml"), XDG_DATA_HOME=str(tmp_path / "data"), **extra)
+    return env
+
+
+def _first_line(proc, timeout=30.0) -> str:
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sel.select(timeout=0.2):
+            return proc.stdout.readline()
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"no startup line; stderr: {proc.stderr.read() if proc.poll() is not None else ''}")
+
+
+async def test_sandbox_command_prints_what_a_client_needs_and_serves_it(tmp_path):
+    proc = subprocess.Popen([KIOSK, "sandbox", "--port", "0", "--db", str(tmp_path / "sb.sqlite3")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
+    try:
+        info = json.loads(_first_line(proc))
+        assert info["baseUrl"].startswith("http://127.0.0.1:") and info["baseUrl"].endswith("/api/3.0/")
+        assert {"siteId", "siteName", "secret", "members", "coupons", "giftCards"} <= set(info)
+        assert {"code": "GC-1000-0003", "kind": "giftcard", "balance": "4.20"} in info["giftCards"]
+        member = info["members"][1]
+        async with AnnexCloudClient(base_url=info["baseUrl"], site_id=info["siteId"], site_name=info["siteName"],
+                                    secret=info["secret"]) as client:
+            view = await client.lookup_member(member["id"])
+        assert view.points.available == member["availablePoints"] and view.points.tier == member["tier"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_sandbox_on_a_busy_port_says_so(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([KIOSK, "sandbox", "--port", str(port), "--db", str(tmp_path / "x.sqlite3")],
+                                capture_output=True, text=True, env=_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_kiosk_without_arguments_walks_through_the_flows_on_the_embedded_sandbox(tmp_path):
+    result = subprocess.run([KIOSK], capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "embedded sandbox with demo data" in out
+    assert "Ben Okafor | tier Silver | 1320 points" in out
+    assert "gift card paid 4.20, balance now 0.00" in out
+    assert "SPRING20: coupon, refused (This code expired on 2024-05-31)" in out
+    assert out.rstrip().endswith("Done.")
+
+
+def test_broken_settings_are_a_message_not_a_traceback(tmp_path):
+    (tmp_path / "settings.toml").write_text("[backend\n")
+    result = subprocess.run([KIOSK, "demo"], capture_output=True, text=True, env=_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert "is not valid TOML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_commands(tmp_path):
+    env = _env(tmp_path)
+    path = subprocess.run([KIOSK, "config", "path"], capture_output=True, text=True, env=env, timeout=60)
+    assert path.stdout.strip() == str(tmp_path / "settings.toml")
+    subprocess.run([KIOSK, "config", "init"], check=True, capture_output=True, env=env, timeout=60)
+    shown = json.loads(subprocess.run([KIOSK, "config"], capture_output=True, text=True, env=env,
+                                      timeout=60).stdout)
+    assert shown["exists"] and shown["settings"]["schema_version"] == 1
+    again = subprocess.run([KIOSK, "config", "init"], capture_output=True, text=True, env=env, timeout=60)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_cards_command_writes_printable_cards(tmp_path):
+    result = subprocess.run([KIOSK, "cards", str(tmp_path / "cards")], capture_output=True, text=True,
+                            env=_env(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cards" / "index.html").exists()
+    assert (tmp_path / "cards" / "member-M100001-qr.png").exists()
+    assert (tmp_path / "cards" / "card-GC-1000-0001-pdf417.png").exists()
