@@ -42,7 +42,10 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
     if settings.uses_sandbox:
         from kiosk.sandbox.server import SandboxServer  # FastAPI is only imported when needed
 
-        server = SandboxServer(sandbox_db or sandbox_db_path(settings)).start()
+        # The embedded sandbox plays the site these settings describe.
+        site = {"pointsPerCurrencyUnit": str(settings.loyalty.points_per_currency_unit),
+                "guestUserId": settings.loyalty.guest_user_id}
+        server = SandboxServer(sandbox_db or sandbox_db_path(settings), site=site).start()
         site = server.store.site
         log.info("no backend configured: embedded sandbox at %s", server.base_url)
         client = AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,

@@ -206,3 +206,9 @@ async def test_a_client_belongs_to_one_loop(sandbox, client):
     thread.start()
     thread.join()
     assert errors_seen and "event loop" in errors_seen[0]
+
+
+def test_sandbox_socket_is_declared_tcp_so_replies_are_not_delayed(sandbox):
+    # asyncio turns on TCP_NODELAY only for sockets whose proto is TCP; without
+    # it every reply waited ~40 ms for a delayed ACK (see server._bind).
+    assert sandbox._sock.proto == socket.IPPROTO_TCP

@@ -168,3 +168,18 @@ async def test_a_configured_backend_is_used_with_its_secret(sandbox, monkeypatch
         assert (await conn.client.get_points("M100004")).tier == "Platinum"
     finally:
         await conn.aclose()
+
+
+async def test_the_embedded_sandbox_follows_the_points_ratio_setting(tmp_path):
+    from decimal import Decimal
+
+    from kiosk.loyalty.models import Order, OrderLine
+
+    settings = config.Settings(loyalty={"points_per_currency_unit": "2.5"})
+    conn = connect(settings, sandbox_db=tmp_path / "sb.sqlite3")
+    try:
+        result = await conn.client.create_order(
+            Order("T01-RATIO", "M100005", Decimal("10.00"), (OrderLine("L1", "Tea", Decimal("10.00"), 1),)))
+        assert result.points_awarded == 25
+    finally:
+        await conn.aclose()
