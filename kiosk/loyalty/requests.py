@@ -44,7 +44,12 @@ def _json_default(value: Any) -> Any:
 
 
 def amount(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
+    """Two decimals, exactly. Rounding here would charge a card something other
+    than what the till computed, so a finer amount is a bug to surface."""
+    cents = value.quantize(Decimal("0.01"))
+    if cents != value:
+        raise ValueError(f"money must be whole cents, got {value}")
+    return f"{cents:f}"
 
 
 def _get(template: str, kind: str, value: str) -> ApiRequest:

@@ -18,24 +18,33 @@ def _code(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
     return row
 
 
+VALIDITY_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
 def _expired(row: sqlite3.Row) -> bool:
     if not row["validity"]:
         return False
     try:
-        until = datetime.strptime(row["validity"], "%Y-%m-%dT%H:%M:%S%z")
+        until = datetime.strptime(row["validity"], VALIDITY_FORMAT)
     except ValueError:
         return False
     return until < datetime.now(timezone.utc)
+
+
+def _limit_reached(row: sqlite3.Row) -> bool:
+    return row["redemption_limit"] is not None and row["redeemed"] >= row["redemption_limit"]
 
 
 def _usage_status(row: sqlite3.Row) -> str:
     if row["status"] != "Active":
         return row["status"]
     if row["kind"] in PARTIAL_KINDS:
-        if row["balance_cents"] == 0:
+        # The limit counts for cards too (README, assumption 13): it used to be
+        # ignored here, so a card with redemptionLimit 2 could be spent any number of times.
+        if row["balance_cents"] == 0 or _limit_reached(row):
             return "Fully Used"
         return "Partially Used" if row["redeemed"] else "Active"
-    if row["redemption_limit"] is not None and row["redeemed"] >= row["redemption_limit"]:
+    if _limit_reached(row):
         return "Fully Used"
     return "Partially Used" if row["redeemed"] else "Active"
 
@@ -47,7 +56,10 @@ def _problem(store: Store, row: sqlite3.Row, user_id: str | None) -> str | None:
     if _expired(row):
         return f"This code expired on {row['validity'][:10]}"
     if _usage_status(row) == "Fully Used":
-        return "This code is fully used" if row["kind"] not in PARTIAL_KINDS else "This card has no balance left"
+        if row["kind"] not in PARTIAL_KINDS:
+            return "This code is fully used"
+        return "This card has no balance left" if row["balance_cents"] == 0 else \
+            "This card has reached its redemption limit"
     if user_id is not None and row["code_type"] == "Private" and row["user_id"] != user_id:
         return "This code belongs to another member"
     return None
@@ -92,6 +104,11 @@ def _apply(store: Store, conn: sqlite3.Connection, item: dict) -> dict:
         raise invalid("incentiveCode and userId are required")
     if not reference:
         raise invalid("referenceId is required: this site redeems with a reference id")
+    # orderId is bound into SQL (redemptions, ledger): a list or an object there
+    # used to end in a 500 from sqlite instead of AC2001.
+    order_id = item.get("orderId")
+    if order_id is not None and (isinstance(order_id, bool) or not isinstance(order_id, (str, int))):
+        raise invalid("orderId must be a string")
     return store.once("code", reference, item, lambda: _redeem_or_undo(store, conn, item, code, user_id, reference))
 
 
@@ -222,10 +239,22 @@ def create_codes(store: Store, body: object) -> dict:
             if conn.execute("SELECT 1 FROM codes WHERE code=?", (code,)).fetchone():
                 raise ApiError(409, "AC2003", "That code already exists")
             cents(item.get("codeValue"), "codeValue")
+            # A validity _expired() can't read used to mean "never expires" (a code
+            # created with "2020-01-01" validated as usable), and a limit that is not
+            # a number made every later validate a 500 (int compared with str).
+            validity = item.get("codeValidity", "")
+            if validity not in (None, ""):
+                try:
+                    datetime.strptime(str(validity), VALIDITY_FORMAT)
+                except ValueError:
+                    raise invalid("codeValidity must look like 2030-12-31T23:59:59+0000") from None
+            limit = item.get("redemptionLimit")
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+                raise invalid("redemptionLimit must be a whole number above zero")
             insert_code(conn, {"incentiveCode": code, "kind": kind, "discountType": discount,
                                "value": str(item["codeValue"]), "codeType": item.get("codeType", "Public"),
                                "userId": item.get("userId"), "redemptionLimit": item.get("redemptionLimit"),
-                               "validity": item.get("codeValidity", ""), "status": "Active"}, group)
+                               "validity": item.get("codeValidity") or "", "status": "Active"}, group)
             created.append(code_json(store, _code(conn, code)))
         return {"message": "Incentive codes created successfully.", "groupId": group, "codes": created}
 

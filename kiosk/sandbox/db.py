@@ -82,9 +82,12 @@ def cents(amount: Any, what: str) -> int:
         raise invalid(f"{what} is required")
     try:
         value = Decimal(repr(amount) if isinstance(amount, float) else str(amount).strip())
+        # quantize itself fails on huge exponents ("1e30"): inside the try, so
+        # that is a 400 like any other bad amount, not a 500.
+        exact = value.is_finite() and value >= 0 and value == value.quantize(Decimal("0.01"))
     except ArithmeticError:
         raise invalid(f"{what} is not a number") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    if not exact:
         raise invalid(f"{what} must be a non-negative amount with at most 2 decimals")
     return int(value * 100)
 

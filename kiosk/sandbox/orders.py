@@ -14,6 +14,10 @@ from kiosk.sandbox.loyalty import find_member, move_points, tier_fields
 def _split(total: int, weights: list[int]) -> list[int]:
     """Share `total` points over lines by weight, largest remainder, summing exactly."""
     whole = sum(weights)
+    if whole <= 0 and total > 0:
+        # Only free lines (the total comes from orderTotal): share equally rather
+        # than award points that no line carries and no line return can take back.
+        weights, whole = [1] * len(weights), len(weights)
     if whole <= 0 or total <= 0:
         return [0] * len(weights)
     shares = [total * w // whole for w in weights]
@@ -21,6 +25,12 @@ def _split(total: int, weights: list[int]) -> list[int]:
     for i in leftovers[: total - sum(shares)]:
         shares[i] += 1
     return shares
+
+
+# SQLite integers are 64-bit: larger quantities or amounts used to end in a 500
+# (OverflowError) instead of the documented AC2001.
+MAX_QUANTITY = 1_000_000
+MAX_CENTS = 10**15
 
 
 def _lines(body: dict) -> list[dict]:
@@ -32,9 +42,10 @@ def _lines(body: dict) -> list[dict]:
         if not isinstance(item, dict):
             raise invalid(f"orderDetail item {n} must be an object")
         quantity = item.get("quantity", 1)
-        if isinstance(quantity, bool) or not isinstance(quantity, (int, str)) or not str(quantity).isdigit() \
-                or int(quantity) <= 0:
-            raise invalid(f"orderDetail item {n}: quantity must be a whole number above zero")
+        # isascii(): str.isdigit() also accepts "²", which int() then refuses (a 500).
+        if isinstance(quantity, bool) or not isinstance(quantity, (int, str)) or not str(quantity).isascii() \
+                or not str(quantity).isdigit() or not 0 < int(quantity) <= MAX_QUANTITY:
+            raise invalid(f"orderDetail item {n}: quantity must be a whole number from 1 to {MAX_QUANTITY}")
         lines.append({"id": str(item.get("id") or n), "name": str(item.get("productName") or ""),
                       "unit_cents": cents(item.get("unitPrice", 0), f"orderDetail item {n} unitPrice"),
                       "quantity": int(quantity), "raw": item})
@@ -51,6 +62,8 @@ def create_order(store: Store, body: dict) -> dict:
     gross = sum(line["unit_cents"] * line["quantity"] for line in lines)
     total = cents(body["orderTotal"], "orderTotal") if body.get("orderTotal") not in (None, "") else gross
     discount = cents(body.get("discountAmount") or 0, "discountAmount")
+    if max([gross, total, discount] + [line["unit_cents"] * line["quantity"] for line in lines]) > MAX_CENTS:
+        raise invalid("The order's amounts are too large")
     with store.tx() as conn:
         if store.duplicate_protection:
             previous = conn.execute("SELECT reply FROM orders WHERE id=? ORDER BY seq LIMIT 1",
@@ -171,6 +184,10 @@ def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body:
         "SELECT * FROM order_lines WHERE order_seq=?", (order["seq"],)).fetchall()}
     points = 0
     updates = []
+    # Units and points already claimed by earlier items of this same request, per
+    # line: the same line named twice used to be checked against the stored row
+    # twice and could return more units (and points) than the line had.
+    claimed: dict[str, tuple[int, int]] = {}
     for item in wanted:
         line = lines.get(str(item.get("id") if isinstance(item, dict) else ""))
         if line is None:
@@ -178,12 +195,15 @@ def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body:
         qty = item.get("quantity")
         if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
             raise invalid("returnLines quantity must be a whole number above zero")
-        left = line["quantity"] - line["returned"]
+        units_before, points_before = claimed.get(line["line_id"], (0, 0))
+        left = line["quantity"] - line["returned"] - units_before
         if qty > left:
             raise invalid(f"Line {line['line_id']}: {qty} returned but only {left} left on the order")
         # The last units of a line take whatever points it has left, so a line
         # returned in several steps gives back exactly what it earned.
-        share = line["points"] - line["points_returned"] if qty == left else line["points"] * qty // line["quantity"]
+        share = line["points"] - line["points_returned"] - points_before if qty == left \
+            else line["points"] * qty // line["quantity"]
+        claimed[line["line_id"]] = (units_before + qty, points_before + share)
         points += share
         updates.append((qty, share, order["seq"], line["line_no"]))
     points = min(points, order["points_remaining"])
