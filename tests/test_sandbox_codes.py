@@ -422,3 +422,14 @@ async def test_creating_bad_codes_is_refused_and_creates_nothing(client, sandbox
     assert (response.status_code, response.json()["errorCode"]) == (400, "AC2001")
     with pytest.raises(errors.NotFound):
         await client.validate_code("NEW-1")
+
+
+async def test_only_the_member_who_redeemed_can_undo(client, sandbox):
+    from kiosk.loyalty.models import CodeSpend
+
+    await client.redeem_code(CodeSpend("GC-1000-0002", "M100002", "ben-spends", D("5.00")))
+    with pytest.raises(errors.InvalidRequest):
+        await client.undo_code(CodeSpend("GC-1000-0002", "M100001", "ana-undoes", undo_of="ben-spends"))
+    assert await _balance(client, "GC-1000-0002") == D("15.00")
+    await client.undo_code(CodeSpend("GC-1000-0002", "M100002", "ben-undoes", undo_of="ben-spends"))
+    assert await _balance(client, "GC-1000-0002") == D("20.00")

@@ -413,3 +413,12 @@ async def test_client_does_not_round_an_order_total_silently(client, sandbox):
     with pytest.raises((errors.InvalidRequest, ValueError)):
         await client.create_order(order)
     assert ledger(sandbox, "order_create") == []
+
+
+def test_line_ids_must_be_unique_within_an_order(sandbox):
+    body = {"id": "T01-DUPLINE", "userId": "M100001", "orderDetail": [
+        {"id": "A", "unitPrice": "1.00", "quantity": 1}, {"id": "A", "unitPrice": "2.00", "quantity": 1}]}
+    response = raw_send(sandbox, "POST", "orders", body)
+    assert (response.status_code, response.json()["errorCode"]) == (400, "AC2001")
+    assert "unique" in response.json()["errorMessage"]
+    assert ledger(sandbox, "order_create") == []

@@ -120,7 +120,7 @@ def _redeem_or_undo(store: Store, conn: sqlite3.Connection, item: dict, code: st
     row = _code(conn, code)
     user = _user(store, conn, user_id)
     undo = str(item.get("action") or "").upper() == "UNDO"
-    message = _undo(store, conn, row, item, reference) if undo else _redeem(store, conn, row, item, user, reference)
+    message = _undo(store, conn, row, item, user, reference) if undo else _redeem(store, conn, row, item, user, reference)
     after = _code(conn, row["code"])
     amount = conn.execute("SELECT amount_cents FROM code_redemptions WHERE reference_id=?",
                           (reference,)).fetchone()["amount_cents"]
@@ -157,7 +157,8 @@ def _redeem(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict
     return "Incentive code redeemed successfully."
 
 
-def _undo(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, reference: str) -> str:
+def _undo(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, user: str,
+          reference: str) -> str:
     original_ref = str(item.get("originalReferenceId") or "")
     if not original_ref:
         raise invalid("An undo names the redemption it reverses in originalReferenceId")
@@ -165,6 +166,9 @@ def _undo(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, 
                             (original_ref,)).fetchone()
     if original is None or original["code"].upper() != row["code"].upper():
         raise not_found()
+    if original["user_id"] != user:
+        # Only whoever redeemed (the same member, or the guest id) can give it back.
+        raise invalid("That redemption was made for another member")
     if original["undone_by"] and store.duplicate_protection:
         raise ApiError(409, "AC2022", "That redemption was already undone")
     amount = original["amount_cents"]

@@ -49,6 +49,9 @@ def _lines(body: dict) -> list[dict]:
         lines.append({"id": str(item.get("id") or n), "name": str(item.get("productName") or ""),
                       "unit_cents": cents(item.get("unitPrice", 0), f"orderDetail item {n} unitPrice"),
                       "quantity": int(quantity), "raw": item})
+    # Returns name lines by id, so two lines with one id could never be told apart.
+    if len({line["id"] for line in lines}) != len(lines):
+        raise invalid("orderDetail line ids must be unique within the order")
     return lines
 
 
