@@ -38,8 +38,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 REQ=${KIOSK_REQUIREMENTS:-requirements/dev.txt}
 stamp=.venv/.kiosk-installed
-want="$(cat "$REQ" requirements/runtime.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$(cat "$REQ" requirements/runtime.txt requirements/build.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements/build.txt
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$REQ"
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
