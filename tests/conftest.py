@@ -42,3 +42,13 @@ async def client(sandbox):
 
     async with client_for(sandbox) as c:
         yield c
+
+
+@pytest.fixture
+async def counted(sandbox):
+    """A client whose requests are counted, for "refused before anything is sent"."""
+    from tests.helpers import CountingTransport, client_for
+
+    transport = CountingTransport()
+    async with client_for(sandbox, transport=transport) as c:
+        yield c, transport

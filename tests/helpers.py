@@ -67,3 +67,19 @@ async def wait_for(condition: Callable[[], bool | Awaitable[bool]], timeout: flo
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """The real HTTP transport, remembering what it sends ("METHOD /path"):
+    attempts, not effects, for "sent once" and "refused before sending"."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

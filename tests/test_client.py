@@ -14,22 +14,7 @@ import respx
 from kiosk.loyalty import errors
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine
 from kiosk.sandbox.server import SandboxServer
-from tests.helpers import client_for, ledger, set_faults
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """The real transport, counting what it sends (attempts, not effects)."""
-
-    def __init__(self):
-        self.inner = httpx.AsyncHTTPTransport()
-        self.sent: list[str] = []
-
-    async def handle_async_request(self, request):
-        self.sent.append(f"{request.method} {request.url.path}")
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self):
-        await self.inner.aclose()
+from tests.helpers import CountingTransport, client_for, ledger, set_faults
 
 
 def _order(order_id="T01-0001"):
