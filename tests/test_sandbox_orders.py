@@ -422,3 +422,10 @@ def test_line_ids_must_be_unique_within_an_order(sandbox):
     assert (response.status_code, response.json()["errorCode"]) == (400, "AC2001")
     assert "unique" in response.json()["errorMessage"]
     assert ledger(sandbox, "order_create") == []
+
+
+def test_unknown_routes_and_methods_answer_in_the_documented_error_shape(sandbox):
+    wrong_method = raw_send(sandbox, "PUT", "orders/T01-ANY", {"status": "return"})
+    assert (wrong_method.status_code, wrong_method.json()["errorCode"]) == (405, "AC2030")
+    unknown = raw_send(sandbox, "POST", "no/such/route", {})
+    assert (unknown.status_code, unknown.json()) == (404, {"errorCode": "AC1005", "errorMessage": "No data found"})
