@@ -128,9 +128,9 @@ def migrate(data: dict, path: Path | None = None) -> dict:
     return data
 
 
-def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    path = path or settings_path(env)
+def load_settings(path: Path | None = None) -> Settings:
+    """The file (migrated if old), then KIOSK_* environment variables on top."""
+    path = path or settings_path()
     data: dict[str, Any] = {}
     if path.exists():
         try:
@@ -145,7 +145,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             # The file's own values, migrated; never the environment's overrides.
             _write(path, tomli_w.dumps(data))
     try:
-        settings = _from_env(data, env)
+        settings = Settings(**data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"Settings in {path} (or KIOSK_* variables) are not valid: {problems}") from None
@@ -154,22 +154,6 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         log.warning("ignoring unknown settings sections: %s", ", ".join(unknown))
     return settings
 
-
-def _from_env(data: dict, env: Mapping[str, str]) -> Settings:
-    if env is os.environ:
-        return Settings(**data)
-    # pydantic-settings reads os.environ; for an explicit mapping (tests, tools)
-    # swap it in for the duration.
-    saved = {k: v for k, v in os.environ.items() if k.startswith("KIOSK_")}
-    try:
-        for key in saved:
-            del os.environ[key]
-        os.environ.update({k: v for k, v in env.items() if k.startswith("KIOSK_")})
-        return Settings(**data)
-    finally:
-        for key in [k for k in os.environ if k.startswith("KIOSK_")]:
-            del os.environ[key]
-        os.environ.update(saved)
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import config, credentials
 from kiosk.loyalty.annex import AnnexCloudClient
+
+if TYPE_CHECKING:  # FastAPI and uvicorn load only when the sandbox is embedded
+    from kiosk.sandbox.server import SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +19,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Connection:
     client: AnnexCloudClient
-    sandbox: "object | None"  # a running kiosk.sandbox.server.SandboxServer, when embedded
+    sandbox: "SandboxServer | None"  # running, when no backend is configured
 
     @property
     def embedded(self) -> bool:

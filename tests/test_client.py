@@ -197,3 +197,23 @@ def test_sandbox_socket_is_declared_tcp_so_replies_are_not_delayed(sandbox):
     # asyncio turns on TCP_NODELAY only for sockets whose proto is TCP; without
     # it every reply waited ~40 ms for a delayed ACK (see server._bind).
     assert sandbox._sock.proto == socket.IPPROTO_TCP
+
+
+@respx.mock
+@pytest.mark.parametrize(("reply", "expected"), [
+    (httpx.Response(503, headers={"Retry-After": "soon"}, text="<html>busy</html>"), "retry_after_none"),
+    (httpx.Response(200, text="<html>proxy login page</html>"), "not_json"),
+])
+async def test_malformed_replies_are_a_clear_transient_error(reply, expected):
+    # A captive portal or a broken proxy answers like this; the sandbox never does.
+    respx.get("https://api.example.com/api/3.0/users/M100001").mock(return_value=reply)
+    from kiosk.loyalty.annex import AnnexCloudClient
+
+    async with AnnexCloudClient(base_url="https://api.example.com/api/3.0", site_id="1", site_name="x",
+                                secret="s" * 32, get_budget=0) as client:
+        with pytest.raises(errors.BackendUnavailable) as caught:
+            await client.get_member("M100001")
+    if expected == "retry_after_none":
+        assert caught.value.retry_after is None and caught.value.status == 503
+    else:
+        assert "not JSON" in caught.value.user_message

@@ -1,7 +1,6 @@
 """Settings (TOML + environment, versioned) and the API secret's sources."""
 
 import logging
-import os
 import stat
 
 import pytest
@@ -12,18 +11,19 @@ from kiosk.connect import connect
 
 
 def test_defaults_without_a_file(tmp_path):
-    settings = config.load_settings(tmp_path / "missing.toml", env={})
+    settings = config.load_settings(tmp_path / "missing.toml")
     assert settings.uses_sandbox
     assert settings.backend.attempt_timeout_s == 5.0
     assert settings.schema_version == config.SCHEMA_VERSION
 
 
-def test_file_then_environment_wins(tmp_path):
+def test_file_then_environment_wins(tmp_path, monkeypatch):
     path = tmp_path / "settings.toml"
     path.write_text('schema_version = 1\n[backend]\nurl = "https://a.example/api/3.0/"\nsite_id = "42"\n'
                     'site_name = "shop"\n[store]\nterminal_id = "T07"\n[tax]\nmode = "inclusive"\n'
                     '[tax.rates]\nstandard = "20"\n')
-    settings = config.load_settings(path, env={"KIOSK_STORE__TERMINAL_ID": "T99"})
+    monkeypatch.setenv("KIOSK_STORE__TERMINAL_ID", "T99")
+    settings = config.load_settings(path)
     assert settings.backend.url == "https://a.example/api/3.0/" and not settings.uses_sandbox
     assert settings.store.terminal_id == "T99"
     assert settings.tax.mode == "inclusive"
@@ -34,13 +34,13 @@ def test_round_trip(tmp_path):
     path = tmp_path / "settings.toml"
     original = config.Settings(store={"store_id": "S-9", "terminal_id": "T3"})
     config.save_settings(original, path)
-    assert config.load_settings(path, env={}) == original
+    assert config.load_settings(path) == original
 
 
 def test_unversioned_file_is_migrated_with_a_backup(tmp_path):
     path = tmp_path / "settings.toml"
     path.write_text('[store]\nterminal_id = "T05"\n')
-    settings = config.load_settings(path, env={})
+    settings = config.load_settings(path)
     assert settings.store.terminal_id == "T05"
     assert (tmp_path / "settings.toml.v0.bak").read_text() == '[store]\nterminal_id = "T05"\n'
     assert "schema_version = 1" in path.read_text()
@@ -50,7 +50,7 @@ def test_a_newer_file_is_refused_not_clobbered(tmp_path):
     path = tmp_path / "settings.toml"
     path.write_text("schema_version = 99\n")
     with pytest.raises(config.ConfigError, match="newer Kiosk"):
-        config.load_settings(path, env={})
+        config.load_settings(path)
     assert path.read_text() == "schema_version = 99\n"
 
 
@@ -59,21 +59,14 @@ def test_a_newer_file_is_refused_not_clobbered(tmp_path):
     ("[backend]\nattempt_timeout_s = -1\n", {}, "backend.attempt_timeout_s"),
     ("", {"KIOSK_TAX__MODE": "sideways"}, "tax.mode"),
 ])
-def test_bad_settings_are_a_clear_message(tmp_path, text, env, needle):
+def test_bad_settings_are_a_clear_message(tmp_path, monkeypatch, text, env, needle):
     path = tmp_path / "settings.toml"
     path.write_text(text)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(config.ConfigError, match=needle.replace(".", r"\.")):
-        config.load_settings(path, env=env)
+        config.load_settings(path)
 
-
-def test_explicit_env_mapping_leaves_the_process_environment_alone(tmp_path):
-    os.environ["KIOSK_STORE__STORE_ID"] = "from-process"
-    try:
-        settings = config.load_settings(tmp_path / "none.toml", env={"KIOSK_STORE__STORE_ID": "from-mapping"})
-        assert settings.store.store_id == "from-mapping"
-        assert os.environ["KIOSK_STORE__STORE_ID"] == "from-process"
-    finally:
-        del os.environ["KIOSK_STORE__STORE_ID"]
 
 
 class MemoryKeyring(KeyringBackend):
@@ -137,7 +130,7 @@ def test_the_secret_never_shows(tmp_path, caplog):
 def test_the_settings_file_never_holds_the_secret(tmp_path):
     path = tmp_path / "settings.toml"
     path.write_text('[backend]\nsecret = "oops"\n')
-    settings = config.load_settings(path, env={})
+    settings = config.load_settings(path)
     assert "oops" not in settings.model_dump_json()
 
 

@@ -271,7 +271,10 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None  # an unreadable Retry-After is the same as none
+        return max(moment.timestamp() - time.time(), 0.0)
 
 

@@ -57,11 +57,7 @@ def _routes() -> APIRouter:
 
     @r.get("/users/{member_id}")
     async def get_user(member_id: str, request: Request):
-        s = store(request)
-        def read():
-            with s.lock:
-                return loyalty.user_json(loyalty.member_or_404(s.conn, member_id))
-        return await run_in_threadpool(read)
+        return await run_in_threadpool(loyalty.get_user, store(request), member_id)
 
     @r.post("/users")
     async def enrol(request: Request):
@@ -69,11 +65,7 @@ def _routes() -> APIRouter:
 
     @r.get("/points/{member_id}")
     async def get_points(member_id: str, request: Request):
-        s = store(request)
-        def read():
-            with s.lock:
-                return loyalty.points_json(s, loyalty.member_or_404(s.conn, member_id))
-        return await run_in_threadpool(read)
+        return await run_in_threadpool(loyalty.get_points, store(request), member_id)
 
     @r.post("/points")
     async def post_points(request: Request):

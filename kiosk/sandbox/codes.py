@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 
+from kiosk.loyalty.ids import PATTERNS
 from kiosk.sandbox.db import ApiError, Store, cents, insert_code, invalid, money, not_found, now_iso
 from kiosk.sandbox.loyalty import find_member
 
@@ -237,7 +238,6 @@ def create_codes(store: Store, body: object) -> dict:
                 raise invalid("incentiveType must be coupon, giftcard or storecard")
             discount = "Percentage" if str(item.get("discountType", "")).lower().startswith("percent") else "Fixed"
             code = str(item.get("incentiveCode") or "")
-            from kiosk.loyalty.ids import PATTERNS
             if not PATTERNS["code"].fullmatch(code):
                 raise invalid("incentiveCode: letters, digits, - and _ only")
             if conn.execute("SELECT 1 FROM codes WHERE code=?", (code,)).fetchone():

@@ -51,6 +51,16 @@ def member_or_404(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
     return row
 
 
+def get_user(store: Store, key: str) -> dict:
+    with store.lock:
+        return user_json(member_or_404(store.conn, key))
+
+
+def get_points(store: Store, key: str) -> dict:
+    with store.lock:
+        return points_json(store, member_or_404(store.conn, key))
+
+
 def user_json(m: sqlite3.Row) -> dict:
     return {
         "id": m["id"], "email": m["email"] or "", "firstName": m["first_name"] or "",
@@ -150,10 +160,15 @@ def move_points(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, delta: i
         moved = min(-delta, m["available"])
         conn.execute("UPDATE members SET available=available-?, used=used+? WHERE id=?",
                      (moved, moved, m["id"]))
-    after = conn.execute("SELECT * FROM members WHERE id=?", (m["id"],)).fetchone()
+    return moved, points_reply(store, conn, m["id"], before_tier)
+
+
+def points_reply(store: Store, conn: sqlite3.Connection, member_id: str, before_tier: str) -> dict:
+    """The fields every points reply shares, read after the change."""
+    after = conn.execute("SELECT * FROM members WHERE id=?", (member_id,)).fetchone()
     after_tier = tier_of(store, after["lifetime"])[0]
-    return moved, {
-        "siteId": store.site.site_id, "id": m["id"],
+    return {
+        "siteId": store.site.site_id, "id": member_id,
         "updatedAvailablePoints": after["available"], "updatedLifetimePoints": after["lifetime"],
         "previousTier": before_tier if before_tier != after_tier else "",
         "updatedUserTier": after_tier,
@@ -265,7 +280,7 @@ def _reverse_reward(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body
         raise not_found()
     if row["status"] != "issued":
         raise ApiError(409, "AC2022", "This reward redemption was already reversed")
-    moved, reply = move_points(store, conn, m, 0)
+    # Not move_points: giving back spent points must not count as new lifetime points.
     conn.execute("UPDATE members SET available=available+?, used=MAX(used-?,0),"
                  " used_on_rewards=MAX(used_on_rewards-?,0) WHERE id=?",
                  (row["points"], row["points"], row["points"], m["id"]))
@@ -273,10 +288,9 @@ def _reverse_reward(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body
                  (body.get("customId"), code))
     store.record("reward_reverse", member_id=m["id"], code=code, reference=body.get("customId"),
                  points=row["points"])
-    after = conn.execute("SELECT available FROM members WHERE id=?", (m["id"],)).fetchone()
+    reply = points_reply(store, conn, m["id"], tier_of(store, m["lifetime"])[0])
     return {**reply, "activity": "credit", "rewardId": row["reward_id"], "rewardCode": code,
-            "rewardCodeStatus": "Void", "pointsAwarded": row["points"],
-            "updatedAvailablePoints": after["available"], "customId": body.get("customId", "")}
+            "rewardCodeStatus": "Void", "pointsAwarded": row["points"], "customId": body.get("customId", "")}
 
 
 def _redeemed_count(conn: sqlite3.Connection, member_id: str, reward_id: str) -> int:

@@ -68,46 +68,46 @@ def create_order(store: Store, body: dict) -> dict:
     if max([gross, total, discount] + [line["unit_cents"] * line["quantity"] for line in lines]) > MAX_CENTS:
         raise invalid("The order's amounts are too large")
     with store.tx() as conn:
-        if store.duplicate_protection:
-            previous = conn.execute("SELECT reply FROM orders WHERE id=? ORDER BY seq LIMIT 1",
-                                    (order_id,)).fetchone()
-            if previous is not None:
-                return store.once("order", order_id, body, lambda: json.loads(previous["reply"]))
-        user_key = str(body.get("userId") or "")
-        guest = user_key == store.site.guest_user_id
-        m = None if guest else find_member(conn, user_key)
-        if m is None and not guest:
-            raise not_found()
-        base = max(total - discount, 0)
-        points = int((Decimal(base) / 100 * store.site.points_per_unit).to_integral_value(ROUND_DOWN))
-        points = 0 if guest else points
-        shares = _split(points, [line["unit_cents"] * line["quantity"] for line in lines])
-        reply = {"siteId": store.site.site_id, "id": order_id, "userId": m["id"] if m else user_key,
-                 "email": body.get("email") or (m["email"] if m else ""), "orderTotal": body.get("orderTotal", money(total)),
-                 "source": body.get("source", ""), "pointsAwarded": points, "pointsExpirationDate": "",
-                 "coupon": body.get("coupon") or [], "status": "placed"}
-        if m is not None:
-            _, moved = move_points(store, conn, m, points)
-            conn.execute("UPDATE members SET spent_cents=spent_cents+? WHERE id=?", (base, m["id"]))
-            after = conn.execute("SELECT * FROM members WHERE id=?", (m["id"],)).fetchone()
-            reply.update(previousTier=moved["previousTier"], updatedUserTier=moved["updatedUserTier"],
-                         currentTierPurchaseRatio=str(store.site.points_per_unit),
-                         updatedAvailablePoints=after["available"],
-                         updatedLifetimePoints=after["lifetime"], **_tier_reply(store, after))
-        reply["orderDetail"] = [{**line["raw"], "points": share} for line, share in zip(lines, shares)]
-        seq = conn.execute("INSERT INTO orders (id, member_id, total_cents, points, points_remaining,"
-                           " status, created, reply) VALUES (?,?,?,?,?,?,?,?)",
-                           (order_id, m["id"] if m else user_key, total, points, points, "placed",
-                            now_iso(), json.dumps(reply))).lastrowid
-        for n, (line, share) in enumerate(zip(lines, shares)):
-            conn.execute("INSERT INTO order_lines (order_seq, line_no, line_id, name, unit_cents, quantity,"
-                         " points) VALUES (?,?,?,?,?,?,?)",
-                         (seq, n, line["id"], line["name"], line["unit_cents"], line["quantity"], share))
-        store.record("order_create", member_id=reply["userId"], order_id=order_id, points=points,
-                     amount_cents=total)
-        if store.duplicate_protection:
-            store.once("order", order_id, body, lambda: reply)
-        return reply
+        # The order id is the key: a resend gets the first reply (Store.once).
+        return store.once("order", order_id, body,
+                          lambda: _create(store, conn, order_id, body, lines, total, discount))
+
+
+def _create(store: Store, conn: sqlite3.Connection, order_id: str, body: dict, lines: list[dict],
+            total: int, discount: int) -> dict:
+    user_key = str(body.get("userId") or "")
+    guest = user_key == store.site.guest_user_id
+    m = None if guest else find_member(conn, user_key)
+    if m is None and not guest:
+        raise not_found()
+    base = max(total - discount, 0)
+    points = int((Decimal(base) / 100 * store.site.points_per_unit).to_integral_value(ROUND_DOWN))
+    points = 0 if guest else points
+    shares = _split(points, [line["unit_cents"] * line["quantity"] for line in lines])
+    reply = {"siteId": store.site.site_id, "id": order_id, "userId": m["id"] if m else user_key,
+             "email": body.get("email") or (m["email"] if m else ""), "orderTotal": body.get("orderTotal", money(total)),
+             "source": body.get("source", ""), "pointsAwarded": points, "pointsExpirationDate": "",
+             "coupon": body.get("coupon") or [], "status": "placed"}
+    if m is not None:
+        _, moved = move_points(store, conn, m, points)
+        conn.execute("UPDATE members SET spent_cents=spent_cents+? WHERE id=?", (base, m["id"]))
+        after = conn.execute("SELECT * FROM members WHERE id=?", (m["id"],)).fetchone()
+        reply.update(previousTier=moved["previousTier"], updatedUserTier=moved["updatedUserTier"],
+                     currentTierPurchaseRatio=str(store.site.points_per_unit),
+                     updatedAvailablePoints=after["available"],
+                     updatedLifetimePoints=after["lifetime"], **_tier_reply(store, after))
+    reply["orderDetail"] = [{**line["raw"], "points": share} for line, share in zip(lines, shares)]
+    seq = conn.execute("INSERT INTO orders (id, member_id, total_cents, points, points_remaining,"
+                       " status, created, reply) VALUES (?,?,?,?,?,?,?,?)",
+                       (order_id, m["id"] if m else user_key, total, points, points, "placed",
+                        now_iso(), json.dumps(reply))).lastrowid
+    for n, (line, share) in enumerate(zip(lines, shares)):
+        conn.execute("INSERT INTO order_lines (order_seq, line_no, line_id, name, unit_cents, quantity,"
+                     " points) VALUES (?,?,?,?,?,?,?)",
+                     (seq, n, line["id"], line["name"], line["unit_cents"], line["quantity"], share))
+    store.record("order_create", member_id=reply["userId"], order_id=order_id, points=points,
+                 amount_cents=total)
+    return reply
 
 
 def _tier_reply(store: Store, m: sqlite3.Row) -> dict:

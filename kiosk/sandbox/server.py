@@ -16,6 +16,7 @@ import uvicorn
 
 from kiosk.sandbox import app as sandbox_app
 from kiosk.sandbox.db import Store
+from kiosk.sandbox.loyalty import tier_of
 
 API_PATH = "/api/3.0/"
 
@@ -43,7 +44,6 @@ def startup_info(store: Store, base_url: str, faults: bool) -> dict:
                                      " AND status='Active' ORDER BY code").fetchall()
         cards = store.conn.execute("SELECT code, kind, balance_cents FROM codes WHERE kind!='coupon'"
                                    " AND status='Active' ORDER BY code").fetchall()
-    from kiosk.sandbox.loyalty import tier_of
     return {
         "baseUrl": base_url, "siteId": store.site.site_id, "siteName": store.site.site_name,
         "secret": store.site.secret, "guestUserId": store.site.guest_user_id, "faults": faults,
