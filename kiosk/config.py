@@ -64,6 +64,24 @@ class SandboxSettings(BaseModel):
     db_path: str = ""
 
 
+class OutboxSettings(BaseModel):
+    # Empty: terminal.sqlite3 in the platform's data directory.
+    db_path: str = ""
+    max_in_flight: int = Field(8, ge=1, le=64)
+    # Full-jitter exponential backoff for transient failures, in seconds.
+    backoff_base_s: float = Field(0.5, gt=0, le=60)
+    backoff_cap_s: float = Field(60.0, gt=0, le=3600)
+    # Idle health probe; offline is declared within about two probe periods.
+    probe_interval_s: float = Field(2.5, gt=0, le=60)
+    # After the backend returns, each terminal waits a random 0..this before
+    # resuming, so a store's terminals don't all hit it at once.
+    resume_jitter_s: float = Field(3.0, ge=0, le=60)
+    # How often a paused queue (authorization refused) tries again.
+    auth_retry_s: float = Field(30.0, gt=0, le=3600)
+    # Done operations are kept this long for the record, then pruned.
+    keep_done_days: int = Field(30, ge=1, le=3650)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -73,6 +91,7 @@ class Settings(BaseSettings):
     loyalty: LoyaltySettings = Field(default_factory=LoyaltySettings)
     tax: TaxSettings = Field(default_factory=TaxSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

@@ -98,6 +98,10 @@ class AnnexCloudClient:
             async with asyncio.timeout(self._attempt_timeout):
                 response = await self._client().request(method, path, content=content, headers=headers,
                                                          params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection carried the request: it cannot have been applied.
+            raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).",
+                                            maybe_applied=False) from None
         except (TimeoutError, httpx.TimeoutException):
             raise errors.BackendUnavailable("The loyalty service did not answer in time.") from None
         except httpx.TransportError as exc:
@@ -114,6 +118,7 @@ class AnnexCloudClient:
             exc = errors.from_error_body(response.status_code, body)
             if isinstance(exc, errors.BackendUnavailable):
                 exc.retry_after = _retry_after(response.headers.get("Retry-After"))
+                exc.maybe_applied = response.status_code != 429  # 429 refuses before doing anything
             log.info("%s %s answered %s %s", method, _template(path), response.status_code, exc.code)
             raise exc
         if body is None:
@@ -130,6 +135,11 @@ class AnnexCloudClient:
         """Send stored bytes exactly as they are (the outbox's retries)."""
         return await self._attempt(method, path, content, content)
 
+    async def read_once(self, request: rq.ApiRequest) -> Any:
+        """One GET attempt, no retries: the outbox keeps its own schedule."""
+        return await self._attempt("GET", request.path, None, auth.get_payload(request.identifier or ""),
+                                   request.params)
+
     async def _get(self, request: rq.ApiRequest) -> Any:
         signed = auth.get_payload(request.identifier or "")
         retrying = AsyncRetrying(
@@ -142,6 +152,31 @@ class AnnexCloudClient:
             with attempt:
                 return await self._attempt("GET", request.path, None, signed, request.params)
         raise AssertionError("unreachable")
+
+    # -- reads that reconcile a write whose reply was lost (single attempts) --
+
+    async def _find(self, request: rq.ApiRequest) -> dict | None:
+        try:
+            return mapping(await self.read_once(request), "record")
+        except errors.NotFound:
+            return None
+
+    async def find_order(self, order_id: str) -> dict | None:
+        return await self._find(rq.get_order(order_id))
+
+    async def find_points_activity(self, member: str, key: str) -> dict | None:
+        return await self._find(rq.points_activity(member, key))
+
+    async def find_code_redemption(self, reference: str) -> dict | None:
+        return await self._find(rq.code_redemption(reference))
+
+    async def probe(self, member: str) -> None:
+        """One signed read: returns if the backend answered at all (even 'not found');
+        raises BackendUnavailable when it did not, NotAuthorized when it refused us."""
+        try:
+            await self.read_once(rq.get_user(member))
+        except errors.NotFound:
+            pass
 
     # -- members -------------------------------------------------------------
 

@@ -20,6 +20,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "order": re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,79}"),
     "site": re.compile(r"[0-9]{1,20}"),
     "reward": re.compile(r"[0-9A-Za-z_\-]{1,40}"),
+    # customId / referenceId: the terminal mints them (terminal id + ULID + suffix).
+    "key": re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}"),
 }
 
 _LABELS = {
@@ -28,6 +30,7 @@ _LABELS = {
     "order": "order id",
     "site": "site id",
     "reward": "reward id",
+    "key": "reference",
 }
 
 

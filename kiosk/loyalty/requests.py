@@ -80,6 +80,16 @@ def validate_code(code: str, user_id: str | None = None) -> ApiRequest:
     return ApiRequest("GET", request.path, identifier=code, params={"userId": ids.check("member", user_id)})
 
 
+def points_activity(member: str, key: str) -> ApiRequest:
+    """What the backend applied under one customId (see the sandbox README, assumption 23)."""
+    request = _get("points/{id}/activity", "member", member)
+    return ApiRequest("GET", request.path, identifier=member, params={"customId": ids.check("key", key)})
+
+
+def code_redemption(reference: str) -> ApiRequest:
+    return _get("incentive/redemption/{id}", "key", reference)
+
+
 def member_codes(member: str) -> ApiRequest:
     return _get("incentive/usercodedetails/{id}", "member", member)
 

@@ -67,6 +67,10 @@ def _routes() -> APIRouter:
     async def get_points(member_id: str, request: Request):
         return await run_in_threadpool(loyalty.get_points, store(request), member_id)
 
+    @r.get("/points/{member_id}/activity")
+    async def points_activity(member_id: str, request: Request, customId: str = ""):
+        return await run_in_threadpool(loyalty.points_activity, store(request), member_id, customId)
+
     @r.post("/points")
     async def post_points(request: Request):
         return await run_in_threadpool(loyalty.post_points, store(request), await _json(request))
@@ -102,6 +106,10 @@ def _routes() -> APIRouter:
     @r.patch("/incentive/updatebatchcodedetails/{site_id}")
     async def update_batch(site_id: str, request: Request):
         return await run_in_threadpool(codes.update_batch, store(request), site_id, await _json(request))
+
+    @r.get("/incentive/redemption/{reference_id}")
+    async def redemption(reference_id: str, request: Request):
+        return await run_in_threadpool(codes.redemption, store(request), reference_id)
 
     @r.get("/incentive/usercodedetails/{user_id}")
     async def user_codes(user_id: str, request: Request):

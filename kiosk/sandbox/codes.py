@@ -273,3 +273,18 @@ def assign_code(store: Store, body: dict) -> dict:
             raise ApiError(409, "AC2022", "That code is already assigned to another member")
         conn.execute("UPDATE codes SET user_id=?, code_type='Private' WHERE code=?", (user, row["code"]))
         return {"message": "Incentive code assigned successfully.", **code_json(store, _code(conn, row["code"]), user)}
+
+
+def redemption(store: Store, reference: str) -> dict:
+    """One redemption or undo by its referenceId (README.md, assumption 23)."""
+    with store.lock:
+        row = store.conn.execute("SELECT * FROM code_redemptions WHERE reference_id=?", (reference,)).fetchone()
+    if row is None:
+        raise not_found()
+    reply = {"referenceId": row["reference_id"], "incentiveCode": row["code"], "userId": row["user_id"],
+             "codeValue": money(row["amount_cents"]), "orderId": row["order_id"] or "",
+             "action": "UNDO" if row["action"] == "undo" else "REDEEM", "created": row["created"],
+             "undoneBy": row["undone_by"] or ""}
+    if row["undo_of"]:
+        reply["originalReferenceId"] = row["undo_of"]
+    return reply

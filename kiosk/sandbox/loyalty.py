@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import secrets
@@ -341,3 +342,18 @@ def bulk_points(store: Store, body: dict) -> dict:
         except ApiError as exc:
             replies[number] = {"errorCode": exc.code, "errorMessage": exc.message}
     return replies
+
+
+def points_activity(store: Store, member_key: str, custom_id: str) -> dict:
+    """What was applied under one customId: the request as received and its reply.
+
+    The documents have no such read; a terminal that lost a reply needs one to
+    learn whether its write was applied (README.md, assumption 23)."""
+    with store.lock:
+        m = member_or_404(store.conn, member_key)
+        row = store.conn.execute("SELECT request_hash, reply FROM replay WHERE scope=? AND key=?",
+                                 (f"points:{m['id']}", custom_id)).fetchone()
+    if row is None:
+        raise not_found()
+    return {"siteId": store.site.site_id, "id": m["id"], "customId": custom_id,
+            "request": json.loads(row["request_hash"]), "reply": json.loads(row["reply"])}

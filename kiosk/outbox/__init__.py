@@ -1,0 +1,1 @@
+"""Durable outbox: every backend write is stored first and delivered exactly once."""

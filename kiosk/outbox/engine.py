@@ -1,0 +1,337 @@
+"""The sync engine: drains the outbox in the background, delivers urgent operations now.
+
+One asyncio task leases due rows and runs up to `max_in_flight` deliveries at
+once. SQLite work runs on one worker thread, so the event loop (in the app, the
+Qt thread) never waits on the disk. Connectivity is judged from every reply and
+from an idle probe; it is published on the event hub with the queue's depth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import random
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol
+
+from kiosk.config import OutboxSettings
+from kiosk.events import EventHub
+from kiosk.loyalty import errors
+from kiosk.outbox import events as ev
+from kiosk.outbox.queue import Outbox, QueueStatus, Row
+from kiosk.outbox.reconcile import Reader, reconcile
+from kiosk.outbox.store import StorageError
+
+log = logging.getLogger(__name__)
+
+LEASE_GRACE_S = 1.0
+PROBE_TIMEOUT_S = 2.5
+
+
+class Backend(Reader, Protocol):
+    async def send_raw(self, method: str, path: str, content: bytes) -> Any: ...
+    async def probe(self, member: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    op_id: int
+    state: str  # done | dead | pending (still queued: outcome unknown, or backend unreachable)
+    reply: Any = None
+    error: str | None = None
+
+
+def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Full jitter: uniform(0, min(cap, base * 2^(n-1)))."""
+    return rng.uniform(0, min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+class SyncEngine:
+    def __init__(self, outbox: Outbox, backend: Backend, settings: OutboxSettings, *,
+                 hub: EventHub | None = None, attempt_timeout_s: float = 5.0, probe_member: str = "guest",
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time):
+        self.outbox = outbox
+        self.backend = backend
+        self.settings = settings
+        self.hub = hub or EventHub()
+        self.lease_s = attempt_timeout_s + LEASE_GRACE_S
+        self.probe_member = probe_member
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.state = ev.ONLINE
+        self._fail_streak = 0
+        self._server_trouble_at = float("-inf")
+        self._last_contact = 0.0
+        self._next_probe = 0.0
+        self._paused: str | None = None
+        self._inflight: dict[int, asyncio.Task] = {}
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._last_status: QueueStatus | None = None
+        self._status_at = 0.0
+        # One thread for SQLite: commits fsync, and a busy database can wait for a lock.
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    # -- plumbing ----------------------------------------------------------------
+
+    async def _io(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def close(self) -> None:
+        self._db.shutdown(wait=True)
+
+    # -- connectivity --------------------------------------------------------------
+
+    def _contact(self, *, reached: bool, trouble: bool = False, detail: str = "") -> None:
+        now = self.clock()
+        if reached:
+            self._fail_streak = 0
+            self._last_contact = now
+            if trouble:
+                self._server_trouble_at = now
+        else:
+            self._fail_streak += 1
+        if self._fail_streak >= 2:
+            state = ev.OFFLINE
+        elif self._fail_streak == 1 or now - self._server_trouble_at < 30:
+            state = ev.DEGRADED
+        else:
+            state = ev.ONLINE
+        if state != self.state:
+            was, self.state = self.state, state
+            log.warning("loyalty service %s (was %s)%s", state, was, f": {detail}" if detail else "")
+            self.hub.publish(ev.ConnectivityChanged(state, detail))
+            if was == ev.OFFLINE:
+                self._resume_after_outage()
+        self._schedule_probe()
+
+    def _schedule_probe(self) -> None:
+        interval = self.settings.probe_interval_s
+        if self.state == ev.OFFLINE:
+            # Jittered, so a store's terminals don't probe (and resume) in step.
+            delay = self.rng.uniform(0.4, 2.0) * interval
+        elif self.state == ev.DEGRADED:
+            delay = interval / 2
+        else:
+            delay = interval
+        self._next_probe = self.clock() + delay
+
+    def _resume_after_outage(self) -> None:
+        task = asyncio.ensure_future(self._io(self.outbox.wake_all, self.settings.resume_jitter_s, self.rng))
+        task.add_done_callback(self._after_wake_all)
+
+    def _after_wake_all(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not reschedule the queue after the outage: %s", task.exception())
+        self.wake()
+
+    async def _probe(self) -> None:
+        try:
+            async with asyncio.timeout(min(PROBE_TIMEOUT_S, self.lease_s)):
+                await self.backend.probe(self.probe_member)
+        except (TimeoutError, errors.BackendUnavailable) as exc:
+            unreached = isinstance(exc, TimeoutError) or exc.status is None
+            self._contact(reached=not unreached, trouble=True, detail=str(exc))
+        except errors.NotAuthorized as exc:
+            self._contact(reached=True)
+            await self._pause(exc)
+        except errors.LoyaltyError:
+            self._contact(reached=True)
+        else:
+            self._contact(reached=True)
+            if self._paused:
+                await self._io(self.outbox.resume)
+                self._paused = None
+                log.warning("loyalty service accepts our credentials again: delivery resumed")
+                self.hub.publish(ev.DeliveryResumed())
+
+    async def _pause(self, exc: errors.LoyaltyError) -> None:
+        reason = f"The loyalty service refused this terminal's credentials ({exc.code or exc.status}). " \
+                 "Nothing is lost: sales wait in the queue until the API secret or site settings are fixed."
+        if self._paused is None:
+            log.error("delivery paused: authorization refused (%s)", exc.code or exc.status)
+            self.hub.publish(ev.DeliveryPaused(reason))
+        self._paused = reason
+        self._next_probe = self.clock() + self.settings.auth_retry_s
+        await self._io(self.outbox.pause, reason)
+
+    # -- one delivery ----------------------------------------------------------------
+
+    async def _deliver(self, row: Row) -> None:
+        # "reconcile": the last attempt is in doubt and we are asking the backend;
+        # "send": an attempt is recorded on disk and the request is leaving.
+        stage = "reconcile" if row.maybe_sent else "send"
+        try:
+            if stage == "reconcile":
+                verdict = await reconcile(self.backend, row)
+                self._contact(reached=True)
+                if verdict.applied:
+                    await self._io(self.outbox.done, row.id, self.owner, verdict.reply)
+                    return
+                if verdict.mismatch:
+                    await self._dead(row, "The backend holds something else under this operation's key: "
+                                     + "; ".join(verdict.differences), verdict.held)
+                    return
+                if not await self._io(self.outbox.mark_sending, row.id, self.owner, self.lease_s):
+                    return  # our lease ran out and another drainer has the row now
+                stage = "send"
+            reply = await self.backend.send_raw(row.method, row.path, row.body)
+            self._contact(reached=True)
+            await self._io(self.outbox.done, row.id, self.owner, reply)
+        except errors.BackendUnavailable as exc:
+            self._contact(reached=exc.status is not None, trouble=True, detail=str(exc))
+            delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
+            delay = max(delay, exc.retry_after or 0.0)
+            # A refused connection or a 429 surely changed nothing; anything else may have.
+            doubt = exc.maybe_applied if stage == "send" else True
+            await self._io(self.outbox.later, row.id, self.owner, delay, exc.user_message, maybe_sent=doubt)
+        except errors.NotAuthorized as exc:
+            self._contact(reached=True)
+            # A 401 changes nothing; what was in doubt before still is.
+            await self._io(self.outbox.release, row.id, self.owner, maybe_sent=stage == "reconcile")
+            await self._pause(exc)
+        except errors.Conflict as exc:
+            self._contact(reached=True)
+            await self._conflict(row, exc)
+        except errors.LoyaltyError as exc:
+            self._contact(reached=True)
+            await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
+        except StorageError as exc:
+            # The row keeps its lease and its doubt: after the lease it is reconciled.
+            log.error("outbox storage failed while delivering operation %s: %s", row.id, exc)
+        except Exception:
+            # A bug must not lose the row: it stays in doubt and is reconciled later.
+            log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
+            await self._io(self.outbox.later, row.id, self.owner, self.settings.backoff_cap_s,
+                           "unexpected error; see the log", maybe_sent=True)
+
+    async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
+        """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""
+        try:
+            verdict = await reconcile(self.backend, row)
+        except errors.LoyaltyError:
+            verdict = None
+        if verdict is not None and verdict.applied:
+            await self._io(self.outbox.done, row.id, self.owner, verdict.reply)
+            return
+        held = verdict.held if verdict is not None else None
+        await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", held)
+
+    async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
+        if await self._io(self.outbox.dead, row.id, self.owner, reason, held):
+            log.error("operation %s (%s) dead-lettered: %s", row.id, row.kind, reason)
+            self.hub.publish(ev.DeadLettered(row.id, row.kind, reason))
+
+    def _spawn(self, row: Row) -> asyncio.Task:
+        task = asyncio.ensure_future(self._deliver(row))
+        self._inflight[row.id] = task
+
+        def finished(_t: asyncio.Task) -> None:
+            self._inflight.pop(row.id, None)
+            self.wake()
+
+        task.add_done_callback(finished)
+        return task
+
+    # -- the urgent lane ---------------------------------------------------------------
+
+    async def deliver_now(self, op_ids: Iterable[int], timeout_s: float) -> list[Outcome]:
+        """Send these operations at once and wait for them, at most `timeout_s`.
+
+        What does not finish in time stays queued and is finished in the
+        background; its outcome says 'pending'."""
+        wanted = list(op_ids)
+        rows = await self._io(self.outbox.claim, self.owner, len(wanted), self.lease_s, ids=wanted)
+        tasks = [self._spawn(r) for r in rows]
+        tasks += [self._inflight[i] for i in wanted if i in self._inflight and i not in {r.id for r in rows}]
+        if tasks:
+            # shield: a caller giving up must not cancel a send that is under way.
+            await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout_s)
+        return list(await self._io(self._outcomes, wanted))
+
+    def _outcomes(self, op_ids: list[int]) -> list[Outcome]:
+        found = []
+        for op_id in op_ids:
+            row = self.outbox.get(op_id)
+            if row is None:
+                found.append(Outcome(op_id, "pending", error="unknown operation"))
+                continue
+            reply = json.loads(row["reply"]) if row["reply"] else None
+            found.append(Outcome(op_id, row["state"], reply, row["last_error"]))
+        return found
+
+    # -- the drain loop ----------------------------------------------------------------
+
+    async def run(self, *, until_empty: bool = False) -> QueueStatus:
+        """Deliver until stopped (with until_empty: until nothing is pending, or delivery is paused)."""
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._paused = await self._io(self.outbox.paused)
+        self._next_probe = self.clock()  # learn the state, and test a recorded pause, at once
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                if self.clock() >= self._next_probe and not self._inflight:
+                    await self._probe()
+                status = await self._publish_status()
+                if until_empty and not self._inflight and (status.depth == 0 or self._paused):
+                    return status
+                free = self.settings.max_in_flight - len(self._inflight)
+                if self._paused is None and self.state != ev.OFFLINE and free > 0:
+                    for row in await self._io(self.outbox.claim, self.owner, free, self.lease_s):
+                        self._spawn(row)
+                await self._sleep()
+            return await self._publish_status(force=True)
+        finally:
+            await self._drain_inflight()
+
+    async def _sleep(self) -> None:
+        """Until a delivery finishes, something is queued, a backoff ends or a probe is due.
+        Rows waiting only for a predecessor in flight are woken by its completion."""
+        now = self.clock()
+        # The probe runs only when nothing is in flight (deliveries tell us enough then).
+        wait = 1.0 if self._inflight else min(1.0, max(self._next_probe - now, 0.0))
+        if self._paused is None and self.state != ev.OFFLINE and len(self._inflight) < self.settings.max_in_flight:
+            due = await self._io(self.outbox.next_due, now)
+            if due is not None:
+                wait = min(wait, due - now + 0.005)
+        if wait <= 0:
+            await asyncio.sleep(0)
+            return
+        try:
+            async with asyncio.timeout(wait):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _drain_inflight(self) -> None:
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=self.lease_s)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+
+    async def _publish_status(self, force: bool = False) -> QueueStatus:
+        now = self.clock()
+        if not force and self._last_status is not None and now - self._status_at < 0.5:
+            return self._last_status
+        status = await self._io(self.outbox.status)
+        self._status_at = now
+        previous, self._last_status = self._last_status, status
+        if force or previous is None or (status.depth, status.dead, status.paused) != (
+                previous.depth, previous.dead, previous.paused) or status.depth:
+            self.hub.publish(ev.QueueChanged(status.depth, status.oldest_age_s, status.dead, status.paused))
+        return status

@@ -1,0 +1,41 @@
+"""What the outbox tells the rest of the app, on the event hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.events import Event
+
+ONLINE, DEGRADED, OFFLINE = "online", "degraded", "offline"
+
+
+@dataclass(frozen=True)
+class ConnectivityChanged(Event):
+    state: str  # online | degraded | offline
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class QueueChanged(Event):
+    depth: int
+    oldest_age_s: float | None
+    dead: int
+    paused: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryPaused(Event):
+    """The backend refused our credentials: nothing is sent until that is fixed."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeliveryResumed(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class DeadLettered(Event):
+    op_id: int
+    kind: str
+    reason: str

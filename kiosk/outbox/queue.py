@@ -1,0 +1,225 @@
+"""The outbox table: enqueue, lease, record attempts and outcomes, list, retry.
+
+Every state change is one committed transaction, and an attempt is committed
+(maybe_sent = 1) before its request leaves, so after a crash the next drainer
+knows to ask the backend what happened instead of sending blindly.
+Rows are leased: two drainers (the app and `kiosk queue drain`) never hold the
+same row, and a lease left by a killed process expires on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from kiosk.outbox.ops import BACKGROUND, URGENT, Operation
+from kiosk.outbox.store import Database
+
+PENDING, DONE, DEAD = "pending", "done", "dead"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    key: str
+    kind: str
+    method: str
+    path: str
+    body: bytes
+    member_id: str | None
+    sale_id: str | None
+    lane: str
+    state: str
+    attempts: int
+    maybe_sent: bool
+    created_at: float
+    last_error: str | None
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> "Row":
+        return cls(r["id"], r["key"], r["kind"], r["method"], r["path"], bytes(r["body"]), r["member_id"],
+                   r["sale_id"], r["lane"], r["state"], r["attempts"], bool(r["maybe_sent"]),
+                   r["created_at"], r["last_error"])
+
+    def payload(self) -> object:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    depth: int  # operations not yet delivered (dead ones not counted)
+    oldest_age_s: float | None
+    dead: int
+    paused: str | None  # why delivery is paused, when it is
+
+
+def _eligible(conn: sqlite3.Connection, now: float, limit: int, *, lane: str | None = None,
+              only: Sequence[int] | None = None) -> list[sqlite3.Row]:
+    """Pending, due, unleased rows that are the oldest undelivered one in each of their groups."""
+    where, args = ["o.state = 'pending'", "o.next_at <= ?", "(o.lease_until IS NULL OR o.lease_until < ?)"], [now, now]
+    if lane is not None:
+        where.append("o.lane = ?")
+        args.append(lane)
+    if only is not None:
+        where.append(f"o.id IN ({','.join('?' * len(only))})")
+        args += only
+    sql = f"""SELECT * FROM ops o WHERE {' AND '.join(where)}
+              AND NOT EXISTS (SELECT 1 FROM op_groups g
+                              JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id
+                              JOIN ops p ON p.id = e.op_id AND p.state = 'pending'
+                              WHERE g.op_id = o.id)
+              ORDER BY o.id LIMIT ?"""
+    return conn.execute(sql, (*args, limit)).fetchall()
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time):
+        self.db = db
+        self.clock = clock
+
+    # -- writing operations ------------------------------------------------
+
+    def add(self, conn: sqlite3.Connection, op: Operation, sale_id: str | None = None) -> int:
+        """Queue inside the caller's transaction (a sale and its operations commit together)."""
+        op_id = conn.execute(
+            "INSERT INTO ops (key, kind, method, path, body, member_id, sale_id, lane, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (op.key, op.kind, op.method, op.path, op.body, op.member_id, sale_id, op.lane, self.clock()),
+        ).lastrowid
+        conn.executemany("INSERT INTO op_groups (grp, op_id) VALUES (?, ?)", [(g, op_id) for g in op.groups])
+        return op_id
+
+    def enqueue(self, ops: Sequence[Operation], sale_id: str | None = None) -> list[int]:
+        """All or none, durable when this returns."""
+        with self.db.tx() as conn:
+            return [self.add(conn, op, sale_id) for op in ops]
+
+    # -- leasing -----------------------------------------------------------
+
+    def claim(self, owner: str, limit: int, lease_s: float, *, ids: Iterable[int] | None = None) -> list[Row]:
+        """Lease up to `limit` deliverable rows, urgent lane first.
+
+        A row with no attempt in doubt is marked as being sent in the same commit;
+        a row whose last attempt is in doubt is only leased (it is reconciled first)."""
+        now = self.clock()
+        with self.db.tx() as conn:
+            if ids is not None:
+                wanted = list(ids)
+                rows = _eligible(conn, now, limit, only=wanted) if wanted else []
+            else:
+                rows = _eligible(conn, now, limit, lane=URGENT)
+                if len(rows) < limit:
+                    rows += _eligible(conn, now, limit - len(rows), lane=BACKGROUND)
+            for r in rows:
+                if r["maybe_sent"]:
+                    conn.execute("UPDATE ops SET lease_owner=?, lease_until=? WHERE id=?",
+                                 (owner, now + lease_s, r["id"]))
+                else:
+                    conn.execute("UPDATE ops SET lease_owner=?, lease_until=?, maybe_sent=1,"
+                                 " attempts=attempts+1, sent_at=? WHERE id=?",
+                                 (owner, now + lease_s, now, r["id"]))
+        return [Row.of(r) for r in rows]
+
+    def mark_sending(self, op_id: int, owner: str, lease_s: float) -> bool:
+        """Record an attempt that is about to leave (after a reconciliation said 'not applied')."""
+        now = self.clock()
+        with self.db.tx() as conn:
+            return conn.execute("UPDATE ops SET maybe_sent=1, attempts=attempts+1, sent_at=?, lease_until=?"
+                                " WHERE id=? AND lease_owner=? AND state='pending'",
+                                (now, now + lease_s, op_id, owner)).rowcount == 1
+
+    def done(self, op_id: int, owner: str, reply: object) -> bool:
+        with self.db.tx() as conn:
+            changed = conn.execute(
+                "UPDATE ops SET state='done', reply=?, done_at=?, maybe_sent=0, lease_owner=NULL,"
+                " lease_until=NULL, last_error=NULL WHERE id=? AND lease_owner=? AND state='pending'",
+                (json.dumps(reply), self.clock(), op_id, owner)).rowcount == 1
+            if changed:
+                conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+            return changed
+
+    def dead(self, op_id: int, owner: str, reason: str, backend_view: object = None) -> bool:
+        with self.db.tx() as conn:
+            return conn.execute(
+                "UPDATE ops SET state='dead', last_error=?, backend_view=?, lease_owner=NULL, lease_until=NULL"
+                " WHERE id=? AND lease_owner=? AND state='pending'",
+                (reason, None if backend_view is None else json.dumps(backend_view), op_id, owner)).rowcount == 1
+
+    def later(self, op_id: int, owner: str, delay_s: float, error: str, *, maybe_sent: bool) -> bool:
+        """A transient failure: try again after `delay_s`. `maybe_sent` False when the
+        request surely had no effect, so the next attempt need not reconcile first."""
+        with self.db.tx() as conn:
+            return conn.execute(
+                "UPDATE ops SET next_at=?, last_error=?, maybe_sent=?, lease_owner=NULL, lease_until=NULL"
+                " WHERE id=? AND lease_owner=? AND state='pending'",
+                (self.clock() + delay_s, error, int(maybe_sent), op_id, owner)).rowcount == 1
+
+    def release(self, op_id: int, owner: str, *, maybe_sent: bool) -> bool:
+        """Give a row back without a verdict (delivery paused, or the app is closing)."""
+        with self.db.tx() as conn:
+            return conn.execute("UPDATE ops SET lease_owner=NULL, lease_until=NULL, maybe_sent=?"
+                                " WHERE id=? AND lease_owner=? AND state='pending'",
+                                (int(maybe_sent), op_id, owner)).rowcount == 1
+
+    def wake_all(self, jitter_s: float, rng: random.Random | None = None) -> int:
+        """The backend is back: everything waiting out a backoff becomes due within `jitter_s`."""
+        rng = rng or random.Random()
+        now = self.clock()
+        with self.db.tx() as conn:
+            waiting = conn.execute("SELECT id FROM ops WHERE state='pending' AND next_at > ?", (now,)).fetchall()
+            conn.executemany("UPDATE ops SET next_at=? WHERE id=?",
+                             [(now + rng.uniform(0, jitter_s), r["id"]) for r in waiting])
+        return len(waiting)
+
+    # -- what people see -----------------------------------------------------
+
+    def status(self) -> QueueStatus:
+        (depth, oldest), = self.db.read("SELECT COUNT(*), MIN(created_at) FROM ops WHERE state='pending'")
+        (dead,), = self.db.read("SELECT COUNT(*) FROM ops WHERE state='dead'")
+        return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
+                           self.paused())
+
+    def rows(self, state: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
+        if state:
+            return self.db.read("SELECT * FROM ops WHERE state=? ORDER BY id LIMIT ?", (state, limit))
+        return self.db.read("SELECT * FROM ops WHERE state!='done' ORDER BY id LIMIT ?", (limit,))
+
+    def get(self, op_id: int) -> sqlite3.Row | None:
+        found = self.db.read("SELECT * FROM ops WHERE id=?", (op_id,))
+        return found[0] if found else None
+
+    def next_due(self, after: float) -> float | None:
+        """The next moment after `after` when a pending row's backoff or lease ends."""
+        (at,), = self.db.read("SELECT MIN(t) FROM (SELECT MAX(next_at, COALESCE(lease_until, 0)) AS t"
+                              " FROM ops WHERE state='pending') WHERE t > ?", (after,))
+        return at
+
+    def retry(self, op_id: int) -> bool:
+        """A person sends a dead operation again. If its last attempt is in doubt it is
+        still reconciled first: a retry never risks applying it twice."""
+        with self.db.tx() as conn:
+            return conn.execute("UPDATE ops SET state='pending', next_at=0, last_error=NULL, backend_view=NULL"
+                                " WHERE id=? AND state='dead'", (op_id,)).rowcount == 1
+
+    def prune(self, older_than_s: float) -> int:
+        with self.db.tx() as conn:
+            return conn.execute("DELETE FROM ops WHERE state='done' AND done_at < ?",
+                                (self.clock() - older_than_s,)).rowcount
+
+    # -- pause (authorization refused) -------------------------------------------
+
+    def paused(self) -> str | None:
+        found = self.db.read("SELECT value FROM outbox_state WHERE name='paused'")
+        return found[0][0] if found else None
+
+    def pause(self, reason: str) -> None:
+        with self.db.tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO outbox_state VALUES ('paused', ?)", (reason,))
+
+    def resume(self) -> None:
+        with self.db.tx() as conn:
+            conn.execute("DELETE FROM outbox_state WHERE name='paused'")

@@ -1,0 +1,135 @@
+"""After an attempt with an unknown outcome: ask the backend what it holds under our key.
+
+"Applied" is only believed when what the backend holds matches what we sent;
+anything else under our key is a mismatch for a person to look at, never a
+success and never a blind resend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from kiosk.outbox.queue import Row
+
+
+class Reader(Protocol):
+    async def find_order(self, order_id: str) -> dict | None: ...
+    async def find_points_activity(self, member: str, key: str) -> dict | None: ...
+    async def find_code_redemption(self, reference: str) -> dict | None: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    applied: bool
+    reply: Any = None  # the backend's record, when applied
+    differences: tuple[str, ...] = ()  # non-empty: the backend holds something else under our key
+    held: Any = None
+
+    @property
+    def mismatch(self) -> bool:
+        return bool(self.differences)
+
+
+NOT_APPLIED = Verdict(False)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the backend means it: "5.00" == 5 == "5", lists and objects by content."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    try:
+        return Decimal(str(a)) == Decimal(str(b))
+    except InvalidOperation:
+        return str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def _compare(sent: dict, held: dict, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Fields we sent that the backend holds differently (a field it does not echo is not held against it)."""
+    return tuple(f"{name}: sent {sent[name]!r}, backend has {held[name]!r}"
+                 for name in fields if name in sent and name in held and not _same(sent[name], held[name]))
+
+
+def _verdict(held: dict | None, differences: tuple[str, ...], reply: Any = None) -> Verdict:
+    if held is None:
+        return NOT_APPLIED
+    if differences:
+        return Verdict(False, differences=differences, held=held)
+    return Verdict(True, reply=held if reply is None else reply)
+
+
+async def _order(reader: Reader, sent: dict) -> Verdict:
+    held = await reader.find_order(sent["id"])
+    if held is None:
+        return NOT_APPLIED
+    differences = _compare(sent, held, ("id", "orderTotal", "discountAmount"))
+    lines_sent = [(str(x.get("id")), x.get("quantity"), x.get("unitPrice")) for x in sent.get("orderDetail", [])]
+    lines_held = [(str(x.get("id")), x.get("quantity"), x.get("unitPrice")) for x in held.get("orderDetail", [])]
+    if "orderDetail" in held and not _same([list(x) for x in lines_sent], [list(x) for x in lines_held]):
+        differences += (f"order lines: sent {lines_sent}, backend has {lines_held}",)
+    return _verdict(held, differences)
+
+
+async def _full_return(reader: Reader, order_id: str) -> Verdict:
+    held = await reader.find_order(order_id)
+    if held is None or str(held.get("status", "")).lower() not in ("returned", "return"):
+        return NOT_APPLIED
+    return Verdict(True, reply=held)
+
+
+_POINTS_FIELDS = ("id", "actionId", "activity", "credit", "debit", "rewardId", "rewardCode", "orderId",
+                  "returnLines")
+
+
+async def _points(reader: Reader, row: Row, sent: dict) -> Verdict:
+    found = await reader.find_points_activity(row.member_id or sent["id"], row.key)
+    if found is None:
+        return NOT_APPLIED
+    held = found.get("request") if isinstance(found.get("request"), dict) else found
+    return _verdict(found, _compare(sent, held, _POINTS_FIELDS), reply=found.get("reply", found))
+
+
+async def _code(reader: Reader, item: dict) -> tuple[dict | None, tuple[str, ...]]:
+    held = await reader.find_code_redemption(item["referenceId"])
+    if held is None:
+        return None, ()
+    expected = {"incentiveCode": item["incentiveCode"], "userId": item["userId"],
+                "action": item.get("action", "REDEEM"), "orderId": item.get("orderId", "")}
+    if "codeValue" in item:
+        expected["codeValue"] = item["codeValue"]
+    if "originalReferenceId" in item:
+        expected["originalReferenceId"] = item["originalReferenceId"]
+    return held, _compare(expected, held, tuple(expected))
+
+
+async def _codes(reader: Reader, items: list[dict]) -> Verdict:
+    found = [await _code(reader, item) for item in items]
+    held = [h for h, _ in found]
+    if all(h is None for h in held):
+        return NOT_APPLIED
+    differences = tuple(d for _, ds in found for d in ds)
+    if any(h is None for h in held):
+        # A batch is all or nothing: half of it held means someone else used our references.
+        differences += ("only part of the batch is recorded under its references",)
+    return _verdict(held, differences)
+
+
+async def reconcile(reader: Reader, row: Row) -> Verdict:
+    sent = row.payload()
+    if row.kind == "order":
+        return await _order(reader, sent)
+    if row.kind == "full_return":
+        return await _full_return(reader, sent["orderId"])
+    if row.kind in ("return_lines", "award_points", "debit_points", "redeem_reward", "reverse_reward"):
+        return await _points(reader, row, sent)
+    if row.kind in ("redeem_code", "undo_code"):
+        held, differences = await _code(reader, sent)
+        return _verdict(held, differences)
+    if row.kind == "redeem_codes":
+        return await _codes(reader, sent if isinstance(sent, list) else [sent])
+    raise ValueError(f"no reconciliation for operation kind {row.kind!r}")

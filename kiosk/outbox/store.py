@@ -1,0 +1,195 @@
+"""The terminal's one SQLite database: opening, pragmas, schema migrations, storage errors.
+
+The outbox and the sales live in this one file so that a sale and all of its
+backend operations commit in a single transaction (a transaction spanning
+attached WAL databases is not atomic). WAL with synchronous=FULL: a commit that
+returned is on disk even if the power goes a moment later.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+log = logging.getLogger(__name__)
+
+
+class StorageError(Exception):
+    """The terminal's database can't be used; the message says what to do."""
+
+
+class StorageFull(StorageError):
+    pass
+
+
+class StorageCorrupt(StorageError):
+    pass
+
+
+FULL_MESSAGE = ("The terminal's disk is full, so this was not saved and nothing was sent. "
+                "Free some space (or call IT) and try again.")
+
+
+def _corrupt_message(path: Path | str) -> str:
+    return (f"The terminal's database {path} is damaged. Nothing has been deleted: stop the app, "
+            "keep the file and call IT (`kiosk queue status` shows the problem).")
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits first, which would split a migration in two.
+    for statement in sql.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+        CREATE TABLE ops (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            body BLOB NOT NULL,
+            member_id TEXT,
+            sale_id TEXT,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            maybe_sent INTEGER NOT NULL DEFAULT 0,
+            next_at REAL NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until REAL,
+            created_at REAL NOT NULL,
+            sent_at REAL,
+            done_at REAL,
+            last_error TEXT,
+            reply TEXT
+        );
+        CREATE INDEX ops_state ON ops (state, id);
+        CREATE TABLE op_groups (
+            grp TEXT NOT NULL,
+            op_id INTEGER NOT NULL REFERENCES ops (id) ON DELETE CASCADE,
+            PRIMARY KEY (grp, op_id)
+        );
+        CREATE INDEX op_groups_op ON op_groups (op_id);
+        CREATE TABLE outbox_state (name TEXT PRIMARY KEY, value TEXT);
+    """)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    # The urgent lane (redemptions at Pay) and the backend's side of a mismatch.
+    conn.execute("ALTER TABLE ops ADD COLUMN lane TEXT NOT NULL DEFAULT 'background'")
+    conn.execute("ALTER TABLE ops ADD COLUMN backend_view TEXT")
+    conn.execute("CREATE INDEX ops_lane ON ops (state, lane, id)")
+
+
+# Index i brings the schema from version i to i + 1. Later issues append here
+# (sales, receipts), never edit an entry that has shipped.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _translate(exc: sqlite3.Error, path: Path | str) -> StorageError | None:
+    text = str(exc).lower()
+    if "full" in text:  # SQLITE_FULL: "database or disk is full"
+        return StorageFull(FULL_MESSAGE)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StorageCorrupt(_corrupt_message(path))
+    return None
+
+
+class Database:
+    """One connection per process and thread-safe through a lock: the outbox's
+    writes are short, and one writer at a time is what SQLite does anyway."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | str):
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; storage failures come out as StorageError."""
+        with self.lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) or exc
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise (_translate(exc, self.path) or exc) from None
+                raise
+
+    def read(self, sql: str, args: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            try:
+                return self.conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise (_translate(exc, self.path) or exc) from None
+
+    def integrity(self) -> str:
+        return self.read("PRAGMA integrity_check")[0][0]
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+def open_database(path: Path | str, *, busy_timeout_s: float = 10.0) -> Database:
+    """Open (or create) the terminal database and bring its schema up to date."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout_s)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        db = Database(conn, path)
+        _migrate(db)
+        return db
+    except sqlite3.Error as exc:
+        raise (_translate(exc, path) or StorageError(f"The terminal's database {path} can't be opened: {exc}")) \
+            from None
+    except OSError as exc:
+        raise StorageError(f"The terminal's database {path} can't be opened: {exc.strerror}") from None
+
+
+def _migrate(db: Database) -> None:
+    version = db.read("PRAGMA user_version")[0][0]
+    if version > SCHEMA_VERSION:
+        raise StorageError(f"The terminal's database {db.path} was written by a newer Kiosk "
+                           f"(schema {version}, this one knows {SCHEMA_VERSION}). Update Kiosk.")
+    if version == SCHEMA_VERSION:
+        return
+    if version > 0:
+        _backup(db, version)
+    with db.tx() as conn:
+        # user_version is part of the same transaction: a crash mid-way leaves the old schema whole.
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](conn)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    log.info("terminal database schema %s -> %s", version, SCHEMA_VERSION)
+
+
+def _backup(db: Database, version: int) -> None:
+    """A copy of the old file before changing it, taken through SQLite so WAL contents are included."""
+    target = Path(f"{db.path}.v{version}.bak")
+    if target.exists():
+        return
+    try:
+        with sqlite3.connect(target) as copy:
+            db.conn.backup(copy)
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise (_translate(exc, db.path) or exc) from None
