@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kiosk import config
 
-NON_GUI = ("sandbox", "cards", "demo", "config")
+NON_GUI = ("sandbox", "cards", "demo", "config", "queue")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="show where settings live and what is in effect")
     cfg.add_argument("action", choices=("show", "path", "init"), nargs="?", default="show")
+
+    from kiosk.outbox import commands as queue_commands
+
+    queue_commands.add_parser(sub)
     return parser
 
 
@@ -92,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             from kiosk.walkthrough import run_sync
 
             return run_sync()
+        if args.command == "queue":
+            from kiosk.outbox import commands as queue_commands
+
+            return queue_commands.run(args)
         return _config(args.action)
     except config.ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)

@@ -101,9 +101,9 @@ class AnnexCloudClient:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection carried the request: it cannot have been applied.
             raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).",
-                                            maybe_applied=False) from None
+                                            maybe_applied=False, reached=False) from None
         except (TimeoutError, httpx.TimeoutException):
-            raise errors.BackendUnavailable("The loyalty service did not answer in time.") from None
+            raise errors.BackendUnavailable("The loyalty service did not answer in time.", reached=False) from None
         except httpx.TransportError as exc:
             raise errors.BackendUnavailable(
                 f"The loyalty service cannot be reached ({type(exc).__name__}).") from None

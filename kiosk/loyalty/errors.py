@@ -87,12 +87,16 @@ class BackendUnavailable(LoyaltyError):
     default_message = "The loyalty service cannot be reached right now."
 
     def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
-                 detail: str = "", retry_after: float | None = None, maybe_applied: bool = True):
+                 detail: str = "", retry_after: float | None = None, maybe_applied: bool = True,
+                 reached: bool = True):
         super().__init__(message, code=code, status=status, detail=detail)
         self.retry_after = retry_after
         # False only when the request surely never took effect (no connection was
         # made, or 429). Otherwise a write must be reconciled before it is re-sent.
         self.maybe_applied = maybe_applied
+        # False when nothing answered at all (no connection, or silence until the
+        # timeout): what tells "offline" from a backend that is up but failing.
+        self.reached = reached
 
 
 # The codes the documents name, plus the ones the sandbox adds where they are

@@ -142,8 +142,8 @@ class SyncEngine:
             async with asyncio.timeout(min(PROBE_TIMEOUT_S, self.lease_s)):
                 await self.backend.probe(self.probe_member)
         except (TimeoutError, errors.BackendUnavailable) as exc:
-            unreached = isinstance(exc, TimeoutError) or exc.status is None
-            self._contact(reached=not unreached, trouble=True, detail=str(exc))
+            reached = not isinstance(exc, TimeoutError) and exc.reached
+            self._contact(reached=reached, trouble=True, detail=str(exc))
         except errors.NotAuthorized as exc:
             self._contact(reached=True)
             await self._pause(exc)
@@ -191,7 +191,7 @@ class SyncEngine:
             self._contact(reached=True)
             await self._io(self.outbox.done, row.id, self.owner, reply)
         except errors.BackendUnavailable as exc:
-            self._contact(reached=exc.status is not None, trouble=True, detail=str(exc))
+            self._contact(reached=exc.reached, trouble=True, detail=str(exc))
             delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
             delay = max(delay, exc.retry_after or 0.0)
             # A refused connection or a 429 surely changed nothing; anything else may have.

@@ -1,0 +1,129 @@
+"""`kiosk queue status | list | retry ID | drain`: the outbox for store IT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from kiosk import config
+from kiosk.outbox.queue import Outbox
+from kiosk.outbox.store import StorageError, open_database
+
+log = logging.getLogger(__name__)
+
+
+def terminal_db_path(settings: config.Settings) -> Path:
+    if settings.outbox.db_path:
+        return Path(settings.outbox.db_path)
+    return config.data_dir() / "terminal.sqlite3"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    queue = sub.add_parser("queue", help="the outbox of backend writes: status, list, retry, drain")
+    actions = queue.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="depth, oldest item, dead letters, pause")
+    listing = actions.add_parser("list", help="operations not yet delivered (or --state done|dead|pending)")
+    listing.add_argument("--state", choices=("pending", "dead", "done"))
+    listing.add_argument("--limit", type=int, default=50)
+    retry = actions.add_parser("retry", help="send a dead-lettered operation again")
+    retry.add_argument("id", type=int)
+    drain = actions.add_parser("drain", help="deliver everything pending, then exit")
+    drain.add_argument("--max-seconds", type=float, default=None,
+                       help="give up after this long (default: until the queue is empty)")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = config.load_settings()
+    path = terminal_db_path(settings)
+    try:
+        db = open_database(path)
+    except StorageError as exc:
+        print(f"kiosk queue: {exc}", file=sys.stderr)
+        return 1
+    outbox = Outbox(db)
+    try:
+        if args.action == "status":
+            return _status(outbox, path)
+        if args.action == "list":
+            return _list(outbox, args.state, args.limit)
+        if args.action == "retry":
+            if outbox.retry(args.id):
+                print(f"operation {args.id} is queued again; the app (or `kiosk queue drain`) will send it")
+                return 0
+            print(f"kiosk queue: operation {args.id} is not dead-lettered (see `kiosk queue list --state dead`)",
+                  file=sys.stderr)
+            return 1
+        return asyncio.run(_drain(outbox, settings, args.max_seconds))
+    except StorageError as exc:
+        print(f"kiosk queue: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def _status(outbox: Outbox, path: Path) -> int:
+    status = outbox.status()
+    integrity = outbox.db.integrity()
+    print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
+    print(f"pending:    {status.depth} (oldest {_age(status.oldest_age_s)})")
+    print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
+    print(f"delivery:   {'PAUSED: ' + status.paused if status.paused else 'running'}")
+    return 0 if integrity == "ok" else 1
+
+
+def _list(outbox: Outbox, state: str | None, limit: int) -> int:
+    # Operation ids, kinds, states and reasons only: bodies carry member data.
+    for row in outbox.rows(state, limit):
+        created = datetime.fromtimestamp(row["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
+        line = {"id": row["id"], "kind": row["kind"], "state": row["state"], "created": created,
+                "attempts": row["attempts"], "in_doubt": bool(row["maybe_sent"]), "key": row["key"]}
+        if row["last_error"]:
+            line["reason"] = row["last_error"]
+        if row["backend_view"]:
+            line["backend_has"] = json.loads(row["backend_view"])
+        print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+async def _drain(outbox: Outbox, settings: config.Settings, max_seconds: float | None) -> int:
+    from kiosk.connect import connect
+    from kiosk.outbox.engine import SyncEngine
+
+    connection = connect(settings)
+    engine = SyncEngine(outbox, connection.client, settings.outbox, attempt_timeout_s=settings.backend.attempt_timeout_s,
+                        probe_member=settings.loyalty.guest_user_id)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(engine.stop()))
+    try:
+        async with asyncio.timeout(max_seconds):
+            status = await engine.run(until_empty=True)
+    except TimeoutError:
+        status = outbox.status()
+        print(f"kiosk queue drain: stopped after {max_seconds:g} s with {status.depth} pending "
+              f"(connection: {engine.state})", file=sys.stderr)
+        return 1
+    finally:
+        await connection.aclose()
+        engine.close()
+    if status.paused:
+        print(f"kiosk queue drain: {status.paused}", file=sys.stderr)
+        return 1
+    print(f"queue drained: {status.depth} pending, {status.dead} dead")
+    return 0
