@@ -17,8 +17,8 @@ from kiosk.sandbox.server import SandboxServer
 def client_for(server: SandboxServer, **kwargs: Any) -> AnnexCloudClient:
     site = server.store.site
     kwargs.setdefault("get_budget", 1.0)
-    return AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,
-                            secret=site.secret, **kwargs)
+    kwargs.setdefault("secret", site.secret)
+    return AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name, **kwargs)
 
 
 def ledger(server: SandboxServer, kind: str | None = None) -> list[dict]:

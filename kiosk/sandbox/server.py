@@ -64,8 +64,10 @@ class SandboxServer:
                  faults: bool = False, fresh: bool = False, site: dict | None = None):
         self.app = sandbox_app.build(str(db_path), fresh=fresh, faults=faults, site=site)
         self.faults = faults
+        self.db_path = str(db_path)
         self._sock = _bind(host, port)
         bound_host, bound_port = self._sock.getsockname()[:2]
+        self.port = bound_port
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         self.base_url = f"http://{shown}:{bound_port}{API_PATH}"
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
