@@ -125,5 +125,5 @@ async def _drain(outbox: Outbox, settings: config.Settings, max_seconds: float |
     if status.paused:
         print(f"kiosk queue drain: {status.paused}", file=sys.stderr)
         return 1
-    print(f"queue drained: {status.depth} pending, {status.dead} dead")
+    print(f"queue drained: {engine.delivered} delivered by this run, {status.depth} pending, {status.dead} dead")
     return 0

@@ -76,6 +76,7 @@ class SyncEngine:
         self._stopping = False
         self._last_status: QueueStatus | None = None
         self._status_at = 0.0
+        self.delivered = 0  # by this engine, since it was made
         # One thread for SQLite: commits fsync, and a busy database can wait for a lock.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
@@ -178,7 +179,7 @@ class SyncEngine:
                 verdict = await reconcile(self.backend, row)
                 self._contact(reached=True)
                 if verdict.applied:
-                    await self._io(self.outbox.done, row.id, self.owner, verdict.reply)
+                    await self._finish(row, verdict.reply)
                     return
                 if verdict.mismatch:
                     await self._dead(row, "The backend holds something else under this operation's key: "
@@ -189,7 +190,7 @@ class SyncEngine:
                 stage = "send"
             reply = await self.backend.send_raw(row.method, row.path, row.body)
             self._contact(reached=True)
-            await self._io(self.outbox.done, row.id, self.owner, reply)
+            await self._finish(row, reply)
         except errors.BackendUnavailable as exc:
             self._contact(reached=exc.reached, trouble=True, detail=str(exc))
             delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
@@ -224,10 +225,14 @@ class SyncEngine:
         except errors.LoyaltyError:
             verdict = None
         if verdict is not None and verdict.applied:
-            await self._io(self.outbox.done, row.id, self.owner, verdict.reply)
+            await self._finish(row, verdict.reply)
             return
         held = verdict.held if verdict is not None else None
         await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", held)
+
+    async def _finish(self, row: Row, reply: Any) -> None:
+        if await self._io(self.outbox.done, row.id, self.owner, reply):
+            self.delivered += 1
 
     async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
         if await self._io(self.outbox.dead, row.id, self.owner, reason, held):
