@@ -349,6 +349,8 @@ def points_activity(store: Store, member_key: str, custom_id: str) -> dict:
 
     The documents have no such read; a terminal that lost a reply needs one to
     learn whether its write was applied (README.md, assumption 23)."""
+    if not custom_id:
+        raise invalid("customId is required")
     with store.lock:
         m = member_or_404(store.conn, member_key)
         row = store.conn.execute("SELECT request_hash, reply FROM replay WHERE scope=? AND key=?",
