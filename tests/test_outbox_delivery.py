@@ -229,3 +229,31 @@ async def test_offline_is_known_and_delivery_resumes_each_within_10_s(sandbox, o
             engine.close()
     assert offline_after < 10 and resumed_after < 10
     assert 3 in depth and depth[-1] == 0
+
+
+async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twice(sandbox, outbox):
+    operations = Workload(seed=4).operations(40, mix=(("order", 1),))
+    ids_ = outbox.enqueue(operations)
+    set_faults(sandbox, duplicate_protection=False, latency_ms=300)
+    async with client_for(sandbox, attempt_timeout=1.0) as client:
+        engine = SyncEngine(outbox, client, OutboxSettings(**FAST), attempt_timeout_s=1.0)
+        try:
+            sending = asyncio.ensure_future(engine.deliver_now(ids_, timeout_s=10))
+            await asyncio.sleep(0.15)  # claimed, attempts on disk, requests under way ...
+            pages = outbox.db.read("PRAGMA page_count")[0][0]
+            outbox.db.conn.execute(f"PRAGMA max_page_count={pages}")  # ... and now the disk is full
+            outcomes = await sending
+        finally:
+            engine.close()
+        # Applied by the backend, but the outcome could not be written: pending and in doubt, not lost.
+        stuck = [o.op_id for o in outcomes if o.state == "pending"]
+        assert stuck and {o.state for o in outcomes} <= {"pending", "done"}
+        in_doubt = outbox.db.read("SELECT id FROM ops WHERE state='pending' AND maybe_sent=1")
+        assert [r["id"] for r in in_doubt] == stuck
+        assert outbox.db.read("SELECT COUNT(*) FROM ops")[0][0] == 40
+        outbox.db.conn.execute("PRAGMA max_page_count=1073741823")
+        set_faults(sandbox, latency_ms=0)
+        await asyncio.sleep(2.1)  # the leases of the unrecorded attempts run out
+        status = await drain(outbox, client)
+    assert (status.depth, status.dead) == (0, 0)
+    assert_exactly_once(sandbox, operations)

@@ -211,7 +211,9 @@ class SyncEngine:
             await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
         except StorageError as exc:
             # The row keeps its lease and its doubt: after the lease it is reconciled.
-            log.error("outbox storage failed while delivering operation %s: %s", row.id, exc)
+            log.error("could not record the outcome of operation %s (%s); it will be checked with the "
+                      "backend once the database accepts writes again", row.id, type(exc).__name__)
+            self.hub.publish(ev.StorageFailed(str(exc)))
         except Exception:
             # A bug must not lose the row: it stays in doubt and is reconciled later.
             log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
@@ -285,19 +287,26 @@ class SyncEngine:
         self._stopping = False
         self._paused = await self._io(self.outbox.paused)
         self._next_probe = self.clock()  # learn the state, and test a recorded pause, at once
+        await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
         try:
             while not self._stopping:
                 self._wake.clear()
-                if self.clock() >= self._next_probe and not self._inflight:
-                    await self._probe()
-                status = await self._publish_status()
-                if until_empty and not self._inflight and (status.depth == 0 or self._paused):
-                    return status
-                free = self.settings.max_in_flight - len(self._inflight)
-                if self._paused is None and self.state != ev.OFFLINE and free > 0:
-                    for row in await self._io(self.outbox.claim, self.owner, free, self.lease_s):
-                        self._spawn(row)
-                await self._sleep()
+                try:
+                    if self.clock() >= self._next_probe and not self._inflight:
+                        await self._probe()
+                    status = await self._publish_status()
+                    if until_empty and not self._inflight and (status.depth == 0 or self._paused):
+                        return status
+                    free = self.settings.max_in_flight - len(self._inflight)
+                    if self._paused is None and self.state != ev.OFFLINE and free > 0:
+                        for row in await self._io(self.outbox.claim, self.owner, free, self.lease_s):
+                            self._spawn(row)
+                    await self._sleep()
+                except StorageError as exc:
+                    # Full disk or damage: say so and keep trying; every row stays where it is.
+                    log.error("outbox storage: %s", exc)
+                    self.hub.publish(ev.StorageFailed(str(exc)))
+                    await asyncio.sleep(5.0)
             return await self._publish_status(force=True)
         finally:
             await self._drain_inflight()

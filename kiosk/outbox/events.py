@@ -39,3 +39,9 @@ class DeadLettered(Event):
     op_id: int
     kind: str
     reason: str
+
+
+@dataclass(frozen=True)
+class StorageFailed(Event):
+    """The terminal's database refused a write (full disk, damage): delivery waits, nothing is dropped."""
+    message: str
