@@ -257,3 +257,43 @@ async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twic
         status = await drain(outbox, client)
     assert (status.depth, status.dead) == (0, 0)
     assert_exactly_once(sandbox, operations)
+
+
+async def test_reward_redemption_and_its_reversal_survive_lost_replies(sandbox, outbox):
+    set_faults(sandbox, duplicate_protection=False, drop_reply_rate=1.0)
+    redeem = ops.redeem_reward("M100003", "29660", ops.new_key("T01"))
+    [first] = outbox.enqueue([redeem])
+    async with client_for(sandbox) as client:
+        engine = engine_for(outbox, client)
+        try:
+            assert (await engine.deliver_now([first], timeout_s=5))[0].state == "pending"
+            set_faults(sandbox, drop_reply_rate=0.0)
+            await engine.run(until_empty=True)
+            reward_code = (await engine.deliver_now([first], timeout_s=1))[0].reply["rewardCode"]
+            set_faults(sandbox, drop_reply_rate=1.0)
+            [second] = outbox.enqueue([ops.reverse_reward("M100003", reward_code, ops.new_key("T01"))])
+            assert (await engine.deliver_now([second], timeout_s=5))[0].state == "pending"
+            set_faults(sandbox, drop_reply_rate=0.0)
+            await engine.run(until_empty=True)
+        finally:
+            engine.close()
+    assert [e["kind"] for e in ledger(sandbox) if e["kind"].startswith("reward")] == ["reward_redeem", "reward_reverse"]
+    assert outbox.status().dead == 0
+
+
+async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox, outbox):
+    cards = make_gift_cards(sandbox, 2, balance="30.00")
+    spends = [CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("10.00")) for card in cards]
+    [op_id] = outbox.enqueue([ops.redeem_codes(sandbox.store.site.site_id, spends, ops.new_key("T01"))])
+    set_faults(sandbox, duplicate_protection=False, drop_reply_rate=1.0)
+    async with client_for(sandbox) as client:
+        engine = engine_for(outbox, client)
+        try:
+            await engine.deliver_now([op_id], timeout_s=5)
+            set_faults(sandbox, drop_reply_rate=0.0)
+            await engine.run(until_empty=True)
+        finally:
+            engine.close()
+    row = outbox.get(op_id)
+    assert (row["state"], row["attempts"]) == ("done", 1)
+    assert sorted(e["reference"] for e in ledger(sandbox, "code_redeem")) == sorted(s.reference_id for s in spends)
