@@ -71,6 +71,9 @@ class OutboxSettings(BaseModel):
     # Full-jitter exponential backoff for transient failures, in seconds.
     backoff_base_s: float = Field(0.5, gt=0, le=60)
     backoff_cap_s: float = Field(60.0, gt=0, le=3600)
+    # A write whose outcome is unknown is looked up only this long after it was
+    # sent, so it can no longer be in flight anywhere (client, proxies, backend).
+    settle_s: float = Field(30.0, ge=0, le=3600)
     # Idle health probe; offline is declared within about two probe periods.
     probe_interval_s: float = Field(2.5, gt=0, le=60)
     # After the backend returns, each terminal waits a random 0..this before

@@ -31,6 +31,8 @@ def _env(sandbox, db: Path, **extra: str) -> dict:
         "KIOSK_BACKEND__SITE_NAME": site.site_name, "KIOSK_API_SECRET": site.secret,
         "KIOSK_BACKEND__ATTEMPT_TIMEOUT_S": "1", "KIOSK_OUTBOX__DB_PATH": str(db),
         "KIOSK_OUTBOX__BACKOFF_BASE_S": "0.05", "KIOSK_OUTBOX__BACKOFF_CAP_S": "0.5",
+        # Loopback with at most 150 ms of latency: an attempt has settled well within this.
+        "KIOSK_OUTBOX__SETTLE_S": "1.5",
         "KIOSK_SETTINGS": str(db.parent / "settings.toml"), **extra})
     return env
 

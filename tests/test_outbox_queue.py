@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from decimal import Decimal
@@ -79,12 +80,27 @@ def test_a_redemption_goes_before_its_undo(outbox):
     assert [r.id for r in outbox.claim("a", 8, 5.0)] == [ids_[0]]
 
 
-def test_a_dead_operation_no_longer_holds_back_its_group(outbox):
+def test_a_dead_operation_holds_back_its_group_until_retried(outbox):
     order_id = ops.new_order_id("T01")
-    ids_ = outbox.enqueue([_order(order_id), ops.full_return(order_id)])
+    ids_ = outbox.enqueue([_order(order_id), ops.full_return(order_id), _order()])
     outbox.claim("a", 8, 5.0)
     outbox.dead(ids_[0], "a", "AC1005: No data found")
-    assert [r.id for r in outbox.claim("a", 8, 5.0)] == [ids_[1]]
+    outbox.done(ids_[2], "a", {})
+    # The return must not reach the backend before its order does.
+    assert outbox.claim("b", 8, 5.0) == []
+    assert outbox.status().blocked == 1
+    outbox.retry(ids_[0])
+    assert [r.id for r in outbox.claim("b", 8, 5.0)] == [ids_[0]]
+
+
+def test_a_row_in_doubt_is_looked_up_only_after_it_settled(outbox, clock):
+    [op_id] = outbox.enqueue([_order()])
+    outbox.claim("a", 1, 1.0)  # sent, then the drainer died
+    clock.now += 1.5  # the lease is over ...
+    assert outbox.claim("b", 1, 1.0, settle_s=30) == []  # ... but the request may still be in flight
+    assert outbox.next_due(clock.now, 30) == pytest.approx(clock.now - 1.5 + 30)
+    clock.now += 29
+    assert [r.id for r in outbox.claim("b", 1, 1.0, settle_s=30)] == [op_id]
 
 
 def test_two_owners_never_hold_the_same_row_and_a_lease_expires(outbox, clock):
@@ -171,3 +187,46 @@ def test_enqueue_inside_a_caller_transaction_commits_with_it(outbox):
             outbox.add(conn, _order())
             raise RuntimeError("the sale failed half way")
     assert outbox.status().depth == 0
+
+
+class _Reader:
+    """Backend records as a provider might shape them; the rule under test is reconcile's."""
+
+    def __init__(self, record):
+        self.record = record
+
+    async def find_order(self, order_id):
+        return self.record
+
+    async def find_points_activity(self, member, key):
+        return self.record
+
+    async def find_code_redemption(self, reference):
+        return self.record
+
+
+@pytest.mark.parametrize("record", [{}, {"status": "placed"}, {"id": "someone-else", "orderTotal": "5.00"}])
+async def test_a_record_that_does_not_name_our_order_is_not_taken_as_applied(outbox, record):
+    from kiosk.outbox.reconcile import reconcile
+
+    [op_id] = outbox.enqueue([_order()])
+    [row] = outbox.claim("a", 1, 5.0)
+    verdict = await reconcile(_Reader(record), row)
+    assert not verdict.applied and verdict.unknown
+
+
+async def test_points_and_codes_need_their_key_in_the_record(outbox):
+    from kiosk.outbox.reconcile import reconcile
+
+    award = ops.award_points("M100001", 5, "K-1", "goodwill")
+    redeem = ops.redeem_code(CodeSpend("GC-1", "guest", "R-1", amount=Decimal("1.00")))
+    outbox.enqueue([award, redeem])
+    rows = outbox.claim("a", 2, 5.0)
+    assert (await reconcile(_Reader({"reply": {"pointsAwarded": 5}}), rows[0])).unknown
+    held = {"customId": "K-1", "request": {**json.loads(award.body)}, "reply": {"pointsAwarded": 5}}
+    assert (await reconcile(_Reader(held), rows[0])).applied
+    held["request"]["credit"] = 50
+    assert "credit" in (await reconcile(_Reader(held), rows[0])).differences[0]
+    assert (await reconcile(_Reader({"codeValue": "1.00"}), rows[1])).unknown
+    assert (await reconcile(_Reader({"referenceId": "R-1", "incentiveCode": "GC-1", "userId": "guest",
+                                     "codeValue": "1.00", "action": "REDEEM", "orderId": ""}), rows[1])).applied

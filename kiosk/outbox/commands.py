@@ -83,6 +83,8 @@ def _status(outbox: Outbox, path: Path) -> int:
     print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
     print(f"pending:    {status.depth} (oldest {_age(status.oldest_age_s)})")
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
+    if status.blocked:
+        print(f"blocked:    {status.blocked} waiting behind a dead operation of the same order or code")
     print(f"delivery:   {'PAUSED: ' + status.paused if status.paused else 'running'}")
     return 0 if integrity == "ok" else 1
 
@@ -125,5 +127,6 @@ async def _drain(outbox: Outbox, settings: config.Settings, max_seconds: float |
     if status.paused:
         print(f"kiosk queue drain: {status.paused}", file=sys.stderr)
         return 1
-    print(f"queue drained: {engine.delivered} delivered by this run, {status.depth} pending, {status.dead} dead")
+    print(f"queue drained: {engine.delivered} delivered by this run, {status.depth} pending, {status.dead} dead"
+          + (f" ({status.blocked} held back by them)" if status.blocked else ""))
     return 0

@@ -16,6 +16,7 @@ import os
 import random
 import socket
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
@@ -64,7 +65,8 @@ class SyncEngine:
         self.probe_member = probe_member
         self.rng = rng or random.Random()
         self.clock = clock
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._claims = 0
         self.state = ev.ONLINE
         self._fail_streak = 0
         self._server_trouble_at = float("-inf")
@@ -81,6 +83,13 @@ class SyncEngine:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
     # -- plumbing ----------------------------------------------------------------
+
+    async def _claim(self, limit: int, ids: list[int] | None = None) -> list[Row]:
+        # A token per claim: a row re-claimed after its lease ran out can't be
+        # finished by the task that held it before.
+        self._claims += 1
+        return await self._io(self.outbox.claim, f"{self.owner}#{self._claims}", limit, self.lease_s,
+                              settle_s=self.settings.settle_s, ids=ids, exclude=list(self._inflight))
 
     async def _io(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
@@ -104,6 +113,7 @@ class SyncEngine:
                 self._server_trouble_at = now
         else:
             self._fail_streak += 1
+            self._server_trouble_at = now
         if self._fail_streak >= 2:
             state = ev.OFFLINE
         elif self._fail_streak == 1 or now - self._server_trouble_at < 30:
@@ -171,6 +181,18 @@ class SyncEngine:
     # -- one delivery ----------------------------------------------------------------
 
     async def _deliver(self, row: Row) -> None:
+        try:
+            await self._deliver_row(row)
+        except StorageError as exc:
+            # The row keeps its lease and its doubt: after the lease it is reconciled.
+            log.error("could not record the outcome of operation %s (%s); it will be checked with the "
+                      "backend once the database accepts writes again", row.id, type(exc).__name__)
+            self.hub.publish(ev.StorageFailed(str(exc)))
+        except Exception:
+            # A bug must not lose the row: it keeps its lease and doubt, and is reconciled later.
+            log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
+
+    async def _deliver_row(self, row: Row) -> None:
         # "reconcile": the last attempt is in doubt and we are asking the backend;
         # "send": an attempt is recorded on disk and the request is leaving.
         stage = "reconcile" if row.maybe_sent else "send"
@@ -185,7 +207,11 @@ class SyncEngine:
                     await self._dead(row, "The backend holds something else under this operation's key: "
                                      + "; ".join(verdict.differences), verdict.held)
                     return
-                if not await self._io(self.outbox.mark_sending, row.id, self.owner, self.lease_s):
+                if verdict.unknown:
+                    await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
+                                   "the backend's record could not be read", maybe_sent=True)
+                    return
+                if not await self._io(self.outbox.mark_sending, row.id, row.lease, self.lease_s):
                     return  # our lease ran out and another drainer has the row now
                 stage = "send"
             reply = await self.backend.send_raw(row.method, row.path, row.body)
@@ -193,52 +219,70 @@ class SyncEngine:
             await self._finish(row, reply)
         except errors.BackendUnavailable as exc:
             self._contact(reached=exc.reached, trouble=True, detail=str(exc))
-            delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
-            delay = max(delay, exc.retry_after or 0.0)
             # A refused connection or a 429 surely changed nothing; anything else may have.
+            # (An earlier attempt that reconciliation found not applied had settled: it can't land later.)
             doubt = exc.maybe_applied if stage == "send" else True
-            await self._io(self.outbox.later, row.id, self.owner, delay, exc.user_message, maybe_sent=doubt)
+            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, exc), exc.user_message,
+                           maybe_sent=doubt)
         except errors.NotAuthorized as exc:
             self._contact(reached=True)
             # A 401 changes nothing; what was in doubt before still is.
-            await self._io(self.outbox.release, row.id, self.owner, maybe_sent=stage == "reconcile")
+            await self._io(self.outbox.release, row.id, row.lease, maybe_sent=stage == "reconcile")
             await self._pause(exc)
         except errors.Conflict as exc:
             self._contact(reached=True)
             await self._conflict(row, exc)
         except errors.LoyaltyError as exc:
             self._contact(reached=True)
-            await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
-        except StorageError as exc:
-            # The row keeps its lease and its doubt: after the lease it is reconciled.
-            log.error("could not record the outcome of operation %s (%s); it will be checked with the "
-                      "backend once the database accepts writes again", row.id, type(exc).__name__)
-            self.hub.publish(ev.StorageFailed(str(exc)))
+            if stage == "reconcile":
+                await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
+                                      f"{exc.detail or exc.user_message}); it may have been.")
+            else:
+                await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
+        except StorageError:
+            raise
         except Exception:
-            # A bug must not lose the row: it stays in doubt and is reconciled later.
             log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
-            await self._io(self.outbox.later, row.id, self.owner, self.settings.backoff_cap_s,
+            await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
                            "unexpected error; see the log", maybe_sent=True)
 
     async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
         """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""
         try:
             verdict = await reconcile(self.backend, row)
-        except errors.LoyaltyError:
-            verdict = None
-        if verdict is not None and verdict.applied:
-            await self._finish(row, verdict.reply)
+        except errors.BackendUnavailable as failed:
+            # Can't tell now: stay in doubt and ask again later, never dead-letter on a guess.
+            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
+                           maybe_sent=True)
             return
-        held = verdict.held if verdict is not None else None
-        await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", held)
+        except errors.NotAuthorized as refused:
+            await self._io(self.outbox.release, row.id, row.lease, maybe_sent=True)
+            await self._pause(refused)
+            return
+        except errors.LoyaltyError as failed:
+            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}; checking what the backend holds "
+                                  f"failed too ({failed.code or failed.status})")
+            return
+        if verdict.applied:
+            await self._finish(row, verdict.reply)
+        elif verdict.unknown:
+            await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
+                           "the backend's record could not be read", maybe_sent=True)
+        else:
+            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", verdict.held)
+
+    def _backoff(self, row: Row, exc: errors.BackendUnavailable) -> float:
+        delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
+        return max(delay, exc.retry_after or 0.0)
 
     async def _finish(self, row: Row, reply: Any) -> None:
-        if await self._io(self.outbox.done, row.id, self.owner, reply):
+        if await self._io(self.outbox.done, row.id, row.lease, reply):
             self.delivered += 1
 
     async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
-        if await self._io(self.outbox.dead, row.id, self.owner, reason, held):
-            log.error("operation %s (%s) dead-lettered: %s", row.id, row.kind, reason)
+        if await self._io(self.outbox.dead, row.id, row.lease, reason, held):
+            # The reason can name members and card numbers: it stays in the database, not the log.
+            log.error("operation %s (%s) dead-lettered; `kiosk queue list --state dead` shows why", row.id, row.kind)
             self.hub.publish(ev.DeadLettered(row.id, row.kind, reason))
 
     def _spawn(self, row: Row) -> asyncio.Task:
@@ -260,7 +304,7 @@ class SyncEngine:
         What does not finish in time stays queued and is finished in the
         background; its outcome says 'pending'."""
         wanted = list(op_ids)
-        rows = await self._io(self.outbox.claim, self.owner, len(wanted), self.lease_s, ids=wanted)
+        rows = await self._claim(len(wanted), ids=wanted)
         tasks = [self._spawn(r) for r in rows]
         tasks += [self._inflight[i] for i in wanted if i in self._inflight and i not in {r.id for r in rows}]
         if tasks:
@@ -295,18 +339,23 @@ class SyncEngine:
                     if self.clock() >= self._next_probe and not self._inflight:
                         await self._probe()
                     status = await self._publish_status()
-                    if until_empty and not self._inflight and (status.depth == 0 or self._paused):
+                    # Rows held back by a dead letter wait for a person, not for this loop.
+                    if until_empty and not self._inflight and (status.depth == status.blocked or self._paused):
                         return status
                     free = self.settings.max_in_flight - len(self._inflight)
                     if self._paused is None and self.state != ev.OFFLINE and free > 0:
-                        for row in await self._io(self.outbox.claim, self.owner, free, self.lease_s):
+                        for row in await self._claim(free):
                             self._spawn(row)
                     await self._sleep()
                 except StorageError as exc:
-                    # Full disk or damage: say so and keep trying; every row stays where it is.
+                    # Full disk, damage, a lock held too long: say so and keep trying; every row stays put.
                     log.error("outbox storage: %s", exc)
                     self.hub.publish(ev.StorageFailed(str(exc)))
-                    await asyncio.sleep(5.0)
+                    await asyncio.sleep(self.settings.probe_interval_s)
+                except Exception:
+                    # Delivery must not stop for a bug; the rows are safe on disk.
+                    log.exception("outbox loop failed; trying again shortly")
+                    await asyncio.sleep(self.settings.probe_interval_s)
             return await self._publish_status(force=True)
         finally:
             await self._drain_inflight()
@@ -318,7 +367,7 @@ class SyncEngine:
         # The probe runs only when nothing is in flight (deliveries tell us enough then).
         wait = 1.0 if self._inflight else min(1.0, max(self._next_probe - now, 0.0))
         if self._paused is None and self.state != ev.OFFLINE and len(self._inflight) < self.settings.max_in_flight:
-            due = await self._io(self.outbox.next_due, now)
+            due = await self._io(self.outbox.next_due, now, self.settings.settle_s)
             if due is not None:
                 wait = min(wait, due - now + 0.005)
         if wait <= 0:

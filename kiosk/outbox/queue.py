@@ -38,12 +38,13 @@ class Row:
     maybe_sent: bool
     created_at: float
     last_error: str | None
+    lease: str = ""  # the token of the claim that holds this row
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> "Row":
+    def of(cls, r: sqlite3.Row, lease: str = "") -> "Row":
         return cls(r["id"], r["key"], r["kind"], r["method"], r["path"], bytes(r["body"]), r["member_id"],
                    r["sale_id"], r["lane"], r["state"], r["attempts"], bool(r["maybe_sent"]),
-                   r["created_at"], r["last_error"])
+                   r["created_at"], r["last_error"], lease)
 
     def payload(self) -> object:
         return json.loads(self.body) if self.body else None
@@ -55,22 +56,32 @@ class QueueStatus:
     oldest_age_s: float | None
     dead: int
     paused: str | None  # why delivery is paused, when it is
+    blocked: int = 0  # pending, but held back by a dead operation of the same order or code
 
 
-def _eligible(conn: sqlite3.Connection, now: float, limit: int, *, lane: str | None = None,
-              only: Sequence[int] | None = None) -> list[sqlite3.Row]:
-    """Pending, due, unleased rows that are the oldest undelivered one in each of their groups."""
-    where, args = ["o.state = 'pending'", "o.next_at <= ?", "(o.lease_until IS NULL OR o.lease_until < ?)"], [now, now]
+def _eligible(conn: sqlite3.Connection, now: float, limit: int, settle_s: float, *, lane: str | None = None,
+              only: Sequence[int] | None = None, exclude: Sequence[int] = ()) -> list[sqlite3.Row]:
+    """Pending, due, unleased rows that are the oldest undelivered one in each of their groups.
+
+    A row in doubt waits `settle_s` after its attempt was sent, so that request can
+    no longer be in flight anywhere when the backend is asked about it."""
+    where = ["o.state = 'pending'", "o.next_at <= ?", "(o.lease_until IS NULL OR o.lease_until < ?)",
+             "(o.maybe_sent = 0 OR COALESCE(o.sent_at, 0) + ? <= ?)"]
+    args: list = [now, now, settle_s, now]
     if lane is not None:
         where.append("o.lane = ?")
         args.append(lane)
     if only is not None:
         where.append(f"o.id IN ({','.join('?' * len(only))})")
         args += only
+    if exclude:
+        where.append(f"o.id NOT IN ({','.join('?' * len(exclude))})")
+        args += exclude
+    # A dead operation still holds its group: its successors wait for a person to act.
     sql = f"""SELECT * FROM ops o WHERE {' AND '.join(where)}
               AND NOT EXISTS (SELECT 1 FROM op_groups g
                               JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id
-                              JOIN ops p ON p.id = e.op_id AND p.state = 'pending'
+                              JOIN ops p ON p.id = e.op_id AND p.state IN ('pending', 'dead')
                               WHERE g.op_id = o.id)
               ORDER BY o.id LIMIT ?"""
     return conn.execute(sql, (*args, limit)).fetchall()
@@ -100,20 +111,22 @@ class Outbox:
 
     # -- leasing -----------------------------------------------------------
 
-    def claim(self, owner: str, limit: int, lease_s: float, *, ids: Iterable[int] | None = None) -> list[Row]:
-        """Lease up to `limit` deliverable rows, urgent lane first.
+    def claim(self, owner: str, limit: int, lease_s: float, *, settle_s: float = 0.0,
+              ids: Iterable[int] | None = None, exclude: Iterable[int] = ()) -> list[Row]:
+        """Lease up to `limit` deliverable rows, urgent lane first. `owner` is the lease token.
 
         A row with no attempt in doubt is marked as being sent in the same commit;
         a row whose last attempt is in doubt is only leased (it is reconciled first)."""
-        now = self.clock()
+        skip = list(exclude)
         with self.db.tx() as conn:
+            now = self.clock()  # after the write lock: waiting for it must not eat the lease
             if ids is not None:
                 wanted = list(ids)
-                rows = _eligible(conn, now, limit, only=wanted) if wanted else []
+                rows = _eligible(conn, now, limit, settle_s, only=wanted, exclude=skip) if wanted else []
             else:
-                rows = _eligible(conn, now, limit, lane=URGENT)
+                rows = _eligible(conn, now, limit, settle_s, lane=URGENT, exclude=skip)
                 if len(rows) < limit:
-                    rows += _eligible(conn, now, limit - len(rows), lane=BACKGROUND)
+                    rows += _eligible(conn, now, limit - len(rows), settle_s, lane=BACKGROUND, exclude=skip)
             for r in rows:
                 if r["maybe_sent"]:
                     conn.execute("UPDATE ops SET lease_owner=?, lease_until=? WHERE id=?",
@@ -122,12 +135,12 @@ class Outbox:
                     conn.execute("UPDATE ops SET lease_owner=?, lease_until=?, maybe_sent=1,"
                                  " attempts=attempts+1, sent_at=? WHERE id=?",
                                  (owner, now + lease_s, now, r["id"]))
-        return [Row.of(r) for r in rows]
+        return [Row.of(r, owner) for r in rows]
 
     def mark_sending(self, op_id: int, owner: str, lease_s: float) -> bool:
         """Record an attempt that is about to leave (after a reconciliation said 'not applied')."""
-        now = self.clock()
         with self.db.tx() as conn:
+            now = self.clock()
             return conn.execute("UPDATE ops SET maybe_sent=1, attempts=attempts+1, sent_at=?, lease_until=?"
                                 " WHERE id=? AND lease_owner=? AND state='pending'",
                                 (now, now + lease_s, op_id, owner)).rowcount == 1
@@ -166,11 +179,13 @@ class Outbox:
                                 (int(maybe_sent), op_id, owner)).rowcount == 1
 
     def wake_all(self, jitter_s: float, rng: random.Random | None = None) -> int:
-        """The backend is back: everything waiting out a backoff becomes due within `jitter_s`."""
+        """The backend is back: everything pending (backing off, or queued while offline)
+        is spread over the next `jitter_s`, so a store's terminals don't all send at once."""
         rng = rng or random.Random()
-        now = self.clock()
         with self.db.tx() as conn:
-            waiting = conn.execute("SELECT id FROM ops WHERE state='pending' AND next_at > ?", (now,)).fetchall()
+            now = self.clock()
+            waiting = conn.execute("SELECT id FROM ops WHERE state='pending' AND (lease_until IS NULL OR lease_until < ?)",
+                                   (now,)).fetchall()
             conn.executemany("UPDATE ops SET next_at=? WHERE id=?",
                              [(now + rng.uniform(0, jitter_s), r["id"]) for r in waiting])
         return len(waiting)
@@ -180,8 +195,14 @@ class Outbox:
     def status(self) -> QueueStatus:
         (depth, oldest), = self.db.read("SELECT COUNT(*), MIN(created_at) FROM ops WHERE state='pending'")
         (dead,), = self.db.read("SELECT COUNT(*) FROM ops WHERE state='dead'")
+        blocked = 0
+        if dead:
+            (blocked,), = self.db.read(
+                "SELECT COUNT(*) FROM ops o WHERE o.state='pending' AND EXISTS (SELECT 1 FROM op_groups g"
+                " JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id"
+                " JOIN ops p ON p.id = e.op_id AND p.state = 'dead' WHERE g.op_id = o.id)")
         return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
-                           self.paused())
+                           self.paused(), blocked)
 
     def rows(self, state: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
         if state:
@@ -192,10 +213,12 @@ class Outbox:
         found = self.db.read("SELECT * FROM ops WHERE id=?", (op_id,))
         return found[0] if found else None
 
-    def next_due(self, after: float) -> float | None:
-        """The next moment after `after` when a pending row's backoff or lease ends."""
-        (at,), = self.db.read("SELECT MIN(t) FROM (SELECT MAX(next_at, COALESCE(lease_until, 0)) AS t"
-                              " FROM ops WHERE state='pending') WHERE t > ?", (after,))
+    def next_due(self, after: float, settle_s: float = 0.0) -> float | None:
+        """The next moment after `after` when a pending row's backoff, lease or settling ends."""
+        (at,), = self.db.read(
+            "SELECT MIN(t) FROM (SELECT MAX(next_at, COALESCE(lease_until, 0),"
+            " CASE WHEN maybe_sent THEN COALESCE(sent_at, 0) + ? ELSE 0 END) AS t"
+            " FROM ops WHERE state='pending') WHERE t > ?", (settle_s, after))
         return at
 
     def retry(self, op_id: int) -> bool:

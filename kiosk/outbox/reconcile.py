@@ -26,6 +26,9 @@ class Verdict:
     reply: Any = None  # the backend's record, when applied
     differences: tuple[str, ...] = ()  # non-empty: the backend holds something else under our key
     held: Any = None
+    # The backend answered with a record that does not say what it is (no key, wrong
+    # shape): neither applied nor not; the operation stays in doubt.
+    unknown: bool = False
 
     @property
     def mismatch(self) -> bool:
@@ -33,6 +36,7 @@ class Verdict:
 
 
 NOT_APPLIED = Verdict(False)
+UNKNOWN = Verdict(False, unknown=True)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -55,6 +59,10 @@ def _compare(sent: dict, held: dict, fields: tuple[str, ...]) -> tuple[str, ...]
                  for name in fields if name in sent and name in held and not _same(sent[name], held[name]))
 
 
+def _ids_equal(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and str(a).strip().casefold() == str(b).strip().casefold()
+
+
 def _verdict(held: dict | None, differences: tuple[str, ...], reply: Any = None) -> Verdict:
     if held is None:
         return NOT_APPLIED
@@ -67,7 +75,11 @@ async def _order(reader: Reader, sent: dict) -> Verdict:
     held = await reader.find_order(sent["id"])
     if held is None:
         return NOT_APPLIED
-    differences = _compare(sent, held, ("id", "orderTotal", "discountAmount"))
+    if not _ids_equal(held.get("id"), sent["id"]) or "orderTotal" not in held:
+        return UNKNOWN
+    differences = _compare(sent, held, ("orderTotal", "discountAmount"))
+    if sent.get("userId") and held.get("userId") and not _ids_equal(sent["userId"], held["userId"]):
+        differences += (f"userId: sent {sent['userId']!r}, backend has {held['userId']!r}",)
     lines_sent = [(str(x.get("id")), x.get("quantity"), x.get("unitPrice")) for x in sent.get("orderDetail", [])]
     lines_held = [(str(x.get("id")), x.get("quantity"), x.get("unitPrice")) for x in held.get("orderDetail", [])]
     if "orderDetail" in held and not _same([list(x) for x in lines_sent], [list(x) for x in lines_held]):
@@ -77,7 +89,11 @@ async def _order(reader: Reader, sent: dict) -> Verdict:
 
 async def _full_return(reader: Reader, order_id: str) -> Verdict:
     held = await reader.find_order(order_id)
-    if held is None or str(held.get("status", "")).lower() not in ("returned", "return"):
+    if held is None:
+        return NOT_APPLIED
+    if not _ids_equal(held.get("id"), order_id) or "status" not in held:
+        return UNKNOWN
+    if str(held["status"]).lower() not in ("returned", "return"):
         return NOT_APPLIED
     return Verdict(True, reply=held)
 
@@ -90,7 +106,9 @@ async def _points(reader: Reader, row: Row, sent: dict) -> Verdict:
     found = await reader.find_points_activity(row.member_id or sent["id"], row.key)
     if found is None:
         return NOT_APPLIED
-    held = found.get("request") if isinstance(found.get("request"), dict) else found
+    held = found.get("request")
+    if not _ids_equal(found.get("customId"), row.key) or not isinstance(held, dict) or "activity" not in held:
+        return UNKNOWN
     return _verdict(found, _compare(sent, held, _POINTS_FIELDS), reply=found.get("reply", found))
 
 
@@ -98,6 +116,8 @@ async def _code(reader: Reader, item: dict) -> tuple[dict | None, tuple[str, ...
     held = await reader.find_code_redemption(item["referenceId"])
     if held is None:
         return None, ()
+    if not _ids_equal(held.get("referenceId"), item["referenceId"]) or "incentiveCode" not in held:
+        raise _Unreadable()
     expected = {"incentiveCode": item["incentiveCode"], "userId": item["userId"],
                 "action": item.get("action", "REDEEM"), "orderId": item.get("orderId", "")}
     if "codeValue" in item:
@@ -105,6 +125,10 @@ async def _code(reader: Reader, item: dict) -> tuple[dict | None, tuple[str, ...
     if "originalReferenceId" in item:
         expected["originalReferenceId"] = item["originalReferenceId"]
     return held, _compare(expected, held, tuple(expected))
+
+
+class _Unreadable(Exception):
+    """A redemption record that does not name its reference or code."""
 
 
 async def _codes(reader: Reader, items: list[dict]) -> Verdict:
@@ -120,6 +144,13 @@ async def _codes(reader: Reader, items: list[dict]) -> Verdict:
 
 
 async def reconcile(reader: Reader, row: Row) -> Verdict:
+    try:
+        return await _reconcile(reader, row)
+    except _Unreadable:
+        return UNKNOWN
+
+
+async def _reconcile(reader: Reader, row: Row) -> Verdict:
     sent = row.payload()
     if row.kind == "order":
         return await _order(reader, sent)

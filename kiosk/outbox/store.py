@@ -93,12 +93,20 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class StorageBusy(StorageError):
+    pass
+
+
 def _translate(exc: sqlite3.Error, path: Path | str) -> StorageError | None:
+    # Python 3.11 names the SQLite result code; the message is the fallback.
+    name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc).lower()
-    if "full" in text:  # SQLITE_FULL: "database or disk is full"
+    if name.startswith("SQLITE_FULL") or "full" in text:
         return StorageFull(FULL_MESSAGE)
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
         return StorageCorrupt(_corrupt_message(path))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StorageBusy(f"The terminal's database {path} stayed locked by another program; trying again.")
     return None
 
 
@@ -175,7 +183,10 @@ def _migrate(db: Database) -> None:
     if version > 0:
         _backup(db, version)
     with db.tx() as conn:
-        # user_version is part of the same transaction: a crash mid-way leaves the old schema whole.
+        # Read again under the write lock: the app and `kiosk queue drain` may start
+        # together, and only one of them may run the steps. user_version commits with
+        # them, so a crash mid-way leaves the old schema whole.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](conn)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
