@@ -51,6 +51,7 @@ class FrameReader:
             elif mode != "zxing":
                 make_decoder(mode)  # raises the clear ValueError for an unknown mode
         self._clahe = None
+        self._attempt_s = 0.002  # running mean of one decode attempt on a crop
 
     def _contrast(self, gray: np.ndarray) -> np.ndarray:
         import cv2
@@ -75,12 +76,21 @@ class FrameReader:
             found = self._fast.decode(gray)
             if found:
                 return found
+        def fits(cost_s: float) -> bool:
+            # Work that would end past the budget is not started: the budget is
+            # a ceiling, not a point to overshoot from.
+            return budget_s is None or self._clock() - started + cost_s <= budget_s
+
         for region in regions_.find_regions(gray, MAX_REGIONS):
+            if not fits(self._attempt_s):
+                return []
             patch, back = regions_.crop(gray, region)
             for attempt in self._attempts(patch):
-                if budget_s is not None and self._clock() - started >= budget_s:
+                before = self._clock()
+                if not fits(self._attempt_s):
                     return []
                 found = attempt()
+                self._attempt_s += 0.1 * (self._clock() - before - self._attempt_s)
                 if found:
                     return [_to_frame(s, back) for s in found]
         if budget_s is not None:

@@ -24,6 +24,7 @@ CELL = 4  # work pixels per cell of the tensor map; a few bars wide
 MIN_STD = 8.0  # gray levels; flatter patches hold no readable code
 DENSITY = 3.0
 COHERENCE = 0.6
+MAX_CROP_PIXELS = 320_000
 MIN_CELLS = 12  # a code covering fewer cells is too small to read
 
 
@@ -119,6 +120,9 @@ def crop(gray: np.ndarray, region: Region, margin: float = 0.25,
     if not region.linear:
         length = height = max(region.length, region.height) * (1 + 2 * margin)
     zoom = min(max(out_length[0] / length, 0.5), 2.0, out_length[1] / length)
+    # A third of a megapixel at most: warping costs by the output pixel, and a
+    # code never needs more.
+    zoom = min(zoom, math.sqrt(MAX_CROP_PIXELS / (length * height)))
     width_px, height_px = max(1, int(length * zoom)), max(1, int(height * zoom))
     cos, sin = math.cos(region.angle), math.sin(region.angle)
     cx, cy = region.centre
