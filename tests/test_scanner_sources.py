@@ -160,3 +160,39 @@ def test_a_failing_subscriber_does_not_stop_the_scanner(video, caplog):
     pipeline.start().join(30)
     assert pipeline.frames == 30
     assert "scan callback failed" in caplog.text and "M100002" not in caplog.text
+
+
+def test_the_scanner_from_the_settings_publishes_on_the_hub(video):
+    from kiosk import config
+    from kiosk.scanner import service
+
+    settings = config.Settings(scanner={"camera": str(video), "debounce_s": 30, "max_fps": 30, "idle_fps": 30,
+                                        "accept": ["code"]})
+    hub = EventHub()
+    scans, states = [], []
+    hub.subscribe(Scanned, scans.append)
+    hub.subscribe(ScannerStatus, states.append)
+    pipeline = service.camera_pipeline(settings.scanner, hub)
+    try:
+        assert _wait(lambda: scans)
+    finally:
+        pipeline.stop()
+    # The member card is read, and this store's settings take codes only.
+    assert scans[0].ref.reason == "not_accepted" and scans[0].symbology == "QRCode"
+    assert states[0] == ScannerStatus("video counter.avi", sources.CONNECTED, "")
+    assert service.camera_pipeline(config.Settings(scanner={"camera": ""}).scanner, hub) is None
+    detector = service.wedge_detector(settings.scanner)
+    assert (detector.max_gap_s, detector.min_length) == (0.05, 4)
+
+
+def test_a_serial_port_that_is_not_there_is_a_status_not_a_crash():
+    from kiosk import config
+    from kiosk.scanner import service
+
+    hub = EventHub()
+    states = []
+    hub.subscribe(ScannerStatus, states.append)
+    settings = config.Settings(scanner={"serial_port": "/nonexistent/ttyKIOSK"})
+    assert service.serial_scanner(settings.scanner, hub) is None
+    assert states and states[0].source == "serial" and states[0].state == "unavailable"
+    assert "ttyKIOSK" in states[0].detail or "pyserial" in states[0].detail

@@ -63,8 +63,12 @@ class CameraSource:
                  size: tuple[int, int] | None = (1280, 720), open_capture: Callable | None = None):
         self.device = parse_device(device)
         # Shown in states and logs: a stream URL may carry a password, so only its scheme.
-        self.name = f"camera {self.device}" if isinstance(self.device, int) else \
-            f"stream {str(self.device).split(':', 1)[0]}"
+        if isinstance(self.device, int):
+            self.name = f"camera {self.device}"
+        elif "://" in self.device:
+            self.name = f"stream {self.device.split('://', 1)[0]}"
+        else:
+            self.name = f"video {Path(self.device).name}"
         self.state = CONNECTING
         self._on_state = on_state
         self._reconnect_s, self._fps, self._size = reconnect_s, fps, size
@@ -79,6 +83,10 @@ class CameraSource:
     def start(self) -> CameraSource:
         self._thread.start()
         return self
+
+    def on_state(self, callback: Callable[[str, str], None]) -> None:
+        """Set the state callback (before start), when it needs the source's own name."""
+        self._on_state = callback
 
     def next_frame(self, timeout: float) -> np.ndarray | None:
         with self._lock:
