@@ -84,7 +84,7 @@ class FrameReader:
         for region in regions_.find_regions(gray, MAX_REGIONS):
             if not fits(self._attempt_s):
                 return []
-            patch, back = regions_.crop(gray, region)
+            patch, back = regions_.crop(gray, region, max_pixels=regions_.MAX_CROP_PIXELS if budget_s else None)
             for attempt in self._attempts(patch):
                 before = self._clock()
                 if not fits(self._attempt_s):

@@ -107,8 +107,8 @@ def _region(label: int, labels, stats, jxx, jyy, jxy, scale: float) -> Region | 
                   len(xs) * solidity * (0.5 + coherence))
 
 
-def crop(gray: np.ndarray, region: Region, margin: float = 0.25,
-         out_length: tuple[int, int] = (480, 1000)) -> tuple[np.ndarray, np.ndarray]:
+def crop(gray: np.ndarray, region: Region, margin: float = 0.25, out_length: tuple[int, int] = (480, 1000),
+         max_pixels: int | None = MAX_CROP_PIXELS) -> tuple[np.ndarray, np.ndarray]:
     """The region, turned so its bars stand vertical, with room for the quiet zone.
 
     Returns the crop and the 2x3 matrix that maps crop pixels back to the frame.
@@ -120,9 +120,9 @@ def crop(gray: np.ndarray, region: Region, margin: float = 0.25,
     if not region.linear:
         length = height = max(region.length, region.height) * (1 + 2 * margin)
     zoom = min(max(out_length[0] / length, 0.5), 2.0, out_length[1] / length)
-    # A third of a megapixel at most: warping costs by the output pixel, and a
-    # code never needs more.
-    zoom = min(zoom, math.sqrt(MAX_CROP_PIXELS / (length * height)))
+    if max_pixels:
+        # Warping costs by the output pixel: a live frame caps it, a still photo need not.
+        zoom = min(zoom, math.sqrt(max_pixels / (length * height)))
     width_px, height_px = max(1, int(length * zoom)), max(1, int(height * zoom))
     cos, sin = math.cos(region.angle), math.sin(region.angle)
     cx, cy = region.centre
