@@ -29,8 +29,11 @@ MAX_REGIONS = 4
 
 
 class FrameReader:
+    # The budget counts this thread's CPU time, not the wall clock: it bounds
+    # the work a frame may cost, and a busy machine (the GUI, another process)
+    # does not make the same frame read differently.
     def __init__(self, formats: Iterable[str] = SUPPORTED, mode: str = "auto",
-                 clock: Callable[[], float] = time.perf_counter):
+                 clock: Callable[[], float] = time.thread_time):
         self.formats = tuple(formats)
         self.mode = mode
         self.notice = ""
