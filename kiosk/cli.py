@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kiosk import config
 
-NON_GUI = ("sandbox", "cards", "demo", "config", "queue")
+NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     cards.add_argument("out", type=Path, help="folder to write PNG files and index.html into")
 
     sub.add_parser("demo", help="walk through the loyalty flows on the command line")
+
+    dec = sub.add_parser("decode", help="read the codes in image or video files; one JSON line per file")
+    dec.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, ...) or videos (MP4, AVI, ...)")
+    dec.add_argument("--decoder", choices=("auto", "zxing", "zbar"), default="auto",
+                     help="auto (default): zxing-cpp, with zbar as a second opinion")
 
     cfg = sub.add_parser("config", help="show where settings live and what is in effect")
     cfg.add_argument("action", choices=("show", "path", "init"), nargs="?", default="show")
@@ -80,6 +85,24 @@ def _config(action: str) -> int:
     return 0
 
 
+def _decode(files: list[str], mode: str) -> int:
+    # OpenCV and the decoders load here only: the other commands never pay for them.
+    from kiosk.scanner.decoders import DecoderUnavailable
+    from kiosk.scanner.files import decode_file
+    from kiosk.scanner.reader import FrameReader
+
+    try:
+        reader = FrameReader(mode=mode)
+    except DecoderUnavailable as exc:
+        print(f"kiosk decode: {exc}", file=sys.stderr)
+        return 2
+    if reader.notice:
+        print(f"kiosk decode: {reader.notice}", file=sys.stderr)
+    for name in files:
+        print(json.dumps(decode_file(name, reader)), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
@@ -100,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             from kiosk.outbox import commands as queue_commands
 
             return queue_commands.run(args)
+        if args.command == "decode":
+            return _decode(args.files, args.decoder)
         return _config(args.action)
     except config.ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tomllib
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Any, Literal, Mapping
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,47 @@ class OutboxSettings(BaseModel):
     keep_done_days: int = Field(30, ge=1, le=3650)
 
 
+_SYMBOLOGY = Literal["QRCode", "Code128", "EAN13", "UPCA", "PDF417"]
+_PAYLOAD_KIND = Literal["member_id", "member_card", "member_email", "member_phone", "member_url", "code",
+                        "product", "receipt"]
+
+
+class ScannerSettings(BaseModel):
+    """Camera and hand-scanner input; kiosk/scanner/README.md explains every key."""
+
+    # A camera index ("0" is the first), a stream URL, or "" for no camera.
+    camera: str = "0"
+    decoder: Literal["auto", "zxing", "zbar"] = "auto"
+    symbologies: list[_SYMBOLOGY] = Field(default_factory=lambda: ["QRCode", "Code128", "EAN13", "UPCA", "PDF417"])
+    accept: list[_PAYLOAD_KIND] = Field(default_factory=lambda: [
+        "member_id", "member_card", "member_email", "member_phone", "member_url", "code", "product", "receipt"])
+    member_id_pattern: str = r"M[0-9]{6}"
+    member_card_pattern: str = r"[0-9]{16}"
+    code_pattern: str = r"[A-Z0-9][A-Z0-9\-]{2,31}"
+    member_url_hosts: list[str] = Field(default_factory=list)
+    receipt_prefix: str = "R:"
+    max_length: int = Field(512, ge=16, le=4096)
+    agree_frames: int = Field(2, ge=1, le=10)
+    debounce_s: float = Field(3.0, ge=0, le=60)
+    frame_budget_ms: float = Field(12.0, gt=0, le=200)
+    max_fps: float = Field(15.0, gt=0, le=60)
+    idle_fps: float = Field(8.0, gt=0, le=60)
+    wedge_max_gap_ms: float = Field(50.0, gt=0, le=500)
+    wedge_min_length: int = Field(4, ge=1, le=64)
+    # A serial scanner's port (e.g. /dev/ttyACM0); "" for none. Needs pyserial.
+    serial_port: str = ""
+    serial_baudrate: int = Field(9600, gt=0)
+
+    @field_validator("member_id_pattern", "member_card_pattern", "code_pattern")
+    @classmethod
+    def _is_a_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -95,6 +137,7 @@ class Settings(BaseSettings):
     tax: TaxSettings = Field(default_factory=TaxSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

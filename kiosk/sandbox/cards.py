@@ -7,6 +7,7 @@ plus an index.html that a person prints and holds in front of the kiosk camera.
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 from importlib.resources import files
@@ -49,26 +50,40 @@ def _load(name: str) -> list[dict[str, Any]]:
     return json.loads(files("kiosk_resources").joinpath("demo", name).read_text(encoding="utf-8"))
 
 
-def _write_qr(path: Path, payload: str) -> None:
+def render_qr(payload: str) -> Image.Image:
     # make_qr, not make: segno picks a Micro QR for short payloads, which
     # phone cameras and most scanner apps do not read. Default border is the
     # 4-module quiet zone the spec asks for.
-    segno.make_qr(payload, error="m").save(path, kind="png", scale=QR_SCALE, dpi=DPI)
+    buffer = io.BytesIO()
+    segno.make_qr(payload, error="m").save(buffer, kind="png", scale=QR_SCALE, dpi=DPI)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        return image.convert("L")
 
 
-def _write_code128(path: Path, text: str) -> None:
+def render_code128(text: str) -> Image.Image:
     # The symbology asks for a 10-module quiet zone; 15 forgives a sloppy crop.
     options = {"module_width": MODULE_MM, "module_height": 12.0, "quiet_zone": 15 * MODULE_MM,
                "font_size": 10, "text_distance": 4.0}
-    image = Code128(text, writer=ImageWriter(dpi=DPI)).render(options)
-    image.save(path, format="PNG", dpi=(DPI, DPI))
+    return Code128(text, writer=ImageWriter(dpi=DPI)).render(options)
+
+
+def render_pdf417(text: str) -> Image.Image:
+    codes = pdf417gen.encode(text, columns=3, security_level=2)
+    return pdf417gen.render_image(codes, scale=MODULE_PX, ratio=PDF417_ROW_RATIO,
+                                  padding=PDF417_QUIET_MODULES * MODULE_PX)
+
+
+def _write_qr(path: Path, payload: str) -> None:
+    render_qr(payload).save(path, format="PNG", dpi=(DPI, DPI))
+
+
+def _write_code128(path: Path, text: str) -> None:
+    render_code128(text).save(path, format="PNG", dpi=(DPI, DPI))
 
 
 def _write_pdf417(path: Path, text: str) -> None:
-    codes = pdf417gen.encode(text, columns=3, security_level=2)
-    image = pdf417gen.render_image(codes, scale=MODULE_PX, ratio=PDF417_ROW_RATIO,
-                                   padding=PDF417_QUIET_MODULES * MODULE_PX)
-    image.save(path, format="PNG", dpi=(DPI, DPI))
+    render_pdf417(text).save(path, format="PNG", dpi=(DPI, DPI))
 
 
 def _value_label(code: dict[str, Any]) -> str:

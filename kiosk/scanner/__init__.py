@@ -1,0 +1,1 @@
+"""Scanner: camera and hand-scanner input, decoding, payload parsing (README.md here)."""

@@ -1,0 +1,198 @@
+"""Frame sources and the worker: a generated video through the camera interface end to end,
+an unplugged camera, the newest frame winning, files and folders."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.events import EventHub
+from kiosk.scanner import sources
+from kiosk.scanner.payload import CodeRef, MemberRef
+from kiosk.scanner.pipeline import Scanned, ScannerStatus, ScanPipeline
+from kiosk.scanner.sources import CameraSource, ImageFolderSource, VideoFileSource
+from tests import scanner_images
+
+
+def _wait(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    """Two seconds at 15 fps: an empty counter, then a member's QR card held up."""
+    path = tmp_path_factory.mktemp("video") / "counter.avi"
+    rng = np.random.default_rng(11)
+    empty = scanner_images.empty_frames(seed=5, count=1)[0]
+    card = scanner_images.make_sample("QRCode", "M100002", "perspective", rng).frame
+    # MJPG in an AVI: the headless OpenCV wheel writes and reads it without extra codecs.
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15,
+                             (scanner_images.WIDTH, scanner_images.HEIGHT), False)
+    assert writer.isOpened()
+    for i in range(30):
+        writer.write(empty if i < 10 else card)
+    writer.release()
+    return path
+
+
+def test_a_video_played_as_a_camera_gives_one_scan_on_the_event_hub(video):
+    hub = EventHub()
+    scans, states = [], []
+    hub.subscribe(Scanned, scans.append)
+    hub.subscribe(ScannerStatus, states.append)
+    camera = CameraSource(str(video), fps=30, reconnect_s=0.05,
+                          on_state=lambda state, detail: hub.publish(ScannerStatus("camera", state, detail)))
+    pipeline = ScanPipeline(camera.start(), hub.publish, max_fps=30, idle_fps=30)
+    worker_threads = []
+    hub.subscribe(Scanned, lambda _: worker_threads.append(threading.current_thread().name))
+    pipeline.start()
+    try:
+        assert _wait(lambda: scans), "the card in the video was never scanned"
+        time.sleep(1.0)  # the video loops: the card shows again, within the debounce time
+    finally:
+        pipeline.stop()
+    assert scans == [Scanned(MemberRef("id", "M100002"), "QRCode", "camera")]
+    assert worker_threads == ["kiosk-scanner"]  # never the caller's (the GUI's) thread
+    assert [s.state for s in states][:1] == [sources.CONNECTED]
+    assert states[-1].state == sources.STOPPED
+
+
+class FakeCamera:
+    """cv2.VideoCapture's surface; `plugged` is shared, like a USB socket."""
+
+    plugged = True
+
+    def __init__(self, frames):
+        self._frames = frames
+        self._opened = FakeCamera.plugged
+        self.count = 0
+
+    def isOpened(self):
+        return self._opened
+
+    def read(self):
+        if not FakeCamera.plugged:
+            return False, None
+        time.sleep(0.002)
+        self.count += 1
+        return True, np.full((4, 4), self.count % 256, np.uint8)
+
+    def release(self):
+        self._opened = False
+
+
+def test_an_unplugged_camera_is_a_state_and_comes_back_by_itself():
+    FakeCamera.plugged = False
+    states = []
+    camera = CameraSource(0, reconnect_s=0.02, on_state=lambda s, d: states.append((s, d)),
+                          open_capture=lambda device: FakeCamera(None)).start()
+    try:
+        assert _wait(lambda: states and states[-1][0] == sources.RECONNECTING)
+        assert states[0][0] == sources.UNAVAILABLE and "unplugged" in states[0][1]
+        assert camera.next_frame(0.05) is None
+        FakeCamera.plugged = True
+        assert _wait(lambda: camera.state == sources.CONNECTED)
+        assert camera.next_frame(1.0) is not None
+        FakeCamera.plugged = False
+        assert _wait(lambda: camera.state in (sources.UNAVAILABLE, sources.RECONNECTING))
+        assert "stopped sending" in [d for s, d in states if s == sources.UNAVAILABLE][-1]
+        FakeCamera.plugged = True
+        assert _wait(lambda: camera.state == sources.CONNECTED)
+    finally:
+        camera.close()
+        FakeCamera.plugged = True
+
+
+def test_the_newest_frame_wins_and_old_ones_are_dropped():
+    camera = CameraSource(0, open_capture=lambda device: FakeCamera(None)).start()
+    try:
+        first = camera.next_frame(2.0)
+        time.sleep(0.2)  # a slow decoder: about a hundred frames arrive meanwhile
+        second = camera.next_frame(2.0)
+        assert int(second[0, 0]) != (int(first[0, 0]) + 1) % 256
+        assert camera.dropped > 10
+    finally:
+        camera.close()
+
+
+def test_a_stream_url_is_never_shown_with_its_password():
+    camera = CameraSource("rtsp://admin:secret@10.0.0.5/stream", open_capture=lambda d: None)
+    assert "secret" not in camera.name and camera.name == "stream rtsp"
+
+
+def test_a_video_file_source_gives_every_frame_in_order(video):
+    source = VideoFileSource(video)
+    count = 0
+    while source.next_frame() is not None:
+        count += 1
+    assert count == 30 and source.finished
+
+
+def test_an_image_folder_in_name_order_through_the_pipeline(tmp_path):
+    rng = np.random.default_rng(2)
+    for name, text in (("a.png", "WELCOME10"), ("b.png", "WELCOME10"), ("c.jpg", "GC-1000-0002")):
+        kind = "QRCode" if text == "WELCOME10" else "PDF417"
+        cv2.imwrite(str(tmp_path / name), scanner_images.make_sample(kind, text, "plain", rng).frame)
+    (tmp_path / "notes.txt").write_text("not a picture")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    scans = []
+    pipeline = ScanPipeline(ImageFolderSource(tmp_path), scans.append, budget_s=1.0, max_fps=100)
+    pipeline.start().join(30)
+    assert pipeline.frames == 3
+    # a.png and b.png agree: one scan. c.jpg alone is one frame, so it is not accepted.
+    assert scans == [Scanned(CodeRef("WELCOME10"), "QRCode", "camera")]
+
+
+def test_a_failing_subscriber_does_not_stop_the_scanner(video, caplog):
+    def broken(scan):
+        raise RuntimeError("subscriber bug")
+
+    pipeline = ScanPipeline(VideoFileSource(video), broken, budget_s=1.0)
+    pipeline.start().join(30)
+    assert pipeline.frames == 30
+    assert "scan callback failed" in caplog.text and "M100002" not in caplog.text
+
+
+def test_the_scanner_from_the_settings_publishes_on_the_hub(video):
+    from kiosk import config
+    from kiosk.scanner import service
+
+    settings = config.Settings(scanner={"camera": str(video), "debounce_s": 30, "max_fps": 30, "idle_fps": 30,
+                                        "accept": ["code"]})
+    hub = EventHub()
+    scans, states = [], []
+    hub.subscribe(Scanned, scans.append)
+    hub.subscribe(ScannerStatus, states.append)
+    pipeline = service.camera_pipeline(settings.scanner, hub)
+    try:
+        assert _wait(lambda: scans)
+    finally:
+        pipeline.stop()
+    # The member card is read, and this store's settings take codes only.
+    assert scans[0].ref.reason == "not_accepted" and scans[0].symbology == "QRCode"
+    assert states[0] == ScannerStatus("video counter.avi", sources.CONNECTED, "")
+    assert service.camera_pipeline(config.Settings(scanner={"camera": ""}).scanner, hub) is None
+    detector = service.wedge_detector(settings.scanner)
+    assert (detector.max_gap_s, detector.min_length) == (0.05, 4)
+
+
+def test_a_serial_port_that_is_not_there_is_a_status_not_a_crash():
+    from kiosk import config
+    from kiosk.scanner import service
+
+    hub = EventHub()
+    states = []
+    hub.subscribe(ScannerStatus, states.append)
+    settings = config.Settings(scanner={"serial_port": "/nonexistent/ttyKIOSK"})
+    assert service.serial_scanner(settings.scanner, hub) is None
+    assert states and states[0].source == "serial" and states[0].state == "unavailable"
+    assert "ttyKIOSK" in states[0].detail or "pyserial" in states[0].detail
