@@ -13,6 +13,8 @@ from decimal import Decimal
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, ReturnLine
 from kiosk.outbox import ops
 from kiosk.outbox.ops import Operation
+from kiosk.outbox.queue import Outbox
+from kiosk.outbox.store import open_database
 from kiosk.sandbox.server import SandboxServer
 
 MEMBERS = ("M100001", "M100002", "M100003", "M100004", "M100005")
@@ -131,3 +133,19 @@ def order_sequence_kept(server: SandboxServer) -> list[str]:
             broken.append(entry["order_id"])
     return broken
 
+
+
+def enqueue_into(db_path, operations) -> list[int]:
+    """Queue operations in a terminal database as a till would, then let go of the file."""
+    database = open_database(db_path)
+    try:
+        return Outbox(database).enqueue(list(operations))
+    finally:
+        database.close()
+
+
+def assert_exactly_once(server: SandboxServer, operations) -> None:
+    counts = ledger_counts(server)
+    wrong = {ledger_key(op): counts[ledger_key(op)] for op in operations if counts[ledger_key(op)] != 1}
+    assert wrong == {}, f"{len(wrong)} operations not applied exactly once"
+    assert order_sequence_kept(server) == []

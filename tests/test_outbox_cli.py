@@ -10,9 +10,8 @@ import pytest
 from kiosk import cli
 from kiosk.loyalty.models import Order, OrderLine
 from kiosk.outbox import ops
-from kiosk.outbox.queue import Outbox
-from kiosk.outbox.store import open_database
 from tests.helpers import ledger
+from tests.outbox_workload import enqueue_into
 
 
 @pytest.fixture
@@ -28,11 +27,7 @@ def terminal(tmp_path, monkeypatch, sandbox):
 
 
 def _queue(db, *operations) -> list[int]:
-    database = open_database(db)
-    try:
-        return Outbox(database).enqueue(list(operations))
-    finally:
-        database.close()
+    return enqueue_into(db, operations)
 
 
 def _order(member: str = "M100001") -> ops.Operation:

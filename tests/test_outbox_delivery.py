@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import open_database
 from tests.helpers import client_for, ledger, set_faults
-from tests.outbox_workload import Workload, ledger_counts, ledger_key, make_gift_cards, order_sequence_kept
+from tests.outbox_workload import Workload, assert_exactly_once, make_gift_cards
 
 FAST = dict(backoff_base_s=0.02, backoff_cap_s=0.2, resume_jitter_s=0.5, settle_s=0.1)
 
@@ -47,11 +48,18 @@ def _order(member: str = "M100001", total: str = "5.00", order_id: str | None = 
     return ops.create_order(order)
 
 
-def assert_exactly_once(sandbox, operations) -> None:
-    counts = ledger_counts(sandbox)
-    wrong = {ledger_key(op): counts[ledger_key(op)] for op in operations if counts[ledger_key(op)] != 1}
-    assert wrong == {}
-    assert order_sequence_kept(sandbox) == []
+async def deliver_losing_the_first_reply(sandbox, outbox: Outbox, client, op_id: int) -> str:
+    """Send with the reply dropped after the backend applied it, then let the engine settle it.
+    Returns the state the urgent lane saw for the first attempt."""
+    engine = engine_for(outbox, client)
+    try:
+        set_faults(sandbox, drop_reply_rate=1.0)
+        [first] = await engine.deliver_now([op_id], timeout_s=5)
+        set_faults(sandbox, drop_reply_rate=0.0)
+        await engine.run(until_empty=True)
+    finally:
+        engine.close()
+    return first.state
 
 
 async def test_lost_replies_and_errors_without_backend_deduplication_apply_once(sandbox, outbox):
@@ -136,16 +144,9 @@ async def test_a_lost_reply_is_reconciled_into_the_backends_answer(sandbox, outb
     [card] = make_gift_cards(sandbox, 1, balance="20.00")
     spend = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("7.50"))
     [op_id] = outbox.enqueue([ops.redeem_code(spend)])
-    set_faults(sandbox, duplicate_protection=False, drop_reply_rate=1.0)
+    set_faults(sandbox, duplicate_protection=False)
     async with client_for(sandbox) as client:
-        engine = engine_for(outbox, client)
-        try:
-            [first] = await engine.deliver_now([op_id], timeout_s=5)
-            assert first.state == "pending"
-            set_faults(sandbox, drop_reply_rate=0.0)
-            await engine.run(until_empty=True)
-        finally:
-            engine.close()
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, op_id) == "pending"
     row = outbox.get(op_id)
     assert (row["state"], row["attempts"]) == ("done", 1)
     assert '"codeValue": "7.50"' in row["reply"]
@@ -257,23 +258,13 @@ async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twic
 
 
 async def test_reward_redemption_and_its_reversal_survive_lost_replies(sandbox, outbox):
-    set_faults(sandbox, duplicate_protection=False, drop_reply_rate=1.0)
-    redeem = ops.redeem_reward("M100003", "29660", ops.new_key("T01"))
-    [first] = outbox.enqueue([redeem])
+    set_faults(sandbox, duplicate_protection=False)
+    [first] = outbox.enqueue([ops.redeem_reward("M100003", "29660", ops.new_key("T01"))])
     async with client_for(sandbox) as client:
-        engine = engine_for(outbox, client)
-        try:
-            assert (await engine.deliver_now([first], timeout_s=5))[0].state == "pending"
-            set_faults(sandbox, drop_reply_rate=0.0)
-            await engine.run(until_empty=True)
-            reward_code = (await engine.deliver_now([first], timeout_s=1))[0].reply["rewardCode"]
-            set_faults(sandbox, drop_reply_rate=1.0)
-            [second] = outbox.enqueue([ops.reverse_reward("M100003", reward_code, ops.new_key("T01"))])
-            assert (await engine.deliver_now([second], timeout_s=5))[0].state == "pending"
-            set_faults(sandbox, drop_reply_rate=0.0)
-            await engine.run(until_empty=True)
-        finally:
-            engine.close()
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, first) == "pending"
+        reward_code = json.loads(outbox.get(first)["reply"])["rewardCode"]
+        [second] = outbox.enqueue([ops.reverse_reward("M100003", reward_code, ops.new_key("T01"))])
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, second) == "pending"
     assert [e["kind"] for e in ledger(sandbox) if e["kind"].startswith("reward")] == ["reward_redeem", "reward_reverse"]
     assert outbox.status().dead == 0
 
@@ -282,15 +273,9 @@ async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox
     cards = make_gift_cards(sandbox, 2, balance="30.00")
     spends = [CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("10.00")) for card in cards]
     [op_id] = outbox.enqueue([ops.redeem_codes(sandbox.store.site.site_id, spends, ops.new_key("T01"))])
-    set_faults(sandbox, duplicate_protection=False, drop_reply_rate=1.0)
+    set_faults(sandbox, duplicate_protection=False)
     async with client_for(sandbox) as client:
-        engine = engine_for(outbox, client)
-        try:
-            await engine.deliver_now([op_id], timeout_s=5)
-            set_faults(sandbox, drop_reply_rate=0.0)
-            await engine.run(until_empty=True)
-        finally:
-            engine.close()
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, op_id) == "pending"
     row = outbox.get(op_id)
     assert (row["state"], row["attempts"]) == ("done", 1)
     assert sorted(e["reference"] for e in ledger(sandbox, "code_redeem")) == sorted(s.reference_id for s in spends)

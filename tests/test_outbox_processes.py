@@ -15,10 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.outbox.queue import Outbox
-from kiosk.outbox.store import open_database
 from tests.helpers import set_faults
-from tests.outbox_workload import Workload, ledger_counts, ledger_key, make_gift_cards, order_sequence_kept
+from tests.outbox_workload import Workload, assert_exactly_once, enqueue_into, make_gift_cards
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,17 +45,8 @@ def _integrity(db: Path) -> str:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
-def _queue(db: Path, operations) -> None:
-    database = open_database(db)
-    Outbox(database).enqueue(operations)
-    database.close()
-
-
 def _assert_exactly_once(sandbox, db: Path, operations) -> None:
-    counts = ledger_counts(sandbox)
-    wrong = {ledger_key(op): counts[ledger_key(op)] for op in operations if counts[ledger_key(op)] != 1}
-    assert wrong == {}, f"{len(wrong)} operations not applied exactly once"
-    assert order_sequence_kept(sandbox) == []
+    assert_exactly_once(sandbox, operations)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall() == [("done", len(operations))]
 
@@ -65,7 +54,7 @@ def _assert_exactly_once(sandbox, db: Path, operations) -> None:
 def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 6), seed=2026).operations(1000)
-    _queue(db, operations)
+    enqueue_into(db, operations)
     # Latency keeps the drain slow enough that the kills land all through it.
     set_faults(sandbox, duplicate_protection=False, drop_reply_rate=0.05, error_rate=0.05, latency_ms=150, seed=5)
     env = _env(sandbox, db, KIOSK_OUTBOX__MAX_IN_FLIGHT="4")
@@ -92,7 +81,7 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
 def test_two_drainers_on_one_database_send_nothing_twice(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 4), seed=42).operations(300)
-    _queue(db, operations)
+    enqueue_into(db, operations)
     set_faults(sandbox, duplicate_protection=False, drop_reply_rate=0.05, latency_ms=40, seed=8)
     env = _env(sandbox, db)
     first, second = _drainer(env, log), _drainer(env, log)

@@ -11,9 +11,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from kiosk import config
-from kiosk.outbox.queue import Outbox
-from kiosk.outbox.store import StorageError, open_database
+
+if TYPE_CHECKING:  # the parser is built on every `kiosk` start; the queue loads only when used
+    from kiosk.outbox.queue import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,9 @@ def _age(seconds: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kiosk.outbox.queue import Outbox
+    from kiosk.outbox.store import StorageError, open_database
+
     settings = config.load_settings()
     path = terminal_db_path(settings)
     try:
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         db.close()
 
 
-def _status(outbox: Outbox, path: Path) -> int:
+def _status(outbox: "Outbox", path: Path) -> int:
     status = outbox.status()
     integrity = outbox.db.integrity()
     print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
@@ -89,7 +95,7 @@ def _status(outbox: Outbox, path: Path) -> int:
     return 0 if integrity == "ok" else 1
 
 
-def _list(outbox: Outbox, state: str | None, limit: int) -> int:
+def _list(outbox: "Outbox", state: str | None, limit: int) -> int:
     # Operation ids, kinds, states and reasons only: bodies carry member data.
     for row in outbox.rows(state, limit):
         created = datetime.fromtimestamp(row["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
@@ -103,7 +109,7 @@ def _list(outbox: Outbox, state: str | None, limit: int) -> int:
     return 0
 
 
-async def _drain(outbox: Outbox, settings: config.Settings, max_seconds: float | None) -> int:
+async def _drain(outbox: "Outbox", settings: config.Settings, max_seconds: float | None) -> int:
     from kiosk.connect import connect
     from kiosk.outbox.engine import SyncEngine
 

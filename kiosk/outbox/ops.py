@@ -8,7 +8,7 @@ repeat from a new request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from ulid import ULID
@@ -44,8 +44,7 @@ class Operation:
     lane: str = BACKGROUND
 
     def urgent(self) -> "Operation":
-        return Operation(self.kind, self.key, self.method, self.path, self.body, self.groups,
-                         self.member_id, URGENT)
+        return replace(self, lane=URGENT)
 
 
 def _op(kind: str, key: str, request: rq.ApiRequest, groups: Sequence[str],

@@ -35,6 +35,8 @@ class Row:
     lane: str
     state: str
     attempts: int
+    # As it was before this claim: True means the last attempt is in doubt and
+    # must be reconciled before anything is sent.
     maybe_sent: bool
     created_at: float
     last_error: str | None
