@@ -283,6 +283,13 @@ class OrderLine:
     unit_price: Decimal
     quantity: int
     points: int | None = None
+    # Extensions the terminal adds (the documents' lines carry free extra keys such
+    # as secondaryKey): the sku, and the line's share of the discount and its tax,
+    # so that a return at any terminal refunds what was paid.
+    sku: str | None = None
+    discount: Decimal | None = None
+    tax: Decimal | None = None
+    returned: int = 0
 
     @classmethod
     def from_api(cls, data: Any) -> "OrderLine":
@@ -293,7 +300,27 @@ class OrderLine:
             unit_price=p.money(d, "unitPrice") or ZERO,
             quantity=p.integer(d, "quantity") or 0,
             points=p.integer(d, "points"),
+            sku=p.text(d, "secondaryKey"),
+            discount=p.money(d, "discountAmount"),
+            tax=p.money(d, "taxAmount"),
+            returned=p.integer(d, "returnedQuantity") or 0,
         )
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A gift or store card that paid for an order: a return gives its value back by undo."""
+
+    code: str
+    reference_id: str
+    amount: Decimal
+    user_id: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> "Payment":
+        d = p.mapping(data, "payment")
+        return cls(code=p.text(d, "incentiveCode") or "", reference_id=p.text(d, "referenceId") or "",
+                   amount=p.money(d, "amount") or ZERO, user_id=p.text(d, "userId") or "")
 
 
 @dataclass(frozen=True)
@@ -309,6 +336,10 @@ class Order:
     ordered_at: datetime | None = None
     store_id: str | None = None
     email: str | None = None
+    terminal_id: str | None = None
+    operator_id: str | None = None
+    tax: Decimal | None = None
+    payments: tuple[Payment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,11 +354,25 @@ class OrderResult:
     tier: str | None = None
     next_tier: str | None = None
     lines: tuple[OrderLine, ...] = ()
+    discount: Decimal | None = None
+    tax: Decimal | None = None
+    coupons: tuple[str, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    store_id: str | None = None
+    terminal_id: str | None = None
+    points_remaining: int | None = None
 
     @classmethod
     def from_api(cls, data: Any) -> "OrderResult":
         d = p.mapping(data, "order")
         return cls(
+            discount=p.money(d, "discountAmount"),
+            tax=p.money(d, "taxAmount"),
+            coupons=tuple(str(c) for c in (d.get("coupon") or []) if c not in (None, "")),
+            payments=tuple(Payment.from_api(x) for x in p.items(d, "payments")),
+            store_id=p.text(d, "storeId"),
+            terminal_id=p.text(d, "terminalId"),
+            points_remaining=p.integer(d, "pointsRemaining"),
             order_id=p.text(d, "id") or p.text(d, "orderId") or "",
             member_id=p.text(d, "userId") or "",
             total=p.money(d, "orderTotal"),

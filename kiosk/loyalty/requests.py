@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from kiosk.loyalty import ids
-from kiosk.loyalty.models import CodeSpend, NewMember, Order, ReturnLine
+from kiosk.loyalty.models import CodeSpend, NewMember, Order, OrderLine, ReturnLine
 
 REWARD_ACTION = 107
 MANUAL_ACTION = 100
@@ -159,13 +159,29 @@ def create_order(order: Order) -> ApiRequest:
         "discountAmount": order.discount, "source": "POS",
         "orderDate": order.ordered_at.strftime("%Y-%m-%d %H:%M:%S") if order.ordered_at else "",
         "storeId": order.store_id,
-        "orderDetail": [{"id": line.id, "productName": line.name, "unitPrice": line.unit_price,
-                         "quantity": line.quantity} for line in order.lines],
+        "orderDetail": [_order_line(line) for line in order.lines],
         "coupon": list(order.coupons),
     }
     if order.email:
         body["email"] = order.email
+    # The terminal's own keys; the documents' order carries free extra keys.
+    for key, value in (("terminalId", order.terminal_id), ("operatorId", order.operator_id),
+                       ("taxAmount", order.tax)):
+        if value is not None:
+            body[key] = value
+    if order.payments:
+        body["payments"] = [{"type": "incentive", "incentiveCode": pay.code, "referenceId": pay.reference_id,
+                             "amount": pay.amount, "userId": pay.user_id} for pay in order.payments]
     return ApiRequest("POST", "orders", body)
+
+
+def _order_line(line: OrderLine) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": line.id, "productName": line.name, "unitPrice": line.unit_price,
+                            "quantity": line.quantity}
+    for key, value in (("secondaryKey", line.sku), ("discountAmount", line.discount), ("taxAmount", line.tax)):
+        if value is not None:
+            item[key] = value
+    return item
 
 
 def return_order(order_id: str) -> ApiRequest:

@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = queue.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="depth, oldest item, dead letters, pause")
     listing = actions.add_parser("list", help="operations not yet delivered (or --state done|dead|pending)")
-    listing.add_argument("--state", choices=("pending", "dead", "done"))
+    listing.add_argument("--state", choices=("pending", "dead", "done", "refused", "cancelled"))
     listing.add_argument("--limit", type=int, default=50)
     retry = actions.add_parser("retry", help="send a dead-lettered operation again")
     retry.add_argument("id", type=int)

@@ -35,6 +35,12 @@ LEASE_GRACE_S = 1.0
 PROBE_TIMEOUT_S = 2.5
 
 
+# Redemptions the backend may refuse for a reason of the card's or member's own.
+REFUSABLE = frozenset({"redeem_code", "redeem_reward"})
+REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
+            errors.RewardNotAvailable, errors.NotFound)
+
+
 class Backend(Reader, Protocol):
     async def send_raw(self, method: str, path: str, content: bytes) -> Any: ...
     async def probe(self, member: str) -> None: ...
@@ -43,7 +49,7 @@ class Backend(Reader, Protocol):
 @dataclass(frozen=True)
 class Outcome:
     op_id: int
-    state: str  # done | dead | pending (still queued: outcome unknown, or backend unreachable)
+    state: str  # done | dead | refused | cancelled | pending (still queued: outcome unknown, or unreachable)
     reply: Any = None
     error: str | None = None
 
@@ -211,6 +217,9 @@ class SyncEngine:
                     await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
                                    "the backend's record could not be read", maybe_sent=True)
                     return
+                if row.cancel_requested:
+                    await self._io(self.outbox.cancelled, row.id, row.lease)
+                    return
                 if not await self._io(self.outbox.mark_sending, row.id, row.lease, self.lease_s):
                     return  # our lease ran out and another drainer has the row now
                 stage = "send"
@@ -237,6 +246,10 @@ class SyncEngine:
             if stage == "reconcile":
                 await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
                                       f"{exc.detail or exc.user_message}); it may have been.")
+            elif row.kind in REFUSABLE and isinstance(exc, REFUSALS):
+                # A card without the balance, a used coupon: the sale that asked is told,
+                # and the refusal holds nothing back (a dead letter would block the card).
+                await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)
             else:
                 await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
         except StorageError:

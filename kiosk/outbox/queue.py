@@ -20,6 +20,11 @@ from kiosk.outbox.ops import BACKGROUND, URGENT, Operation
 from kiosk.outbox.store import Database
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
+# Final states that hold nothing back: the backend said no to a redemption at
+# Pay (REFUSED), or a redemption abandoned at Pay never took effect (CANCELLED).
+REFUSED, CANCELLED = "refused", "cancelled"
+NEVER_APPLIED = "cancelled at the till; it never took effect"
+_NOW = object()  # stands for the clock's reading inside the transaction
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,13 @@ class Row:
     created_at: float
     last_error: str | None
     lease: str = ""  # the token of the claim that holds this row
+    cancel_requested: bool = False
 
     @classmethod
     def of(cls, r: sqlite3.Row, lease: str = "") -> "Row":
         return cls(r["id"], r["key"], r["kind"], r["method"], r["path"], bytes(r["body"]), r["member_id"],
                    r["sale_id"], r["lane"], r["state"], r["attempts"], bool(r["maybe_sent"]),
-                   r["created_at"], r["last_error"], lease)
+                   r["created_at"], r["last_error"], lease, bool(r["cancel_requested"]))
 
     def payload(self) -> object:
         return json.loads(self.body) if self.body else None
@@ -164,9 +170,44 @@ class Outbox:
                 " WHERE id=? AND lease_owner=? AND state='pending'",
                 (reason, None if backend_view is None else json.dumps(backend_view), op_id, owner)).rowcount == 1
 
+    def refuse(self, op_id: int, owner: str, reason: str) -> bool:
+        """The backend said no to a redemption: final, and nothing of it holds its group."""
+        return self._close(op_id, REFUSED, reason, "lease_owner=?", owner)
+
+    def cancelled(self, op_id: int, owner: str) -> bool:
+        """A row whose cancel was requested turned out never to have taken effect."""
+        return self._close(op_id, CANCELLED, NEVER_APPLIED, "lease_owner=? AND cancel_requested=1", owner)
+
+    def _close(self, op_id: int, state: str, reason: str, condition: str, *args: object) -> bool:
+        with self.db.tx() as conn:
+            now = self.clock()
+            changed = conn.execute(
+                f"UPDATE ops SET state=?, last_error=?, done_at=?, lease_owner=NULL, lease_until=NULL"
+                f" WHERE id=? AND state='pending' AND {condition}",
+                (state, reason, now, op_id, *[now if a is _NOW else a for a in args])).rowcount == 1
+            if changed:
+                conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+            return changed
+
+    def cancel(self, op_id: int) -> str:
+        """Take back an operation that should no longer happen (a redemption of a sale
+        that failed at Pay). Returns its state: 'cancelled' when it surely never took
+        effect; otherwise the request is recorded and the row stays pending, to be
+        cancelled if it turns out not applied, or delivered ('done') so that the
+        caller can undo it."""
+        if self._close(op_id, CANCELLED, NEVER_APPLIED,
+                       "(lease_owner IS NULL OR lease_until < ?) AND maybe_sent=0", _NOW):
+            return CANCELLED
+        with self.db.tx() as conn:
+            conn.execute("UPDATE ops SET cancel_requested=1 WHERE id=? AND state='pending'", (op_id,))
+            row = conn.execute("SELECT state FROM ops WHERE id=?", (op_id,)).fetchone()
+        return row["state"] if row else CANCELLED
+
     def later(self, op_id: int, owner: str, delay_s: float, error: str, *, maybe_sent: bool) -> bool:
         """A transient failure: try again after `delay_s`. `maybe_sent` False when the
         request surely had no effect, so the next attempt need not reconcile first."""
+        if not maybe_sent and self.cancelled(op_id, owner):
+            return True
         with self.db.tx() as conn:
             return conn.execute(
                 "UPDATE ops SET next_at=?, last_error=?, maybe_sent=?, lease_owner=NULL, lease_until=NULL"
@@ -232,7 +273,7 @@ class Outbox:
 
     def prune(self, older_than_s: float) -> int:
         with self.db.tx() as conn:
-            return conn.execute("DELETE FROM ops WHERE state='done' AND done_at < ?",
+            return conn.execute("DELETE FROM ops WHERE state IN ('done', 'refused', 'cancelled') AND done_at < ?",
                                 (self.clock() - older_than_s,)).rowcount
 
     # -- pause (authorization refused) -------------------------------------------

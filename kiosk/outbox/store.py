@@ -87,9 +87,72 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ops_lane ON ops (state, lane, id)")
 
 
+def _v3_sales(conn: sqlite3.Connection) -> None:
+    # A redemption abandoned at Pay is cancelled if it never took effect (see Outbox.cancel).
+    conn.execute("ALTER TABLE ops ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0")
+    _script(conn, """
+        CREATE TABLE sales (
+            id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            terminal_id TEXT NOT NULL,
+            store_id TEXT,
+            operator_id TEXT NOT NULL,
+            member_id TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            snapshot TEXT NOT NULL,
+            order_op INTEGER,
+            offline INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT
+        );
+        CREATE INDEX sales_state ON sales (state, updated_at);
+        CREATE TABLE sale_redemptions (
+            id INTEGER PRIMARY KEY,
+            sale_id TEXT NOT NULL REFERENCES sales (id),
+            attempt INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            amount_cents INTEGER NOT NULL DEFAULT 0,
+            op_id INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            undo_key TEXT,
+            undo_op INTEGER,
+            reply TEXT,
+            offline INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sale_redemptions_sale ON sale_redemptions (sale_id);
+        CREATE INDEX sale_redemptions_state ON sale_redemptions (state);
+        CREATE TABLE returns (
+            id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            terminal_id TEXT NOT NULL,
+            operator_id TEXT NOT NULL,
+            approver_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            whole INTEGER NOT NULL,
+            snapshot TEXT NOT NULL
+        );
+        CREATE INDEX returns_order ON returns (order_id);
+        CREATE TABLE offline_allowances (
+            id INTEGER PRIMARY KEY,
+            terminal_id TEXT NOT NULL,
+            approver_id TEXT NOT NULL,
+            granted_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            max_sales INTEGER NOT NULL,
+            max_cents INTEGER NOT NULL,
+            used_sales INTEGER NOT NULL DEFAULT 0,
+            used_cents INTEGER NOT NULL DEFAULT 0,
+            closed INTEGER NOT NULL DEFAULT 0
+        );
+    """)
+
+
 # Index i brings the schema from version i to i + 1. Later issues append here
-# (sales, receipts), never edit an entry that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+# (receipts, ...), never edit an entry that has shipped.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_sales]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

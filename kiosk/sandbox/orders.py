@@ -30,6 +30,7 @@ def _split(total: int, weights: list[int]) -> list[int]:
 # SQLite integers are 64-bit: larger quantities or amounts used to end in a 500
 # (OverflowError) instead of the documented AC2001.
 MAX_QUANTITY = 1_000_000
+ECHOED = ("storeId", "terminalId", "operatorId", "discountAmount", "taxAmount", "payments")
 MAX_CENTS = 10**15
 
 
@@ -88,6 +89,8 @@ def _create(store: Store, conn: sqlite3.Connection, order_id: str, body: dict, l
              "email": body.get("email") or (m["email"] if m else ""), "orderTotal": body.get("orderTotal", money(total)),
              "source": body.get("source", ""), "pointsAwarded": points, "pointsExpirationDate": "",
              "coupon": body.get("coupon") or [], "status": "placed"}
+    # Assumption 24: what the till adds to an order is kept and read back with it.
+    reply.update({key: body[key] for key in ECHOED if key in body})
     if m is not None:
         _, moved = move_points(store, conn, m, points)
         conn.execute("UPDATE members SET spent_cents=spent_cents+? WHERE id=?", (base, m["id"]))

@@ -1,0 +1,146 @@
+"""The cart: lines, quantities, price overrides. Prices in integer cents.
+
+A cart is plain data so that a sale can be saved at Pay (and restored after a
+crash) exactly as the cashier left it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from decimal import Decimal
+from typing import Any, Protocol
+
+from kiosk.checkout.money import to_cents
+
+MAX_QUANTITY = 9999
+MAX_LINE_CENTS = 10_000_000  # 100,000.00: beyond that a slip of the finger is likelier than a sale
+AMOUNT_SKU = "AMOUNT"
+
+
+class CartError(Exception):
+    """A cart change that can't be made; the message is for the cashier."""
+
+
+class ProductLike(Protocol):
+    sku: str
+    name: str
+    price: Decimal
+    tax_class: str
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    sku: str
+    name: str
+    unit_cents: int
+    quantity: int
+    tax_class: str
+    # Set when a manager changed the price: what it was, why, and who approved.
+    list_cents: int | None = None
+    override_reason: str | None = None
+    override_approver: str | None = None
+
+    @property
+    def gross(self) -> int:
+        return self.unit_cents * self.quantity
+
+
+class Cart:
+    def __init__(self, lines: list[Line] | None = None, next_id: int = 1):
+        self.lines: list[Line] = list(lines or [])
+        self._next = next_id
+
+    # -- changing ------------------------------------------------------------
+
+    def add(self, product: ProductLike, quantity: int = 1) -> Line:
+        """Scanning the same product again adds to its line (unless that line's price was changed)."""
+        _check_quantity(quantity)
+        for n, line in enumerate(self.lines):
+            if line.sku == product.sku and line.list_cents is None and line.sku != AMOUNT_SKU:
+                return self._replace(n, replace(line, quantity=_check_quantity(line.quantity + quantity)))
+        return self._append(product.sku, product.name, to_cents(product.price), quantity, product.tax_class)
+
+    def add_amount(self, amount: Decimal, tax_class: str, label: str = "Amount") -> Line:
+        """An 'amount only' line, for stores that ring items up on another till."""
+        cents = to_cents(amount)
+        if cents <= 0:
+            raise CartError("Enter an amount above zero.")
+        return self._append(AMOUNT_SKU, label, cents, 1, tax_class)
+
+    def set_quantity(self, line_id: str, quantity: int) -> Line | None:
+        """Quantity 0 removes the line."""
+        n = self._index(line_id)
+        if quantity == 0:
+            self.lines.pop(n)
+            return None
+        return self._replace(n, replace(self.lines[n], quantity=_check_quantity(quantity)))
+
+    def remove(self, line_id: str) -> Line:
+        return self.lines.pop(self._index(line_id))
+
+    def override_price(self, line_id: str, price: Decimal, reason: str, approver_id: str) -> Line:
+        reason = reason.strip()
+        if not reason:
+            raise CartError("Say why the price is changed (the reason is kept with the sale).")
+        cents = to_cents(price)
+        if cents < 0:
+            raise CartError("A price can't be below zero.")
+        n = self._index(line_id)
+        line = self.lines[n]
+        if cents * line.quantity > MAX_LINE_CENTS:
+            raise CartError("That price is too high for one line.")
+        return self._replace(n, replace(line, unit_cents=cents, override_reason=reason,
+                                        override_approver=approver_id,
+                                        list_cents=line.list_cents if line.list_cents is not None
+                                        else line.unit_cents))
+
+    def clear(self) -> None:
+        self.lines.clear()
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+    def line(self, line_id: str) -> Line:
+        return self.lines[self._index(line_id)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"next": self._next, "lines": [asdict(line) for line in self.lines]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Cart":
+        return cls([Line(**line) for line in data["lines"]], data["next"])
+
+    # -- inside ------------------------------------------------------------------
+
+    def _append(self, sku: str, name: str, cents: int, quantity: int, tax_class: str) -> Line:
+        if cents < 0:
+            raise CartError(f"{name} has a negative price in the catalogue; it can't be sold.")
+        if cents * quantity > MAX_LINE_CENTS:
+            raise CartError("That amount is too high for one line.")
+        # Line ids go to the backend: returns name lines by id, so they never change or repeat.
+        line = Line(str(self._next), sku, name, cents, quantity, tax_class)
+        self._next += 1
+        self.lines.append(line)
+        return line
+
+    def _replace(self, n: int, line: Line) -> Line:
+        if line.gross > MAX_LINE_CENTS:
+            raise CartError("That is too much for one line.")
+        self.lines[n] = line
+        return line
+
+    def _index(self, line_id: str) -> int:
+        for n, line in enumerate(self.lines):
+            if line.line_id == line_id:
+                return n
+        raise CartError("That line is no longer in the cart.")
+
+
+def _check_quantity(quantity: int) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise CartError(f"A quantity is a whole number from 1 to {MAX_QUANTITY}.")
+    return quantity

@@ -1,0 +1,263 @@
+"""Pay: authorize the redemptions, then commit the sale with its order.
+
+1. One transaction writes the sale ('authorizing') with a redemption operation per
+   reward, coupon and card, each with its own new key, in the outbox's urgent lane.
+2. They are sent at once and awaited, at most `authorize_timeout_s`.
+3. All applied: one transaction commits the sale and queues its order. The order
+   is then given a moment to go out, so the receipt can show the points earned.
+4. Anything refused, failed or unanswered: one transaction puts the sale back to
+   tendering and queues an undo (its own new key, naming the original) for each
+   redemption that took effect. One that may have taken effect is cancelled if it
+   turns out it never did, and undone if it did (Sales.settle_undos).
+
+A crash between 1 and 3 leaves a sale 'authorizing': `recover` at the next start
+treats it as a failed authorize, the same way, and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from kiosk.checkout import money
+from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
+from kiosk.checkout.session import CheckoutError, Session
+from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
+from kiosk.outbox import ops
+from kiosk.outbox.engine import Outcome, SyncEngine
+from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PayResult:
+    ok: bool
+    sale_id: str
+    message: str
+    receipt: dict | None = None
+    points: int | None = None  # None: points pending (the order has not reached the backend yet)
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Terminal:
+    terminal_id: str
+    store_id: str | None
+    site_id: str
+    guest_user_id: str
+
+
+class Payer:
+    def __init__(self, sales: Sales, outbox: Outbox, engine: SyncEngine, terminal: Terminal, *,
+                 authorize_timeout_s: float = 8.0, points_wait_s: float = 2.0,
+                 audit: Callable[..., None] | None = None):
+        self.sales = sales
+        self.outbox = outbox
+        self.engine = engine
+        self.terminal = terminal
+        self.authorize_timeout_s = authorize_timeout_s
+        self.points_wait_s = points_wait_s
+        self.audit = audit
+
+    # -- planning -------------------------------------------------------------------------
+
+    def user_of(self, session: Session) -> str:
+        return session.member_id or self.terminal.guest_user_id
+
+    def plan(self, session: Session, *, offline: bool = False) -> list[PlannedRedemption]:
+        user = self.user_of(session)
+        planned = []
+        store = self.terminal.store_id
+        for reward in session.rewards:
+            key = ops.new_key(self.terminal.terminal_id)
+            op = ops.redeem_reward(user, reward.reward_id, key, order_id=session.sale_id, store_id=store)
+            planned.append(PlannedRedemption("reward", reward.reward_id, user, key, reward.cents, op))
+        priced = session.priced()
+        for coupon, taken in zip(session.coupons, priced.discounts[len(session.rewards):]):
+            key = ops.new_key(self.terminal.terminal_id)
+            op = ops.redeem_code(CodeSpend(coupon.code, user, key, order_id=session.sale_id))
+            planned.append(PlannedRedemption("coupon", coupon.code, user, key, taken, op))
+        for card in session.cards:
+            key = ops.new_key(self.terminal.terminal_id)
+            op = ops.redeem_code(CodeSpend(card.code, user, key, money.to_money(card.amount),
+                                           order_id=session.sale_id))
+            planned.append(PlannedRedemption("card", card.code, user, key, card.amount, op))
+        # Offline (with an allowance) they wait in the background queue instead of being awaited.
+        return planned if offline else [PlannedRedemption(p.kind, p.ref, p.user_id, p.key, p.amount_cents,
+                                                          p.op.urgent()) for p in planned]
+
+    # -- paying ------------------------------------------------------------------------------
+
+    async def authorize(self, session: Session, planned: list[PlannedRedemption], *,
+                        offline: bool = False) -> PayResult:
+        op_ids = await asyncio.to_thread(self.sales.begin, session.sale_id, session.operator_id,
+                                         session.member_id, session.snapshot(), planned, offline=offline)
+        if not op_ids or offline:
+            return await self._commit(session, {}, planned, op_ids, offline=offline)
+        outcomes = await self.engine.deliver_now(op_ids, self.authorize_timeout_s)
+        if all(o.state == DONE for o in outcomes):
+            return await self._commit(session, {o.op_id: o.reply for o in outcomes}, planned, op_ids)
+        return await self._fail(session, planned, outcomes)
+
+    async def _commit(self, session: Session, replies: dict[int, Any], planned: list[PlannedRedemption],
+                      op_ids: list[int], *, offline: bool = False) -> PayResult:
+        codes = [r.get("rewardCode") for r in replies.values() if isinstance(r, dict) and r.get("rewardCode")]
+        order = self.order_of(session, planned, reward_codes=codes)
+        receipt = session.snapshot()
+        receipt["reward_codes"] = codes
+        receipt["cards_after"] = {p.ref: _card_left(session, p.ref) for p in planned if p.kind == "card"}
+        order_op = ops.create_order(order)
+
+        def audit(conn: Any) -> None:
+            if self.audit is not None:
+                self.audit(conn, operator_id=session.operator_id, action="sale", subject=session.sale_id,
+                           detail={"total": str(money.to_money(receipt["priced"]["total"])),
+                                   "member": session.member_id, "redemptions": len(planned),
+                                   "offline": offline})
+
+        order_op_id = await asyncio.to_thread(self.sales.commit, session.sale_id, receipt, order_op, replies,
+                                              audit)
+        session.committed()
+        self.engine.wake()
+        points = None
+        if not offline:
+            # The sale is safe on disk; a short wait lets the receipt show the points.
+            outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
+            if outcome.state == DONE and isinstance(outcome.reply, dict):
+                points = int(outcome.reply.get("pointsAwarded") or 0)
+                receipt["points_after"] = outcome.reply.get("updatedAvailablePoints")
+        receipt["points_awarded"] = points
+        message = "Paid." if points is not None else "Paid. Points will be added when the order reaches the loyalty service."
+        if session.change:
+            message += f" Change: {money.to_money(session.change)}."
+        return PayResult(True, session.sale_id, message, receipt, points)
+
+    def order_of(self, session: Session, planned: list[PlannedRedemption], *,
+                 reward_codes: list[str]) -> Order:
+        priced = session.priced()
+        lines = tuple(OrderLine(line.line_id, line.name, money.to_money(line.unit_cents), line.quantity,
+                                sku=line.sku, discount=money.to_money(p.discount), tax=money.to_money(p.tax))
+                      for line, p in zip(session.cart.lines, priced.lines))
+        payments = tuple(Payment(p.ref, p.key, money.to_money(p.amount_cents), p.user_id)
+                         for p in planned if p.kind == "card")
+        return Order(id=session.sale_id, member_id=self.user_of(session),
+                     total=money.to_money(priced.order_total), lines=lines,
+                     discount=money.to_money(priced.discount),
+                     coupons=tuple([c.code for c in session.coupons] + reward_codes),
+                     ordered_at=datetime.now(timezone.utc).replace(microsecond=0),
+                     store_id=self.terminal.store_id, terminal_id=self.terminal.terminal_id,
+                     operator_id=session.operator_id, tax=money.to_money(priced.tax), payments=payments)
+
+    async def _fail(self, session: Session, planned: list[PlannedRedemption],
+                    outcomes: list[Outcome]) -> PayResult:
+        by_op = {o.op_id: o for o in outcomes}
+        verdicts: dict[int, tuple[str, Any]] = {}
+        problems: list[str] = []
+        op_of = dict(zip([o.op_id for o in outcomes], planned))
+        for op_id, outcome in by_op.items():
+            p = op_of[op_id]
+            verdicts[op_id] = await self._verdict(op_id, outcome)
+            if outcome.state == REFUSED:
+                problems.append(f"{_label(p)} was refused: {outcome.error}")
+            elif outcome.state not in (DONE, CANCELLED):
+                problems.append(f"{_label(p)} got no answer in time")
+        outcome_text = _failure_message(problems, planned, verdicts, op_of)
+        await asyncio.to_thread(self.sales.fail, session.sale_id, outcome_text, verdicts, self.undo_of)
+        session.authorize_failed()
+        self._drop_refused(session, [op_of[i] for i, o in by_op.items() if o.state == REFUSED])
+        self.engine.wake()
+        return PayResult(False, session.sale_id, outcome_text, problems=tuple(problems))
+
+    async def _verdict(self, op_id: int, outcome: Outcome) -> tuple[str, Any]:
+        if outcome.state == DONE:
+            return "undo_wanted", outcome.reply
+        if outcome.state in (REFUSED, CANCELLED):
+            return "void", None
+        if outcome.state == DEAD:
+            return "undo_wanted", None  # in doubt, and a person has to look: never assume either way
+        state = await asyncio.to_thread(self.outbox.cancel, op_id)
+        return ("void", None) if state in (CANCELLED, REFUSED) else ("undo_wanted", None)
+
+    @staticmethod
+    def _drop_refused(session: Session, refused: list[PlannedRedemption]) -> None:
+        """A refused card comes off the tenders; a refused reward or coupon off the cart."""
+        for p in refused:
+            if p.kind == "card":
+                session.drop_card(p.ref)
+        benefits = [p for p in refused if p.kind != "card"]
+        if benefits:
+            session.back_to_cart()
+            for p in benefits:
+                if p.kind == "reward":
+                    session.remove_reward(p.ref)
+                else:
+                    session.remove_coupon(p.ref)
+
+    def undo_of(self, r: Redemption) -> ops.Operation | None:
+        """The operation that gives back a redemption that took effect."""
+        key = ops.new_key(self.terminal.terminal_id)
+        if r.kind == "reward":
+            code = (r.reply or {}).get("rewardCode")
+            if not code:
+                log.error("redemption %s took effect but its reward code is unknown; it needs a person", r.id)
+                return None
+            return ops.reverse_reward(r.user_id, code, key, self.terminal.store_id)
+        amount = money.to_money(r.amount_cents) if r.kind == "card" else None
+        return ops.undo_code(CodeSpend(r.ref, r.user_id, key, amount, order_id=r.sale_id, undo_of=r.key))
+
+    # -- after a crash, and in the background --------------------------------------------------
+
+    async def recover(self) -> list[str]:
+        """Sales left 'authorizing' by a crash: resolved like a failed authorize. Returns notices."""
+        notices = []
+        for sale in await asyncio.to_thread(self.sales.interrupted):
+            redemptions = await asyncio.to_thread(self.sales.redemptions, sale["id"], "authorizing")
+            verdicts: dict[int, tuple[str, Any]] = {}
+            for r in redemptions:
+                row = await asyncio.to_thread(self.outbox.get, r.op_id)
+                state = row["state"] if row else CANCELLED
+                reply = json.loads(row["reply"]) if row is not None and row["reply"] else None
+                verdicts[r.op_id] = await self._verdict(r.op_id, Outcome(r.op_id, state, reply))
+            text = ("This sale was interrupted while paying, so it was not completed. "
+                    + ("Everything it used is being given back; " if redemptions else "")
+                    + "ring it up again or resume it.")
+            await asyncio.to_thread(self.sales.fail, sale["id"], text, verdicts, self.undo_of)
+            notices.append(f"Sale {sale['id']}: {text}")
+        if notices:
+            self.engine.wake()
+        return notices
+
+    async def settle_undos(self) -> int:
+        queued = await asyncio.to_thread(self.sales.settle_undos, self.undo_of)
+        if queued:
+            self.engine.wake()
+        return queued
+
+
+def _card_left(session: Session, code: str) -> str | None:
+    for card in session.cards:
+        if card.code == code:
+            return str(money.to_money(card.left))
+    return None
+
+
+def _label(p: PlannedRedemption) -> str:
+    if p.kind == "reward":
+        return "The reward"
+    if p.kind == "coupon":
+        return f"Coupon {p.ref}"
+    return f"Card {p.ref} ({money.to_money(p.amount_cents)})"
+
+
+def _failure_message(problems: list[str], planned: list[PlannedRedemption],
+                     verdicts: dict[int, tuple[str, Any]], op_of: dict[int, PlannedRedemption]) -> str:
+    given_back = [_label(op_of[i]) for i, (state, _) in verdicts.items() if state == "undo_wanted"]
+    text = "Payment not completed. " + "; ".join(problems) + "."
+    if given_back:
+        text += " Given back: " + ", ".join(given_back) + "."
+    return text + " Nothing of this sale is kept; fix the payment and press Pay again."

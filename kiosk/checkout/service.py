@@ -1,0 +1,238 @@
+"""The checkout as the UI (or a test) drives it: sessions, the member, codes, Pay, void.
+
+Every call that reaches the backend or the disk is a coroutine, so the UI thread
+never waits on either. The offline policy lives here: selling goes on while the
+backend is unreachable (the member id rides on the order and points accrue when
+it syncs), but rewards, coupons and cards are refused unless a manager opened an
+offline allowance (kiosk.checkout.offline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Callable, Protocol
+
+from kiosk.checkout import money
+from kiosk.checkout.offline import Allowances
+from kiosk.checkout.pay import Payer, PayResult
+from kiosk.checkout.session import CheckoutError, CouponChoice, CardTender, Session, State
+from kiosk.events import EventHub
+from kiosk.loyalty import errors
+from kiosk.loyalty.backend import LoyaltyBackend
+from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
+from kiosk.outbox import events as ev
+from kiosk.outbox import ops
+
+log = logging.getLogger(__name__)
+
+OFFLINE_REFUSAL = ("The terminal is offline, so {what} can't be used now: two tills could spend the same "
+                   "balance. The sale can still go through; {after}")
+
+
+class ApprovalLike(Protocol):
+    action: str
+    approver_id: str
+
+
+class Checkout:
+    def __init__(self, backend: LoyaltyBackend, payer: Payer, hub: EventHub, *, inclusive_tax: bool,
+                 tax_rates: dict, points_after_tax: bool = False, allowances: Allowances | None = None,
+                 audit: Callable[..., None] | None = None):
+        self.backend = backend
+        self.payer = payer
+        self.hub = hub
+        self.inclusive_tax = inclusive_tax
+        self.tax_rates = tax_rates
+        self.points_after_tax = points_after_tax
+        self.allowances = allowances
+        self.audit = audit
+        self.connectivity = ev.ONLINE
+        self._paying: dict[str, asyncio.Task] = {}
+        self._unsubscribe = hub.subscribe(ev.ConnectivityChanged, self._on_connectivity)
+
+    def _on_connectivity(self, event: ev.ConnectivityChanged) -> None:
+        self.connectivity = event.state
+
+    @property
+    def offline(self) -> bool:
+        return self.connectivity == ev.OFFLINE
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def new_sale(self, operator_id: str) -> Session:
+        return Session(ops.new_order_id(self.payer.terminal.terminal_id), operator_id, self.inclusive_tax,
+                       self.tax_rates, self.points_after_tax)
+
+    async def resume(self, sale_id: str) -> Session:
+        """A sale whose payment failed or was interrupted, back at tendering."""
+        row = await asyncio.to_thread(self.payer.sales.get, sale_id)
+        if row is None or row["state"] != "tendering":
+            raise CheckoutError("That sale can't be resumed: it was completed, voided, or never paid.")
+        return Session.restore(json.loads(row["snapshot"]), inclusive_tax=self.inclusive_tax,
+                               tax_rates=self.tax_rates, points_after_tax=self.points_after_tax)
+
+    # -- the member -------------------------------------------------------------------------
+
+    async def find_member(self, ref: str) -> MemberView:
+        """By member id, card, email or phone: user, points and rewards in one round trip."""
+        try:
+            return await self.backend.lookup_member(ref.strip())
+        except errors.BackendUnavailable:
+            raise CheckoutError("The loyalty service can't be reached, so the member can't be shown now. "
+                                "The sale can go on without a member, or try again in a moment.") from None
+        except errors.InvalidIdentifier:
+            raise CheckoutError("That is not a member card, id, email or phone number.") from None
+
+    async def search_member(self, *, email: str | None = None, phone: str | None = None) -> MemberView:
+        try:
+            member = await self.backend.search_member(email=email, phone=phone)
+        except errors.NotFound:
+            raise CheckoutError("No member has that email or phone number.") from None
+        except errors.BackendUnavailable:
+            raise CheckoutError("The loyalty service can't be reached; try again in a moment.") from None
+        return await self.find_member(member.id)
+
+    async def enrol(self, new: NewMember) -> MemberView:
+        if not (new.email or new.phone):
+            raise CheckoutError("Enter an email address or a phone number to enrol.")
+        try:
+            member = await self.backend.enrol_member(new)
+        except errors.AlreadyExists:
+            raise CheckoutError("A member with that email or phone already exists: search for them instead.") \
+                from None
+        except errors.BackendUnavailable:
+            raise CheckoutError("The loyalty service can't be reached, so nobody can be enrolled now.") from None
+        return await self.find_member(member.id)
+
+    # -- codes ------------------------------------------------------------------------------
+
+    async def _validate(self, session: Session, code: str, what: str) -> CodeInfo:
+        code = code.strip().upper()
+        if not code:
+            raise CheckoutError("Enter or scan a code.")
+        if self.offline and not self._allowed_offline(session):
+            raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it."))
+        try:
+            return await self.backend.validate_code(code, self.payer.user_of(session))
+        except errors.NotFound:
+            raise CheckoutError(f"{code} is not a code this store knows. Check it and try again.") from None
+        except errors.InvalidIdentifier:
+            raise CheckoutError(f"{code} is not a valid code.") from None
+        except errors.BackendUnavailable:
+            if self._allowed_offline(session):
+                return _unchecked(code)
+            raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it.")) from None
+
+    async def apply_coupon(self, session: Session, code: str) -> CouponChoice:
+        session.require_cart_open()
+        info = await self._validate(session, code, "coupons")
+        if info.kind == "unchecked":
+            raise CheckoutError("Coupons can't be checked while the terminal is offline.")
+        return session.apply_coupon(info)
+
+    async def add_card(self, session: Session, code: str) -> CardTender:
+        if session.state != State.TENDERING:
+            session.start_tendering()
+        info = await self._validate(session, code, "gift and store cards")
+        if info.kind == "unchecked":
+            return self.allowances.add_unchecked_card(session, code)  # type: ignore[union-attr]
+        return session.add_card(info)
+
+    def _allowed_offline(self, session: Session) -> bool:
+        return self.allowances is not None and self.allowances.active() is not None
+
+    # -- paying -----------------------------------------------------------------------------
+
+    async def pay(self, session: Session) -> PayResult:
+        """Authorize, then commit. A second tap while the first is under way gets the first's result."""
+        task = self._paying.get(session.sale_id)
+        if task is None:
+            if session.state == State.COMMITTED and session.result is not None:
+                return session.result
+            task = asyncio.ensure_future(self._pay(session))
+            self._paying[session.sale_id] = task
+            task.add_done_callback(lambda _t: self._paying.pop(session.sale_id, None))
+        return await asyncio.shield(task)
+
+    async def _pay(self, session: Session) -> PayResult:
+        if session.state in (State.OPEN, State.MEMBER, State.SELECTED):
+            session.start_tendering()
+        session.begin_authorize()
+        try:
+            planned_offline = self.offline and (session.rewards or session.coupons or session.cards)
+            if planned_offline:
+                if session.rewards:
+                    raise CheckoutError(OFFLINE_REFUSAL.format(what="rewards", after="remove the reward."))
+                if self.allowances is None or not self.allowances.fits(session):
+                    raise CheckoutError(OFFLINE_REFUSAL.format(
+                        what="gift cards and coupons",
+                        after="take another tender for them." if self.allowances is None
+                        else self.allowances.why_not(session)))
+                result = await self.payer.authorize(session, self.payer.plan(session, offline=True), offline=True)
+                await asyncio.to_thread(self.allowances.use, session)
+            else:
+                result = await self.payer.authorize(session, self.payer.plan(session))
+        except CheckoutError:
+            session.authorize_failed()
+            raise
+        except BaseException:
+            # A storage failure before anything was sent: the sale stays as it was, at tendering.
+            if session.state == State.AUTHORIZING:
+                session.authorize_failed()
+            raise
+        session.result = result if result.ok else None
+        return result
+
+    # -- void ---------------------------------------------------------------------------------
+
+    async def void(self, session: Session, approval: ApprovalLike | None = None) -> None:
+        """A sale with lines needs a manager's approval; an empty one is just cancelled."""
+        if session.state in (State.AUTHORIZING, State.COMMITTED, State.VOIDED):
+            session.void()  # raises the reason
+        if not session.cart.empty and (approval is None or approval.action != "void"):
+            raise CheckoutError("Voiding a sale needs a manager's approval.")
+        session.void()
+        row = await asyncio.to_thread(self.payer.sales.get, session.sale_id)
+        if row is None and session.cart.empty:
+            return
+
+        def audit(conn: Any) -> None:
+            if self.audit is not None:
+                self.audit(conn, operator_id=session.operator_id, action="void", subject=session.sale_id,
+                           detail={"total": str(money.to_money(session.priced().total)),
+                                   "lines": len(session.cart.lines)},
+                           approver_id=approval.approver_id if approval else None)
+
+        if row is not None:
+            await asyncio.to_thread(self.payer.sales.void, session.sale_id, audit)
+        elif self.audit is not None:
+            def record() -> None:
+                with self.payer.sales.db.tx() as conn:
+                    audit(conn)
+            await asyncio.to_thread(record)
+
+    # -- background ---------------------------------------------------------------------------
+
+    async def recover(self) -> list[str]:
+        return await self.payer.recover()
+
+    async def watch(self, interval_s: float = 2.0) -> None:
+        """Undo what failed sales left applied, as soon as each outcome is known. Runs until cancelled."""
+        while True:
+            try:
+                await self.payer.settle_undos()
+            except Exception:
+                log.exception("settling undos failed; trying again")
+            await asyncio.sleep(interval_s)
+
+
+def _unchecked(code: str) -> CodeInfo:
+    """A card code taken offline under an allowance: its balance is only known when it syncs."""
+    return CodeInfo(code=code, kind="unchecked", partial=True, discount_type="fixed", value=money.to_money(0),
+                    balance=None, status="", valid_until=None, assigned_to=None, redemption_limit=None,
+                    redeemed=None, usable=True)

@@ -1,0 +1,366 @@
+"""One checkout, as an explicit state machine, from the first scan to the receipt.
+
+    OPEN -> MEMBER (optional) -> SELECTED (rewards, coupons) -> TENDERING
+         -> AUTHORIZING -> COMMITTED
+    AUTHORIZING -> TENDERING when a redemption fails; any state before
+    AUTHORIZING -> VOIDED.
+
+The session is synchronous and knows no backend: kiosk.checkout.service does the
+asking (member lookup, code validation) and the paying, and feeds the answers in
+here. Nothing is spent on the backend until Pay, so until then every change is
+only in memory.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+
+from kiosk.checkout import money
+from kiosk.checkout.cart import Cart
+from kiosk.loyalty.models import CodeInfo, MemberView, Reward
+
+
+class State(str, enum.Enum):
+    OPEN = "open"
+    MEMBER = "member"
+    SELECTED = "selected"
+    TENDERING = "tendering"
+    AUTHORIZING = "authorizing"
+    COMMITTED = "committed"
+    VOIDED = "voided"
+
+
+CART_STATES = (State.OPEN, State.MEMBER, State.SELECTED)
+MOVES: dict[State, tuple[State, ...]] = {
+    State.OPEN: (State.MEMBER, State.SELECTED, State.TENDERING, State.VOIDED),
+    State.MEMBER: (State.OPEN, State.SELECTED, State.TENDERING, State.VOIDED),
+    State.SELECTED: (State.OPEN, State.MEMBER, State.TENDERING, State.VOIDED),
+    State.TENDERING: (State.OPEN, State.MEMBER, State.SELECTED, State.AUTHORIZING, State.VOIDED),
+    State.AUTHORIZING: (State.TENDERING, State.COMMITTED),
+    State.COMMITTED: (),
+    State.VOIDED: (),
+}
+EXTERNAL_TENDERS = ("cash", "card", "other")
+
+
+class CheckoutError(Exception):
+    """Something the cashier asked for that can't be done now; the message says why."""
+
+
+@dataclass(frozen=True)
+class RewardChoice:
+    reward_id: str
+    name: str
+    cents: int
+    credit_required: int
+
+
+@dataclass(frozen=True)
+class CouponChoice:
+    code: str
+    label: str
+    percent: Decimal | None = None
+    cents: int = 0
+
+
+@dataclass(frozen=True)
+class CardTender:
+    code: str
+    kind: str  # giftcard | storecard
+    balance: int  # before this sale
+    amount: int  # what this sale takes from it
+    # False for a card taken offline under an allowance: its balance is known only when it syncs.
+    checked: bool = True
+
+    @property
+    def left(self) -> int:
+        return self.balance - self.amount
+
+
+@dataclass(frozen=True)
+class ExternalTender:
+    kind: str  # cash | card | other
+    amount: int
+
+
+@dataclass
+class Session:
+    sale_id: str
+    operator_id: str
+    inclusive_tax: bool
+    tax_rates: Mapping[str, Decimal]
+    points_after_tax: bool = False
+    cart: Cart = field(default_factory=Cart)
+    state: State = State.OPEN
+    member: MemberView | None = None
+    rewards: list[RewardChoice] = field(default_factory=list)
+    coupons: list[CouponChoice] = field(default_factory=list)
+    cards: list[CardTender] = field(default_factory=list)
+    external: list[ExternalTender] = field(default_factory=list)
+    result: Any = None  # the PayResult once committed: a second Pay returns it
+
+    # -- moving between states -------------------------------------------------
+
+    def _move(self, to: State) -> None:
+        if to not in MOVES[self.state]:
+            raise CheckoutError(_why_not(self.state, to))
+        self.state = to
+
+    def _settle_cart_state(self) -> None:
+        if self.state in CART_STATES:
+            self.state = State.SELECTED if (self.rewards or self.coupons) else \
+                State.MEMBER if self.member else State.OPEN
+
+    def require_cart_open(self) -> None:
+        if self.state not in CART_STATES:
+            raise CheckoutError(_cart_closed(self.state))
+
+    # -- member -------------------------------------------------------------------
+
+    def attach_member(self, view: MemberView) -> None:
+        self.require_cart_open()
+        if self.rewards and self.member and self.member.member_id != view.member_id:
+            raise CheckoutError("Remove the rewards of the member already on this sale before changing member.")
+        self.member = view
+        self._settle_cart_state()
+
+    def detach_member(self) -> None:
+        self.require_cart_open()
+        self.member = None
+        self.rewards.clear()
+        self._settle_cart_state()
+
+    @property
+    def member_id(self) -> str | None:
+        return self.member.member_id if self.member else None
+
+    # -- rewards and coupons: only while the cart is open ---------------------------
+
+    def select_reward(self, reward: Reward) -> RewardChoice:
+        self.require_cart_open()
+        if self.member is None:
+            raise CheckoutError("Scan or find the member first: rewards belong to a member.")
+        if reward.discount is None:
+            raise CheckoutError(f"“{reward.name}” has no money value at the till, so it can't be applied "
+                                "to this sale.")
+        if not reward.eligible:
+            raise CheckoutError(f"The member is not eligible for “{reward.name}” now.")
+        if any(r.reward_id == reward.reward_id for r in self.rewards):
+            raise CheckoutError(f"“{reward.name}” is already on this sale.")
+        available = self.member.points.available if self.member.points else 0
+        needed = reward.credit_required + sum(r.credit_required for r in self.rewards)
+        if needed > available:
+            raise CheckoutError(f"“{reward.name}” needs {reward.credit_required:,} points; the member has "
+                                f"{available - (needed - reward.credit_required):,} left for rewards.")
+        choice = RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
+                              reward.credit_required)
+        self.rewards.append(choice)
+        self._settle_cart_state()
+        return choice
+
+    def remove_reward(self, reward_id: str) -> None:
+        self.require_cart_open()
+        self.rewards = [r for r in self.rewards if r.reward_id != reward_id]
+        self._settle_cart_state()
+
+    def apply_coupon(self, info: CodeInfo) -> CouponChoice:
+        """`info` is the backend's validation of the code, for this member (or guest)."""
+        self.require_cart_open()
+        if info.kind != "coupon":
+            raise CheckoutError(f"{info.code} is a {_kind_name(info.kind)}: add it at payment.")
+        if not info.usable:
+            raise CheckoutError(f"Coupon {info.code} can't be used: {info.reason or 'the backend refused it'}.")
+        if any(c.code.upper() == info.code.upper() for c in self.coupons):
+            raise CheckoutError(f"Coupon {info.code} is already on this sale.")
+        if info.discount_type == "percent":
+            choice = CouponChoice(info.code, f"{info.value.normalize():f} % off", percent=info.value)
+        else:
+            choice = CouponChoice(info.code, f"{info.value} off", cents=money.to_cents(info.value))
+        self.coupons.append(choice)
+        self._settle_cart_state()
+        return choice
+
+    def remove_coupon(self, code: str) -> None:
+        self.require_cart_open()
+        self.coupons = [c for c in self.coupons if c.code.upper() != code.upper()]
+        self._settle_cart_state()
+
+    # -- money ---------------------------------------------------------------------
+
+    def discounts(self) -> list[money.Discount]:
+        return ([money.Discount(f"Reward: {r.name}", cents=r.cents) for r in self.rewards]
+                + [money.Discount(f"Coupon {c.code}", cents=c.cents, percent=c.percent) for c in self.coupons])
+
+    def priced(self) -> money.Priced:
+        lines = self.cart.lines
+        rates = money.rates_for([line.tax_class for line in lines], self.tax_rates)
+        return money.price([line.gross for line in lines], rates, self.discounts(),
+                           inclusive=self.inclusive_tax, points_after_tax=self.points_after_tax)
+
+    @property
+    def paid(self) -> int:
+        return sum(c.amount for c in self.cards) + sum(t.amount for t in self.external)
+
+    @property
+    def due(self) -> int:
+        return max(0, self.priced().total - self.paid)
+
+    @property
+    def change(self) -> int:
+        """Cash handed back: only cash can be over-tendered."""
+        return max(0, self.paid - self.priced().total)
+
+    # -- tendering -------------------------------------------------------------------
+
+    def start_tendering(self) -> None:
+        if self.state == State.TENDERING:
+            return
+        if self.cart.empty:
+            raise CheckoutError("The cart is empty: scan a product or enter an amount first.")
+        self._move(State.TENDERING)
+
+    def back_to_cart(self) -> None:
+        """Tenders were worked out for the old total, so they are taken off."""
+        if self.state != State.TENDERING:
+            raise CheckoutError(_cart_closed(self.state))
+        self.cards.clear()
+        self.external.clear()
+        self.state = State.OPEN
+        self._settle_cart_state()
+
+    def add_card(self, info: CodeInfo) -> CardTender:
+        """A gift or store card pays min(balance, amount due); the rest stays due."""
+        self._require_tendering()
+        if info.kind not in ("giftcard", "storecard"):
+            raise CheckoutError(f"{info.code} is a coupon: it is applied to the cart, before payment.")
+        if not info.usable:
+            raise CheckoutError(f"{_kind_name(info.kind).capitalize()} {info.code} can't be used: "
+                                f"{info.reason or 'the backend refused it'}.")
+        if any(c.code.upper() == info.code.upper() for c in self.cards):
+            raise CheckoutError(f"{info.code} is already paying for this sale.")
+        balance = money.to_cents(info.balance if info.balance is not None else info.value)
+        if balance <= 0:
+            raise CheckoutError(f"{_kind_name(info.kind).capitalize()} {info.code} has nothing left on it.")
+        due = self.due
+        if due == 0:
+            raise CheckoutError("Nothing is left to pay.")
+        card = CardTender(info.code, info.kind, balance, money.card_amount(balance, due))
+        self.cards.append(card)
+        return card
+
+    def remove_card(self, code: str) -> None:
+        self._require_tendering()
+        self.cards = [c for c in self.cards if c.code.upper() != code.upper()]
+
+    def add_external(self, kind: str, amount: Decimal) -> ExternalTender:
+        """Cash, a card on the store's own payment terminal, or other: recorded, never processed here."""
+        self._require_tendering()
+        if kind not in EXTERNAL_TENDERS:
+            raise CheckoutError(f"Unknown tender {kind!r}.")
+        cents = money.to_cents(amount)
+        if cents <= 0:
+            raise CheckoutError("Enter an amount above zero.")
+        due = self.due
+        if due == 0:
+            raise CheckoutError("Nothing is left to pay.")
+        if cents > due and kind != "cash":
+            raise CheckoutError(f"Only {money.to_money(due)} is due; only cash can be more (change is given).")
+        tender = ExternalTender(kind, cents)
+        self.external.append(tender)
+        return tender
+
+    def remove_external(self, index: int) -> None:
+        self._require_tendering()
+        del self.external[index]
+
+    def drop_card(self, code: str) -> CardTender | None:
+        """Used after a failed authorize: the card is taken off and its share is due again."""
+        for card in self.cards:
+            if card.code.upper() == code.upper():
+                self.cards.remove(card)
+                return card
+        return None
+
+    def replace_card(self, card: CardTender) -> None:
+        self.cards = [card if c.code.upper() == card.code.upper() else c for c in self.cards]
+
+    def _require_tendering(self) -> None:
+        if self.state != State.TENDERING:
+            raise CheckoutError("Press Pay first: tenders are added at payment." if self.state in CART_STATES
+                                else _cart_closed(self.state))
+
+    # -- the end -----------------------------------------------------------------------
+
+    def begin_authorize(self) -> None:
+        if self.state != State.TENDERING:
+            raise CheckoutError(_cart_closed(self.state) if self.state != State.OPEN
+                                else "Press Pay first.")
+        if self.due:
+            raise CheckoutError(f"{money.to_money(self.due)} is still due.")
+        self._move(State.AUTHORIZING)
+
+    def authorize_failed(self) -> None:
+        self._move(State.TENDERING)
+
+    def committed(self) -> None:
+        self._move(State.COMMITTED)
+
+    def void(self) -> None:
+        self._move(State.VOIDED)
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to rebuild the sale (after a crash) and to print its receipt."""
+        priced = self.priced()
+        return {
+            "sale_id": self.sale_id, "operator_id": self.operator_id, "member_id": self.member_id,
+            "cart": self.cart.to_json(),
+            "rewards": [asdict(r) for r in self.rewards],
+            "coupons": [{**asdict(c), "percent": None if c.percent is None else str(c.percent)}
+                        for c in self.coupons],
+            "cards": [asdict(c) for c in self.cards],
+            "external": [asdict(t) for t in self.external],
+            "priced": {"lines": [asdict(line) for line in priced.lines], "discounts": list(priced.discounts),
+                       "merchandise": priced.merchandise, "discount": priced.discount, "net": priced.net,
+                       "tax": priced.tax, "total": priced.total, "points_basis": priced.points_basis},
+            "change": self.change,
+        }
+
+    @classmethod
+    def restore(cls, snap: dict[str, Any], *, inclusive_tax: bool, tax_rates: Mapping[str, Decimal],
+                points_after_tax: bool = False, member: MemberView | None = None) -> "Session":
+        """The sale as it was at Pay, back at tendering (its redemptions were given back)."""
+        session = cls(snap["sale_id"], snap["operator_id"], inclusive_tax, tax_rates, points_after_tax,
+                      Cart.from_json(snap["cart"]), State.TENDERING,
+                      member or (MemberView(snap["member_id"], None, None) if snap["member_id"] else None))
+        session.rewards = [RewardChoice(**r) for r in snap["rewards"]]
+        session.coupons = [CouponChoice(**{**c, "percent": None if c["percent"] is None else Decimal(c["percent"])})
+                           for c in snap["coupons"]]
+        session.cards = [CardTender(**c) for c in snap["cards"]]
+        session.external = [ExternalTender(**t) for t in snap["external"]]
+        return session
+
+
+def _kind_name(kind: str) -> str:
+    return {"giftcard": "gift card", "storecard": "store card"}.get(kind, kind)
+
+
+def _cart_closed(state: State) -> str:
+    return {
+        State.TENDERING: "Payment has started: go back to the cart to change it.",
+        State.AUTHORIZING: "Payment is being authorized; wait for it to finish.",
+        State.COMMITTED: "This sale is finished; start a new one.",
+        State.VOIDED: "This sale was voided; start a new one.",
+    }.get(state, "The cart can't be changed now.")
+
+
+def _why_not(now: State, to: State) -> str:
+    if to == State.VOIDED:
+        return {State.AUTHORIZING: "Payment is being authorized; wait for it to finish before voiding.",
+                State.COMMITTED: "This sale is paid; make a return instead of a void."}.get(now, _cart_closed(now))
+    return _cart_closed(now)
+
