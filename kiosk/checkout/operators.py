@@ -105,8 +105,9 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 def _is_weak(pin: str) -> bool:
-    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
-    return steps in ({0}, {1}, {-1})
+    # Modulo 10 so runs that wrap round the keypad's digits (7890, 2109) count too.
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
+    return steps in ({0}, {1}, {9})
 
 
 def check_pin(pin: str, role: str) -> None:
@@ -154,7 +155,8 @@ class Operators:
 
     # -- managing (store IT, or a manager in the app) ----------------------
 
-    def add(self, operator_id: str, name: str, role: str, pin: str, *, by: str | None = None) -> Operator:
+    def check_new(self, operator_id: str, name: str, role: str) -> str:
+        """Refuse a bad id, name or role, or a taken id; returns the tidied name."""
         name = " ".join((name or "").split())
         if not _ID.fullmatch(operator_id or ""):
             raise OperatorError("An operator ID is 1 to 16 letters, digits, '-' or '_', like C01.")
@@ -162,6 +164,12 @@ class Operators:
             raise OperatorError("An operator's name is 1 to 60 characters.")
         if role not in ROLES:
             raise OperatorError(f"The role is {CASHIER} or {MANAGER}, not {role!r}.")
+        if self.find(operator_id):
+            raise OperatorError(f"Operator {operator_id} already exists; choose another ID.")
+        return name
+
+    def add(self, operator_id: str, name: str, role: str, pin: str, *, by: str | None = None) -> Operator:
+        name = self.check_new(operator_id, name, role)
         check_pin(pin, role)
         pin_hash, now = hash_pin(pin), self.clock()
         with self.db.tx() as conn:
