@@ -1,20 +1,9 @@
 """Operators: cashiers and managers, PIN sign-in with a lockout, and manager approvals.
 
-Sign-in is by operator id *and* PIN. A PIN alone would force every PIN to be
+Sign-in is by operator id *and* PIN: a PIN alone would force every PIN to be
 unique, and refusing a new PIN as "taken" would tell a cashier a colleague's PIN.
-
-PINs are stored as scrypt hashes from the standard library (hashlib.scrypt): a
-vetted, memory-hard KDF that needs no new dependency, with a random salt per
-operator and its cost parameters in the stored string so they can be raised later
-without breaking stored hashes. A 4-digit PIN is still only 10 000 guesses against
-a stolen file; what protects it at the till is the lockout, and the database file
-belongs on a terminal a customer can't reach.
-
-Weak PINs: a manager's PIN approves overrides, voids and returns, so all-same digits
-(0000) and straight runs (1234, 9876) are refused for managers. A cashier's PIN is
-only refused when it is not 4 to 8 digits.
-
-Nothing here logs or audits a PIN or a hash.
+PINs are hashed with the standard library's scrypt (why, and the weak-PIN rule for
+managers: checkout/README.md, "Operators"). Nothing here logs or audits a PIN or a hash.
 """
 
 from __future__ import annotations
@@ -85,6 +74,9 @@ class Approval:
 
 
 def hash_pin(pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    # hashlib.scrypt: a vetted, memory-hard KDF already in the standard library, so
+    # no new dependency; a random salt per operator, and the cost in the string so
+    # it can be raised later without breaking the PINs already stored.
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
     b64 = base64.b64encode
