@@ -197,6 +197,7 @@ def test_a_malformed_pin_is_not_counted(ops):
     with pytest.raises(OperatorError, match="4 to 8 digits"):
         ops.sign_in("C01", "11")
     assert ops.get("C01").failed_attempts == 0
+    assert _audit(ops, "sign_in_failed")[-1].detail == {"why": "not a PIN"}
 
 
 # -- approvals ---------------------------------------------------------------
@@ -219,8 +220,10 @@ def test_a_cashier_pin_never_approves(ops):
     ops.add("C02", "Ann", "cashier", "4826")
     with pytest.raises(OperatorError, match="Ann is a cashier; only a manager's PIN approves a void"):
         _ask(ops, "C02", "4826", "void")
+    with pytest.raises(OperatorError, match="approves an offline allowance"):
+        _ask(ops, "C02", "4826", "offline_allowance")
     assert _audit(ops, "void") == []
-    assert _audit(ops, "approval_failed")[-1].detail == {"why": "not a manager", "for": "void", "asked": "C02"}
+    assert _audit(ops, "approval_failed")[0].detail == {"why": "not a manager", "for": "void", "asked": "C02"}
 
 
 def test_a_wrong_manager_pin_is_refused_and_counts_toward_the_lock(ops):

@@ -218,6 +218,9 @@ class Operators:
             self.audit.append(operator_id=None, action=f"{action}_failed", detail={"why": "unknown operator id"})
             raise OperatorError("There is no operator with that ID; check it, or ask a manager.")
         if not (PIN_MIN <= len(pin or "") <= PIN_MAX and pin.isascii() and pin.isdigit()):
+            # Not counted toward the lock: a slip of the finger, not a guess.
+            self.audit.append(operator_id=operator_id, action=f"{action}_failed", subject=subject,
+                              detail={"why": "not a PIN"})
             raise OperatorError(f"A PIN is {PIN_MIN} to {PIN_MAX} digits; try again.")
         matches = verify_pin(pin, self._hash(operator_id))  # outside the write lock: it takes ~50 ms
         error = None
@@ -279,13 +282,14 @@ class Operators:
             raise OperatorError("Say why in a few words before asking a manager to approve.")
         requester = self.get(requested_by)
         if not requester.active:
-            raise OperatorError(f"{requester.name}'s sign-in is disabled; a disabled operator can't ask for approvals.")
+            raise OperatorError(f"{requester.name}'s sign-in is disabled, so they can't ask for approvals.")
         manager = self._check(manager_id, pin, action="approval", subject=subject)
         if not manager.is_manager:
             self.audit.append(operator_id=requested_by, action="approval_failed", subject=subject,
                               detail={"why": "not a manager", "for": action, "asked": manager_id})
-            raise OperatorError(f"{manager.name} is a cashier; only a manager's PIN approves a "
-                                f"{action.replace('_', ' ')}.")
+            what = action.replace("_", " ")
+            raise OperatorError(f"{manager.name} is a cashier; only a manager's PIN approves "
+                                f"{'an' if what[0] in 'aeiou' else 'a'} {what}.")
         return Approval(action, manager.id, requested_by, subject, reason, self.clock())
 
     def record_approval(self, conn: sqlite3.Connection, approval: Approval, detail: dict | None = None) -> int:
