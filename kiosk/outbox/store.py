@@ -87,7 +87,44 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ops_lane ON ops (state, lane, id)")
 
 
-def _v3_sales(conn: sqlite3.Connection) -> None:
+def _v3_operators(conn: sqlite3.Connection) -> None:
+    # Operators and the audit log live here so that a sale and the audit entry
+    # naming its cashier and approving manager commit in one transaction.
+    _script(conn, """
+        CREATE TABLE operators (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('cashier', 'manager')),
+            pin_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until REAL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            terminal_id TEXT NOT NULL,
+            operator_id TEXT,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            approver_id TEXT
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        CREATE INDEX audit_log_operator ON audit_log (operator_id, id);
+        CREATE INDEX audit_log_action ON audit_log (action, id)
+    """)
+    # Append-only in the database itself, not only in the API: a record a person
+    # relies on must not be quietly editable by a later bug. One statement each,
+    # as _script would cut a trigger body at its semicolons.
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+def _v4_sales(conn: sqlite3.Connection) -> None:
     # A redemption abandoned at Pay is cancelled if it never took effect (see Outbox.cancel).
     conn.execute("ALTER TABLE ops ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0")
     _script(conn, """
@@ -152,7 +189,7 @@ def _v3_sales(conn: sqlite3.Connection) -> None:
 
 # Index i brings the schema from version i to i + 1. Later issues append here
 # (receipts, ...), never edit an entry that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_sales]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
