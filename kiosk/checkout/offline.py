@@ -25,7 +25,7 @@ from kiosk.outbox.store import Database
 @dataclass(frozen=True)
 class Allowance:
     id: int
-    approver_id: str
+    manager_id: str
     granted_at: float
     expires_at: float
     max_sales: int
@@ -85,11 +85,11 @@ class Allowances:
             new_id = conn.execute(
                 "INSERT INTO offline_allowances (terminal_id, approver_id, granted_at, expires_at, max_sales,"
                 " max_cents) VALUES (?,?,?,?,?,?)",
-                (self.terminal_id, approval.approver_id, now, now + hours * 3600, max_sales, cents)).lastrowid
+                (self.terminal_id, approval.manager_id, now, now + hours * 3600, max_sales, cents)).lastrowid
             if self.audit is not None:
                 self.audit(conn, operator_id=operator_id, action="offline_allowance", subject=str(new_id),
                            detail={"sales": max_sales, "amount": str(money.to_money(cents)), "hours": hours},
-                           approver_id=approval.approver_id)
+                           approver_id=approval.manager_id)
             return Allowance.of(conn.execute("SELECT * FROM offline_allowances WHERE id=?", (new_id,)).fetchone())
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ OFFLINE_REFUSAL = ("The terminal is offline, so {what} can't be used now: two ti
 
 class ApprovalLike(Protocol):
     action: str
-    approver_id: str
+    manager_id: str
 
 
 class Checkout:
@@ -206,7 +206,7 @@ class Checkout:
                 self.audit(conn, operator_id=session.operator_id, action="void", subject=session.sale_id,
                            detail={"total": str(money.to_money(session.priced().total)),
                                    "lines": len(session.cart.lines)},
-                           approver_id=approval.approver_id if approval else None)
+                           approver_id=approval.manager_id if approval else None)
 
         if row is not None:
             await asyncio.to_thread(self.payer.sales.void, session.sale_id, audit)

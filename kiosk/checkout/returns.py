@@ -1,0 +1,282 @@
+"""Returns: find the order (receipt barcode or id), check what can still come back, give it back.
+
+The backend is asked first, because a return made at another terminal is only
+known there; this terminal's own history answers when the backend can't (offline,
+or the order has not reached it yet). Quantities returned by this terminal whose
+operations are still queued count too, so nothing can be returned twice.
+
+- Full return: `PATCH /orders/{id}` status return (the backend removes the order's
+  remaining points, never below zero), and every gift or store card that paid is
+  given its value back by undo (its own new referenceId naming the original).
+- Partial return by line: a points DEBIT naming the lines (sandbox assumption 12):
+  points come off in proportion, rounded down, never below zero, never more than the
+  order earned. The money goes back through the store's own tender: the API's undo
+  gives back a whole card redemption, not a part of one.
+- Every return needs a manager's approval, recorded with the return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from kiosk.checkout import money
+from kiosk.checkout.pay import Terminal
+from kiosk.checkout.session import CheckoutError
+from kiosk.loyalty import errors
+from kiosk.loyalty.models import CodeSpend, OrderResult, ReturnLine
+from kiosk.outbox import ops
+from kiosk.outbox.engine import SyncEngine
+from kiosk.outbox.queue import DONE, Outbox
+from kiosk.outbox.store import Database
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    line_id: str
+    name: str
+    sku: str | None
+    quantity: int
+    returned: int
+    paid_cents: int  # what the shopper paid for the whole line (after discounts, with tax)
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.returned
+
+
+@dataclass(frozen=True)
+class CardPaid:
+    code: str
+    reference_id: str
+    amount_cents: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ReturnableOrder:
+    order_id: str
+    member_id: str
+    fully_returned: bool
+    lines: tuple[ReturnableLine, ...]
+    cards: tuple[CardPaid, ...]
+    source: str  # backend | local
+
+
+@dataclass(frozen=True)
+class ReturnDone:
+    return_id: str
+    order_id: str
+    whole: bool
+    refund_cents: int  # due back to the shopper through the store's tender
+    cards_cents: int  # given back onto gift and store cards
+    points_removed: int | None  # None: pending until the return reaches the backend
+    lines: tuple[tuple[str, int, int], ...]  # (line id, quantity, refund cents)
+    message: str
+
+
+def order_id_from_scan(text: str, prefix: str = "R:") -> str:
+    text = text.strip()
+    return text[len(prefix):] if text.upper().startswith(prefix.upper()) else text
+
+
+def _line_paid(unit: Decimal, quantity: int, discount: Decimal | None, tax: Decimal | None,
+               inclusive: bool) -> int:
+    gross = money.to_cents(unit) * quantity
+    net = gross - money.to_cents(discount or 0)
+    return net if inclusive else net + money.to_cents(tax or 0)
+
+
+def from_backend(order: OrderResult, inclusive: bool) -> ReturnableOrder:
+    lines = tuple(ReturnableLine(line.id, line.name, line.sku, line.quantity, line.returned,
+                                 _line_paid(line.unit_price, line.quantity, line.discount, line.tax, inclusive))
+                  for line in order.lines)
+    cards = tuple(CardPaid(p.code, p.reference_id, money.to_cents(p.amount), p.user_id) for p in order.payments)
+    return ReturnableOrder(order.order_id, order.member_id, order.status == "return", lines, cards, "backend")
+
+
+def from_sale(snapshot: dict, member_id: str, planned_cards: list[CardPaid]) -> ReturnableOrder:
+    priced = snapshot["priced"]["lines"]
+    lines = tuple(ReturnableLine(line["line_id"], line["name"], line["sku"], line["quantity"], 0, p["total"])
+                  for line, p in zip(snapshot["cart"]["lines"], priced))
+    return ReturnableOrder(snapshot["sale_id"], member_id, False, lines, tuple(planned_cards), "local")
+
+
+class Returns:
+    def __init__(self, db: Database, outbox: Outbox, engine: SyncEngine, backend: Any, terminal: Terminal, *,
+                 inclusive_tax: bool, record_approval: Callable[..., int] | None = None,
+                 points_wait_s: float = 2.0, clock: Callable[[], float] = time.time):
+        self.db = db
+        self.outbox = outbox
+        self.engine = engine
+        self.backend = backend
+        self.terminal = terminal
+        self.inclusive = inclusive_tax
+        self.record_approval = record_approval
+        self.points_wait_s = points_wait_s
+        self.clock = clock
+
+    # -- finding -----------------------------------------------------------------------------
+
+    async def find(self, scanned: str) -> ReturnableOrder:
+        order_id = order_id_from_scan(scanned)
+        try:
+            found = from_backend(await self.backend.get_order(order_id), self.inclusive)
+        except errors.NotFound:
+            found = None
+        except (errors.BackendUnavailable, errors.InvalidIdentifier):
+            found = None
+        if found is None:
+            found = await asyncio.to_thread(self._local, order_id)
+            if found is None:
+                raise CheckoutError(f"No sale {order_id} was found here or at the loyalty service.")
+        return await asyncio.to_thread(self._with_queued_returns, found)
+
+    def _local(self, order_id: str) -> ReturnableOrder | None:
+        rows = self.db.read("SELECT * FROM sales WHERE id=? AND state='committed'", (order_id,))
+        if not rows:
+            return None
+        snapshot = json.loads(rows[0]["snapshot"])
+        cards = [CardPaid(r["ref"], r["key"], r["amount_cents"], r["user_id"]) for r in self.db.read(
+            "SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='card' AND state IN ('applied', 'returned')",
+            (order_id,))]
+        member = rows[0]["member_id"] or self.terminal.guest_user_id
+        order = from_sale(snapshot, member, cards)
+        # Everything returned at this terminal, synced or not: the backend is not there to say.
+        returned = self._returned_here(order_id, only_pending=False)
+        whole = any(json.loads(r["snapshot"])["whole"] for r in self.db.read(
+            "SELECT snapshot FROM returns WHERE order_id=?", (order_id,)))
+        return ReturnableOrder(order.order_id, order.member_id, whole,
+                               tuple(ReturnableLine(**{**asdict(line), "returned": returned.get(line.line_id, 0)})
+                                     for line in order.lines), order.cards, "local")
+
+    def _with_queued_returns(self, order: ReturnableOrder) -> ReturnableOrder:
+        if order.source == "local":
+            return order
+        pending = self._returned_here(order.order_id, only_pending=True)
+        whole_pending = any(json.loads(r["snapshot"])["whole"] for r in self._returns(order.order_id, True))
+        lines = tuple(ReturnableLine(**{**asdict(line), "returned": min(line.quantity,
+                                                                          line.returned + pending.get(line.line_id, 0))})
+                      for line in order.lines)
+        return ReturnableOrder(order.order_id, order.member_id, order.fully_returned or whole_pending, lines,
+                               order.cards, order.source)
+
+    def _returns(self, order_id: str, only_pending: bool) -> list[Any]:
+        rows = self.db.read("SELECT * FROM returns WHERE order_id=?", (order_id,))
+        if not only_pending:
+            return rows
+        out = []
+        for r in rows:
+            op_ids = json.loads(r["snapshot"])["op_ids"]
+            states = [row["state"] for row in self.db.read(
+                f"SELECT state FROM ops WHERE id IN ({','.join('?' * len(op_ids))})", tuple(op_ids))] if op_ids else []
+            if any(s != DONE for s in states):
+                out.append(r)
+        return out
+
+    def _returned_here(self, order_id: str, *, only_pending: bool) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self._returns(order_id, only_pending):
+            for line_id, quantity, _refund in json.loads(r["snapshot"])["lines"]:
+                counts[line_id] = counts.get(line_id, 0) + quantity
+        return counts
+
+    # -- returning ------------------------------------------------------------------------------
+
+    async def give_back(self, order: ReturnableOrder, quantities: dict[str, int] | None, approval: Any,
+                        operator_id: str) -> ReturnDone:
+        """`quantities` None: the whole order. Otherwise line id -> how many come back."""
+        if getattr(approval, "action", None) != "return":
+            raise CheckoutError("A return needs a manager's approval.")
+        if order.fully_returned:
+            raise CheckoutError(f"Sale {order.order_id} was already returned in full.")
+        whole = quantities is None
+        if whole:
+            if any(line.returned for line in order.lines):
+                # Part of it came back already: the rest comes back line by line.
+                quantities = {line.line_id: line.left for line in order.lines if line.left}
+                whole = False
+            else:
+                quantities = {line.line_id: line.quantity for line in order.lines}
+        picked = self._check(order, quantities)
+        return_id = ops.new_key(self.terminal.terminal_id)
+        operations = self._operations(order, picked, whole, return_id)
+        refund_lines = tuple((line.line_id, n, money.refund_share(line.paid_cents, line.quantity, line.returned, n))
+                             for line, n in picked)
+        cards_cents = sum(c.amount_cents for c in order.cards) if whole else 0
+        refund = sum(r for _, _, r in refund_lines) - cards_cents
+        op_ids = await asyncio.to_thread(self._record, order, return_id, whole, refund_lines, operations,
+                                         approval, operator_id, max(refund, 0), cards_cents)
+        self.engine.wake()
+        points = await self._points(op_ids[:1])
+        message = (f"Returned. Give back {money.to_money(max(refund, 0))}" +
+                   (f"; {money.to_money(cards_cents)} went back onto the gift cards" if cards_cents else "") + ". " +
+                   ("Points removed: " + str(points) + "." if points is not None
+                    else "Points will be removed when the return reaches the loyalty service."))
+        return ReturnDone(return_id, order.order_id, whole, max(refund, 0), cards_cents, points, refund_lines,
+                          message)
+
+    def _check(self, order: ReturnableOrder, quantities: dict[str, int]) -> list[tuple[ReturnableLine, int]]:
+        by_id = {line.line_id: line for line in order.lines}
+        picked = []
+        for line_id, n in quantities.items():
+            line = by_id.get(line_id)
+            if line is None:
+                raise CheckoutError("That line is not on this sale.")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise CheckoutError("A quantity to return is a whole number.")
+            if n > line.left:
+                raise CheckoutError(f"Only {line.left} of “{line.name}” can still be returned "
+                                    f"({line.quantity} bought, {line.returned} returned already).")
+            if n:
+                picked.append((line, n))
+        if not picked:
+            raise CheckoutError("Pick at least one item to return.")
+        return picked
+
+    def _operations(self, order: ReturnableOrder, picked: list[tuple[ReturnableLine, int]], whole: bool,
+                    return_id: str) -> list[ops.Operation]:
+        if whole:
+            out = [ops.full_return(order.order_id)]
+            for card in order.cards:
+                spend = CodeSpend(card.code, card.user_id, ops.new_key(self.terminal.terminal_id),
+                                  money.to_money(card.amount_cents), order_id=order.order_id,
+                                  undo_of=card.reference_id)
+                out.append(ops.undo_code(spend))
+            return out
+        if order.member_id == self.terminal.guest_user_id:
+            return []  # a guest's order earned no points: nothing to take back
+        lines = [ReturnLine(line.line_id, n) for line, n in picked]
+        return [ops.return_lines(order.member_id, order.order_id, lines, return_id, self.terminal.store_id)]
+
+    def _record(self, order: ReturnableOrder, return_id: str, whole: bool, refund_lines: tuple, operations: list,
+                approval: Any, operator_id: str, refund: int, cards_cents: int) -> list[int]:
+        with self.db.tx() as conn:
+            op_ids = [self.outbox.add(conn, op, order.order_id) for op in operations]
+            snapshot = {"whole": whole, "lines": refund_lines, "op_ids": op_ids, "refund": refund,
+                        "cards": cards_cents, "source": order.source}
+            conn.execute("INSERT INTO returns (id, order_id, terminal_id, operator_id, approver_id, created_at,"
+                         " whole, snapshot) VALUES (?,?,?,?,?,?,?,?)",
+                         (return_id, order.order_id, self.terminal.terminal_id, operator_id,
+                          approval.manager_id, self.clock(), int(whole), json.dumps(snapshot)))
+            if whole:
+                conn.execute("UPDATE sale_redemptions SET state='returned' WHERE sale_id=? AND kind='card'"
+                             " AND state='applied'", (order.order_id,))
+            if self.record_approval is not None:
+                self.record_approval(conn, approval, {"order": order.order_id, "return": return_id,
+                                                      "whole": whole, "refund": str(money.to_money(refund)),
+                                                      "lines": [[line, n] for line, n, _ in refund_lines]})
+            return op_ids
+
+    async def _points(self, op_ids: list[int]) -> int | None:
+        if not op_ids:
+            return 0
+        outcome, = await self.engine.deliver_now(op_ids, self.points_wait_s)
+        if outcome.state != DONE or not isinstance(outcome.reply, dict):
+            return None
+        reply = outcome.reply
+        return int(reply.get("pointsRemoved") or reply.get("pointsDeducted") or 0)
