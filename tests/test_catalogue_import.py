@@ -231,3 +231,17 @@ def test_cli_uses_the_configured_path_and_tax_classes(tmp_path, kiosk_env, monke
 def test_cli_unreadable_source(tmp_path, kiosk_env, capsys):
     assert cli.main(["catalogue", "import", str(tmp_path / "nope.csv")]) == 1
     assert "can't be read" in capsys.readouterr().err
+
+
+def test_an_old_half_built_file_from_a_killed_import_is_cleared(tmp_path):
+    import os
+    import time
+
+    target = tmp_path / "c.sqlite3"
+    stale, fresh = tmp_path / "c.sqlite3.importing-99999", tmp_path / "c.sqlite3.importing-99998"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"another import, still running")
+    old = time.time() - 2 * catalogue_import.DEBRIS_AGE_S
+    os.utime(stale, (old, old))
+    import_products(_csv(tmp_path, "A-1,,Item,1.00,X,zero"), target, TAX)
+    assert not stale.exists() and fresh.exists()

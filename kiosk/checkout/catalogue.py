@@ -52,6 +52,7 @@ CREATE UNIQUE INDEX products_barcode ON products (barcode) WHERE barcode IS NOT 
 MIN_SEARCH_CHARS = 2
 # Matches read before ranking: bounds the cost of a vague query like "co" on 300,000 products.
 SEARCH_CANDIDATES = 300
+MAX_SEARCH_WORDS = 8  # a pasted paragraph must not become a huge index query
 SWAP_CHECK_S = 1.0
 
 
@@ -220,7 +221,7 @@ class Catalogue:
         matter. An exact sku or barcode comes first, then names starting with
         the first word, then names with the words in the typed order.
         """
-        terms = words(text)
+        terms = words(text)[:MAX_SEARCH_WORDS]
         if not terms or sum(map(len, terms)) < MIN_SEARCH_CHARS or limit <= 0:
             return []
         exact = self._exact(text)

@@ -225,6 +225,7 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
 
 def _build_and_swap(products: list[tuple], target: Path, source_name: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_debris(target)
     building = target.with_name(f"{target.name}.importing-{os.getpid()}")
     building.unlink(missing_ok=True)
     try:
@@ -261,6 +262,19 @@ def _build_and_swap(products: list[tuple], target: Path, source_name: str) -> No
     except BaseException:
         building.unlink(missing_ok=True)
         raise
+
+
+DEBRIS_AGE_S = 3600
+
+
+def _remove_debris(target: Path) -> None:
+    # A killed import leaves its half-built file; an hour old, no import is still writing it.
+    for stale in target.parent.glob(f"{target.name}.importing-*"):
+        try:
+            if time.time() - stale.stat().st_mtime > DEBRIS_AGE_S:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def _validate(conn: sqlite3.Connection, expected: int) -> None:
