@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kiosk import config
 
-NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit")
+NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,9 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.outbox import commands as queue_commands
 
     queue_commands.add_parser(sub)
-    from kiosk.checkout import operator_commands
+    from kiosk.checkout import catalogue_commands, operator_commands
 
     operator_commands.add_parser(sub)
+    catalogue_commands.add_parser(sub)
     return parser
 
 
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             from kiosk.checkout import operator_commands
 
             return operator_commands.run(args)
+        if args.command == "catalogue":
+            from kiosk.checkout import catalogue_commands
+
+            return catalogue_commands.run(args)
         if args.command == "decode":
             return _decode(args.files, args.decoder)
         return _config(args.action)

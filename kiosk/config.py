@@ -65,6 +65,12 @@ class SandboxSettings(BaseModel):
     db_path: str = ""
 
 
+class CatalogueSettings(BaseModel):
+    # Empty: catalogue.sqlite3 in the platform's data directory. Its own file, so an
+    # import never holds the lock that sales need (kiosk/checkout/catalogue.py).
+    db_path: str = ""
+
+
 class OutboxSettings(BaseModel):
     # Empty: terminal.sqlite3 in the platform's data directory.
     db_path: str = ""
@@ -137,6 +143,7 @@ class Settings(BaseSettings):
     tax: TaxSettings = Field(default_factory=TaxSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
 
     @classmethod
