@@ -71,6 +71,16 @@ class CatalogueSettings(BaseModel):
     db_path: str = ""
 
 
+class CheckoutSettings(BaseModel):
+    # What the order sends for points: merchandise after discounts, before tax (the
+    # usual rule), or the total the shopper paid, with tax.
+    points_basis: Literal["before_tax", "after_tax"] = "before_tax"
+    # How long Pay waits for the redemptions before it gives them back.
+    authorize_timeout_s: float = Field(8.0, gt=0, le=60)
+    # How long the receipt waits for the points of the order (it says "pending" after).
+    points_wait_s: float = Field(2.0, ge=0, le=30)
+
+
 class OutboxSettings(BaseModel):
     # Empty: terminal.sqlite3 in the platform's data directory.
     db_path: str = ""
@@ -144,6 +154,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
 
     @classmethod

@@ -160,12 +160,10 @@ class Sales:
             queued += 1
         return queued
 
-    def void(self, sale_id: str, audit: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    def void(self, sale_id: str) -> None:
         with self.db.tx() as conn:
             conn.execute("UPDATE sales SET state='voided', updated_at=? WHERE id=? AND state='tendering'",
                          (self.clock(), sale_id))
-            if audit is not None:
-                audit(conn)
 
     # -- reading -------------------------------------------------------------------------
 

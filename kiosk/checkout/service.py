@@ -39,7 +39,7 @@ class ApprovalLike(Protocol):
 class Checkout:
     def __init__(self, backend: LoyaltyBackend, payer: Payer, hub: EventHub, *, inclusive_tax: bool,
                  tax_rates: dict, points_after_tax: bool = False, allowances: Allowances | None = None,
-                 audit: Callable[..., None] | None = None):
+                 audit: Callable[..., None] | None = None, record_approval: Callable[..., int] | None = None):
         self.backend = backend
         self.payer = payer
         self.hub = hub
@@ -48,6 +48,7 @@ class Checkout:
         self.points_after_tax = points_after_tax
         self.allowances = allowances
         self.audit = audit
+        self.record_approval = record_approval
         self.connectivity = ev.ONLINE
         self._paying: dict[str, asyncio.Task] = {}
         self._unsubscribe = hub.subscribe(ev.ConnectivityChanged, self._on_connectivity)
@@ -188,33 +189,43 @@ class Checkout:
         session.result = result if result.ok else None
         return result
 
-    # -- void ---------------------------------------------------------------------------------
+    # -- manager approvals ------------------------------------------------------------------
+
+    async def override_price(self, session: Session, line_id: str, price: Any, reason: str,
+                             approval: ApprovalLike) -> None:
+        if approval.action != "price_override":
+            raise CheckoutError("Changing a price needs a manager's approval.")
+        session.require_cart_open()
+        before = session.cart.line(line_id)
+        line = session.cart.override_price(line_id, price, reason, approval.manager_id)
+        await self._approved(approval, {"sale": session.sale_id, "sku": line.sku,
+                                        "from": str(money.to_money(before.unit_cents)),
+                                        "to": str(money.to_money(line.unit_cents)), "reason": reason})
 
     async def void(self, session: Session, approval: ApprovalLike | None = None) -> None:
-        """A sale with lines needs a manager's approval; an empty one is just cancelled."""
+        """A sale with lines needs a manager's approval; an empty one is just cancelled.
+        Nothing was spent on the backend before Pay, and a failed Pay gave back what it
+        used, so a void leaves nothing behind."""
         if session.state in (State.AUTHORIZING, State.COMMITTED, State.VOIDED):
             session.void()  # raises the reason
         if not session.cart.empty and (approval is None or approval.action != "void"):
             raise CheckoutError("Voiding a sale needs a manager's approval.")
         session.void()
-        row = await asyncio.to_thread(self.payer.sales.get, session.sale_id)
-        if row is None and session.cart.empty:
+        if await asyncio.to_thread(self.payer.sales.get, session.sale_id) is not None:
+            await asyncio.to_thread(self.payer.sales.void, session.sale_id)
+        if approval is not None:
+            await self._approved(approval, {"sale": session.sale_id, "lines": len(session.cart.lines),
+                                            "total": str(money.to_money(session.priced().total))})
+
+    async def _approved(self, approval: ApprovalLike, detail: dict) -> None:
+        if self.record_approval is None:
             return
 
-        def audit(conn: Any) -> None:
-            if self.audit is not None:
-                self.audit(conn, operator_id=session.operator_id, action="void", subject=session.sale_id,
-                           detail={"total": str(money.to_money(session.priced().total)),
-                                   "lines": len(session.cart.lines)},
-                           approver_id=approval.manager_id if approval else None)
+        def write() -> None:
+            with self.payer.sales.db.tx() as conn:
+                self.record_approval(conn, approval, detail)
 
-        if row is not None:
-            await asyncio.to_thread(self.payer.sales.void, session.sale_id, audit)
-        elif self.audit is not None:
-            def record() -> None:
-                with self.payer.sales.db.tx() as conn:
-                    audit(conn)
-            await asyncio.to_thread(record)
+        await asyncio.to_thread(write)
 
     # -- background ---------------------------------------------------------------------------
 

@@ -1,0 +1,103 @@
+"""One terminal's checkout, wired from settings: the database, the outbox and its
+engine, operators and the audit log, the catalogue, sales, returns, the offline
+allowance. The UI builds one Till; so do the end-to-end tests.
+
+Start and stop in order: `start()` resolves what a crash left authorizing and
+starts delivery; `close()` stops delivery, then closes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kiosk import config
+from kiosk.checkout.audit import AuditLog
+from kiosk.checkout.catalogue import Catalogue, default_path
+from kiosk.checkout.catalogue_import import ensure_demo_catalogue
+from kiosk.checkout.offline import Allowances
+from kiosk.checkout.operators import Operators
+from kiosk.checkout.pay import Payer, Terminal
+from kiosk.checkout.returns import Returns
+from kiosk.checkout.sales import Sales
+from kiosk.checkout.service import Checkout
+from kiosk.events import EventHub
+from kiosk.outbox.commands import terminal_db_path
+from kiosk.outbox.engine import SyncEngine
+from kiosk.outbox.queue import Outbox
+from kiosk.outbox.store import Database, open_database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Till:
+    db: Database
+    outbox: Outbox
+    engine: SyncEngine
+    audit: AuditLog
+    operators: Operators
+    catalogue: Catalogue
+    sales: Sales
+    allowances: Allowances
+    checkout: Checkout
+    returns: Returns
+    notices: list[str] = field(default_factory=list)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> list[str]:
+        """Resolve interrupted sales (their notices are returned), then deliver in the background."""
+        self.notices = await self.checkout.recover()
+        self._tasks = [asyncio.ensure_future(self.engine.run()), asyncio.ensure_future(self.checkout.watch())]
+        return self.notices
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        for task in self._tasks:
+            if not task.done() and task is not self._tasks[0]:
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        self.checkout.close()
+        self.engine.close()
+        self.catalogue.close()
+        self.db.close()
+
+
+def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | None = None,
+          db_path: Path | None = None, catalogue_path: Path | None = None, demo: bool = False,
+          clock: Callable[[], float] = time.time) -> Till:
+    """`demo`: seed the demo operators and catalogue when there are none (the embedded sandbox)."""
+    hub = hub or EventHub()
+    terminal_id = settings.store.terminal_id
+    db = open_database(db_path or terminal_db_path(settings))
+    outbox = Outbox(db, clock)
+    engine = SyncEngine(outbox, backend, settings.outbox, hub=hub,
+                        attempt_timeout_s=settings.backend.attempt_timeout_s,
+                        probe_member=settings.loyalty.guest_user_id, clock=clock)
+    audit = AuditLog(db, terminal_id, clock)
+    operators = Operators(db, terminal_id=terminal_id, clock=clock, audit=audit)
+    catalogue_file = catalogue_path or default_path(settings)
+    if demo:
+        operators.ensure_demo_operators()
+        ensure_demo_catalogue(catalogue_file, settings.tax.rates.keys())
+    catalogue = Catalogue.open(catalogue_file)
+    terminal = Terminal(terminal_id, settings.store.store_id, site_id, settings.loyalty.guest_user_id)
+    sales = Sales(db, outbox, terminal_id, settings.store.store_id, clock)
+    payer = Payer(sales, outbox, engine, terminal, authorize_timeout_s=settings.checkout.authorize_timeout_s,
+                  points_wait_s=settings.checkout.points_wait_s, audit=audit.record)
+    inclusive = settings.tax.mode == "inclusive"
+    allowances = Allowances(db, terminal_id, clock, audit=audit.record)
+    checkout = Checkout(backend, payer, hub, inclusive_tax=inclusive, tax_rates=dict(settings.tax.rates),
+                        points_after_tax=settings.checkout.points_basis == "after_tax", allowances=allowances,
+                        audit=audit.record, record_approval=operators.record_approval)
+    returns = Returns(db, outbox, engine, backend, terminal, inclusive_tax=inclusive,
+                      record_approval=operators.record_approval, points_wait_s=settings.checkout.points_wait_s,
+                      clock=clock)
+    return Till(db, outbox, engine, audit, operators, catalogue, sales, allowances, checkout, returns)

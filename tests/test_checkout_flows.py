@@ -1,0 +1,177 @@
+"""End-to-end checkout against the sandbox over loopback HTTP: the flows that handle money."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from kiosk.checkout import receipt as receipts
+from kiosk.checkout.session import CheckoutError, State
+from kiosk.loyalty.models import CodeSpend
+from tests.checkout_env import approve, running_till
+from tests.helpers import client_for, ledger, wait_for
+
+
+def balance(sandbox, code: str) -> Decimal:
+    (cents,), = sandbox.store.read("SELECT balance_cents FROM codes WHERE code=?", (code,))
+    return Decimal(cents) / 100
+
+
+def points(sandbox, member: str) -> int:
+    (available,), = sandbox.store.read("SELECT available FROM members WHERE id=?", (member,))
+    return available
+
+
+def kinds(sandbox, order_id: str | None = None) -> list[tuple[str, str | None]]:
+    return [(row["kind"], row["code"]) for row in ledger(sandbox)
+            if order_id is None or row["order_id"] == order_id]
+
+
+def fill(till, sale, *skus: str) -> None:
+    for sku in skus:
+        sale.cart.add(till.catalogue.by_sku(sku))
+
+
+async def test_sale_with_reward_coupon_and_two_gift_cards(sandbox, tmp_path):
+    before = points(sandbox, "M100003")
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "APP-001", "APP-001", "HOM-001", "BOK-001")  # 61.48
+        view = await co.find_member("M100003")
+        sale.attach_member(view)
+        sale.select_reward(next(r for r in view.usable_rewards if r.discount == Decimal("10.00")))
+        await co.apply_coupon(sale, "SAVE5")
+        assert sale.state == State.SELECTED
+        priced = sale.priced()
+        assert (priced.merchandise, priced.discount, priced.net) == (6148, 1500, 4648)
+        small = await co.add_card(sale, "GC-1000-0003")
+        big = await co.add_card(sale, "GC-1000-0002")
+        assert (small.amount, small.left, big.amount, big.left) == (420, 0, 2000, 0)
+        due = sale.due
+        assert due == priced.total - 2420
+        sale.add_external("cash", Decimal("50.00"))
+        assert sale.change == 5000 - due
+
+        result = await co.pay(sale)
+
+        assert result.ok, result.message
+        assert sale.state == State.COMMITTED
+        assert result.points == 46  # floor(46.48 merchandise after discounts, before tax) x 1
+        assert balance(sandbox, "GC-1000-0003") == 0 and balance(sandbox, "GC-1000-0002") == 0
+        assert points(sandbox, "M100003") == before - 250 + 46
+        assert sorted(kind for kind, _ in kinds(sandbox, sale.sale_id)) == [
+            "code_redeem", "code_redeem", "code_redeem", "order_create", "reward_redeem"]
+        assert {code for kind, code in kinds(sandbox, sale.sale_id) if kind == "code_redeem"} == {
+            "SAVE5", "GC-1000-0003", "GC-1000-0002"}
+        order = await till.returns.backend.get_order(sale.sale_id)
+        assert order.terminal_id == "T01" and order.discount == Decimal("15.00")
+        assert {p.code for p in order.payments} == {"GC-1000-0003", "GC-1000-0002"}
+
+        text = receipts.build(result.receipt, store_id="STORE-001", terminal_id="T01", tax_inclusive=False,
+                              at=datetime(2026, 12, 1, tzinfo=timezone.utc)).text()
+        assert "Points earned" in text and " 46" in text
+        assert receipts.build(result.receipt, store_id=None, terminal_id="T01", tax_inclusive=False,
+                              at=datetime.now(timezone.utc)).barcode == "R:" + sale.sale_id
+        assert "GC-1000-0002" not in text and "*******0002 left" in text  # card codes are masked
+        change = [line for line in text.splitlines() if line.startswith("Change")]
+        assert change == [f"{'Change':<36} {Decimal(5000 - due) / 100}"]
+        assert len(max(text.splitlines(), key=len)) <= 42
+
+
+async def test_a_second_card_refused_at_pay_gives_the_first_back(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "APP-001", "HOM-001")  # 29.49 + tax
+        sale.start_tendering()
+        await co.add_card(sale, "GC-1000-0003")  # 4.20
+        second = await co.add_card(sale, "GC-1000-0002")  # 20.00 of it
+        sale.add_external("cash", Decimal(sale.due) / 100)
+        # Another till spends most of the second card between the scan and Pay.
+        async with client_for(sandbox) as other:
+            await other.redeem_code(CodeSpend("GC-1000-0002", "guest", "OTHER-TILL-1", Decimal("15.00")))
+
+        result = await co.pay(sale)
+
+        assert not result.ok
+        assert "GC-1000-0002" in result.message and "5.00" in result.message
+        assert sale.state == State.TENDERING
+        assert [c.code for c in sale.cards] == ["GC-1000-0003"]  # the refused card came off
+        assert sale.due == second.amount
+        # The first card was redeemed, then given back by an undo naming it.
+        await wait_for(lambda: balance(sandbox, "GC-1000-0003") == Decimal("4.20"), timeout=10)
+        first_card = [k for k in kinds(sandbox, sale.sale_id) if k[1] == "GC-1000-0003"]
+        assert first_card == [("code_redeem", "GC-1000-0003"), ("code_undo", "GC-1000-0003")]
+        assert not [k for k in kinds(sandbox, sale.sale_id) if k[0] == "order_create"]
+        # The cashier takes the rest in cash and pays again: it commits, with new keys.
+        sale.add_external("cash", Decimal(sale.due) / 100)
+        again = await co.pay(sale)
+        assert again.ok, again.message
+        assert balance(sandbox, "GC-1000-0003") == 0
+        assert till.outbox.status().dead == 0
+
+
+async def test_double_pay_commits_once(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "APP-001")
+        sale.attach_member(await co.find_member("M100001"))
+        sale.start_tendering()
+        await co.add_card(sale, "GC-1000-0001")
+        first, second = await asyncio.gather(co.pay(sale), co.pay(sale))
+        third = await co.pay(sale)
+        assert first.ok and first is second is third
+        creates = [r for r in ledger(sandbox, "order_create") if r["order_id"] == sale.sale_id]
+        redeems = [r for r in ledger(sandbox, "code_redeem") if r["order_id"] == sale.sale_id]
+        assert len(creates) == 1 and len(redeems) == 1
+        assert balance(sandbox, "GC-1000-0001") == Decimal("50.00") - Decimal(first.receipt["priced"]["total"]) / 100
+
+
+async def test_a_guest_pays_with_a_gift_card(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "SNK-002", "DRK-001")
+        sale.start_tendering()
+        card = await co.add_card(sale, "GC-1000-0001")
+        assert sale.due == 0 and card.amount == sale.priced().total
+        result = await co.pay(sale)
+        assert result.ok and result.points == 0
+        order = await till.returns.backend.get_order(sale.sale_id)
+        assert order.member_id == "guest"
+        assert balance(sandbox, "GC-1000-0001") == Decimal("50.00") - Decimal(card.amount) / 100
+
+
+async def test_rewards_and_cards_are_refused_offline_but_the_sale_goes_through_and_accrues_later(sandbox,
+                                                                                                     tmp_path):
+    from kiosk.sandbox.server import SandboxServer
+
+    port, db_path = sandbox.port, sandbox.db_path
+    before = points(sandbox, "M100002")
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "HOM-001", "SNK-003")  # 13.99 before tax
+        sale.attach_member(await co.find_member("M100002"))
+        sandbox.stop()
+        await wait_for(lambda: co.offline, timeout=10)
+        with pytest.raises(CheckoutError, match="offline"):
+            await co.apply_coupon(sale, "SAVE5")
+        sale.start_tendering()
+        with pytest.raises(CheckoutError, match="offline"):
+            await co.add_card(sale, "GC-1000-0001")
+        sale.add_external("card", Decimal(sale.due) / 100)
+        result = await co.pay(sale)
+        assert result.ok and result.points is None and "Points will be added" in result.message
+        assert till.outbox.status().depth == 1
+        back = SandboxServer(db_path, port=port, faults=True).start()
+        try:
+            await wait_for(lambda: till.outbox.status().depth == 0, timeout=15)
+            assert points(back, "M100002") == before + 13
+        finally:
+            back.stop()
