@@ -96,7 +96,8 @@ def from_backend(order: OrderResult, inclusive: bool) -> ReturnableOrder:
                                  _line_paid(line.unit_price, line.quantity, line.discount, line.tax, inclusive))
                   for line in order.lines)
     cards = tuple(CardPaid(p.code, p.reference_id, money.to_cents(p.amount), p.user_id) for p in order.payments)
-    return ReturnableOrder(order.order_id, order.member_id, order.status == "return", lines, cards, "backend")
+    whole = order.status in ("return", "returned")
+    return ReturnableOrder(order.order_id, order.member_id, whole, lines, cards, "backend")
 
 
 def from_sale(snapshot: dict, member_id: str, planned_cards: list[CardPaid]) -> ReturnableOrder:
@@ -192,7 +193,7 @@ class Returns:
         """`quantities` None: the whole order. Otherwise line id -> how many come back."""
         if getattr(approval, "action", None) != "return":
             raise CheckoutError("A return needs a manager's approval.")
-        if order.fully_returned:
+        if order.fully_returned or all(line.left == 0 for line in order.lines):
             raise CheckoutError(f"Sale {order.order_id} was already returned in full.")
         whole = quantities is None
         if whole:
