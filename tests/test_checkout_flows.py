@@ -12,7 +12,7 @@ from kiosk.checkout import receipt as receipts
 from kiosk.checkout.session import CheckoutError, State
 from kiosk.loyalty.models import CodeSpend
 from tests.checkout_env import approve, running_till
-from tests.helpers import client_for, ledger, wait_for
+from tests.helpers import client_for, ledger, set_faults, wait_for
 
 
 def balance(sandbox, code: str) -> Decimal:
@@ -175,3 +175,42 @@ async def test_rewards_and_cards_are_refused_offline_but_the_sale_goes_through_a
             assert points(back, "M100002") == before + 13
         finally:
             back.stop()
+
+
+async def test_a_redemption_that_answers_too_late_is_undone_once_it_lands(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path, authorize_timeout_s=0.5) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "SNK-002")
+        sale.start_tendering()
+        await co.add_card(sale, "GC-1000-0001")
+        set_faults(sandbox, latency_ms=1500)  # slower than Pay waits, faster than the client gives up
+        result = await co.pay(sale)
+        assert not result.ok and "no answer in time" in result.message
+        assert sale.state == State.TENDERING
+        # It landed after Pay gave up; the till notices and gives it back.
+        await wait_for(lambda: [r["code"] for r in ledger(sandbox, "code_undo")] == ["GC-1000-0001"], timeout=15)
+        set_faults(sandbox, latency_ms=0)
+        assert balance(sandbox, "GC-1000-0001") == Decimal("50.00")
+        reds = till.sales.redemptions(sale.sale_id)
+        assert [r.state for r in reds] == ["undo_queued"]
+        await wait_for(lambda: till.outbox.status().depth == 0, timeout=10)
+        result = await co.pay(sale)
+        assert result.ok, result.message
+
+
+async def test_a_redemption_not_yet_sent_when_pay_gives_up_is_cancelled_not_sent(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path, authorize_timeout_s=0.5) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "SNK-002")
+        sale.start_tendering()
+        await co.add_card(sale, "GC-1000-0001")
+        set_faults(sandbox, error_rate=1.0)  # 503: surely not applied, retried later
+        result = await co.pay(sale)
+        assert not result.ok
+        set_faults(sandbox, error_rate=0.0)
+        await wait_for(lambda: till.outbox.status().depth == 0, timeout=10)
+        (op_state,), = till.db.read("SELECT o.state FROM ops o JOIN sale_redemptions r ON r.op_id = o.id")
+        assert op_state == "cancelled"
+        assert not ledger(sandbox, "code_redeem") and balance(sandbox, "GC-1000-0001") == Decimal("50.00")
