@@ -11,21 +11,66 @@ import asyncio
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
 from kiosk import config
+from kiosk.checkout import money
+from kiosk.checkout import receipt as receipts
+from kiosk.checkout import till as tills
+from kiosk.checkout.session import CheckoutError
 from kiosk.connect import connect
 from kiosk.loyalty import errors
-from kiosk.loyalty.models import CodeSpend, NewMember, Order, OrderLine, ReturnLine
+from kiosk.loyalty.models import NewMember
+from kiosk.outbox.store import StorageError
 
 
-def _key(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+async def _sell_and_return(client, say: Callable[[str], None], settings: config.Settings, folder: Path) -> None:
+    """Steps 4 and 5 through the checkout itself: catalogue, reward, coupon, gift cards, Pay, receipt, return."""
+    settings = settings.model_copy(update={
+        "outbox": settings.outbox.model_copy(update={"db_path": str(folder / "terminal.sqlite3")}),
+        "catalogue": settings.catalogue.model_copy(update={"db_path": str(folder / "catalogue.sqlite3")})})
+    till = tills.build(settings, client, site_id=client.site_id, demo=True)
+    await till.start()
+    try:
+        co = till.checkout
+        cashier = till.operators.sign_in("C01", "1111")
+        sale = co.new_sale(cashier.id)
+        for sku in ("HOM-001", "HOM-001", "COF-001", "BOK-001"):
+            sale.cart.add(till.catalogue.by_sku(sku))
+        say("4. Sell: 2 x " + till.catalogue.by_sku("HOM-001").name + ", coffee beans and a book, to M100002")
+        view = await co.find_member("M100002")
+        sale.attach_member(view)
+        sale.select_reward(next(r for r in view.usable_rewards if r.discount == Decimal("10.00")))
+        await co.apply_coupon(sale, "SAVE5")
+        for code in ("GC-1000-0003", "GC-1000-0002"):
+            card = await co.add_card(sale, code)
+            say(f"   gift card {code} pays {money.to_money(card.amount)}, "
+                f"{money.to_money(card.left)} left on it; {money.to_money(sale.due)} still due")
+        if sale.due:
+            sale.add_external("cash", money.to_money(sale.due))
+        result = await co.pay(sale)
+        say("   " + result.message)
+        if result.ok:
+            text = receipts.build(result.receipt, store_id=settings.store.store_id,
+                                  terminal_id=settings.store.terminal_id,
+                                  tax_inclusive=settings.tax.mode == "inclusive", at=datetime.now()).text()
+            say("\n".join("   | " + line for line in text.splitlines()))
+
+            say("5. Return one mug (a manager approves)")
+            order = await till.returns.find(receipts.RECEIPT_PREFIX + sale.sale_id)
+            mug = next(line for line in order.lines if line.sku == "HOM-001")
+            approval = till.operators.authorize("return", "M01", "2580", requested_by=cashier.id,
+                                                subject=sale.sale_id, reason="walk-through")
+            done = await till.returns.give_back(order, {mug.line_id: 1}, approval, cashier.id)
+            say("   " + done.message)
+    finally:
+        await till.close()
 
 
-async def run(client, say: Callable[[str], None], terminal_id: str) -> None:
+async def run(client, say: Callable[[str], None], settings: config.Settings, folder: Path) -> None:
     say("1. Scan a member card: M100002")
     started = time.perf_counter()
     view = await client.lookup_member("M100002")
@@ -46,25 +91,7 @@ async def run(client, say: Callable[[str], None], terminal_id: str) -> None:
         balance = f", balance {info.balance}" if info.balance is not None else ""
         say(f"   {code}: {info.kind}, {'usable' if info.usable else 'refused'} ({info.reason}){balance}")
 
-    say("4. Sell: 2 x Mug 12.50 + 1 x Coffee beans 17.00 = 42.00, reward 10off, gift card GC-1000-0003")
-    order_id = f"{terminal_id}-{uuid.uuid4().hex[:12].upper()}"
-    redemption = await client.redeem_reward("M100002", "29660", _key("rw"), order_id)
-    due = Decimal("42.00") - Decimal("10.00")
-    card = await client.validate_code("GC-1000-0003")
-    take = min(card.balance or Decimal(0), due)
-    spent = await client.redeem_code(CodeSpend("GC-1000-0003", "M100002", _key("gc"), take, order_id))
-    due -= take
-    say(f"   reward code {redemption.reward_code} (-{redemption.points_deducted} pts); gift card paid {take}, "
-        f"balance now {spent.balance_after}; {due} still due in cash")
-    order = await client.create_order(Order(
-        id=order_id, member_id="M100002", total=Decimal("42.00"), discount=Decimal("10.00"),
-        lines=(OrderLine("L1", "Mug", Decimal("12.50"), 2), OrderLine("L2", "Coffee beans", Decimal("17.00"), 1)),
-        coupons=(redemption.reward_code,)))
-    say(f"   order {order.order_id}: +{order.points_awarded} points, now {order.available_after}")
-
-    say("5. Return one mug")
-    back = await client.return_lines("M100002", order_id, [ReturnLine("L1", 1)], _key("ret"))
-    say(f"   {back.points_removed} points taken back, now {back.available_after}")
+    await _sell_and_return(client, say, settings, folder)
 
     say("6. Enrol a shopper at the till")
     try:
@@ -85,11 +112,14 @@ async def main(say: Callable[[str], None] = print) -> int:
                 say(f"No backend configured: embedded sandbox with demo data at {conn.client.base_url}")
             else:
                 say(f"Backend: {conn.client.base_url}")
-            await run(conn.client, say, settings.store.terminal_id)
+            await run(conn.client, say, settings, Path(tmp))
             say("Done.")
             return 0
         except errors.LoyaltyError as exc:
             say(f"Stopped: {exc.user_message}")
+            return 1
+        except (CheckoutError, StorageError) as exc:
+            say(f"Stopped: {exc}")
             return 1
         finally:
             await conn.aclose()

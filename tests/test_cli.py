@@ -70,7 +70,10 @@ def test_kiosk_without_arguments_walks_through_the_flows_on_the_embedded_sandbox
     out = result.stdout
     assert "embedded sandbox with demo data" in out
     assert "Ben Okafor | tier Silver | 1320 points" in out
-    assert "gift card paid 4.20, balance now 0.00" in out
+    assert "gift card GC-1000-0003 pays 4.20, 0.00 left on it; 20.85 still due" in out
+    assert "Paid." in out and "TOTAL                                25.05" in out
+    assert "Points earned                           23" in out
+    assert "Returned. Give back 6.32. Points removed: 5." in out
     assert "SPRING20: coupon, refused (This code expired on 2024-05-31)" in out
     assert out.rstrip().endswith("Done.")
 

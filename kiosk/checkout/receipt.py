@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from kiosk.checkout.money import to_money
 
+RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
 TENDER_NAMES = {"cash": "Cash", "card": "Card (store terminal)", "other": "Other"}
 
 
@@ -88,7 +89,7 @@ def mask(code: str) -> str:
 
 
 def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusive: bool,
-          at: datetime, barcode_prefix: str = "R:") -> Receipt:
+          at: datetime, barcode_prefix: str = RECEIPT_PREFIX) -> Receipt:
     """`receipt` is the committed sale's snapshot (PayResult.receipt)."""
     priced = receipt["priced"]
     lines = tuple(ReceiptLine(line["name"], line["quantity"], to_money(line["unit_cents"]),
