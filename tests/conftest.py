@@ -52,3 +52,20 @@ async def counted(sandbox):
     transport = CountingTransport()
     async with client_for(sandbox, transport=transport) as c:
         yield c, transport
+
+
+@pytest.fixture
+def clock():
+    from tests.helpers import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def db(tmp_path):
+    """The terminal's database, fresh, with every migration applied."""
+    from kiosk.outbox.store import open_database
+
+    database = open_database(tmp_path / "terminal.sqlite3")
+    yield database
+    database.close()

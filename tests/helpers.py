@@ -83,3 +83,13 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class Clock:
+    """A clock a test moves by hand: lockouts, leases and backoff without sleeping."""
+
+    def __init__(self, now: float = 1_780_000_000.0):  # late 2026: audit lines read as real dates
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -177,13 +177,18 @@ async def test_rewards_and_cards_are_refused_offline_but_the_sale_goes_through_a
             back.stop()
 
 
+async def _paid_by_card(till, code: str):
+    sale = till.checkout.new_sale("C01")
+    fill(till, sale, "SNK-002")
+    sale.start_tendering()
+    await till.checkout.add_card(sale, code)
+    return sale
+
+
 async def test_a_redemption_that_answers_too_late_is_undone_once_it_lands(sandbox, tmp_path):
     async with running_till(sandbox, tmp_path, authorize_timeout_s=0.5) as till:
         co = till.checkout
-        sale = co.new_sale("C01")
-        fill(till, sale, "SNK-002")
-        sale.start_tendering()
-        await co.add_card(sale, "GC-1000-0001")
+        sale = await _paid_by_card(till, "GC-1000-0001")
         set_faults(sandbox, latency_ms=1500)  # slower than Pay waits, faster than the client gives up
         result = await co.pay(sale)
         assert not result.ok and "no answer in time" in result.message
@@ -202,10 +207,7 @@ async def test_a_redemption_that_answers_too_late_is_undone_once_it_lands(sandbo
 async def test_a_redemption_not_yet_sent_when_pay_gives_up_is_cancelled_not_sent(sandbox, tmp_path):
     async with running_till(sandbox, tmp_path, authorize_timeout_s=0.5) as till:
         co = till.checkout
-        sale = co.new_sale("C01")
-        fill(till, sale, "SNK-002")
-        sale.start_tendering()
-        await co.add_card(sale, "GC-1000-0001")
+        sale = await _paid_by_card(till, "GC-1000-0001")
         set_faults(sandbox, error_rate=1.0)  # 503: surely not applied, retried later
         result = await co.pay(sale)
         assert not result.ok

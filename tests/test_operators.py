@@ -17,26 +17,6 @@ from kiosk.outbox.store import open_database
 FIXTURE_V1 = Path(__file__).parent / "fixtures" / "outbox_v1.sqlite3"
 
 
-class Clock:
-    def __init__(self, now: float = 1_780_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "terminal.sqlite3")
-    yield database
-    database.close()
-
-
 @pytest.fixture
 def ops(db, clock):
     operators = Operators(db, clock=clock)

@@ -10,28 +10,14 @@ import pytest
 from kiosk.checkout.audit import AuditError, AuditLog, Entry, format_entry
 from kiosk.checkout.operators import Operators
 from kiosk.outbox.store import open_database
+from tests.helpers import Clock
 
 T0 = datetime(2026, 12, 1, 16, 40, 2).timestamp()
 
 
-class Clock:
-    def __init__(self, now: float = T0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "terminal.sqlite3")
-    yield database
-    database.close()
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -14,19 +14,12 @@ from kiosk.loyalty.models import CodeSpend, Order, OrderLine, ReturnLine
 from kiosk.outbox import ops
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import open_database
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(1_000_000.0)
 
 
 @pytest.fixture
