@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.checkout import receipt as receipts
 from kiosk.checkout.session import CheckoutError, State
-from kiosk.loyalty.models import CodeSpend
+from kiosk.loyalty.models import CodeSpend, Reward
 from tests.checkout_env import approve, running_till
 from tests.helpers import client_for, ledger, set_faults, wait_for
 
@@ -157,9 +157,13 @@ async def test_rewards_and_cards_are_refused_offline_but_the_sale_goes_through_a
         co = till.checkout
         sale = co.new_sale("C01")
         fill(till, sale, "HOM-001", "SNK-003")  # 13.99 before tax
-        sale.attach_member(await co.find_member("M100002"))
         sandbox.stop()
         await wait_for(lambda: co.offline, timeout=10)
+        view = await co.find_member("M100002")  # scanned: the id goes on the order all the same
+        assert view.member_id == "M100002" and view.missing == ("member", "points", "rewards")
+        sale.attach_member(view)
+        with pytest.raises(CheckoutError, match="needs 250 points"):  # offline, no points are known
+            sale.select_reward(Reward("29660", "10off", 250, Decimal("10.00"), True))
         with pytest.raises(CheckoutError, match="offline"):
             await co.apply_coupon(sale, "SAVE5")
         sale.start_tendering()

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from kiosk.checkout.session import CheckoutError
 from kiosk.outbox.ops import Operation
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import Database
@@ -79,7 +80,7 @@ class Sales:
         with self.db.tx() as conn:
             row = conn.execute("SELECT state FROM sales WHERE id=?", (sale_id,)).fetchone()
             if row is not None and row["state"] != "tendering":
-                raise ValueError(f"sale {sale_id} is {row['state']}")
+                raise CheckoutError(_not_payable(row["state"]))
             conn.execute(
                 "INSERT INTO sales (id, state, terminal_id, store_id, operator_id, member_id, created_at,"
                 " updated_at, snapshot, offline) VALUES (?, 'authorizing', ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -188,3 +189,9 @@ class Sales:
         return self.db.read("SELECT * FROM sales WHERE state='committed' ORDER BY updated_at DESC LIMIT ?",
                             (limit,))
 
+
+def _not_payable(state: str) -> str:
+    if state == "authorizing":
+        return ("The last payment of this sale was interrupted and is still being resolved; "
+                "restart the till if this message stays.")
+    return f"This sale is {state}; start a new one."

@@ -19,7 +19,7 @@ from kiosk.checkout.offline import Allowances
 from kiosk.checkout.pay import Payer, PayResult
 from kiosk.checkout.session import CheckoutError, CouponChoice, CardTender, Session, State
 from kiosk.events import EventHub
-from kiosk.loyalty import errors
+from kiosk.loyalty import errors, ids
 from kiosk.loyalty.backend import LoyaltyBackend
 from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
 from kiosk.outbox import events as ev
@@ -80,14 +80,22 @@ class Checkout:
     # -- the member -------------------------------------------------------------------------
 
     async def find_member(self, ref: str) -> MemberView:
-        """By member id, card, email or phone: user, points and rewards in one round trip."""
+        """By member id, card, email or phone: user, points and rewards in one round trip.
+
+        Offline, the scanned reference still goes on the sale: the order carries it
+        and the points accrue when it syncs (the view's `missing` names all three
+        parts, so the panel says so instead of showing zeros)."""
+        ref = ref.strip()
         try:
-            return await self.backend.lookup_member(ref.strip())
-        except errors.BackendUnavailable:
-            raise CheckoutError("The loyalty service can't be reached, so the member can't be shown now. "
-                                "The sale can go on without a member, or try again in a moment.") from None
+            ids.check("member", ref)
         except errors.InvalidIdentifier:
             raise CheckoutError("That is not a member card, id, email or phone number.") from None
+        if self.offline:
+            return offline_view(ref)
+        try:
+            return await self.backend.lookup_member(ref)
+        except errors.BackendUnavailable:
+            return offline_view(ref)
 
     async def search_member(self, *, email: str | None = None, phone: str | None = None) -> MemberView:
         try:
@@ -116,7 +124,10 @@ class Checkout:
         code = code.strip().upper()
         if not code:
             raise CheckoutError("Enter or scan a code.")
-        if self.offline and not self._allowed_offline(session):
+        if self.offline:
+            # Known to be offline: asking would only make the cashier wait for a timeout.
+            if self._allowed_offline(session):
+                return _unchecked(code)
             raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it."))
         try:
             return await self.backend.validate_code(code, self.payer.user_of(session))
@@ -174,8 +185,9 @@ class Checkout:
                         what="gift cards and coupons",
                         after="take another tender for them." if self.allowances is None
                         else self.allowances.why_not(session)))
-                result = await self.payer.authorize(session, self.payer.plan(session, offline=True), offline=True)
+                # Counted before it is used: a failure after this errs on the side of the cap.
                 await asyncio.to_thread(self.allowances.use, session)
+                result = await self.payer.authorize(session, self.payer.plan(session, offline=True), offline=True)
             else:
                 result = await self.payer.authorize(session, self.payer.plan(session))
         except CheckoutError:
@@ -240,6 +252,10 @@ class Checkout:
             except Exception:
                 log.exception("settling undos failed; trying again")
             await asyncio.sleep(interval_s)
+
+
+def offline_view(ref: str) -> MemberView:
+    return MemberView(ref, None, None, (), missing=("member", "points", "rewards"))
 
 
 def _unchecked(code: str) -> CodeInfo:

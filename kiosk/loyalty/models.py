@@ -134,8 +134,8 @@ class MemberView:
     member: Member | None
     points: PointsBalance | None
     rewards: tuple[Reward, ...] = ()
-    # Parts that could not be read ("points", "rewards"), so the UI can say so
-    # instead of showing zeros as if they were true.
+    # Parts that could not be read ("points", "rewards"; all three with "member"
+    # when the terminal is offline), so the UI can say so instead of showing zeros.
     missing: tuple[str, ...] = ()
 
     @property
