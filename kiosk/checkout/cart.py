@@ -10,15 +10,12 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
+from kiosk.checkout.errors import CartError
 from kiosk.checkout.money import to_cents
 
 MAX_QUANTITY = 9999
 MAX_LINE_CENTS = 10_000_000  # 100,000.00: beyond that a slip of the finger is likelier than a sale
 AMOUNT_SKU = "AMOUNT"
-
-
-class CartError(Exception):
-    """A cart change that can't be made; the message is for the cashier."""
 
 
 class ProductLike(Protocol):
@@ -50,11 +47,19 @@ class Cart:
     def __init__(self, lines: list[Line] | None = None, next_id: int = 1):
         self.lines: list[Line] = list(lines or [])
         self._next = next_id
+        # Set by the checkout session once payment starts: tenders were worked out
+        # for this total, so a change now could pay gift-card value out as change.
+        self.locked = False
+
+    def _editable(self) -> None:
+        if self.locked:
+            raise CartError("Payment has started: go back to the cart to change it.")
 
     # -- changing ------------------------------------------------------------
 
     def add(self, product: ProductLike, quantity: int = 1) -> Line:
         """Scanning the same product again adds to its line (unless that line's price was changed)."""
+        self._editable()
         _check_quantity(quantity)
         for n, line in enumerate(self.lines):
             if line.sku == product.sku and line.list_cents is None and line.sku != AMOUNT_SKU:
@@ -63,6 +68,7 @@ class Cart:
 
     def add_amount(self, amount: Decimal, tax_class: str, label: str = "Amount") -> Line:
         """An 'amount only' line, for stores that ring items up on another till."""
+        self._editable()
         cents = to_cents(amount)
         if cents <= 0:
             raise CartError("Enter an amount above zero.")
@@ -70,6 +76,7 @@ class Cart:
 
     def set_quantity(self, line_id: str, quantity: int) -> Line | None:
         """Quantity 0 removes the line."""
+        self._editable()
         n = self._index(line_id)
         if quantity == 0:
             self.lines.pop(n)
@@ -77,9 +84,11 @@ class Cart:
         return self._replace(n, replace(self.lines[n], quantity=_check_quantity(quantity)))
 
     def remove(self, line_id: str) -> Line:
+        self._editable()
         return self.lines.pop(self._index(line_id))
 
     def override_price(self, line_id: str, price: Decimal, reason: str, approver_id: str) -> Line:
+        self._editable()
         reason = reason.strip()
         if not reason:
             raise CartError("Say why the price is changed (the reason is kept with the sale).")
@@ -96,6 +105,7 @@ class Cart:
                                         else line.unit_cents))
 
     def clear(self) -> None:
+        self._editable()
         self.lines.clear()
 
     # -- reading ---------------------------------------------------------------

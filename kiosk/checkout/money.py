@@ -18,16 +18,29 @@ Cents are ints so that nothing here can ever be a float; Decimal only at the edg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Mapping, Sequence
+
+from kiosk.checkout.errors import MoneyError
 
 CENT = Decimal("0.01")
 
 
+MAX_CENTS = 10**13  # 100 billion: no till amount comes near; beyond it is a typo or garbage
+
+
 def to_cents(amount: Decimal | str | int) -> int:
-    value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
-    if value != value.quantize(CENT):
-        raise ValueError(f"{amount} has more than two decimals")
+    if isinstance(amount, float):
+        raise TypeError("money is never a float")
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
+        exact = value.is_finite() and value == value.quantize(CENT)
+    except (InvalidOperation, ValueError):
+        raise MoneyError(f"“{amount}” is not an amount of money.") from None
+    if not value.is_finite() or abs(value) * 100 > MAX_CENTS:
+        raise MoneyError(f"“{amount}” is not an amount of money.")
+    if not exact:
+        raise MoneyError(f"{amount} has more than two decimals; amounts are in whole cents.")
     return int(value * 100)
 
 
@@ -131,7 +144,8 @@ def price(grosses: Sequence[int], tax_rates: Sequence[Decimal], discounts: Seque
 def rates_for(tax_classes: Sequence[str], rates: Mapping[str, Decimal]) -> list[Decimal]:
     missing = sorted({c for c in tax_classes if c not in rates})
     if missing:
-        raise ValueError(f"no tax rate is set for tax class {', '.join(missing)}")
+        raise MoneyError(f"No tax rate is set for tax class {', '.join(missing)}: ask IT to add it to the "
+                         "settings (tax.rates).")
     return [Decimal(rates[c]) for c in tax_classes]
 
 

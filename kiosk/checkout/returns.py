@@ -249,8 +249,7 @@ class Returns:
                                   undo_of=card.reference_id)
                 out.append(ops.undo_code(spend))
             return out
-        if order.member_id == self.terminal.guest_user_id:
-            return []  # a guest's order earned no points: nothing to take back
+        # A guest's order too: no points move, but the backend records what came back.
         lines = [ReturnLine(line.line_id, n) for line, n in picked]
         return [ops.return_lines(order.member_id, order.order_id, lines, return_id, self.terminal.store_id)]
 

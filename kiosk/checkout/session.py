@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from kiosk.checkout import money
 from kiosk.checkout.cart import Cart
+from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty.models import CodeInfo, MemberView, Reward
 
 
@@ -44,10 +45,6 @@ MOVES: dict[State, tuple[State, ...]] = {
     State.VOIDED: (),
 }
 EXTERNAL_TENDERS = ("cash", "card", "other")
-
-
-class CheckoutError(Exception):
-    """Something the cashier asked for that can't be done now; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,11 @@ class Session:
     cards: list[CardTender] = field(default_factory=list)
     external: list[ExternalTender] = field(default_factory=list)
     result: Any = None  # the PayResult once committed: a second Pay returns it
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in ("state", "cart") and "state" in self.__dict__ and "cart" in self.__dict__:
+            self.cart.locked = self.state not in CART_STATES
 
     # -- moving between states -------------------------------------------------
 
@@ -157,6 +159,7 @@ class Session:
                                 f"{available - (needed - reward.credit_required):,} left for rewards.")
         choice = RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
                               reward.credit_required)
+        self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
         self.rewards.append(choice)
         self._settle_cart_state()
         return choice
@@ -179,6 +182,8 @@ class Session:
             choice = CouponChoice(info.code, f"{info.value.normalize():f} % off", percent=info.value)
         else:
             choice = CouponChoice(info.code, f"{info.value} off", cents=money.to_cents(info.value))
+        self._would_take(money.Discount(choice.label, cents=choice.cents, percent=choice.percent),
+                         f"Coupon {info.code}")
         self.coupons.append(choice)
         self._settle_cart_state()
         return choice
@@ -189,6 +194,16 @@ class Session:
         self._settle_cart_state()
 
     # -- money ---------------------------------------------------------------------
+
+    def _would_take(self, discount: money.Discount, name: str) -> None:
+        """A discount that would take nothing would still be spent (points, a coupon use): refuse it."""
+        lines = self.cart.lines
+        rates = money.rates_for([line.tax_class for line in lines], self.tax_rates)
+        priced = money.price([line.gross for line in lines], rates, [*self.discounts(), discount],
+                             inclusive=self.inclusive_tax)
+        if priced.discounts[-1] == 0:
+            raise CheckoutError(f"{name} would take nothing off this sale (nothing is left to discount), "
+                                "so it is not used.")
 
     def discounts(self) -> list[money.Discount]:
         return ([money.Discount(f"Reward: {r.name}", cents=r.cents) for r in self.rewards]
@@ -274,6 +289,8 @@ class Session:
 
     def remove_external(self, index: int) -> None:
         self._require_tendering()
+        if not 0 <= index < len(self.external):
+            raise CheckoutError("That tender is no longer on this sale.")
         del self.external[index]
 
     def drop_card(self, code: str) -> CardTender | None:
@@ -300,6 +317,10 @@ class Session:
                                 else "Press Pay first.")
         if self.due:
             raise CheckoutError(f"{money.to_money(self.due)} is still due.")
+        total = self.priced().total
+        if self.paid - sum(t.amount for t in self.external if t.kind == "cash") > total:
+            # Only cash gives change: cards and other tenders above the total are a mistake.
+            raise CheckoutError("The cards and non-cash tenders add up to more than the total; take one off.")
         self._move(State.AUTHORIZING)
 
     def authorize_failed(self) -> None:

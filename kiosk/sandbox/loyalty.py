@@ -207,6 +207,13 @@ def post_points(store: Store, body: dict) -> dict:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise invalid(f"{name} must be a string")
     with store.tx() as conn:
+        if member_key == store.site.guest_user_id and body.get("returnLines") is not None:
+            # Assumption 12: a guest order's lines are returned the same way, with no
+            # points, so every terminal knows what already came back.
+            from kiosk.sandbox.orders import partial_return
+
+            return store.once(f"points:{member_key}", body.get("customId"), body,
+                              lambda: partial_return(store, conn, None, body))
         m = member_or_404(conn, member_key)
         scope = f"points:{m['id']}"
         if action == str(REWARD_ACTION) and activity == "DEBIT":
@@ -352,10 +359,11 @@ def points_activity(store: Store, member_key: str, custom_id: str) -> dict:
     if not custom_id:
         raise invalid("customId is required")
     with store.lock:
-        m = member_or_404(store.conn, member_key)
+        member_id = member_key if member_key == store.site.guest_user_id else \
+            member_or_404(store.conn, member_key)["id"]
         row = store.conn.execute("SELECT request_hash, reply FROM replay WHERE scope=? AND key=?",
-                                 (f"points:{m['id']}", custom_id)).fetchone()
+                                 (f"points:{member_id}", custom_id)).fetchone()
     if row is None:
         raise not_found()
-    return {"siteId": store.site.site_id, "id": m["id"], "customId": custom_id,
+    return {"siteId": store.site.site_id, "id": member_id, "customId": custom_id,
             "request": json.loads(row["request_hash"]), "reply": json.loads(row["reply"])}

@@ -172,14 +172,15 @@ def _return_all(store: Store, conn: sqlite3.Connection, order_id: str) -> dict:
             "status": "returned", **reply}
 
 
-def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body: dict) -> dict:
-    """A points DEBIT tied to an order and the lines returned (the API has no partial return)."""
+def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row | None, body: dict) -> dict:
+    """A points DEBIT tied to an order and the lines returned (the API has no partial return).
+    `m` None: a guest's order, whose lines are recorded as returned with no points."""
     if str(body.get("activity", "")).upper() != "DEBIT":
         raise invalid("A return of lines is a DEBIT")
     if body.get("debit") not in (None, ""):
         raise invalid("Send returnLines or debit, not both: the points of returned lines are computed")
     order = _order(conn, str(body.get("orderId") or ""))
-    if order["member_id"] != m["id"]:
+    if order["member_id"] != (m["id"] if m is not None else store.site.guest_user_id):
         raise invalid("That order belongs to another member")
     if order["status"] == "returned":
         raise ApiError(409, "AC2022", "That order was already returned in full")
@@ -213,7 +214,7 @@ def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body:
         points += share
         updates.append((qty, share, order["seq"], line["line_no"]))
     points = min(points, order["points_remaining"])
-    moved, reply = move_points(store, conn, m, -points)
+    moved, reply = move_points(store, conn, m, -points) if m is not None else (0, {"id": order["member_id"]})
     for update in updates:
         conn.execute("UPDATE order_lines SET returned=returned+?, points_returned=points_returned+?"
                      " WHERE order_seq=? AND line_no=?", update)
@@ -221,7 +222,7 @@ def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row, body:
                             (order["seq"],)).fetchone()[0] == 0
     conn.execute("UPDATE orders SET points_remaining=points_remaining-?, status=? WHERE seq=?",
                  (points, "returned" if all_back else "partially returned", order["seq"]))
-    store.record("order_partial_return", member_id=m["id"], order_id=order["id"],
+    store.record("order_partial_return", member_id=order["member_id"], order_id=order["id"],
                  reference=body.get("customId"), points=-moved)
     return {**reply, "actionId": body.get("actionId"), "activity": "debit", "orderId": order["id"],
             "debit": points, "pointsDeducted": moved, "pointsNotDeducted": points - moved,

@@ -1,0 +1,23 @@
+"""The one error type of the checkout: its message is a sentence for the cashier.
+
+The UI catches CheckoutError (and its kinds) and shows the message; anything else
+is a bug, logged with its traceback and shown as a short notice.
+"""
+
+from __future__ import annotations
+
+
+class CheckoutError(Exception):
+    """Something asked of the checkout that can't be done now; the message says why."""
+
+
+class CartError(CheckoutError):
+    pass
+
+
+class MoneyError(CheckoutError, ValueError):
+    """An amount that is not money: not a number, or finer than a cent."""
+
+
+class ApprovalError(CheckoutError):
+    pass
