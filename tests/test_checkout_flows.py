@@ -220,3 +220,21 @@ async def test_a_redemption_not_yet_sent_when_pay_gives_up_is_cancelled_not_sent
         (op_state,), = till.db.read("SELECT o.state FROM ops o JOIN sale_redemptions r ON r.op_id = o.id")
         assert op_state == "cancelled"
         assert not ledger(sandbox, "code_redeem") and balance(sandbox, "GC-1000-0001") == Decimal("50.00")
+
+
+async def test_two_rewards_of_one_member_are_redeemed_in_turn_within_one_pay(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "APP-001", "APP-001")
+        view = await co.find_member("M100004")
+        sale.attach_member(view)
+        for reward in view.usable_rewards[:2]:
+            sale.select_reward(reward)
+        sale.start_tendering()
+        sale.add_external("card", Decimal(sale.due) / 100)
+        before = points(sandbox, "M100004")
+        result = await co.pay(sale)  # the second waits behind the first in the member's reward group
+        assert result.ok, result.message
+        assert len([r for r in ledger(sandbox, "reward_redeem") if r["order_id"] == sale.sale_id]) == 2
+        assert points(sandbox, "M100004") == before - 250 - 500 + result.points

@@ -25,7 +25,7 @@ from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
-from kiosk.outbox.queue import Outbox, QueueStatus, Row
+from kiosk.outbox.queue import PENDING, Outbox, QueueStatus, Row
 from kiosk.outbox.reconcile import Reader, reconcile
 from kiosk.outbox.store import StorageError
 
@@ -317,12 +317,30 @@ class SyncEngine:
         What does not finish in time stays queued and is finished in the
         background; its outcome says 'pending'."""
         wanted = list(op_ids)
-        rows = await self._claim(len(wanted), ids=wanted)
-        tasks = [self._spawn(r) for r in rows]
-        tasks += [self._inflight[i] for i in wanted if i in self._inflight and i not in {r.id for r in rows}]
-        if tasks:
-            # shield: a caller giving up must not cancel a send that is under way.
-            await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout_s)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            # Claimed again each round: an operation queued behind another of its group
+            # (two rewards of one member, a card behind its own earlier undo) becomes
+            # deliverable when that one finishes.
+            idle = [i for i in wanted if i not in self._inflight]
+            for row in (await self._claim(len(idle), ids=idle)) if idle else []:
+                self._spawn(row)
+            running = [self._inflight[i] for i in wanted if i in self._inflight]
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            if running:
+                # shield: a caller giving up must not cancel a send that is under way.
+                await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                continue
+            outcomes = await self._io(self._outcomes, wanted)
+            if all(o.state != PENDING for o in outcomes):
+                return outcomes
+            # Waiting behind something the drain loop delivers (or backing off): look again soon.
+            self.wake()
+            await asyncio.sleep(min(0.05, left))
         return list(await self._io(self._outcomes, wanted))
 
     def _outcomes(self, op_ids: list[int]) -> list[Outcome]:

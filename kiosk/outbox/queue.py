@@ -135,6 +135,11 @@ class Outbox:
                 rows = _eligible(conn, now, limit, settle_s, lane=URGENT, exclude=skip)
                 if len(rows) < limit:
                     rows += _eligible(conn, now, limit - len(rows), settle_s, lane=BACKGROUND, exclude=skip)
+            for r in [r for r in rows if r["cancel_requested"] and not r["maybe_sent"]]:
+                conn.execute("UPDATE ops SET state=?, last_error=?, done_at=? WHERE id=?",
+                             (CANCELLED, NEVER_APPLIED, now, r["id"]))
+                conn.execute("DELETE FROM op_groups WHERE op_id=?", (r["id"],))
+            rows = [r for r in rows if not (r["cancel_requested"] and not r["maybe_sent"])]
             for r in rows:
                 if r["maybe_sent"]:
                     conn.execute("UPDATE ops SET lease_owner=?, lease_until=? WHERE id=?",
@@ -206,9 +211,9 @@ class Outbox:
     def later(self, op_id: int, owner: str, delay_s: float, error: str, *, maybe_sent: bool) -> bool:
         """A transient failure: try again after `delay_s`. `maybe_sent` False when the
         request surely had no effect, so the next attempt need not reconcile first."""
-        if not maybe_sent and self.cancelled(op_id, owner):
-            return True
         with self.db.tx() as conn:
+            if not maybe_sent and self._cancel_unsent(conn, op_id, owner):
+                return True
             return conn.execute(
                 "UPDATE ops SET next_at=?, last_error=?, maybe_sent=?, lease_owner=NULL, lease_until=NULL"
                 " WHERE id=? AND lease_owner=? AND state='pending'",
@@ -217,9 +222,21 @@ class Outbox:
     def release(self, op_id: int, owner: str, *, maybe_sent: bool) -> bool:
         """Give a row back without a verdict (delivery paused, or the app is closing)."""
         with self.db.tx() as conn:
+            if not maybe_sent and self._cancel_unsent(conn, op_id, owner):
+                return True
             return conn.execute("UPDATE ops SET lease_owner=NULL, lease_until=NULL, maybe_sent=?"
                                 " WHERE id=? AND lease_owner=? AND state='pending'",
                                 (int(maybe_sent), op_id, owner)).rowcount == 1
+
+    def _cancel_unsent(self, conn: sqlite3.Connection, op_id: int, owner: str) -> bool:
+        """Inside the caller's transaction: a row whose cancel was requested, and that
+        surely never took effect, ends here instead of going back to the queue."""
+        if conn.execute("UPDATE ops SET state=?, last_error=?, done_at=?, lease_owner=NULL, lease_until=NULL"
+                        " WHERE id=? AND lease_owner=? AND state='pending' AND cancel_requested=1",
+                        (CANCELLED, NEVER_APPLIED, self.clock(), op_id, owner)).rowcount != 1:
+            return False
+        conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+        return True
 
     def wake_all(self, jitter_s: float, rng: random.Random | None = None) -> int:
         """The backend is back: everything pending (backing off, or queued while offline)
