@@ -11,6 +11,7 @@ import pytest
 from kiosk.checkout import receipt as receipts
 from kiosk.checkout.session import CheckoutError, State
 from kiosk.loyalty.models import CodeSpend, Reward
+from kiosk.outbox.store import FULL_MESSAGE, StorageFull
 from tests.checkout_env import approve, running_till
 from tests.helpers import client_for, ledger, set_faults, wait_for
 
@@ -159,6 +160,8 @@ async def test_rewards_and_cards_are_refused_offline_but_the_sale_goes_through_a
         fill(till, sale, "HOM-001", "SNK-003")  # 13.99 before tax
         sandbox.stop()
         await wait_for(lambda: co.offline, timeout=10)
+        with pytest.raises(CheckoutError, match="scanned member card"):
+            await co.find_member("ben.okafor@example.com")  # typed: can't be checked offline
         view = await co.find_member("M100002")  # scanned: the id goes on the order all the same
         assert view.member_id == "M100002" and view.missing == ("member", "points", "rewards")
         sale.attach_member(view)
@@ -238,3 +241,30 @@ async def test_two_rewards_of_one_member_are_redeemed_in_turn_within_one_pay(san
         assert result.ok, result.message
         assert len([r for r in ledger(sandbox, "reward_redeem") if r["order_id"] == sale.sale_id]) == 2
         assert points(sandbox, "M100004") == before - 250 - 500 + result.points
+
+
+async def test_a_full_disk_after_the_cards_were_spent_gives_them_back_without_a_restart(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        sale = co.new_sale("C01")
+        fill(till, sale, "APP-001")
+        sale.start_tendering()
+        await co.add_card(sale, "GC-1000-0001")
+        commit = till.sales.commit
+
+        def disk_full(*args, **kwargs):
+            # A disk that fills at this exact moment can't be arranged for real (SQLite's
+            # page cap still lets the commit fit in free space on its pages): the store's
+            # own error for SQLITE_FULL is raised where the commit would write.
+            raise StorageFull(FULL_MESSAGE)
+
+        till.sales.commit = disk_full
+        with pytest.raises(CheckoutError, match="could not be saved"):
+            await co.pay(sale)
+        till.sales.commit = commit
+        assert sale.state == State.TENDERING
+        await wait_for(lambda: balance(sandbox, "GC-1000-0001") == Decimal("50.00"), timeout=15)
+        assert till.sales.get(sale.sale_id)["state"] == "tendering"
+        assert not [r for r in ledger(sandbox, "order_create") if r["order_id"] == sale.sale_id]
+        again = await co.pay(sale)
+        assert again.ok, again.message

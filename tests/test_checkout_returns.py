@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -126,3 +127,51 @@ async def test_a_return_of_an_order_not_yet_synced_comes_from_local_history(sand
         assert synced.source == "backend" and synced.lines[0].returned == 1
         # 4.58 earned 4 points on the line; one of its two units gives back half of them.
         assert points(sandbox, "M100005") == points_before + 4 - 2
+
+
+async def test_a_guest_line_return_counts_at_every_terminal(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path, "T01") as first:
+        sale, _ = await _sell(first, None, "APP-001")
+        order = await first.returns.find(sale.sale_id)
+        line = order.lines[0].line_id
+        done = await first.returns.give_back(order, {line: 1}, approve(first, "return"), "C01")
+        assert done.refund_cents == order.lines[0].paid_cents and done.points_removed == 0
+        with pytest.raises(CheckoutError, match="already returned"):
+            await first.returns.give_back(await first.returns.find(sale.sale_id), {line: 1},
+                                          approve(first, "return"), "C01")
+    async with running_till(sandbox, tmp_path, "T02") as second:
+        again = await second.returns.find(sale.sale_id)
+        assert again.source == "backend" and again.lines[0].left == 0
+
+
+async def test_the_same_return_pressed_twice_gives_money_back_once(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path, "T01") as till:
+        sale, _ = await _sell(till, "M100001", "APP-001", "HOM-001")
+        order = await till.returns.find(sale.sale_id)
+        line = order.lines[0].line_id
+        results = await asyncio.gather(
+            till.returns.give_back(order, {line: 1}, approve(till, "return"), "C01"),
+            till.returns.give_back(order, {line: 1}, approve(till, "return"), "C01"),
+            return_exceptions=True)
+        refunds = [r for r in results if not isinstance(r, Exception)]
+        refused = [r for r in results if isinstance(r, CheckoutError)]
+        assert len(refunds) == 1 and len(refused) == 1 and "meanwhile" in str(refused[0])
+        assert till.outbox.status().dead == 0
+
+
+async def test_an_approval_serves_one_return_of_one_sale(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path, "T01") as till:
+        sale, _ = await _sell(till, "M100001", "APP-001", "HOM-001")
+        other, _ = await _sell(till, "M100001", "SNK-001")
+        order = await till.returns.find(sale.sale_id)
+        for_other = approve(till, "return", subject=other.sale_id)
+        with pytest.raises(CheckoutError, match="another sale"):
+            await till.returns.give_back(order, {order.lines[0].line_id: 1}, for_other, "C01")
+        once = approve(till, "return", subject=sale.sale_id)
+        await till.returns.give_back(order, {order.lines[0].line_id: 1}, once, "C01")
+        with pytest.raises(CheckoutError, match="already used"):
+            await till.returns.give_back(await till.returns.find(sale.sale_id), {order.lines[1].line_id: 1},
+                                         once, "C01")
+        with pytest.raises(CheckoutError, match="another cashier"):
+            await till.returns.give_back(await till.returns.find(sale.sale_id), {order.lines[1].line_id: 1},
+                                         approve(till, "return"), "C02")

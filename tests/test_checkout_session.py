@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -152,3 +153,54 @@ async def test_offline_allowance_takes_a_card_on_trust_and_reports_what_the_back
             assert till.outbox.status().dead == 0
         finally:
             back.stop()
+
+
+def test_the_cart_is_locked_once_payment_starts():
+    sale = Session("S1", "C01", False, RATES)
+    sale.cart.add(P("A", "20.00", "zero"))
+    sale.cart.add(P("B", "5.00", "zero"))
+    sale.start_tendering()
+    sale.add_card(_card("GC-1", "50.00"))
+    with pytest.raises(CheckoutError, match="go back to the cart"):
+        sale.cart.remove(sale.cart.lines[0].line_id)  # would pay 20.00 of gift card out as change
+    sale.back_to_cart()
+    sale.cart.remove(sale.cart.lines[0].line_id)
+    assert sale.priced().total == 500 and not sale.cards
+
+
+@pytest.mark.parametrize("bad", ["abc", "", "1e40", "Infinity", "NaN", "1.234", "-"])
+def test_a_bad_amount_is_a_sentence_not_a_crash(bad):
+    sale = Session("S1", "C01", False, RATES)
+    with pytest.raises(CheckoutError, match="amount|decimals"):
+        sale.cart.add_amount(bad, "standard")
+    sale.cart.add(P("A", "1.00"))
+    sale.start_tendering()
+    with pytest.raises(CheckoutError):
+        sale.add_external("cash", bad)
+    with pytest.raises(CheckoutError, match="tax rate"):
+        _priced_without_rates()
+
+
+def _priced_without_rates():
+    sale = Session("S2", "C01", False, {})
+    sale.cart.add(P("A", "1.00"))
+    return sale.priced()
+
+
+async def test_the_offline_allowance_cap_holds_when_two_sales_pay_at_once(sandbox, tmp_path):
+    async with running_till(sandbox, tmp_path) as till:
+        co = till.checkout
+        till.allowances.grant(approve(till, "offline_allowance"), max_sales=5, max_amount="30.00", hours=1,
+                              operator_id="C01")
+        sandbox.stop()
+        await wait_for(lambda: co.offline, timeout=10)
+        sales = []
+        for code in ("GC-1000-0001", "GC-1000-0002"):
+            sale = co.new_sale("C01")
+            fill(till, sale, "APP-001")  # 21.64: each fits the allowance alone, not both
+            await co.add_card(sale, code)
+            sales.append(sale)
+        results = await asyncio.gather(*(co.pay(s) for s in sales), return_exceptions=True)
+        assert sum(1 for r in results if not isinstance(r, Exception) and r.ok) == 1
+        assert sum(1 for r in results if isinstance(r, CheckoutError) and "allowance" in str(r)) == 1
+        assert till.allowances.active().used_cents == 2164

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from kiosk.checkout import money
-from kiosk.checkout.session import CardTender, CheckoutError, Session
+from kiosk.checkout.approvals import Approvals
+from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.session import CardTender, Session
 from kiosk.outbox.store import Database
 
 
@@ -63,21 +65,22 @@ def at_risk(session: Session) -> int:
 
 class Allowances:
     def __init__(self, db: Database, terminal_id: str, clock: Callable[[], float] = time.time,
-                 audit: Callable[..., None] | None = None):
+                 audit: Callable[..., None] | None = None, approvals: Approvals | None = None):
         self.db = db
         self.terminal_id = terminal_id
         self.clock = clock
         self.audit = audit
+        self.approvals = approvals or Approvals(clock)
 
     def grant(self, approval: Any, *, max_sales: int, max_amount: Any, hours: float,
               operator_id: str) -> Allowance:
-        if getattr(approval, "action", None) != "offline_allowance":
-            raise CheckoutError("An offline allowance needs a manager's approval.")
         if not (1 <= max_sales <= 100 and 0 < hours <= 24):
             raise CheckoutError("An allowance covers 1 to 100 sales for up to 24 hours.")
         cents = money.to_cents(max_amount)
         if cents <= 0:
             raise CheckoutError("Give the allowance an amount above zero.")
+        self.approvals.use(approval, "offline_allowance", self.terminal_id, operator_id,
+                           "An offline allowance needs a manager's approval.")
         now = self.clock()
         with self.db.tx() as conn:
             conn.execute("UPDATE offline_allowances SET closed=1 WHERE terminal_id=? AND closed=0",
@@ -104,10 +107,6 @@ class Allowances:
         allowance = Allowance.of(found[0])
         return allowance if allowance.sales_left and allowance.cents_left else None
 
-    def fits(self, session: Session) -> bool:
-        allowance = self.active()
-        return allowance is not None and at_risk(session) <= allowance.cents_left
-
     def why_not(self, session: Session) -> str:
         allowance = self.active()
         if allowance is None:
@@ -131,10 +130,17 @@ class Allowances:
         return card
 
     def use(self, session: Session) -> None:
+        """Take this sale's risk from the allowance, all or nothing, or say why not."""
+        risk = at_risk(session)
         with self.db.tx() as conn:
-            conn.execute("UPDATE offline_allowances SET used_sales=used_sales+1, used_cents=used_cents+?"
-                         " WHERE terminal_id=? AND closed=0 AND expires_at>?",
-                         (at_risk(session), self.terminal_id, self.clock()))
+            taken = conn.execute(
+                "UPDATE offline_allowances SET used_sales=used_sales+1, used_cents=used_cents+?"
+                " WHERE id=(SELECT id FROM offline_allowances WHERE terminal_id=? AND closed=0 AND expires_at>?"
+                " ORDER BY id DESC LIMIT 1) AND used_sales < max_sales AND used_cents + ? <= max_cents",
+                (risk, self.terminal_id, self.clock(), risk)).rowcount
+        if taken != 1:
+            raise CheckoutError("The terminal is offline, so gift cards and coupons can't be used now: "
+                                + self.why_not(session))
 
     def report(self) -> list[Refusal]:
         """Redemptions taken offline that the backend refused once they reached it."""

@@ -25,11 +25,13 @@ from typing import Any, Callable
 
 from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
-from kiosk.checkout.session import CheckoutError, Session
+from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.session import Session, State
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
 from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
 from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
+from kiosk.outbox.store import StorageError, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +99,28 @@ class Payer:
                         offline: bool = False) -> PayResult:
         op_ids = await asyncio.to_thread(self.sales.begin, session.sale_id, session.operator_id,
                                          session.member_id, session.snapshot(), planned, offline=offline)
-        if not op_ids or offline:
-            return await self._commit(session, {}, planned, op_ids, offline=offline)
-        outcomes = await self.engine.deliver_now(op_ids, self.authorize_timeout_s)
-        if all(o.state == DONE for o in outcomes):
-            return await self._commit(session, {o.op_id: o.reply for o in outcomes}, planned, op_ids)
-        return await self._fail(session, planned, outcomes)
+        try:
+            if not op_ids or offline:
+                return await self._commit(session, {}, planned, op_ids, offline=offline)
+            outcomes = await self.engine.deliver_now(op_ids, self.authorize_timeout_s)
+            if all(o.state == DONE for o in outcomes):
+                return await self._commit(session, {o.op_id: o.reply for o in outcomes}, planned, op_ids)
+            return await self._fail(session, planned, outcomes)
+        except Exception as exc:
+            if session.state == State.COMMITTED:
+                raise
+            # The sale was written but could not finish (a full disk, a bug): resolve it
+            # as an interrupted sale now, so what it used goes back without a restart.
+            log.error("sale %s could not finish paying (%s); giving back what it used", session.sale_id,
+                      type(exc).__name__)
+            try:
+                await self.recover(only=session.sale_id)
+            except Exception:
+                log.exception("sale %s stays to be resolved by the next check", session.sale_id)
+            why = " (the terminal's disk is full: free some space or call IT)" if isinstance(exc, StorageFull) \
+                else " (the terminal's database refused the write: call IT)" if isinstance(exc, StorageError) else ""
+            raise CheckoutError(f"This sale could not be saved, so it was not completed{why}. Anything it "
+                                "used is given back as soon as the terminal can write again.") from exc
 
     async def _commit(self, session: Session, replies: dict[int, Any], planned: list[PlannedRedemption],
                       op_ids: list[int], *, offline: bool = False) -> PayResult:
@@ -127,10 +145,14 @@ class Payer:
         points = None
         if not offline:
             # The sale is safe on disk; a short wait lets the receipt show the points.
-            outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
-            if outcome.state == DONE and isinstance(outcome.reply, dict):
-                points = int(outcome.reply.get("pointsAwarded") or 0)
-                receipt["points_after"] = outcome.reply.get("updatedAvailablePoints")
+            # Nothing after the commit may fail the Pay: the cashier would charge again.
+            try:
+                outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
+                if outcome.state == DONE and isinstance(outcome.reply, dict):
+                    points = int(outcome.reply.get("pointsAwarded") or 0)
+                    receipt["points_after"] = outcome.reply.get("updatedAvailablePoints")
+            except Exception:
+                log.exception("sale %s is paid; its points could not be read back", session.sale_id)
         receipt["points_awarded"] = points
         message = "Paid." if points is not None else "Paid. Points will be added when the order reaches the loyalty service."
         if session.change:
@@ -212,10 +234,13 @@ class Payer:
 
     # -- after a crash, and in the background --------------------------------------------------
 
-    async def recover(self) -> list[str]:
-        """Sales left 'authorizing' by a crash: resolved like a failed authorize. Returns notices."""
+    async def recover(self, *, only: str | None = None, skip: frozenset[str] = frozenset()) -> list[str]:
+        """Sales left 'authorizing' by a crash (or a failure after they were written):
+        resolved like a failed authorize. Returns a notice for the cashier per sale."""
         notices = []
         for sale in await asyncio.to_thread(self.sales.interrupted):
+            if (only is not None and sale["id"] != only) or sale["id"] in skip:
+                continue
             redemptions = await asyncio.to_thread(self.sales.redemptions, sale["id"], "authorizing")
             verdicts: dict[int, tuple[str, Any]] = {}
             for r in redemptions:

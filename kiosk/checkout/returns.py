@@ -20,18 +20,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict, dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from kiosk.checkout import money
+from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.pay import Terminal
-from kiosk.checkout.session import CheckoutError
+from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty import errors
 from kiosk.loyalty.models import CodeSpend, OrderResult, ReturnLine
 from kiosk.outbox import ops
 from kiosk.outbox.engine import SyncEngine
-from kiosk.outbox.queue import DONE, Outbox
+from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
 from kiosk.outbox.store import Database
 
 
@@ -65,6 +65,9 @@ class ReturnableOrder:
     lines: tuple[ReturnableLine, ...]
     cards: tuple[CardPaid, ...]
     source: str  # backend | local
+    # The returns made here that the counts above include: one made since (a double
+    # tap, a second window) is checked again when the return is recorded.
+    seen: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,30 @@ def order_id_from_scan(text: str, prefix: str = "R:") -> str:
     return text[len(prefix):] if text.upper().startswith(prefix.upper()) else text
 
 
-def _line_paid(unit: Decimal, quantity: int, discount: Decimal | None, tax: Decimal | None,
-               inclusive: bool) -> int:
-    gross = money.to_cents(unit) * quantity
-    net = gross - money.to_cents(discount or 0)
-    return net if inclusive else net + money.to_cents(tax or 0)
+def _paid_per_line(order: OrderResult, inclusive: bool) -> list[int]:
+    """What each line cost the shopper. The lines' own discount and tax (which Kiosk
+    sends) when the backend gives them back; otherwise the order's discount and tax
+    spread the way the sale spread them, so a refund never exceeds what was paid."""
+    grosses = [money.to_cents(line.unit_price) * line.quantity for line in order.lines]
+    if all(line.discount is not None for line in order.lines):
+        discounts = [money.to_cents(line.discount or 0) for line in order.lines]
+    else:
+        discounts = money.spread(min(money.to_cents(order.discount or 0), sum(grosses)), grosses)
+    nets = [max(g - d, 0) for g, d in zip(grosses, discounts)]
+    if inclusive:
+        return nets
+    if all(line.tax is not None for line in order.lines):
+        taxes = [money.to_cents(line.tax or 0) for line in order.lines]
+    else:
+        # Without the order's tax, the refund leaves the tax out: short, never over.
+        tax = money.to_cents(order.tax or 0)
+        taxes = [tax * n // sum(nets) for n in nets] if sum(nets) else [0] * len(nets)
+    return [n + t for n, t in zip(nets, taxes)]
 
 
 def from_backend(order: OrderResult, inclusive: bool) -> ReturnableOrder:
-    lines = tuple(ReturnableLine(line.id, line.name, line.sku, line.quantity, line.returned,
-                                 _line_paid(line.unit_price, line.quantity, line.discount, line.tax, inclusive))
-                  for line in order.lines)
+    lines = tuple(ReturnableLine(line.id, line.name, line.sku, line.quantity, line.returned, paid)
+                  for line, paid in zip(order.lines, _paid_per_line(order, inclusive)))
     cards = tuple(CardPaid(p.code, p.reference_id, money.to_cents(p.amount), p.user_id) for p in order.payments)
     whole = order.status in ("return", "returned")
     return ReturnableOrder(order.order_id, order.member_id, whole, lines, cards, "backend")
@@ -110,6 +126,7 @@ def from_sale(snapshot: dict, member_id: str, planned_cards: list[CardPaid]) -> 
 class Returns:
     def __init__(self, db: Database, outbox: Outbox, engine: SyncEngine, backend: Any, terminal: Terminal, *,
                  inclusive_tax: bool, record_approval: Callable[..., int] | None = None,
+                 approvals: Approvals | None = None,
                  points_wait_s: float = 2.0, clock: Callable[[], float] = time.time):
         self.db = db
         self.outbox = outbox
@@ -118,6 +135,7 @@ class Returns:
         self.terminal = terminal
         self.inclusive = inclusive_tax
         self.record_approval = record_approval
+        self.approvals = approvals or Approvals(clock)
         self.points_wait_s = points_wait_s
         self.clock = clock
 
@@ -145,54 +163,27 @@ class Returns:
         cards = [CardPaid(r["ref"], r["key"], r["amount_cents"], r["user_id"]) for r in self.db.read(
             "SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='card' AND state IN ('applied', 'returned')",
             (order_id,))]
-        member = rows[0]["member_id"] or self.terminal.guest_user_id
-        order = from_sale(snapshot, member, cards)
-        # Everything returned at this terminal, synced or not: the backend is not there to say.
-        returned = self._returned_here(order_id, only_pending=False)
-        whole = any(json.loads(r["snapshot"])["whole"] for r in self.db.read(
-            "SELECT snapshot FROM returns WHERE order_id=?", (order_id,)))
-        return ReturnableOrder(order.order_id, order.member_id, whole,
-                               tuple(ReturnableLine(**{**asdict(line), "returned": returned.get(line.line_id, 0)})
-                                     for line in order.lines), order.cards, "local")
+        return from_sale(snapshot, rows[0]["member_id"] or self.terminal.guest_user_id, cards)
 
     def _with_queued_returns(self, order: ReturnableOrder) -> ReturnableOrder:
-        if order.source == "local":
-            return order
-        pending = self._returned_here(order.order_id, only_pending=True)
-        whole_pending = any(json.loads(r["snapshot"])["whole"] for r in self._returns(order.order_id, True))
-        lines = tuple(ReturnableLine(**{**asdict(line), "returned": min(line.quantity,
-                                                                          line.returned + pending.get(line.line_id, 0))})
+        """Add what this terminal returned that the order's counts don't show yet: all of
+        it for a local order, what is still queued for one the backend answered for."""
+        made_here = _made_here(self.db.read, order.order_id)
+        counted = [r for r in made_here if order.source == "local" or r["queued"]]
+        added: dict[str, int] = {}
+        for r in counted:
+            for line_id, quantity, _refund in r["lines"]:
+                added[line_id] = added.get(line_id, 0) + quantity
+        lines = tuple(replace(line, returned=min(line.quantity, line.returned + added.get(line.line_id, 0)))
                       for line in order.lines)
-        return ReturnableOrder(order.order_id, order.member_id, order.fully_returned or whole_pending, lines,
-                               order.cards, order.source)
-
-    def _returns(self, order_id: str, only_pending: bool) -> list[Any]:
-        rows = self.db.read("SELECT * FROM returns WHERE order_id=?", (order_id,))
-        if not only_pending:
-            return rows
-        out = []
-        for r in rows:
-            op_ids = json.loads(r["snapshot"])["op_ids"]
-            states = [row["state"] for row in self.db.read(
-                f"SELECT state FROM ops WHERE id IN ({','.join('?' * len(op_ids))})", tuple(op_ids))] if op_ids else []
-            if any(s != DONE for s in states):
-                out.append(r)
-        return out
-
-    def _returned_here(self, order_id: str, *, only_pending: bool) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self._returns(order_id, only_pending):
-            for line_id, quantity, _refund in json.loads(r["snapshot"])["lines"]:
-                counts[line_id] = counts.get(line_id, 0) + quantity
-        return counts
+        whole = order.fully_returned or any(r["whole"] for r in counted)
+        return replace(order, fully_returned=whole, lines=lines, seen=frozenset(r["id"] for r in made_here))
 
     # -- returning ------------------------------------------------------------------------------
 
     async def give_back(self, order: ReturnableOrder, quantities: dict[str, int] | None, approval: Any,
                         operator_id: str) -> ReturnDone:
         """`quantities` None: the whole order. Otherwise line id -> how many come back."""
-        if getattr(approval, "action", None) != "return":
-            raise CheckoutError("A return needs a manager's approval.")
         if order.fully_returned or all(line.left == 0 for line in order.lines):
             raise CheckoutError(f"Sale {order.order_id} was already returned in full.")
         whole = quantities is None
@@ -209,17 +200,24 @@ class Returns:
         refund_lines = tuple((line.line_id, n, money.refund_share(line.paid_cents, line.quantity, line.returned, n))
                              for line, n in picked)
         cards_cents = sum(c.amount_cents for c in order.cards) if whole else 0
-        refund = sum(r for _, _, r in refund_lines) - cards_cents
+        refund = max(sum(r for _, _, r in refund_lines) - cards_cents, 0)
+        self.approvals.use(approval, "return", order.order_id, operator_id, "A return needs a manager's approval.")
         op_ids = await asyncio.to_thread(self._record, order, return_id, whole, refund_lines, operations,
-                                         approval, operator_id, max(refund, 0), cards_cents)
+                                         approval, operator_id, refund, cards_cents)
         self.engine.wake()
-        points = await self._points(op_ids[:1])
-        message = (f"Returned. Give back {money.to_money(max(refund, 0))}" +
+        # Waited for, so the cashier hands money back only for a return the backend took.
+        outcome, = await self.engine.deliver_now(op_ids[:1], self.points_wait_s)
+        if outcome.state in (REFUSED, DEAD):
+            return ReturnDone(return_id, order.order_id, whole, 0, 0, None, refund_lines,
+                              f"The loyalty service refused this return ({outcome.error}). Give nothing back.")
+        points = None
+        if outcome.state == DONE and isinstance(outcome.reply, dict):
+            points = int(outcome.reply.get("pointsRemoved") or outcome.reply.get("pointsDeducted") or 0)
+        message = (f"Returned. Give back {money.to_money(refund)}" +
                    (f"; {money.to_money(cards_cents)} went back onto the gift cards" if cards_cents else "") + ". " +
                    ("Points removed: " + str(points) + "." if points is not None
                     else "Points will be removed when the return reaches the loyalty service."))
-        return ReturnDone(return_id, order.order_id, whole, max(refund, 0), cards_cents, points, refund_lines,
-                          message)
+        return ReturnDone(return_id, order.order_id, whole, refund, cards_cents, points, refund_lines, message)
 
     def _check(self, order: ReturnableOrder, quantities: dict[str, int]) -> list[tuple[ReturnableLine, int]]:
         by_id = {line.line_id: line for line in order.lines}
@@ -256,6 +254,8 @@ class Returns:
     def _record(self, order: ReturnableOrder, return_id: str, whole: bool, refund_lines: tuple, operations: list,
                 approval: Any, operator_id: str, refund: int, cards_cents: int) -> list[int]:
         with self.db.tx() as conn:
+            _check_unchanged(order, whole, refund_lines,
+                             _made_here(lambda sql, args: conn.execute(sql, args).fetchall(), order.order_id))
             op_ids = [self.outbox.add(conn, op, order.order_id) for op in operations]
             snapshot = {"whole": whole, "lines": refund_lines, "op_ids": op_ids, "refund": refund,
                         "cards": cards_cents, "source": order.source}
@@ -272,11 +272,34 @@ class Returns:
                                                       "lines": [[line, n] for line, n, _ in refund_lines]})
             return op_ids
 
-    async def _points(self, op_ids: list[int]) -> int | None:
-        if not op_ids:
-            return 0
-        outcome, = await self.engine.deliver_now(op_ids, self.points_wait_s)
-        if outcome.state != DONE or not isinstance(outcome.reply, dict):
-            return None
-        reply = outcome.reply
-        return int(reply.get("pointsRemoved") or reply.get("pointsDeducted") or 0)
+
+def _made_here(query: Callable[[str, tuple], list], order_id: str) -> list[dict]:
+    """This terminal's returns of an order that the backend did not refuse, and
+    whether each is still queued (not yet applied there)."""
+    made = []
+    for r in query("SELECT * FROM returns WHERE order_id=? ORDER BY created_at", (order_id,)):
+        snap = json.loads(r["snapshot"])
+        ids = snap["op_ids"]
+        states = [row["state"] for row in query(
+            f"SELECT state FROM ops WHERE id IN ({','.join('?' * len(ids))})", tuple(ids))] if ids else []
+        if states[:1] in ([REFUSED], [CANCELLED]):
+            continue
+        made.append({"id": r["id"], "whole": snap["whole"], "lines": snap["lines"],
+                     "queued": any(s not in (DONE, REFUSED, CANCELLED) for s in states)})
+    return made
+
+
+def _check_unchanged(order: ReturnableOrder, whole: bool, refund_lines: tuple, made: list[dict]) -> None:
+    """Returns recorded since `order` was read (a double tap, another window): still room?"""
+    since = [r for r in made if r["id"] not in order.seen]
+    if not since:
+        return
+    if any(r["whole"] for r in since) or whole:
+        raise CheckoutError(f"Sale {order.order_id} was returned meanwhile; look it up again.")
+    left = {line.line_id: line.left for line in order.lines}
+    for r in since:
+        for line_id, quantity, _ in r["lines"]:
+            left[line_id] = left.get(line_id, 0) - quantity
+    for line_id, quantity, _ in refund_lines:
+        if quantity > left.get(line_id, 0):
+            raise CheckoutError(f"Part of sale {order.order_id} was returned meanwhile; look it up again.")

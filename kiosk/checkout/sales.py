@@ -8,7 +8,8 @@ failed or was interrupted: the sale can be paid again), 'committed', 'voided'.
 Redemption states: 'authorizing', 'applied' (part of a committed sale),
 'undo_wanted' (the sale failed; the redemption took effect or may have),
 'undo_queued' (its undo is in the outbox), 'void' (it never took effect),
-'returned' (given back by a return).
+'returned' (given back by a return), 'needs_person' (took effect, and can't be
+undone automatically: see problems()).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from kiosk.checkout.session import CheckoutError
+from kiosk.checkout.errors import CheckoutError
 from kiosk.outbox.ops import Operation
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import Database
@@ -97,7 +98,7 @@ class Sales:
                 conn.execute("INSERT INTO sale_redemptions (sale_id, attempt, kind, ref, user_id, key,"
                              " amount_cents, op_id, state, offline) VALUES (?,?,?,?,?,?,?,?,?,?)",
                              (sale_id, attempt, p.kind, p.ref, p.user_id, p.key, p.amount_cents, op_id,
-                              "applied" if offline else "authorizing", int(offline)))
+                              "authorizing", int(offline)))
                 op_ids.append(op_id)
             return op_ids
 
@@ -111,9 +112,10 @@ class Sales:
                                    (self.clock(), json.dumps(snapshot), op_id, sale_id)).rowcount
             if changed != 1:
                 raise ValueError(f"sale {sale_id} is not authorizing")
+            conn.execute("UPDATE sale_redemptions SET state='applied' WHERE sale_id=? AND state='authorizing'",
+                         (sale_id,))
             for op, reply in replies.items():
-                conn.execute("UPDATE sale_redemptions SET state='applied', reply=? WHERE op_id=?",
-                             (json.dumps(reply), op))
+                conn.execute("UPDATE sale_redemptions SET reply=? WHERE op_id=?", (json.dumps(reply), op))
             if audit is not None:
                 audit(conn)
             return op_id
@@ -154,6 +156,8 @@ class Sales:
         for r in rows:
             op = undo(Redemption.of(r))
             if op is None:
+                # It took effect and can't be given back automatically: listed by problems().
+                conn.execute("UPDATE sale_redemptions SET state='needs_person' WHERE id=?", (r["id"],))
                 continue
             op_id = self.outbox.add(conn, op, r["sale_id"])
             conn.execute("UPDATE sale_redemptions SET state='undo_queued', undo_key=?, undo_op=? WHERE id=?",
@@ -180,6 +184,14 @@ class Sales:
             sql += " AND r.state=?"
             args += (state,)
         return [Redemption.of(r) for r in self.db.read(sql + " ORDER BY r.id", args)]
+
+    def problems(self) -> list[Redemption]:
+        """Redemptions of failed sales that a person has to look at: one that took effect
+        but can't be undone automatically, or one whose operation was dead-lettered
+        (retrying it from the queue lets the till finish the job)."""
+        return [Redemption.of(r) for r in self.db.read(
+            "SELECT r.*, o.state AS op_state FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"
+            " WHERE r.state='needs_person' OR (r.state='undo_wanted' AND o.state='dead') ORDER BY r.id")]
 
     def interrupted(self) -> list[sqlite3.Row]:
         """Sales a crash (or a kill) left while authorizing."""

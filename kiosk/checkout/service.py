@@ -12,13 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Callable, Protocol
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from kiosk.checkout import money
+from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.offline import Allowances
 from kiosk.checkout.pay import Payer, PayResult
-from kiosk.checkout.session import CheckoutError, CouponChoice, CardTender, Session, State
-from kiosk.events import EventHub
+from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.session import CardTender, CouponChoice, Session, State
+from kiosk.events import Event, EventHub
 from kiosk.loyalty import errors, ids
 from kiosk.loyalty.backend import LoyaltyBackend
 from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
@@ -31,15 +35,11 @@ OFFLINE_REFUSAL = ("The terminal is offline, so {what} can't be used now: two ti
                    "balance. The sale can still go through; {after}")
 
 
-class ApprovalLike(Protocol):
-    action: str
-    manager_id: str
-
-
 class Checkout:
     def __init__(self, backend: LoyaltyBackend, payer: Payer, hub: EventHub, *, inclusive_tax: bool,
                  tax_rates: dict, points_after_tax: bool = False, allowances: Allowances | None = None,
-                 audit: Callable[..., None] | None = None, record_approval: Callable[..., int] | None = None):
+                 audit: Callable[..., None] | None = None, record_approval: Callable[..., int] | None = None,
+                 member_patterns: tuple[str, ...] = (r"M[0-9]{6}",), approvals: Approvals | None = None):
         self.backend = backend
         self.payer = payer
         self.hub = hub
@@ -49,6 +49,8 @@ class Checkout:
         self.allowances = allowances
         self.audit = audit
         self.record_approval = record_approval
+        self.member_patterns = member_patterns
+        self.approvals = approvals or Approvals()
         self.connectivity = ev.ONLINE
         self._paying: dict[str, asyncio.Task] = {}
         self._unsubscribe = hub.subscribe(ev.ConnectivityChanged, self._on_connectivity)
@@ -91,11 +93,23 @@ class Checkout:
         except errors.InvalidIdentifier:
             raise CheckoutError("That is not a member card, id, email or phone number.") from None
         if self.offline:
-            return offline_view(ref)
+            return self._offline_view(ref)
         try:
             return await self.backend.lookup_member(ref)
         except errors.BackendUnavailable:
-            return offline_view(ref)
+            return self._offline_view(ref)
+        except errors.NotFound:
+            raise CheckoutError("No member has that card, id, email or phone number.") from None
+        except errors.LoyaltyError as exc:
+            raise CheckoutError(exc.user_message) from None
+
+    def _offline_view(self, ref: str) -> MemberView:
+        # Only what a card carries can ride on an order unchecked: a typed email or a
+        # mistyped number would make an order the backend refuses, and lose its points.
+        if not any(re.fullmatch(p, ref) for p in self.member_patterns):
+            raise CheckoutError("The terminal is offline, so only a scanned member card can be added now; "
+                                "the sale can go on without the member.")
+        return offline_view(ref)
 
     async def search_member(self, *, email: str | None = None, phone: str | None = None) -> MemberView:
         try:
@@ -104,6 +118,8 @@ class Checkout:
             raise CheckoutError("No member has that email or phone number.") from None
         except errors.BackendUnavailable:
             raise CheckoutError("The loyalty service can't be reached; try again in a moment.") from None
+        except errors.LoyaltyError as exc:
+            raise CheckoutError(exc.user_message) from None
         return await self.find_member(member.id)
 
     async def enrol(self, new: NewMember) -> MemberView:
@@ -116,6 +132,8 @@ class Checkout:
                 from None
         except errors.BackendUnavailable:
             raise CheckoutError("The loyalty service can't be reached, so nobody can be enrolled now.") from None
+        except errors.LoyaltyError as exc:
+            raise CheckoutError(exc.user_message) from None
         return await self.find_member(member.id)
 
     # -- codes ------------------------------------------------------------------------------
@@ -126,7 +144,7 @@ class Checkout:
             raise CheckoutError("Enter or scan a code.")
         if self.offline:
             # Known to be offline: asking would only make the cashier wait for a timeout.
-            if self._allowed_offline(session):
+            if await self._allowed_offline():
                 return _unchecked(code)
             raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it."))
         try:
@@ -136,9 +154,11 @@ class Checkout:
         except errors.InvalidIdentifier:
             raise CheckoutError(f"{code} is not a valid code.") from None
         except errors.BackendUnavailable:
-            if self._allowed_offline(session):
+            if await self._allowed_offline():
                 return _unchecked(code)
             raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it.")) from None
+        except errors.LoyaltyError as exc:
+            raise CheckoutError(exc.user_message) from None
 
     async def apply_coupon(self, session: Session, code: str) -> CouponChoice:
         session.require_cart_open()
@@ -152,11 +172,13 @@ class Checkout:
             session.start_tendering()
         info = await self._validate(session, code, "gift and store cards")
         if info.kind == "unchecked":
-            return self.allowances.add_unchecked_card(session, code)  # type: ignore[union-attr]
+            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, code)  # type: ignore
         return session.add_card(info)
 
-    def _allowed_offline(self, session: Session) -> bool:
-        return self.allowances is not None and self.allowances.active() is not None
+    async def _allowed_offline(self) -> bool:
+        if self.allowances is None:
+            return False
+        return await asyncio.to_thread(self.allowances.active) is not None
 
     # -- paying -----------------------------------------------------------------------------
 
@@ -180,18 +202,18 @@ class Checkout:
             if planned_offline:
                 if session.rewards:
                     raise CheckoutError(OFFLINE_REFUSAL.format(what="rewards", after="remove the reward."))
-                if self.allowances is None or not self.allowances.fits(session):
-                    raise CheckoutError(OFFLINE_REFUSAL.format(
-                        what="gift cards and coupons",
-                        after="take another tender for them." if self.allowances is None
-                        else self.allowances.why_not(session)))
-                # Counted before it is used: a failure after this errs on the side of the cap.
+                if self.allowances is None:
+                    raise CheckoutError(OFFLINE_REFUSAL.format(what="gift cards and coupons",
+                                                               after="take another tender for them."))
+                # Taken from the allowance before it is used (all or nothing, under the
+                # database's write lock): a failure after this errs on the side of the cap.
                 await asyncio.to_thread(self.allowances.use, session)
                 result = await self.payer.authorize(session, self.payer.plan(session, offline=True), offline=True)
             else:
                 result = await self.payer.authorize(session, self.payer.plan(session))
         except CheckoutError:
-            session.authorize_failed()
+            if session.state == State.AUTHORIZING:
+                session.authorize_failed()
             raise
         except BaseException:
             # A storage failure before anything was sent: the sale stays as it was, at tendering.
@@ -204,24 +226,25 @@ class Checkout:
     # -- manager approvals ------------------------------------------------------------------
 
     async def override_price(self, session: Session, line_id: str, price: Any, reason: str,
-                             approval: ApprovalLike) -> None:
-        if approval.action != "price_override":
-            raise CheckoutError("Changing a price needs a manager's approval.")
+                             approval: Any) -> None:
         session.require_cart_open()
+        self.approvals.use(approval, "price_override", session.sale_id, session.operator_id,
+                           "Changing a price needs a manager's approval.")
         before = session.cart.line(line_id)
         line = session.cart.override_price(line_id, price, reason, approval.manager_id)
         await self._approved(approval, {"sale": session.sale_id, "sku": line.sku,
                                         "from": str(money.to_money(before.unit_cents)),
                                         "to": str(money.to_money(line.unit_cents)), "reason": reason})
 
-    async def void(self, session: Session, approval: ApprovalLike | None = None) -> None:
+    async def void(self, session: Session, approval: Any = None) -> None:
         """A sale with lines needs a manager's approval; an empty one is just cancelled.
         Nothing was spent on the backend before Pay, and a failed Pay gave back what it
         used, so a void leaves nothing behind."""
         if session.state in (State.AUTHORIZING, State.COMMITTED, State.VOIDED):
             session.void()  # raises the reason
-        if not session.cart.empty and (approval is None or approval.action != "void"):
-            raise CheckoutError("Voiding a sale needs a manager's approval.")
+        if not session.cart.empty:
+            self.approvals.use(approval, "void", session.sale_id, session.operator_id,
+                               "Voiding a sale needs a manager's approval.")
         session.void()
         if await asyncio.to_thread(self.payer.sales.get, session.sale_id) is not None:
             await asyncio.to_thread(self.payer.sales.void, session.sale_id)
@@ -229,7 +252,7 @@ class Checkout:
             await self._approved(approval, {"sale": session.sale_id, "lines": len(session.cart.lines),
                                             "total": str(money.to_money(session.priced().total))})
 
-    async def _approved(self, approval: ApprovalLike, detail: dict) -> None:
+    async def _approved(self, approval: Any, detail: dict) -> None:
         if self.record_approval is None:
             return
 
@@ -245,13 +268,23 @@ class Checkout:
         return await self.payer.recover()
 
     async def watch(self, interval_s: float = 2.0) -> None:
-        """Undo what failed sales left applied, as soon as each outcome is known. Runs until cancelled."""
+        """Undo what failed sales left applied, as soon as each outcome is known, and
+        resolve a sale a failure left authorizing with no Pay running. Runs until cancelled."""
         while True:
             try:
+                for notice in await self.payer.recover(skip=frozenset(self._paying)):
+                    self.hub.publish(CheckoutNotice(notice))
                 await self.payer.settle_undos()
-            except Exception:
-                log.exception("settling undos failed; trying again")
+            except Exception as exc:
+                # A full disk, most likely: the next round tries again, and nothing is lost meanwhile.
+                log.warning("settling failed sales must wait (%s); trying again", type(exc).__name__)
             await asyncio.sleep(interval_s)
+
+
+@dataclass(frozen=True)
+class CheckoutNotice(Event):
+    """Something the cashier should read that no button press asked for (a sale resolved after a failure)."""
+    message: str
 
 
 def offline_view(ref: str) -> MemberView:

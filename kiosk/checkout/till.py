@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from kiosk import config
+from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.catalogue import Catalogue, default_path
 from kiosk.checkout.catalogue_import import ensure_demo_catalogue
@@ -93,11 +94,15 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
     payer = Payer(sales, outbox, engine, terminal, authorize_timeout_s=settings.checkout.authorize_timeout_s,
                   points_wait_s=settings.checkout.points_wait_s, audit=audit.record)
     inclusive = settings.tax.mode == "inclusive"
-    allowances = Allowances(db, terminal_id, clock, audit=audit.record)
+    # One register of used approvals: an approval serves one action, once.
+    approvals = Approvals(clock)
+    allowances = Allowances(db, terminal_id, clock, audit=audit.record, approvals=approvals)
     checkout = Checkout(backend, payer, hub, inclusive_tax=inclusive, tax_rates=dict(settings.tax.rates),
                         points_after_tax=settings.checkout.points_basis == "after_tax", allowances=allowances,
-                        audit=audit.record, record_approval=operators.record_approval)
+                        audit=audit.record, record_approval=operators.record_approval,
+                        member_patterns=(settings.scanner.member_id_pattern, settings.scanner.member_card_pattern),
+                        approvals=approvals)
     returns = Returns(db, outbox, engine, backend, terminal, inclusive_tax=inclusive,
-                      record_approval=operators.record_approval, points_wait_s=settings.checkout.points_wait_s,
-                      clock=clock)
+                      record_approval=operators.record_approval, approvals=approvals,
+                      points_wait_s=settings.checkout.points_wait_s, clock=clock)
     return Till(db, outbox, engine, audit, operators, catalogue, sales, allowances, checkout, returns)

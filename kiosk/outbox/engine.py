@@ -35,10 +35,16 @@ LEASE_GRACE_S = 1.0
 PROBE_TIMEOUT_S = 2.5
 
 
-# Redemptions the backend may refuse for a reason of the card's or member's own.
-REFUSABLE = frozenset({"redeem_code", "redeem_reward"})
-REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
-            errors.RewardNotAvailable, errors.NotFound)
+# What the backend may refuse for a reason of the card's, member's or order's own: the
+# refusal is the answer (the sale or return that asked is told), not a dead letter.
+_REDEMPTION_REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
+                        errors.RewardNotAvailable, errors.NotFound)
+REFUSABLE: dict[str, tuple[type[errors.LoyaltyError], ...]] = {
+    "redeem_code": _REDEMPTION_REFUSALS,
+    "redeem_reward": _REDEMPTION_REFUSALS,
+    # More returned than is left on the order (another terminal was quicker).
+    "return_lines": (errors.InvalidRequest, errors.NotFound),
+}
 
 
 class Backend(Reader, Protocol):
@@ -246,7 +252,7 @@ class SyncEngine:
             if stage == "reconcile":
                 await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
                                       f"{exc.detail or exc.user_message}); it may have been.")
-            elif row.kind in REFUSABLE and isinstance(exc, REFUSALS):
+            elif isinstance(exc, REFUSABLE.get(row.kind, ())):
                 # A card without the balance, a used coupon: the sale that asked is told,
                 # and the refusal holds nothing back (a dead letter would block the card).
                 await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)

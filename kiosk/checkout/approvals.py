@@ -1,0 +1,35 @@
+"""A manager's approval is for one action, on one sale or order, for the cashier who
+asked, used once, and soon: an approval given for one return can't cover another."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from kiosk.checkout.errors import ApprovalError
+
+MAX_AGE_S = 300.0
+
+
+class Approvals:
+    def __init__(self, clock: Callable[[], float] = time.time, max_age_s: float = MAX_AGE_S):
+        self.clock = clock
+        self.max_age_s = max_age_s
+        self._used: set[tuple] = set()
+
+    def use(self, approval: Any, action: str, subject: str, operator_id: str, missing: str) -> None:
+        """Check `approval` for this action and mark it used; ApprovalError (saying `missing`) if it can't be."""
+        if approval is None or getattr(approval, "action", None) != action:
+            raise ApprovalError(missing)
+        if approval.subject and approval.subject != subject:
+            raise ApprovalError("That approval was given for another sale; ask the manager again.")
+        if approval.requested_by != operator_id:
+            raise ApprovalError("That approval was given to another cashier; ask the manager again.")
+        if self.clock() - approval.at > self.max_age_s:
+            raise ApprovalError("That approval has expired; ask the manager again.")
+        token = (approval.action, approval.manager_id, approval.requested_by, approval.subject, approval.at)
+        if token in self._used:
+            raise ApprovalError("That approval was already used; ask the manager again.")
+        self._used.add(token)
+        # Only the recent ones can still be presented; the rest need no remembering.
+        self._used = {t for t in self._used if self.clock() - t[-1] <= self.max_age_s}
