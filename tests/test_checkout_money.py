@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.checkout import money
@@ -138,3 +139,32 @@ def test_amount_only_sales_and_quantities():
     restored = Cart.from_json(cart.to_json())
     restored.add(P("B", "2.00"))
     assert restored.lines[-1].line_id == "3"  # line ids never repeat, even after a restore
+
+
+line_sets = st.lists(st.tuples(st.integers(min_value=1, max_value=20_000), st.integers(min_value=1, max_value=6)),
+                     min_size=1, max_size=5)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(line_sets, st.data())
+def test_partial_returns_never_remove_more_points_than_the_order_earned(sandbox, lines, data):
+    """The sandbox's line returns (the mechanism partial returns use), in-process."""
+    from kiosk.sandbox.loyalty import post_points
+    from kiosk.sandbox.orders import create_order
+
+    order_id = f"P-{uuid.uuid4().hex[:12]}"
+    detail = [{"id": f"L{n}", "productName": "x", "unitPrice": str(Decimal(cents) / 100), "quantity": qty}
+              for n, (cents, qty) in enumerate(lines)]
+    earned = create_order(sandbox.store, {"id": order_id, "userId": "M100004", "orderDetail": detail})["pointsAwarded"]
+    left = {f"L{n}": qty for n, (_, qty) in enumerate(lines)}
+    removed = 0
+    while any(left.values()):
+        line = data.draw(st.sampled_from(sorted(k for k, v in left.items() if v)))
+        n = data.draw(st.integers(min_value=1, max_value=left[line]))
+        reply = post_points(sandbox.store, {"id": "M100004", "actionId": "100", "activity": "DEBIT",
+                                            "orderId": order_id, "customId": uuid.uuid4().hex,
+                                            "returnLines": [{"id": line, "quantity": n}]})
+        left[line] -= n
+        removed += reply["pointsDeducted"]
+        assert 0 <= removed <= earned
+    assert removed == earned  # everything back: exactly what it earned, never more
