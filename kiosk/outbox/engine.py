@@ -25,7 +25,7 @@ from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
-from kiosk.outbox.queue import PENDING, Outbox, QueueStatus, Row
+from kiosk.outbox.queue import Outbox, QueueStatus, Row
 from kiosk.outbox.reconcile import Reader, reconcile
 from kiosk.outbox.store import StorageError
 
@@ -332,21 +332,16 @@ class SyncEngine:
             idle = [i for i in wanted if i not in self._inflight]
             for row in (await self._claim(len(idle), ids=idle)) if idle else []:
                 self._spawn(row)
-            running = [self._inflight[i] for i in wanted if i in self._inflight]
+            # Ours in flight; failing that, anything in flight, which may be what one of
+            # ours waits behind. Nothing in flight: nothing can change before the timeout
+            # but the clock (a backoff), and that is left to the drain loop.
+            running = [self._inflight[i] for i in wanted if i in self._inflight] or list(self._inflight.values())
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or not running:
                 break
-            if running:
-                # shield: a caller giving up must not cancel a send that is under way.
-                await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                continue
-            outcomes = await self._io(self._outcomes, wanted)
-            if all(o.state != PENDING for o in outcomes):
-                return outcomes
-            # Waiting behind something the drain loop delivers (or backing off): look again soon.
-            self.wake()
-            await asyncio.sleep(min(0.05, left))
+            # shield: a caller giving up must not cancel a send that is under way.
+            await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
+                               return_when=asyncio.FIRST_COMPLETED)
         return list(await self._io(self._outcomes, wanted))
 
     def _outcomes(self, op_ids: list[int]) -> list[Outcome]:
