@@ -128,7 +128,6 @@ class Payer:
         order = self.order_of(session, planned, reward_codes=codes)
         receipt = session.snapshot()
         receipt["reward_codes"] = codes
-        receipt["cards_after"] = {p.ref: _card_left(session, p.ref) for p in planned if p.kind == "card"}
         order_op = ops.create_order(order)
 
         def audit(conn: Any) -> None:
@@ -186,6 +185,8 @@ class Payer:
             verdicts[op_id] = await self._verdict(op_id, outcome)
             if outcome.state == REFUSED:
                 problems.append(f"{_label(p)} was refused: {outcome.error}")
+            elif outcome.state == DEAD:
+                problems.append(f"{_label(p)} failed ({outcome.error}); a manager can see it in the queue")
             elif outcome.state not in (DONE, CANCELLED):
                 problems.append(f"{_label(p)} got no answer in time")
         outcome_text = _failure_message(problems, planned, verdicts, op_of)
@@ -262,13 +263,6 @@ class Payer:
         if queued:
             self.engine.wake()
         return queued
-
-
-def _card_left(session: Session, code: str) -> str | None:
-    for card in session.cards:
-        if card.code == code:
-            return str(money.to_money(card.left))
-    return None
 
 
 def _label(p: PlannedRedemption) -> str:
