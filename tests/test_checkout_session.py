@@ -204,3 +204,36 @@ async def test_the_offline_allowance_cap_holds_when_two_sales_pay_at_once(sandbo
         assert sum(1 for r in results if not isinstance(r, Exception) and r.ok) == 1
         assert sum(1 for r in results if isinstance(r, CheckoutError) and "allowance" in str(r)) == 1
         assert till.allowances.active().used_cents == 2164
+
+
+def test_tenders_can_be_taken_off_again():
+    sale = Session("S1", "C01", False, RATES)
+    sale.cart.add(P("A", "10.00", "zero"))
+    sale.start_tendering()
+    sale.add_card(_card("GC-1", "4.00"))
+    sale.add_external("cash", Decimal("2.00"))
+    sale.remove_card("gc-1")
+    assert sale.due == 800
+    sale.remove_external(0)
+    with pytest.raises(CheckoutError, match="no longer"):
+        sale.remove_external(0)
+    assert sale.due == 1000 and sale.paid == 0
+
+
+def test_a_dead_lettered_redemption_of_a_failed_sale_is_listed_for_a_person(db):
+    from kiosk.checkout.sales import PlannedRedemption, Sales
+    from kiosk.loyalty.models import CodeSpend
+    from kiosk.outbox import ops
+    from kiosk.outbox.queue import Outbox
+
+    outbox = Outbox(db)
+    sales = Sales(db, outbox, "T01", "STORE-001")
+    spend = CodeSpend("GC-1", "guest", "T01-KEY-1", Decimal("5.00"), order_id="S1")
+    [op_id] = sales.begin("S1", "C01", None, {"sale_id": "S1"},
+                          [PlannedRedemption("card", "GC-1", "guest", "T01-KEY-1", 500, ops.redeem_code(spend).urgent())])
+    [row] = outbox.claim("me", 1, 30)
+    outbox.dead(row.id, "me", "AC2001: the request is not valid")
+    sales.fail("S1", "failed", {op_id: ("undo_wanted", None)}, undo=lambda r: None)
+    [stuck] = sales.problems()
+    assert (stuck.sale_id, stuck.ref, stuck.op_state) == ("S1", "GC-1", "dead")
+    assert sales.get("S1")["state"] == "tendering"

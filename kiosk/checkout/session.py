@@ -301,9 +301,6 @@ class Session:
                 return card
         return None
 
-    def replace_card(self, card: CardTender) -> None:
-        self.cards = [card if c.code.upper() == card.code.upper() else c for c in self.cards]
-
     def _require_tendering(self) -> None:
         if self.state != State.TENDERING:
             raise CheckoutError("Press Pay first: tenders are added at payment." if self.state in CART_STATES
