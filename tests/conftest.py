@@ -8,6 +8,9 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The qasync loop fixtures for widget tests (`qloop`); Qt loads only when one is used.
+pytest_plugins = ["tests.ui_env"]
+
 # Real processes and real sockets are slow on a 2-core CI machine: no deadlines there.
 settings.register_profile("ci", deadline=None, max_examples=200,
                           suppress_health_check=[HealthCheck.too_slow])

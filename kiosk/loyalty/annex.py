@@ -50,6 +50,7 @@ class AnnexCloudClient:
         self._get_budget = get_budget
         self._clock = clock
         self._token_lifetime = token_lifetime
+        self.last_server_date: tuple[float, str | None] | None = None
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -110,6 +111,9 @@ class AnnexCloudClient:
         finally:
             # The route template only: paths carry member ids, which stay out of logs.
             log.debug("%s %s took %.0f ms", method, _template(path), (time.monotonic() - started) * 1000)
+        # The backend's clock, for the start-up check: tokens carry `exp`, so a till
+        # whose clock is far off would have every request refused.
+        self.last_server_date = (time.time(), response.headers.get("Date"))
         try:
             body = response.json()
         except ValueError:

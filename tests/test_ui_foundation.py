@@ -1,0 +1,74 @@
+"""The UI's plumbing: events reach widgets on the GUI thread; tasks report as the cashier needs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from PySide6.QtCore import QThread
+
+from kiosk.checkout.errors import CheckoutError
+from kiosk.events import EventHub
+from kiosk.outbox import events as ev
+from ui.bridge import HubBridge
+from ui.tasks import BUG_MESSAGE, Tasks
+
+
+def test_an_event_published_on_another_thread_arrives_on_the_gui_thread(qtbot):
+    hub = EventHub()
+    bridge = HubBridge(hub)
+    seen = []
+    bridge.connectivity.connect(lambda state, detail: seen.append((state, QThread.currentThread())))
+    worker = threading.Thread(target=lambda: hub.publish(ev.ConnectivityChanged("offline", "gone")))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
+    assert seen == [("offline", bridge.thread())]
+    bridge.close()
+    hub.publish(ev.ConnectivityChanged("online"))
+    qtbot.wait(50)
+    assert len(seen) == 1  # closed: the core can publish while the widgets are gone
+
+
+def test_tasks_replace_by_name_and_turn_errors_into_sentences(qtbot, qloop):
+    tasks = Tasks()
+    notices, results = [], []
+    tasks.failed.connect(notices.append)
+
+    async def slow(value):
+        await asyncio.sleep(0.5)
+        return value
+
+    first = tasks.run("lookup", slow(1), results.append)
+    second = tasks.run("lookup", slow(2), results.append)  # a new scan replaces the lookup under way
+    qtbot.waitUntil(lambda: second.done(), timeout=3000)
+    assert first.cancelled() and results == [2]
+
+    async def refuse():
+        raise CheckoutError("Gift card has 4.20 left; 15.80 still due.")
+
+    async def bug():
+        raise KeyError("x")
+
+    tasks.run("pay", refuse())
+    tasks.run("other", bug())
+    qtbot.waitUntil(lambda: len(notices) == 2, timeout=3000)
+    assert notices == ["Gift card has 4.20 left; 15.80 still due.", BUG_MESSAGE]
+
+
+def test_a_spinner_only_when_a_person_waits_longer_than_150_ms(qtbot, qloop):
+    tasks = Tasks()
+    busy = []
+    tasks.busy.connect(lambda name, on: busy.append((name, on)))
+
+    async def wait(seconds):
+        await asyncio.sleep(seconds)
+
+    quick = tasks.run("quick", wait(0.01))
+    qtbot.waitUntil(quick.done, timeout=2000)
+    qtbot.wait(200)
+    slow = tasks.run("slow", wait(0.4))
+    qtbot.waitUntil(slow.done, timeout=2000)
+    qtbot.wait(20)
+    assert ("quick", True) not in busy
+    assert ("slow", True) in busy and busy[-1] == ("slow", False)

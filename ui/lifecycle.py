@@ -1,0 +1,82 @@
+"""The running terminal's parts, started and stopped in order, without Qt widgets.
+
+start: settings -> backend (or the embedded sandbox with demo data) -> the till
+(database, outbox engine, checkout; interrupted sales resolved) -> scanners -> the
+start-up checks. stop, the other way round: scanners, background tasks, the till
+(engine, then SQLite), the HTTP client, then the sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk import checks, config
+from kiosk.checkout import till as tills
+from kiosk.connect import Connection, connect
+from kiosk.events import EventHub
+from kiosk.scanner import service as scanners
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Terminal:
+    settings: config.Settings
+    hub: EventHub
+    connection: Connection
+    till: tills.Till
+    camera: Any = None  # a ScanPipeline, when a camera is configured and started on demand
+    serial: Any = None
+    checks: list[checks.Check] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # sales resolved at start, for the cashier
+
+    @property
+    def embedded(self) -> bool:
+        return self.connection.embedded
+
+    def start_camera(self) -> None:
+        if self.camera is None:
+            self.camera = scanners.camera_pipeline(self.settings.scanner, self.hub)
+
+    async def stop_camera(self) -> None:
+        camera, self.camera = self.camera, None
+        if camera is not None:
+            await asyncio.to_thread(camera.stop)  # joins the camera thread: never on the GUI thread
+
+    async def stop(self) -> None:
+        await self.stop_camera()
+        serial, self.serial = self.serial, None
+        if serial is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(serial.stop)
+        await self.till.close()
+        await self.connection.aclose()
+
+
+async def start(settings: config.Settings, hub: EventHub | None = None) -> Terminal:
+    hub = hub or EventHub()
+    connection = await asyncio.to_thread(connect, settings)
+    client = connection.client
+    try:
+        till = await asyncio.to_thread(tills.build, settings, client, site_id=client.site_id, hub=hub,
+                                       demo=connection.embedded)
+    except BaseException:
+        await connection.aclose()
+        raise
+    terminal = Terminal(settings, hub, connection, till)
+    try:
+        terminal.notices = await till.start()
+        terminal.serial = scanners.serial_scanner(settings.scanner, hub)
+        terminal.checks = [*checks.native(settings), await asyncio.to_thread(checks.database, till.db),
+                           *await checks.backend(client, settings)]
+    except BaseException:
+        await terminal.stop()
+        raise
+    for check in terminal.checks:
+        if check.state != checks.OK:
+            log.warning("start-up check %s: %s", check.name, check.state)
+    return terminal
