@@ -72,3 +72,19 @@ def test_a_spinner_only_when_a_person_waits_longer_than_150_ms(qtbot, qloop):
     qtbot.wait(20)
     assert ("quick", True) not in busy
     assert ("slow", True) in busy and busy[-1] == ("slow", False)
+
+
+def test_the_lag_monitor_sees_a_blocked_gui_thread(qtbot):
+    import time
+
+    from ui.lag import LagMonitor
+
+    from PySide6.QtCore import QTimer
+
+    monitor = LagMonitor().start()
+    qtbot.wait(100)
+    quiet = monitor.worst_ms
+    QTimer.singleShot(10, lambda: time.sleep(0.12))  # a bug blocking the GUI thread for 120 ms
+    qtbot.wait(300)
+    monitor.stop()
+    assert monitor.worst_ms >= 100 > quiet
