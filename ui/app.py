@@ -17,6 +17,7 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     return cli.main(args)
 
 
-def run_gui() -> int:
+def run_gui(on_ready: Callable[[Any, Any], None] | None = None) -> int:
+    """The cashier window until it is closed. `on_ready(window, terminal)` is called
+    once the window is interactive (the start-up benchmark and screenshots use it)."""
     from kiosk import config
 
     try:
@@ -46,10 +49,10 @@ def run_gui() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(_run(app, settings))
+        return runner.run(_run(app, settings, on_ready))
 
 
-async def _run(app, settings) -> int:
+async def _run(app, settings, on_ready=None) -> int:
     from PySide6.QtCore import QTimer
 
     from ui.bridge import HubBridge
@@ -74,6 +77,8 @@ async def _run(app, settings) -> int:
         terminal = await start(settings, window.hub)
         bridge = HubBridge(window.hub)
         window.attach(terminal, bridge)
+        if on_ready is not None:
+            on_ready(window, terminal)
         await quitting.wait()
     except Exception as exc:  # a start-up failure is a message on screen, not a traceback
         log.exception("start-up failed")
