@@ -88,3 +88,29 @@ def test_the_lag_monitor_sees_a_blocked_gui_thread(qtbot):
     qtbot.wait(300)
     monitor.stop()
     assert monitor.worst_ms >= 100 > quiet
+
+
+def test_the_camera_preview_shows_frames_and_outlines_what_was_found(qtbot):
+    import numpy as np
+
+    from kiosk.scanner.reader import FrameReader
+    from tests.scanner_images import render
+    from ui.widgets.camera_preview import CameraPreview, FrameRelay
+
+    preview = CameraPreview()
+    qtbot.addWidget(preview)
+    relay = FrameRelay(max_fps=1000)
+    relay.frame.connect(preview.show_frame)
+    frame = np.full((480, 640), 255, np.uint8)
+    code = render("QRCode", "M100002")
+    frame[100:100 + code.shape[0], 200:200 + code.shape[1]] = code
+    symbols = FrameReader().read(frame, 1.0)
+    worker = threading.Thread(target=relay.offer, args=(frame, symbols))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: preview.frames_shown == 1, timeout=2000)
+    assert symbols and len(preview._outlines) == 1 and len(preview._outlines[0]) == 4
+    preview.resize(320, 240)
+    shot = preview.grab().toImage()
+    green = [shot.pixelColor(x, y).name() for x in range(0, 320, 2) for y in range(0, 240, 2)]
+    assert "#3ddc84" in green  # the outline is drawn

@@ -38,9 +38,12 @@ class Terminal:
     def embedded(self) -> bool:
         return self.connection.embedded
 
-    def start_camera(self) -> None:
+    def start_camera(self, on_frame=None) -> None:
+        """Camera scanning on; `on_frame(frame, symbols)` feeds a preview, on the camera thread."""
         if self.camera is None:
-            self.camera = scanners.camera_pipeline(self.settings.scanner, self.hub)
+            self.camera = scanners.camera_pipeline(self.settings.scanner, self.hub, on_frame)
+        else:
+            self.camera.on_frame = on_frame
 
     async def stop_camera(self) -> None:
         camera, self.camera = self.camera, None

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from kiosk.events import Event
 from kiosk.scanner.acceptor import Acceptor
@@ -48,8 +48,12 @@ class ScanPipeline:
     def __init__(self, source: FrameSource, on_scan: Callable[[Scanned], None], *,
                  reader: FrameReader | None = None, acceptor: Acceptor | None = None,
                  formats: PayloadFormats = DEFAULT, budget_s: float = 0.012, max_fps: float = 15.0,
-                 idle_fps: float = 8.0, idle_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic):
+                 idle_fps: float = 8.0, idle_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic,
+                 on_frame: Callable[[Any, list[Symbol]], None] | None = None):
         self.source = source
+        # For a preview: every decoded frame and what was found in it, on this worker
+        # thread. The UI copies what it shows; it must not keep the frame.
+        self.on_frame = on_frame
         self.reader = reader or FrameReader()
         self.acceptor = acceptor or Acceptor()
         self.formats = formats
@@ -77,6 +81,11 @@ class ScanPipeline:
         """Decode one frame, and deliver what it makes accepted; returns the frame's symbols."""
         symbols = self.reader.read(frame, self._budget_s)
         self.frames += 1
+        if self.on_frame is not None:
+            try:
+                self.on_frame(frame, symbols)
+            except Exception:
+                log.exception("frame preview callback failed")
         for symbol in self.acceptor.offer(symbols):
             self._deliver(Scanned(parse(symbol.text, symbol.symbology, self.formats), symbol.symbology, "camera"))
         return symbols

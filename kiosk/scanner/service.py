@@ -17,8 +17,9 @@ from kiosk.scanner.sources import CameraSource
 from kiosk.scanner.wedge import WedgeDetector
 
 
-def camera_pipeline(scanner: ScannerSettings, hub: EventHub) -> ScanPipeline | None:
-    """A started camera pipeline, or None when no camera is configured."""
+def camera_pipeline(scanner: ScannerSettings, hub: EventHub, on_frame=None) -> ScanPipeline | None:
+    """A started camera pipeline, or None when no camera is configured. `on_frame(frame,
+    symbols)` is called on the camera thread for each decoded frame (a preview)."""
     if not scanner.camera.strip():
         return None
     reader = FrameReader(scanner.symbologies, scanner.decoder)
@@ -30,7 +31,7 @@ def camera_pipeline(scanner: ScannerSettings, hub: EventHub) -> ScanPipeline | N
                             acceptor=Acceptor(scanner.agree_frames, scanner.debounce_s),
                             formats=PayloadFormats.from_settings(scanner),
                             budget_s=scanner.frame_budget_ms / 1000, max_fps=scanner.max_fps,
-                            idle_fps=scanner.idle_fps)
+                            idle_fps=scanner.idle_fps, on_frame=on_frame)
     camera.start()
     return pipeline.start()
 

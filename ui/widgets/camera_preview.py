@@ -1,0 +1,82 @@
+"""The camera's view on demand, with the code it found outlined.
+
+Frames arrive on the camera thread. FrameRelay turns each into a QImage there (a
+copy: the decoder reuses its buffer) and hands it over by a queued signal; the
+widget only paints on the GUI thread, at most `max_fps` frames a second, so a fast
+camera can't flood the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def to_qimage(frame: np.ndarray) -> QImage:
+    """A gray or BGR frame as a QImage that owns its pixels."""
+    frame = np.ascontiguousarray(frame)
+    height, width = frame.shape[:2]
+    if frame.ndim == 2:
+        image = QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_Grayscale8)
+    else:
+        image = QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_BGR888)
+    return image.copy()
+
+
+class FrameRelay(QObject):
+    frame = Signal(QImage, list)  # the picture, and each found code's corner points
+
+    def __init__(self, max_fps: float = 15.0, parent: QObject | None = None):
+        super().__init__(parent)
+        self._gap = 1.0 / max_fps
+        self._last = 0.0
+
+    def offer(self, frame: np.ndarray, symbols: list) -> None:
+        """Called on the camera thread for every decoded frame."""
+        now = time.monotonic()
+        if now - self._last < self._gap and not symbols:
+            return
+        self._last = now
+        self.frame.emit(to_qimage(frame), [list(s.position) for s in symbols if s.position])
+
+
+class CameraPreview(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Camera preview"))
+        self.setMinimumSize(240, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._image: QImage | None = None
+        self._outlines: list[list[tuple[int, int]]] = []
+        self.frames_shown = 0
+
+    def show_frame(self, image: QImage, outlines: list) -> None:
+        self._image = image
+        self._outlines = outlines
+        self.frames_shown += 1
+        self.update()
+
+    def clear(self) -> None:
+        self._image = None
+        self._outlines = []
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#20242a"))
+        if self._image is None:
+            painter.setPen(QColor("#c8ccd2"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("Camera starting…"))
+            return
+        scaled = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        left = (self.width() - scaled.width()) / 2
+        top = (self.height() - scaled.height()) / 2
+        factor = scaled.width() / max(self._image.width(), 1)
+        painter.drawImage(self.rect().adjusted(int(left), int(top), -int(left), -int(top)), self._image)
+        painter.setPen(QPen(QColor("#3ddc84"), 3))
+        for points in self._outlines:
+            painter.drawPolygon(QPolygonF([QPointF(left + x * factor, top + y * factor) for x, y in points]))
