@@ -232,14 +232,15 @@ class CashierWindow(QMainWindow):
                                  subject=subject, reason=reason, parent=self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         self.approval_dialog = dialog
+        closed = []
         dialog.approved.connect(lambda a: answer.done() or answer.set_result(a))
-        dialog.finished.connect(lambda _r: answer.done() or answer.set_result(None))
+        dialog.finished.connect(lambda _r: closed.append(True) or answer.done() or answer.set_result(None))
         dialog.open()
         try:
             return await answer
         finally:
             self.approval_dialog = None
-            if dialog.isVisible():
+            if not closed:  # cancelled from outside (the window closing): the dialog goes too
                 dialog.reject()
 
     def void(self) -> None:
