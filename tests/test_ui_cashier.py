@@ -37,6 +37,12 @@ async def start_terminal(sandbox, settings, hub) -> Terminal:
 
 @pytest.fixture
 def screen(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
+    import qasync
+
+    # Our own thread pool for asyncio.to_thread, joined after the test: the session's
+    # loop is never closed, so its default pool's threads would outlive the QApplication.
+    executor = qasync.QThreadExecutor(2)
+    qloop.set_default_executor(executor)
     settings = settings_for(tmp_path)
     tasks = Tasks()
     window = CashierWindow(settings, tasks)
@@ -50,6 +56,8 @@ def screen(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     run(qtbot, qloop, tasks.cancel_all())
     bridge.close()
     run(qtbot, qloop, terminal.stop())
+    executor.shutdown(wait=True)
+    qloop.set_default_executor(None)
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
 
 
