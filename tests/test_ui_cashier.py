@@ -254,3 +254,41 @@ def test_a_start_up_failure_is_a_calm_message(qtbot):
     assert window.stack.currentWidget() is window.fatal
     assert "The backend address is not set." in window.fatal.text() and "Traceback" not in window.fatal.text()
     window.close()
+
+
+def test_member_found_by_email_from_the_inline_field_with_f2(qtbot, screen):
+    window = screen
+    sign_in(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(window.cart.entry, Qt.Key_F2)
+    assert window.member.search.hasFocus()
+    window.member.search.setText("ana.lima@example.com")
+    qtbot.mouseClick(window.member.find, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.sale.session.member is not None, timeout=5000)
+    assert window.member.name.text() == "Ana Lima" and window.member.points.text() == "180"
+
+
+def test_demo_mode_start_up_checks_and_notices_are_shown(qtbot):
+    from types import SimpleNamespace
+
+    from kiosk.checks import Check
+    from kiosk.events import EventHub
+
+    tasks = Tasks()
+    window = CashierWindow(settings=None, tasks=tasks)
+    qtbot.addWidget(window)
+    window.show()
+    terminal = SimpleNamespace(embedded=True, notices=["Sale T01-X was paid after all: its receipt is in history."],
+                               checks=[Check("camera", "warning", "No camera was found; use the hand scanner."),
+                                       Check("database", "ok", "")],
+                               till=SimpleNamespace(checkout=SimpleNamespace(connectivity="offline"), operators=None))
+    bridge = HubBridge(EventHub())
+    window.attach(terminal, bridge)
+    assert window.demo.isVisible() and window.demo.text() == "Demo mode: local sandbox with demo data"
+    assert window.notices.history == ["No camera was found; use the hand scanner.",
+                                      "Sale T01-X was paid after all: its receipt is in history."]
+    assert window.offline.isVisible()
+    assert window.stack.currentWidget() is window.sign_in
+    window.close()
+    bridge.close()
