@@ -120,10 +120,11 @@ def test_a_wedge_burst_is_a_scan_and_slow_typing_is_typing(qtbot, screen):
     window.cart.pick_first_result()
     qtbot.waitUntil(lambda: lines(window)[0].quantity == 2, timeout=2000)
     # + and - change the selected line's quantity.
-    window.cart.more()
-    assert lines(window)[0].quantity == 3
-    window.cart.less()
-    assert lines(window)[0].quantity == 2
+    qtbot.keyClick(entry, "+")
+    qtbot.waitUntil(lambda: lines(window)[0].quantity == 3, timeout=2000)
+    qtbot.keyClick(entry, "-")
+    qtbot.waitUntil(lambda: lines(window)[0].quantity == 2, timeout=2000)
+    assert entry.text() == ""
     window.cart.remove.click()
     assert lines(window) == []
 

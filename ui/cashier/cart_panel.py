@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -40,6 +40,7 @@ class CartPanel(QWidget):
         self.results.setMaximumHeight(160)
         self.results.itemActivated.connect(self._picked)
         self.results.hide()
+        self.entry.installEventFilter(self)
 
         self.table = QTableWidget(0, 4, self)
         self.table.setAccessibleName(self.tr("Cart lines"))
@@ -85,6 +86,14 @@ class CartPanel(QWidget):
         self.sale = sale
         sale.search_results.connect(self._show_results)
         self.refresh()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        """+ and - in the empty product field change the selected line's quantity."""
+        if watched is self.entry and event.type() == QEvent.KeyPress and not self.entry.text() \
+                and event.text() in ("+", "-"):
+            self._step(1 if event.text() == "+" else -1)
+            return True
+        return super().eventFilter(watched, event)
 
     # -- reading the sale ------------------------------------------------------------------
 
