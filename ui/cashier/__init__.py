@@ -1,0 +1,1 @@
+"""The cashier screen: sign-in, cart, member, tenders and the manager's approvals."""

@@ -1,0 +1,98 @@
+"""A manager's id and PIN for something a cashier may not do alone (void, price change, ...).
+
+Opened with `open()`, never `exec()`: the check (scrypt) runs in a thread through the
+window's tasks, and the answer comes out of `approved` (an Approval) or `rejected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from kiosk.checkout.operators import OperatorError
+from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+
+ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "return": "Make a return",
+                "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again"}
+
+
+def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = False) -> QLineEdit:
+    field = QLineEdit(parent)
+    field.setPlaceholderText(placeholder)
+    field.setAccessibleName(name)
+    field.setMinimumHeight(BUTTON_HEIGHT)
+    field.setProperty("wedge", False)  # a scanner burst never goes here, and keys are never held back
+    if secret:
+        field.setEchoMode(QLineEdit.Password)
+    return field
+
+
+class ManagerApproval(QDialog):
+    approved = Signal(object)  # kiosk.checkout.operators.Approval
+
+    def __init__(self, till, tasks, action: str, *, requested_by: str, subject: str = "", reason: str = "",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.till, self.tasks = till, tasks
+        self.action, self.requested_by, self.subject = action, requested_by, subject
+        self.approval = None
+        self.setWindowTitle(self.tr("Manager approval"))
+        self.setModal(True)
+        what = QLabel(self.tr("{0}: a manager approves with their id and PIN.")
+                      .format(self.tr(ACTION_NAMES.get(action, action))), self)
+        what.setWordWrap(True)
+        self.manager = secret_field(self, self.tr("Manager id"), self.tr("Manager id"))
+        self.pin = secret_field(self, self.tr("PIN"), self.tr("Manager PIN"), secret=True)
+        self.reason = secret_field(self, self.tr("Why, in a few words"), self.tr("Reason"))
+        self.reason.setText(reason)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(self.tr("Approval message"))
+        form = QFormLayout()
+        form.addRow(self.tr("Manager"), self.manager)
+        form.addRow(self.tr("PIN"), self.pin)
+        form.addRow(self.tr("Reason"), self.reason)
+        self.ok = button(self, self.tr("Approve"), self.tr("Approve"), self._check)
+        self.ok.setDefault(True)
+        self.cancel = button(self, self.tr("Cancel"), self.tr("Cancel approval"), self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel)
+        buttons.addWidget(self.ok)
+        layout = QVBoxLayout(self)
+        layout.addWidget(what)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        for field in (self.manager, self.pin, self.reason):
+            field.returnPressed.connect(self._check)
+        self.manager.setFocus(Qt.OtherFocusReason)
+
+    def _check(self) -> None:
+        if self.tasks.running("approval"):
+            return
+        manager, pin, reason = self.manager.text().strip(), self.pin.text(), self.reason.text().strip()
+        if not manager or not pin:
+            self.message.setText(self.tr("Enter the manager's id and PIN."))
+            return
+        self.ok.setEnabled(False)
+        self.message.setText(self.tr("Checking…"))
+        work = asyncio.to_thread(self.till.operators.authorize, self.action, manager, pin,
+                                 requested_by=self.requested_by, subject=self.subject, reason=reason)
+        self.tasks.run("approval", work, self._done, self._refused)
+
+    def _done(self, approval) -> None:
+        self.approval = approval
+        self.pin.clear()
+        self.approved.emit(approval)
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> bool:
+        self.ok.setEnabled(True)
+        self.pin.clear()
+        if isinstance(exc, OperatorError):
+            self.message.setText(str(exc))
+            return True
+        self.message.setText(self.tr("The approval could not be checked; try again."))
+        return False

@@ -1,0 +1,139 @@
+"""The member on the sale: who, tier, points, the way to the next tier, rewards to apply."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QProgressBar,
+                               QVBoxLayout, QWidget)
+
+from kiosk.checkout.money import to_money
+from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+
+
+class MemberPanel(QWidget):
+    def __init__(self, sale, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.sale = sale
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(self.tr("Member card, id, phone or email"))
+        self.search.setAccessibleName(self.tr("Find member"))
+        self.search.setMinimumHeight(BUTTON_HEIGHT)
+        self.search.returnPressed.connect(self._find)
+        self.find = button(self, self.tr("Find"), self.tr("Find member"), self._find)
+        self.clear = button(self, self.tr("Remove member"), self.tr("Remove member"), lambda: self.sale.remove_member())
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.find)
+
+        self.name, self.tier, self.points, self.value = (QLabel(self) for _ in range(4))
+        self.offline = QLabel(self)
+        self.offline.setWordWrap(True)
+        self.offline.setAccessibleName(self.tr("Member offline"))
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName(self.tr("Progress to next tier"))
+        self.progress.setTextVisible(True)
+        details = QFormLayout()
+        for label, name in ((self.name, self.tr("Member")), (self.tier, self.tr("Tier")),
+                            (self.points, self.tr("Points")), (self.value, self.tr("Worth"))):
+            label.setAccessibleName(name)
+            details.addRow(name, label)
+        details.addRow(self.tr("Next tier"), self.progress)
+
+        self.rewards_box = QVBoxLayout()
+        self.applied = QLabel(self)
+        self.applied.setWordWrap(True)
+        self.applied.setAccessibleName(self.tr("Applied rewards and coupons"))
+        self.reward_buttons: list = []
+        self._reward_holder = QWidget(self)
+        self._reward_holder.setLayout(self.rewards_box)
+        self.removals = QListWidget(self)
+        self.removals.setAccessibleName(self.tr("Rewards and coupons on the sale"))
+        self.removals.setMaximumHeight(90)
+        self.remove_choice = button(self, self.tr("Take off"), self.tr("Take reward or coupon off"), self._take_off)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.offline)
+        layout.addLayout(details)
+        layout.addWidget(QLabel(self.tr("Rewards"), self))
+        layout.addWidget(self._reward_holder)
+        layout.addWidget(QLabel(self.tr("On this sale"), self))
+        layout.addWidget(self.removals)
+        layout.addWidget(self.remove_choice)
+        layout.addWidget(self.clear)
+        layout.addStretch(1)
+        self.refresh()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _find(self) -> None:
+        text = self.search.text().strip()
+        if text:
+            self.sale.find_member(text)
+            self.search.clear()
+
+    def refresh(self) -> None:
+        session = self.sale.session
+        view = session.member
+        for b in self.reward_buttons:
+            self.rewards_box.removeWidget(b)
+            b.deleteLater()
+        self.reward_buttons = []
+        self.offline.hide()
+        self.clear.setEnabled(view is not None and self.sale.cart_open)
+        if view is None:
+            for label in (self.name, self.tier, self.points, self.value):
+                label.setText("—")
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+        else:
+            member, points = view.member, view.points
+            self.name.setText(member.display_name if member else view.member_id)
+            if "member" in view.missing:
+                self.offline.setText(self.tr("Offline: member {0} is on the sale and earns the points when the "
+                                             "sale is sent. Points and rewards can't be shown now.")
+                                     .format(view.member_id))
+                self.offline.show()
+            self.tier.setText((points.tier or "—") if points else "—")
+            self.points.setText(f"{points.available:,}" if points else self.tr("not available"))
+            self.value.setText(str(points.currency_value) if points and points.currency_value is not None else "—")
+            if points and points.points_to_next_tier is not None:
+                goal = points.lifetime + points.points_to_next_tier
+                self.progress.setRange(0, max(goal, 1))
+                self.progress.setValue(points.lifetime)
+                self.progress.setFormat(self.tr("{0} points to {1}").format(points.points_to_next_tier,
+                                                                           points.next_tier or self.tr("next tier")))
+            else:
+                self.progress.setRange(0, 1)
+                self.progress.setValue(1 if points else 0)
+                self.progress.setFormat(self.tr("Top tier") if points else "")
+            chosen = {r.reward_id for r in session.rewards}
+            usable = {r.reward_id for r in view.usable_rewards}
+            for reward in view.rewards:
+                if reward.discount is None:
+                    continue
+                text = self.tr("{0} — {1} points ({2} off)").format(reward.name, reward.credit_required,
+                                                                    reward.discount)
+                b = button(self._reward_holder, text, self.tr("Apply reward {0}").format(reward.name),
+                           lambda _=False, r=reward: self.sale.select_reward(r))
+                b.setEnabled(reward.reward_id in usable and reward.reward_id not in chosen and self.sale.cart_open)
+                self.rewards_box.addWidget(b)
+                self.reward_buttons.append(b)
+        self.removals.clear()
+        for r in session.rewards:
+            self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, to_money(r.cents)))
+        for c in session.coupons:
+            self.removals.addItem(self.tr("Coupon {0}: {1}").format(c.code, c.label))
+        self.applied.setText(", ".join(self.removals.item(i).text() for i in range(self.removals.count())))
+        self.remove_choice.setEnabled(self.removals.count() > 0 and self.sale.cart_open)
+
+    def _take_off(self) -> None:
+        row = self.removals.currentRow()
+        if row < 0:
+            row = 0
+        session = self.sale.session
+        if row < len(session.rewards):
+            self.sale.remove_reward(session.rewards[row].reward_id)
+        elif row - len(session.rewards) < len(session.coupons):
+            self.sale.remove_coupon(session.coupons[row - len(session.rewards)].code)

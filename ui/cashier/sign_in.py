@@ -1,0 +1,75 @@
+"""Operator id and PIN before selling. The PIN check (scrypt) runs in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from ui.cashier.approval import secret_field
+from ui.cashier.cart_panel import button
+
+
+class SignInView(QWidget):
+    signed_in = Signal(object)  # kiosk.checkout.operators.Operator
+
+    def __init__(self, till, tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.till, self.tasks = till, tasks
+        title = QLabel(self.tr("Sign in to sell"), self)
+        title.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.operator = secret_field(self, self.tr("Operator id"), self.tr("Operator id"))
+        self.pin = secret_field(self, self.tr("PIN"), self.tr("PIN"), secret=True)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(self.tr("Sign-in message"))
+        self.go = button(self, self.tr("Sign in"), self.tr("Sign in"), self._sign_in)
+        form = QFormLayout()
+        form.addRow(self.tr("Operator"), self.operator)
+        form.addRow(self.tr("PIN"), self.pin)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(title, 0, Qt.AlignHCenter)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.go)
+        layout.addStretch(2)
+        self.operator.returnPressed.connect(self.pin.setFocus)
+        self.pin.returnPressed.connect(self._sign_in)
+
+    def reset(self) -> None:
+        self.operator.clear()
+        self.pin.clear()
+        self.message.clear()
+        self.go.setEnabled(True)
+        self.operator.setFocus()
+
+    def _sign_in(self) -> None:
+        if self.tasks.running("sign_in"):
+            return
+        operator, pin = self.operator.text().strip(), self.pin.text()
+        if not operator or not pin:
+            self.message.setText(self.tr("Enter your operator id and PIN."))
+            return
+        self.go.setEnabled(False)
+        self.message.setText(self.tr("Checking…"))
+        self.tasks.run("sign_in", asyncio.to_thread(self.till.operators.sign_in, operator, pin),
+                       self._done, self._refused)
+
+    def _done(self, who) -> None:
+        self.pin.clear()
+        self.message.clear()
+        self.go.setEnabled(True)
+        self.signed_in.emit(who)
+
+    def _refused(self, exc: BaseException) -> bool:
+        from kiosk.checkout.operators import OperatorError
+
+        self.go.setEnabled(True)
+        self.pin.clear()
+        if isinstance(exc, OperatorError):
+            self.message.setText(str(exc))
+            return True
+        self.message.setText(self.tr("Signing in did not work; try again."))
+        return False

@@ -1,0 +1,124 @@
+"""Paying: what is due, codes (coupons to the cart, cards as tenders), cash/card/other, and Pay."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
+
+from kiosk.checkout.money import to_money
+from kiosk.checkout.receipt import TENDER_NAMES
+from kiosk.checkout.session import State
+from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+
+
+class TenderPanel(QWidget):
+    def __init__(self, sale, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.sale = sale
+        self.due = QLabel(self)
+        self.due.setAccessibleName(self.tr("Amount due"))
+        self.due.setStyleSheet("font-size: 28px; font-weight: bold;")
+        self.code = QLineEdit(self)
+        self.code.setPlaceholderText(self.tr("Coupon, gift card or store card code"))
+        self.code.setAccessibleName(self.tr("Code"))
+        self.code.setMinimumHeight(BUTTON_HEIGHT)
+        self.code.returnPressed.connect(self._code)
+        self.apply = button(self, self.tr("Apply code"), self.tr("Apply code"), self._code)
+        codes = QHBoxLayout()
+        codes.addWidget(self.code, 1)
+        codes.addWidget(self.apply)
+
+        self.tenders = QListWidget(self)
+        self.tenders.setAccessibleName(self.tr("Tenders"))
+        self.tenders.setMaximumHeight(140)
+        self.remove = button(self, self.tr("Take tender off"), self.tr("Take tender off"), self._take_off)
+        self.back = button(self, self.tr("Back to cart"), self.tr("Back to cart"), lambda: self.sale.back_to_cart())
+
+        self.amount = QLineEdit(self)
+        self.amount.setPlaceholderText(self.tr("Amount (empty: what is due)"))
+        self.amount.setAccessibleName(self.tr("Tender amount"))
+        self.amount.setMinimumHeight(BUTTON_HEIGHT)
+        self.cash = button(self, self.tr("Cash"), self.tr("Pay cash"), lambda: self._external("cash"))
+        self.card = button(self, self.tr("Card terminal"), self.tr("Pay by card on the store terminal"),
+                           lambda: self._external("card"))
+        self.other = button(self, self.tr("Other"), self.tr("Other tender"), lambda: self._external("other"))
+        grid = QGridLayout()
+        grid.addWidget(self.amount, 0, 0, 1, 3)
+        grid.addWidget(self.cash, 1, 0)
+        grid.addWidget(self.card, 1, 1)
+        grid.addWidget(self.other, 1, 2)
+
+        self.pay = button(self, self.tr("Pay"), self.tr("Pay"), lambda: self.sale.pay())
+        self.pay.setMinimumHeight(72)
+        self.pay.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.outcome = QLabel(self)
+        self.outcome.setWordWrap(True)
+        self.outcome.setAccessibleName(self.tr("Payment outcome"))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Due"), self))
+        layout.addWidget(self.due)
+        layout.addLayout(codes)
+        layout.addWidget(self.tenders)
+        row = QHBoxLayout()
+        row.addWidget(self.remove)
+        row.addWidget(self.back)
+        layout.addLayout(row)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        layout.addWidget(self.outcome)
+        layout.addWidget(self.pay)
+        self.busy = False
+        self.refresh()
+
+    def focus_code(self) -> None:
+        self.code.setFocus()
+        self.code.selectAll()
+
+    def set_paying(self, on: bool) -> None:
+        self.busy = on
+        if on:
+            self.outcome.setText(self.tr("Paying… please wait: the cards and rewards are being confirmed."))
+        self.refresh()
+
+    def show_outcome(self, result) -> None:
+        self.outcome.setText(result.message)
+
+    def refresh(self) -> None:
+        session = self.sale.session
+        self.due.setText(str(to_money(session.due)))
+        self.tenders.clear()
+        for card in session.cards:
+            kind = self.tr("Store card") if card.kind == "storecard" else self.tr("Gift card")
+            left = to_money(card.left) if card.checked else self.tr("confirmed later")
+            self.tenders.addItem(self.tr("{0} {1}: {2} (left on card: {3})").format(kind, card.code,
+                                                                                   to_money(card.amount), left))
+        for tender in session.external:
+            self.tenders.addItem(f"{self.tr(TENDER_NAMES.get(tender.kind, tender.kind))}: {to_money(tender.amount)}")
+        if session.change:
+            self.tenders.addItem(self.tr("Change: {0}").format(to_money(session.change)))
+        tendering = session.state == State.TENDERING
+        has_lines = bool(session.cart.lines)
+        for w in (self.cash, self.card, self.other, self.amount, self.code, self.apply):
+            w.setEnabled(not self.busy and has_lines)
+        self.remove.setEnabled(not self.busy and tendering and bool(session.cards or session.external))
+        self.back.setEnabled(not self.busy and tendering)
+        self.pay.setEnabled(not self.busy and has_lines and session.state != State.AUTHORIZING)
+        self.pay.setText(self.tr("Paying…") if self.busy else self.tr("Pay"))
+
+    def _code(self) -> None:
+        text = self.code.text().strip()
+        if text:
+            self.sale.enter_code(text)
+            self.code.clear()
+
+    def _external(self, kind: str) -> None:
+        self.sale.add_external(kind, self.amount.text())
+        self.amount.clear()
+
+    def _take_off(self) -> None:
+        session = self.sale.session
+        row = max(self.tenders.currentRow(), 0)
+        if row < len(session.cards):
+            self.sale.remove_card(session.cards[row].code)
+        elif row - len(session.cards) < len(session.external):
+            self.sale.remove_external(row - len(session.cards))

@@ -1,0 +1,286 @@
+"""The cashier's window: "Starting…", then sign-in, then cart | member | tenders.
+
+ui/app.py makes it, shows it, starts the terminal, then calls `attach(terminal,
+bridge)`, or `show_fatal(message)` when start-up failed. Every backend or database
+call goes through `tasks` (ui/tasks.py); sentences go to the notice bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk import checks
+from kiosk.checkout.operators import Approval
+from kiosk.events import EventHub
+from ui.cashier.approval import ManagerApproval
+from ui.cashier.cart_panel import CartPanel, button
+from ui.cashier.member_panel import MemberPanel
+from ui.cashier.receipt_dialog import ReceiptDialog
+from ui.cashier.sale import Sale, amount_of
+from ui.cashier.sign_in import SignInView
+from ui.cashier.tender_panel import TenderPanel
+from ui.cashier.wedge_filter import WedgeFilter
+from ui.widgets.notices import NoticeBar, OfflineBanner
+from ui.widgets.status import StatusLine
+
+
+def _centred(parent: QWidget, text: str, name: str) -> QLabel:
+    label = QLabel(text, parent)
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    label.setAccessibleName(name)
+    label.setStyleSheet("font-size: 20px;")
+    return label
+
+
+class CashierWindow(QMainWindow):
+    def __init__(self, settings, tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings, self.tasks = settings, tasks
+        self.hub = EventHub()
+        self.terminal = self.bridge = None
+        self.sale: Sale | None = None
+        self.operator = None
+        self.receipts: list[ReceiptDialog] = []
+        self.approval_dialog: ManagerApproval | None = None
+        self.setWindowTitle(self.tr("Kiosk"))
+        self.setAccessibleName(self.tr("Cashier"))
+        self.resize(1200, 760)
+
+        central = QWidget(self)
+        self.demo = QLabel(central)
+        self.demo.setAccessibleName(self.tr("Demo mode"))
+        self.demo.setStyleSheet("background: #efe6ff; padding: 4px;")
+        self.demo.hide()
+        self.notices = NoticeBar(central)
+        self.offline = OfflineBanner(central)
+        self.stack = QStackedWidget(central)
+        self.starting = _centred(self.stack, self.tr("Starting…"), self.tr("Starting"))
+        self.fatal = _centred(self.stack, "", self.tr("Start-up problem"))
+        self.stack.addWidget(self.starting)
+        self.stack.addWidget(self.fatal)
+        layout = QVBoxLayout(central)
+        for w in (self.demo, self.offline, self.notices):
+            layout.addWidget(w)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.status = StatusLine(self)
+        self.setStatusBar(self.status)
+        self.busy = QLabel(self)
+        self.busy.setAccessibleName(self.tr("Working"))
+        self.status.addWidget(self.busy)
+
+        tasks.failed.connect(self.notices.show_notice)
+        tasks.busy.connect(self._busy)
+        self.wedge = WedgeFilter(self)
+        self.wedge.scanned.connect(self._wedge_scan)
+        self.sign_in = self.work = None
+        self.cart = self.member = self.tender = None
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def attach(self, terminal, bridge) -> None:
+        self.terminal, self.bridge = terminal, bridge
+        if terminal.embedded:
+            self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
+            self.demo.show()
+        for check in terminal.checks:
+            if check.state != checks.OK:
+                self.notices.show_notice(check.message)
+        for notice in terminal.notices:
+            self.notices.show_notice(notice)
+        bridge.connectivity.connect(self._connectivity)
+        bridge.queue.connect(self.status.set_queue)
+        bridge.scanner_status.connect(self.status.set_scanner)
+        bridge.notice.connect(self.notices.show_notice)
+        bridge.storage_failed.connect(self.notices.show_notice)
+        bridge.paused.connect(lambda why: why and self.notices.show_notice(why))
+        bridge.scanned.connect(self._scanned)
+        self._connectivity(terminal.till.checkout.connectivity, "")
+        self.sign_in = SignInView(terminal.till, self.tasks, self.stack)
+        self.sign_in.signed_in.connect(self._signed_in)
+        self.stack.addWidget(self.sign_in)
+        self.stack.setCurrentWidget(self.sign_in)
+        self.sign_in.reset()
+        self.wedge.install()
+
+    def show_fatal(self, message: str) -> None:
+        self.fatal.setText(self.tr("The till could not start:\n{0}\n\nCheck the settings or the connection, "
+                                   "then start Kiosk again. Nothing was lost.").format(message))
+        self.stack.setCurrentWidget(self.fatal)
+
+    def _connectivity(self, state: str, detail: str) -> None:
+        self.status.set_connectivity(state, detail)
+        self.offline.set_state(state, detail)
+
+    def _busy(self, name: str, on: bool) -> None:
+        self.busy.setText(self.tr("Working…") if on else "")
+
+    # -- signing in and out ------------------------------------------------------------------
+
+    def _signed_in(self, operator) -> None:
+        self.operator = operator
+        if self.work is None:
+            self.sale = Sale(self.terminal, self.tasks, operator.id, self)
+            self._build_work()
+        else:
+            self.sale.operator_id = operator.id
+            self.sale.new_sale()
+        self.who.setText(self.tr("{0} ({1})").format(operator.name, operator.id))
+        self.stack.setCurrentWidget(self.work)
+        self.cart.entry.setFocus()
+
+    def sign_out(self) -> None:
+        if self.sale is not None and self.sale.session.cart.lines:
+            self.notices.show_notice(self.tr("Finish or void the sale before signing out."))
+            return
+        if self.operator is not None:
+            self.tasks.run("sign_out", asyncio.to_thread(self.terminal.till.operators.sign_out, self.operator.id))
+        self.operator = None
+        self.stack.setCurrentWidget(self.sign_in)
+        self.sign_in.reset()
+
+    # -- the working screen ------------------------------------------------------------------
+
+    def _build_work(self) -> None:
+        self.work = QWidget(self.stack)
+        self.cart = CartPanel(self.sale, self.work)
+        self.member = MemberPanel(self.sale, self.work)
+        self.tender = TenderPanel(self.sale, self.work)
+        self.who = QLabel(self.work)
+        self.who.setAccessibleName(self.tr("Signed in"))
+        self.void_button = button(self.work, self.tr("Void sale"), self.tr("Void sale"), self.void)
+        self.sign_out_button = button(self.work, self.tr("Sign out"), self.tr("Sign out"), self.sign_out)
+        top = QHBoxLayout()
+        top.addWidget(self.who, 1)
+        top.addWidget(self.void_button)
+        top.addWidget(self.sign_out_button)
+        panels = QHBoxLayout()
+        panels.addWidget(self.cart, 5)
+        panels.addWidget(self.member, 3)
+        panels.addWidget(self.tender, 3)
+        layout = QVBoxLayout(self.work)
+        layout.addLayout(top)
+        layout.addLayout(panels, 1)
+        self.stack.addWidget(self.work)
+        self.sale.changed.connect(self._refresh)
+        self.sale.paying.connect(self.tender.set_paying)
+        self.sale.paid.connect(self._paid)
+        self.sale.voided.connect(lambda: self.notices.show_notice(self.tr("The sale was voided.")))
+        self.cart.override_requested.connect(self.override_price)
+        self._shortcuts()
+
+    def _shortcuts(self) -> None:
+        keys = {
+            "F2": self.member.focus_search, "F3": lambda: self.cart.entry.setFocus(),
+            "F4": self.tender.focus_code, "F8": lambda: self.tender.cash.click(),
+            "F9": lambda: self.tender.pay.click(), "Ctrl+Del": self.void, "+": self.cart.more,
+            "-": self.cart.less, "Ctrl+Shift+Del": lambda: self.cart.remove.click(),
+            "Ctrl+P": lambda: self.cart.override.click(), "Ctrl+B": lambda: self.tender.back.click(),
+            "Ctrl+Q": self.sign_out, "Ctrl+Return": self.cart.pick_first_result,
+        }
+        self.shortcuts = []
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self.work)
+            shortcut.activated.connect(slot)
+            self.shortcuts.append(shortcut)
+        for b, key in ((self.tender.pay, "F9"), (self.void_button, "Ctrl+Del"), (self.tender.cash, "F8"),
+                       (self.cart.override, "Ctrl+P")):
+            b.setToolTip(key)
+
+    def _refresh(self) -> None:
+        self.cart.refresh()
+        self.member.refresh()
+        self.tender.refresh()
+
+    # -- scans ----------------------------------------------------------------------------------
+
+    def _wedge_scan(self, text: str) -> None:
+        if self.sale is not None and self.stack.currentWidget() is self.work:
+            self.sale.scanned_text(text)
+
+    def _scanned(self, event) -> None:
+        if self.sale is not None and self.stack.currentWidget() is self.work:
+            self.sale.scanned(event)
+
+    # -- paying -----------------------------------------------------------------------------------
+
+    def _paid(self, result, text: str) -> None:
+        self.tender.show_outcome(result)
+        self.notices.show_notice(result.message)
+        if result.ok and text:
+            dialog = ReceiptDialog(text, self, receipt=result.receipt)
+            dialog.setAttribute(Qt.WA_DeleteOnClose)
+            dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
+            self.receipts.append(dialog)
+            dialog.show()
+        self._refresh()
+
+    # -- manager approvals ----------------------------------------------------------------------
+
+    async def ask_approval(self, action: str, subject: str, reason: str = "") -> Approval | None:
+        """A manager's approval of `action` on `subject` (a sale id...), or None when cancelled."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future = loop.create_future()
+        requested_by = self.operator.id if self.operator else ""
+        dialog = ManagerApproval(self.terminal.till, self.tasks, action, requested_by=requested_by,
+                                 subject=subject, reason=reason, parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.approval_dialog = dialog
+        closed = []
+        dialog.approved.connect(lambda a: answer.done() or answer.set_result(a))
+        dialog.finished.connect(lambda _r: closed.append(True) or answer.done() or answer.set_result(None))
+        dialog.open()
+        try:
+            return await answer
+        finally:
+            self.approval_dialog = None
+            if not closed:  # cancelled from outside (the window closing): the dialog goes too
+                dialog.reject()
+
+    def void(self) -> None:
+        if self.sale is None:
+            return
+        session = self.sale.session
+        if session.cart.empty:
+            self.sale.void()
+            return
+
+        async def approve_then_void():
+            approval = await self.ask_approval("void", session.sale_id, self.tr("customer changed their mind"))
+            if approval is not None and session is self.sale.session:
+                self.sale.void(approval)
+
+        self.tasks.run("ask_void", approve_then_void())
+
+    def override_price(self, line_id: str, price_text: str) -> None:
+        try:
+            price = amount_of(price_text) if price_text.strip() else None
+        except Exception as exc:
+            self.notices.show_notice(str(exc))
+            return
+        if price is None:
+            self.notices.show_notice(self.tr("Type the new price first, then press Change price."))
+            return
+        session = self.sale.session
+
+        async def approve_then_change():
+            approval = await self.ask_approval("price_override", session.sale_id, self.tr("price match"))
+            if approval is not None and session is self.sale.session:
+                self.cart.price.clear()
+                self.sale.override_price(line_id, Decimal(price), approval)
+
+        self.tasks.run("ask_override", approve_then_change())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.wedge.remove()
+        for dialog in list(self.receipts):
+            dialog.close()
+        if self.approval_dialog is not None:
+            self.approval_dialog.reject()
+        super().closeEvent(event)

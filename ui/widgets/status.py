@@ -1,0 +1,59 @@
+"""The status line: connection, the queue of unsent work, the last sync, the scanner."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class StatusLine(QStatusBar):
+    def __init__(self, parent: QWidget | None = None, clock=time.time):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Status"))
+        self._clock = clock
+        self.connection = self._label(self.tr("Connection"), self.tr("Starting…"))
+        self.queue = self._label(self.tr("Queue"), self.tr("Nothing waiting"))
+        self.synced = self._label(self.tr("Last sync"), self.tr("Not synced yet"))
+        self.scanner = self._label(self.tr("Scanner"), self.tr("Hand scanner ready"))
+        self.last_sync: float | None = None
+
+    def _label(self, name: str, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setAccessibleName(name)
+        self.addPermanentWidget(label)
+        return label
+
+    def set_connectivity(self, state: str, detail: str = "") -> None:
+        self.connection.setText(self.tr(STATE_NAMES.get(state, state)))
+        self.connection.setToolTip(detail)
+        if state == "online":
+            self._synced_now()
+
+    def set_queue(self, event) -> None:
+        if event.depth == 0:
+            self.queue.setText(self.tr("Nothing waiting"))
+            self._synced_now()
+        else:
+            age = "" if event.oldest_age_s is None else self.tr(", oldest {0}").format(_age(event.oldest_age_s))
+            self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
+        if event.dead:
+            self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
+
+    def set_scanner(self, status) -> None:
+        text = f"{status.source}: {status.state}"
+        self.scanner.setText(text if not status.detail else f"{text} ({status.detail})")
+
+    def _synced_now(self) -> None:
+        self.last_sync = self._clock()
+        self.synced.setText(self.tr("Synced {0}").format(time.strftime("%H:%M:%S", time.localtime(self.last_sync))))
