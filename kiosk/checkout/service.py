@@ -167,6 +167,18 @@ class Checkout:
             raise CheckoutError("Coupons can't be checked while the terminal is offline.")
         return session.apply_coupon(info)
 
+    async def apply_code(self, session: Session, code: str) -> CouponChoice | CardTender:
+        """A typed or scanned code, whatever it is: a coupon goes on the cart, a gift or
+        store card pays (payment starts). One validation either way."""
+        info = await self._validate(session, code, "codes")
+        if info.kind == "coupon":
+            return session.apply_coupon(info)
+        if session.state != State.TENDERING:
+            session.start_tendering()
+        if info.kind == "unchecked":
+            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, code)  # type: ignore
+        return session.add_card(info)
+
     async def add_card(self, session: Session, code: str) -> CardTender:
         if session.state != State.TENDERING:
             session.start_tendering()

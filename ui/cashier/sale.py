@@ -16,13 +16,9 @@ from PySide6.QtCore import QObject, Signal
 
 from kiosk.checkout import receipt as receipts
 from kiosk.checkout.errors import CheckoutError
-from kiosk.checkout.operators import OperatorError
 from kiosk.checkout.session import CART_STATES, Session, State
 from kiosk.scanner import payload
 from kiosk.scanner.pipeline import Scanned
-
-COUPON_IS_A_CARD = ": add it at payment."  # Session.apply_coupon's refusal of a gift or store card
-
 
 def amount_of(text: str) -> Decimal:
     try:
@@ -77,8 +73,8 @@ class Sale(QObject):
         def failed(exc: BaseException) -> bool:
             if on_error is not None and on_error(exc):
                 return True
-            if isinstance(exc, (OperatorError, ValueError)) and not isinstance(exc, CheckoutError):
-                self._say(str(exc))  # sentences too, from the operators and the barcode check
+            if isinstance(exc, ValueError) and not isinstance(exc, CheckoutError):
+                self._say(str(exc))  # the barcode check's sentence
                 self.changed.emit()
                 return True
             self.changed.emit()
@@ -186,17 +182,8 @@ class Sale(QObject):
         code = code.strip().upper()
         if not code:
             return
-        if not self.cart_open:
-            self._task("code", self.checkout.add_card(self.session, code))
-            return
-
-        def card_instead(exc: BaseException) -> bool:
-            if isinstance(exc, CheckoutError) and str(exc).endswith(COUPON_IS_A_CARD):
-                self._task("code", self.checkout.add_card(self.session, code))
-                return True
-            return False
-
-        self._task("code", self.checkout.apply_coupon(self.session, code), on_error=card_instead)
+        # One validation says what the code is: a coupon goes on the cart, a card pays.
+        self._task("code", self.checkout.apply_code(self.session, code))
 
     def remove_coupon(self, code: str) -> None:
         self._now(lambda: self.session.remove_coupon(code))
