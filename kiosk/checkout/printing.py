@@ -183,8 +183,8 @@ def _check_paper(device: Escpos, printer: PrinterSettings) -> None:
     answer only on some interfaces, and a missing answer is not a missing printer."""
     if printer.kind not in ("network", "usb"):
         return
-    sock = getattr(device.device, "settimeout", None)
-    if sock is not None:
+    is_socket = hasattr(device.device, "settimeout")  # network; pyusb reads time out by themselves
+    if is_socket:
         device.device.settimeout(min(STATUS_WAIT_S, printer.timeout_s))
     try:
         paper = device.paper_status()
@@ -192,7 +192,7 @@ def _check_paper(device: Escpos, printer: PrinterSettings) -> None:
         log.info("receipt printer %s gave no paper status (%r); printing anyway", where(printer), exc)
         return
     finally:
-        if sock is not None:
+        if is_socket:
             device.device.settimeout(printer.timeout_s)
     if paper == 0:
         raise PrinterError(f"The receipt printer {where(printer)} is out of paper; put in a new roll, "
