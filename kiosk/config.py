@@ -143,6 +143,34 @@ class ScannerSettings(BaseModel):
         return value
 
 
+class PrinterSettings(BaseModel):
+    """The receipt printer (ESC/POS, kiosk/checkout/printing.py) and where receipt PDFs go."""
+
+    # none: no printer (receipts are shown and saved as PDF); network: host:port (raw
+    # TCP, usually 9100); usb: usb_vendor/usb_product, hex like "04b8"; file: a device
+    # such as /dev/usb/lp0, or a plain file (what a test or a spooler reads).
+    kind: Literal["none", "network", "usb", "file"] = "none"
+    host: str = ""
+    port: int = Field(9100, gt=0, lt=65536)
+    usb_vendor: str = ""
+    usb_product: str = ""
+    path: str = ""
+    # Characters per line in the printer's font A: 42 on most 80 mm printers, 32 on 58 mm.
+    width: int = Field(42, ge=24, le=64)
+    # How long connecting or writing may take before the printer counts as not answering.
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    # Empty: a "receipts" folder in the platform's data directory.
+    pdf_dir: str = ""
+
+    @field_validator("usb_vendor", "usb_product")
+    @classmethod
+    def _is_hex(cls, value: str) -> str:
+        value = value.strip().lower().removeprefix("0x")
+        if value and (not re.fullmatch(r"[0-9a-f]{1,4}", value)):
+            raise ValueError("a USB id is up to 4 hex digits, like 04b8")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -156,6 +184,7 @@ class Settings(BaseSettings):
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    printer: PrinterSettings = Field(default_factory=PrinterSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

@@ -1,0 +1,1 @@
+"""Receipts on screen and as PDF (Qt); the ESC/POS printing is kiosk.checkout.printing."""
