@@ -35,6 +35,11 @@ def _qloop(qapp):
     errors = LoopErrors()
     loop.set_exception_handler(errors)
     yield loop, errors
+    # asyncio.to_thread runs on qasync's executor of QThreads: stopped here, or Qt
+    # aborts the process at exit for threads destroyed while running.
+    executor = getattr(loop, "_default_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
     # Not closed: qasync counts an attached loop as running, and a loop collected
     # while Qt still holds its timers segfaults later; it lives until the process ends.
     _KEEP.append(loop)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty.errors import LoyaltyError
@@ -52,13 +52,11 @@ class Tasks(QObject):
             previous.cancel()
         task = asyncio.ensure_future(work)
         self._tasks[name] = task
-        spinner = QTimer(self, singleShot=True, interval=SPINNER_AFTER_MS)
-        spinner.timeout.connect(lambda: self.busy.emit(name, True))
-        spinner.start()
+        # A loop timer, not a QTimer per task: nothing Qt-owned can outlive this object.
+        spinner = asyncio.get_running_loop().call_later(SPINNER_AFTER_MS / 1000, self.busy.emit, name, True)
 
         def finished(t: asyncio.Task) -> None:
-            spinner.stop()
-            spinner.deleteLater()
+            spinner.cancel()
             if self._tasks.get(name) is t:
                 del self._tasks[name]
             self.busy.emit(name, False)
