@@ -156,7 +156,7 @@ def test_member_reward_gift_card_and_cash_then_the_receipt(qtbot, screen):
     qtbot.waitUntil(lambda: bool(window.receipts), timeout=15000)
     assert session.state == State.COMMITTED
     assert window.tender.outcome.text().startswith("Paid.")
-    text = window.receipts[0].text
+    text = window.receipts[0].text_view.toPlainText()
     assert "TOTAL" in text and "Reward: " in text and "****0003" in text and "Cash" in text
     assert window.receipts[0].isVisible() and not window.receipts[0].isModal()
     assert window.sale.session is not session and lines(window) == []  # a new sale

@@ -35,7 +35,7 @@ class Sale(QObject):
     member_found = Signal(object)  # MemberView
     search_results = Signal(list)  # catalogue products for the typed text
     paying = Signal(bool)
-    paid = Signal(object, str)  # PayResult, receipt text ("" when it failed)
+    paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
     voided = Signal()
 
     def __init__(self, terminal, tasks, operator_id: str, parent: QObject | None = None):
@@ -216,13 +216,13 @@ class Sale(QObject):
 
         def outcome(result):
             self.paying.emit(False)
-            text = ""
+            receipt = None
             if result.ok and result.receipt is not None:
-                text = receipts.build(result.receipt, store_id=self.terminal.settings.store.store_id,
-                                      terminal_id=self.terminal.settings.store.terminal_id,
-                                      tax_inclusive=self.checkout.inclusive_tax,
-                                      at=datetime.now(timezone.utc).astimezone()).text()
-            self.paid.emit(result, text)
+                receipt = receipts.build(result.receipt, store_id=self.terminal.settings.store.store_id,
+                                         terminal_id=self.terminal.settings.store.terminal_id,
+                                         tax_inclusive=self.checkout.inclusive_tax,
+                                         at=datetime.now(timezone.utc).astimezone())
+            self.paid.emit(result, receipt)
             if result.ok and session is self.session:
                 self.new_sale()
 

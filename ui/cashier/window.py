@@ -20,7 +20,7 @@ from kiosk.events import EventHub
 from ui.cashier.approval import ManagerApproval
 from ui.cashier.cart_panel import CartPanel, button
 from ui.cashier.member_panel import MemberPanel
-from ui.cashier.receipt_dialog import ReceiptDialog
+from ui.receipts.preview import ReceiptPreview
 from ui.cashier.sale import Sale, amount_of
 from ui.cashier.sign_in import SignInView
 from ui.cashier.tender_panel import TenderPanel
@@ -46,7 +46,7 @@ class CashierWindow(QMainWindow):
         self.terminal = self.bridge = None
         self.sale: Sale | None = None
         self.operator = None
-        self.receipts: list[ReceiptDialog] = []
+        self.receipts: list[ReceiptPreview] = []
         self.approval_dialog: ManagerApproval | None = None
         self.setWindowTitle(self.tr("Kiosk"))
         self.setAccessibleName(self.tr("Cashier"))
@@ -210,11 +210,11 @@ class CashierWindow(QMainWindow):
 
     # -- paying -----------------------------------------------------------------------------------
 
-    def _paid(self, result, text: str) -> None:
+    def _paid(self, result, receipt) -> None:
         self.tender.show_outcome(result)
         self.notices.show_notice(result.message)
-        if result.ok and text:
-            dialog = ReceiptDialog(text, self, receipt=result.receipt)
+        if result.ok and receipt is not None:
+            dialog = ReceiptPreview(receipt, self.settings.printer, self.tasks, self)
             dialog.setAttribute(Qt.WA_DeleteOnClose)
             dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
             self.receipts.append(dialog)
