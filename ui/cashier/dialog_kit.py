@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
-from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
 from kiosk.checkout.operators import Approval, OperatorError
 from ui.tasks import BUG_MESSAGE, Tasks, user_message
@@ -101,7 +101,7 @@ class CashierDialog(QDialog):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focused = self.focusWidget()
-            if isinstance(focused, QAbstractButton) and focused.isEnabled():
+            if isinstance(focused, QPushButton) and focused.isEnabled():
                 focused.click()
             else:
                 self.confirm()

@@ -119,8 +119,13 @@ class ReturnsDialog(CashierDialog):
         self._look_up(scanned)
 
     def _look_up(self, scanned: str) -> None:
-        self.run("find", self.till.returns.find(scanned), self._show_order, lambda _: self._enable())
+        self.run("find", self.till.returns.find(scanned), self._show_order, self._not_found)
         self._enable()
+
+    def _not_found(self, _: str) -> None:
+        self._enable()
+        self.scan.selectAll()  # the next scan replaces what was there
+        self.scan.setFocus()
 
     def _show_order(self, order: ReturnableOrder) -> None:
         self.order = order
