@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSpinBox
 
@@ -26,6 +28,19 @@ from ui.cashier.returns_dialog import ReturnsDialog
 from ui.tasks import Tasks
 
 WAIT_MS = 20000
+
+
+@pytest.fixture(autouse=True)
+def own_threads(qloop):
+    """The worker threads of asyncio.to_thread, ended with the test: the session's loop is
+    never closed, so its default executor's threads would outlive the process's last test."""
+    from qasync import QThreadExecutor
+
+    executor = QThreadExecutor()
+    qloop.set_default_executor(executor)
+    yield
+    executor.shutdown(wait=True)
+    qloop.set_default_executor(None)
 
 
 @contextlib.contextmanager

@@ -103,8 +103,8 @@ class ReturnsDialog(CashierDialog):
         """Enter: look up what is in the scan field, else return what is picked."""
         if self.scan.hasFocus() or self.order is None:
             self.find()
-        elif self.return_selected.isEnabled():
-            self.give_back_selected()
+        elif not (self.busy("return") or self.busy("find")):
+            self.give_back_selected()  # says so when nothing is picked
 
     # -- finding ----------------------------------------------------------------------
 
