@@ -1,0 +1,142 @@
+"""What the cashier screen's dialogs share: touch-size controls, a line for sentences,
+running work through `Tasks` with its failure shown inside the dialog, and the keys.
+
+A dialog never shows a traceback: CheckoutError, LoyaltyError, StorageError and
+OperatorError carry a sentence for the cashier; anything else is logged with its
+traceback and the dialog shows the short "something went wrong" sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Awaitable, Callable
+
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
+
+from kiosk.checkout.operators import Approval, OperatorError
+from ui.tasks import BUG_MESSAGE, Tasks, user_message
+
+log = logging.getLogger(__name__)
+
+TOUCH_PX = 44
+Approve = Callable[[str, str], Awaitable[Approval | None]]
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_MEMBER_ID = re.compile(r"\b[A-Z]\d{6}\b")
+
+
+def sentence(exc: BaseException) -> str:
+    """What to tell the cashier about `exc`."""
+    if isinstance(exc, OperatorError):
+        return str(exc)
+    message = user_message(exc)
+    if message is None:
+        log.error("dialog work failed", exc_info=exc)
+        return BUG_MESSAGE
+    return message
+
+
+def scrub(text: str | None, *known: str | None) -> str:
+    """A backend's reason without member data: the known ids, then anything that looks like
+    an email, a phone number or a member id, become "…"."""
+    text = text or ""
+    for value in known:
+        if value:
+            text = text.replace(value, "…")
+    text = _EMAIL.sub("…", text)
+    text = _PHONE.sub("…", text)
+    return _MEMBER_ID.sub("…", text)
+
+
+def touch_button(text: str, accessible: str | None = None, parent: QWidget | None = None) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setMinimumHeight(TOUCH_PX)
+    button.setMinimumWidth(TOUCH_PX)
+    button.setAutoDefault(False)
+    button.setDefault(False)
+    button.setAccessibleName(accessible or text)
+    return button
+
+
+def message_label(accessible: str, parent: QWidget | None = None) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setAccessibleName(accessible)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def big(label: QLabel, points: int = 22) -> QLabel:
+    font = QFont(label.font())
+    font.setPointSize(points)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class CashierDialog(QDialog):
+    """Non-modal; Enter confirms (or presses the focused button), Esc closes.
+    Work runs through `Tasks` under names of this dialog's own; failures land in `self.error`."""
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setModal(False)
+        self.tasks = tasks
+        self.error = message_label("")
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #b00020;")
+        self._running: dict[str, asyncio.Task] = {}
+
+    # -- keys -------------------------------------------------------------------------
+
+    def confirm(self) -> None:
+        """What Enter does; each dialog says."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            focused = self.focusWidget()
+            if isinstance(focused, QPushButton) and focused.isEnabled():
+                focused.click()
+            else:
+                self.confirm()
+            event.accept()
+            return
+        super().keyPressEvent(event)  # Esc: reject(), which closes
+
+    # -- work -------------------------------------------------------------------------
+
+    def run(self, name: str, work: Awaitable[Any], on_ok: Callable[[Any], None] | None = None,
+            on_error: Callable[[str], None] | None = None) -> asyncio.Task:
+        """`work` through Tasks; `on_ok(result)` and the error sentence only while this dialog lives."""
+        self.error.clear()
+        self.error.setAccessibleDescription("")
+
+        def ok(result: Any) -> None:
+            if shiboken6.isValid(self) and on_ok is not None:
+                on_ok(result)
+
+        def failed(exc: BaseException) -> bool:
+            text = sentence(exc)
+            if shiboken6.isValid(self):
+                self.show_error(text)
+                if on_error is not None:
+                    on_error(text)
+            return True
+
+        task = self.tasks.run(f"{type(self).__name__}-{id(self):x}-{name}", work, ok, failed)
+        self._running[name] = task
+        return task
+
+    def busy(self, name: str) -> bool:
+        task = self._running.get(name)
+        return task is not None and not task.done()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setAccessibleDescription(text)

@@ -1,0 +1,232 @@
+"""Returns: scan the receipt (or type the order id), pick what comes back, a manager approves.
+
+The order is looked up with `till.returns.find` (the backend first, then this
+terminal's history); each line shows what was bought, what came back already and a
+"return now" spin box that can't go past what is left, with the refund it gives
+(`money.refund_share`, the rule the return itself uses). "Return selected" and
+"Return everything" ask `approve("return", order_id)`, then `give_back`; the
+dialog then shows the refund large and the return's sentence, and looks the order
+up again so a second return starts from the new counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from kiosk.checkout import money
+from kiosk.checkout.returns import ReturnableOrder, ReturnDone
+from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, big, message_label, touch_button
+from ui.tasks import Tasks
+
+COLUMNS = 5  # item, bought, returned already, return now, refund
+
+
+def _money(cents: int) -> str:
+    return str(money.to_money(cents))
+
+
+class ReturnsDialog(CashierDialog):
+    returned = Signal(object)  # ReturnDone
+
+    def __init__(self, till: Any, tasks: Tasks, approve: Approve, operator_id: str,
+                 parent: QWidget | None = None):
+        super().__init__(tasks, parent)
+        self.till = till
+        self.approve = approve
+        self.operator_id = operator_id
+        self.order: ReturnableOrder | None = None
+        self.last: ReturnDone | None = None
+        self.spins: list[QSpinBox] = []
+        self.setWindowTitle(self.tr("Return items"))
+        self.setAccessibleName(self.tr("Return items"))
+        self.setMinimumSize(720, 520)
+
+        self.scan = QLineEdit()
+        self.scan.setPlaceholderText(self.tr("Scan the receipt or type the order number"))
+        self.scan.setAccessibleName(self.tr("Receipt barcode or order number"))
+        self.scan.setMinimumHeight(TOUCH_PX)
+        self.look_up = touch_button(self.tr("Look up"))
+        self.look_up.clicked.connect(self.find)
+
+        self.heading = message_label(self.tr("Order"))
+        self.table = QTableWidget(0, COLUMNS)
+        self.table.setAccessibleName(self.tr("Lines of the order"))
+        self.table.setHorizontalHeaderLabels([self.tr("Item"), self.tr("Bought"), self.tr("Returned already"),
+                                              self.tr("Return now"), self.tr("Refund")])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(TOUCH_PX + 4)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.preview = message_label(self.tr("Refund for the items picked"))
+
+        self.error.setAccessibleName(self.tr("Return problem"))
+        self.refund = big(message_label(self.tr("Refund to give back")))
+        self.points = message_label(self.tr("Points removed"))
+        self.message = message_label(self.tr("What the return did"))
+
+        self.return_selected = touch_button(self.tr("Return selected"))
+        self.return_all = touch_button(self.tr("Return everything"))
+        self.close_button = touch_button(self.tr("Close"))
+        self.return_selected.clicked.connect(self.give_back_selected)
+        self.return_all.clicked.connect(self.give_back_all)
+        self.close_button.clicked.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(self.scan, 1)
+        top.addWidget(self.look_up)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.return_selected)
+        buttons.addWidget(self.return_all)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.error)
+        layout.addWidget(self.refund)
+        layout.addWidget(self.points)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self._enable()
+        self.scan.setFocus()
+
+    # -- keys -------------------------------------------------------------------------
+
+    def confirm(self) -> None:
+        """Enter: look up what is in the scan field, else return what is picked."""
+        if self.scan.hasFocus() or self.order is None:
+            self.find()
+        elif not (self.busy("return") or self.busy("find")):
+            self.give_back_selected()  # says so when nothing is picked
+
+    # -- finding ----------------------------------------------------------------------
+
+    def find(self) -> None:
+        scanned = self.scan.text().strip()
+        if not scanned:
+            self.show_error(self.tr("Scan the receipt's barcode or type the order number."))
+            return
+        self.refund.clear()
+        self.points.clear()
+        self.message.clear()
+        self._look_up(scanned)
+
+    def _look_up(self, scanned: str) -> None:
+        self.run("find", self.till.returns.find(scanned), self._show_order, self._not_found)
+        self._enable()
+
+    def _not_found(self, _: str) -> None:
+        self._enable()
+        self.scan.selectAll()  # the next scan replaces what was there
+        self.scan.setFocus()
+
+    def _show_order(self, order: ReturnableOrder) -> None:
+        self.order = order
+        self.scan.clear()
+        self.table.setRowCount(0)
+        self.spins = []
+        for row, line in enumerate(order.lines):
+            self.table.insertRow(row)
+            self.table.setItem(row, 0, QTableWidgetItem(line.name))
+            for col, value in ((1, line.quantity), (2, line.returned)):
+                item = QTableWidgetItem(str(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+            spin = QSpinBox()
+            spin.setRange(0, line.left)
+            spin.setMinimumHeight(TOUCH_PX)
+            spin.setAccessibleName(self.tr("Return now: %1").replace("%1", line.name))
+            spin.setEnabled(line.left > 0 and not order.fully_returned)
+            spin.valueChanged.connect(self._update_preview)
+            self.table.setCellWidget(row, 3, spin)
+            self.spins.append(spin)
+            refund = QTableWidgetItem(_money(0))
+            refund.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 4, refund)
+        if order.fully_returned or all(line.left == 0 for line in order.lines):
+            self.heading.setText(self.tr("Order %1 was returned in full; nothing is left to return.")
+                                 .replace("%1", order.order_id))
+        else:
+            self.heading.setText(self.tr("Order %1: pick how many of each item come back.")
+                                 .replace("%1", order.order_id))
+        self._update_preview()
+        if self.spins:
+            self.spins[0].setFocus()
+
+    def quantities(self) -> dict[str, int]:
+        """Line id -> how many come back, for the lines picked."""
+        if self.order is None:
+            return {}
+        return {line.line_id: spin.value() for line, spin in zip(self.order.lines, self.spins) if spin.value()}
+
+    def _update_preview(self, *_: Any) -> None:
+        total = 0
+        if self.order is not None:
+            for row, (line, spin) in enumerate(zip(self.order.lines, self.spins)):
+                n = spin.value()
+                cents = money.refund_share(line.paid_cents, line.quantity, line.returned, n) if n else 0
+                total += cents
+                self.table.item(row, 4).setText(_money(cents))
+        self.preview.setText(self.tr("Refund for the items picked: %1").replace("%1", _money(total))
+                             if self.order is not None else "")
+        self._enable()
+
+    # -- returning ----------------------------------------------------------------------
+
+    def give_back_selected(self) -> None:
+        picked = self.quantities()
+        if not picked:
+            self.show_error(self.tr("Pick at least one item to return."))
+            return
+        self._give_back(picked)
+
+    def give_back_all(self) -> None:
+        self._give_back(None)
+
+    def _give_back(self, quantities: dict[str, int] | None) -> None:
+        if self.order is None or self.busy("return"):
+            return
+        self.run("return", self._approved_return(self.order, quantities), self._done, lambda _: self._enable())
+        self._enable()
+
+    async def _approved_return(self, order: ReturnableOrder, quantities: dict[str, int] | None) -> ReturnDone | None:
+        approval = await self.approve("return", order.order_id)
+        if approval is None:
+            return None  # the manager did not approve: nothing happened
+        return await self.till.returns.give_back(order, quantities, approval, self.operator_id)
+
+    def _done(self, done: ReturnDone | None) -> None:
+        self._enable()
+        if done is None:
+            self.show_error(self.tr("Not approved; nothing was returned."))
+            return
+        self.last = done
+        self.refund.setText(self.tr("Give back %1").replace("%1", _money(done.refund_cents)))
+        if done.points_removed is None:
+            self.points.setText(self.tr("Points: removed when the return reaches the loyalty service."))
+        else:
+            self.points.setText(self.tr("Points removed: %1").replace("%1", str(done.points_removed)))
+        self.message.setText(done.message)
+        self.returned.emit(done)
+        self._look_up(done.order_id)  # the new counts, for a second return
+
+    def _enable(self) -> None:
+        working = self.busy("return") or self.busy("find")
+        order = self.order
+        left = order is not None and not order.fully_returned and any(line.left for line in order.lines)
+        self.return_selected.setEnabled(left and not working and bool(self.quantities()))
+        self.return_all.setEnabled(left and not working)
+        self.look_up.setEnabled(not self.busy("return"))
+
+    def done(self, result: int) -> None:  # noqa: D102 - closing: a lookup under way is dropped
+        task = self._running.get("find")
+        if task is not None and not task.done():
+            task.cancel()
+        super().done(result)
