@@ -143,7 +143,8 @@ def test_member_reward_gift_card_and_cash_then_the_receipt(qtbot, screen):
 
     window.tender.code.setText("GC-1000-0003")  # a gift card typed in: a tender, not a coupon
     qtbot.mouseClick(window.tender.apply, Qt.LeftButton)
-    qtbot.waitUntil(lambda: len(window.sale.session.cards) == 1, timeout=8000)
+    qtbot.waitUntil(lambda: window.tender.tenders.count() == 1, timeout=8000)  # shown, not only added
+    assert len(window.sale.session.cards) == 1
     assert "4.20" in window.tender.tenders.item(0).text() and "0.00" in window.tender.tenders.item(0).text()
     qtbot.mouseClick(window.tender.cash, Qt.LeftButton)  # no amount typed: cash for what is due
     session = window.sale.session
@@ -293,3 +294,38 @@ def test_demo_mode_start_up_checks_and_notices_are_shown(qtbot):
     assert window.stack.currentWidget() is window.sign_in
     window.close()
     bridge.close()
+
+
+def test_scanning_a_receipt_opens_the_return_of_that_sale(qtbot, screen):
+    from kiosk.scanner.payload import ReceiptRef
+    from ui.cashier.returns_dialog import ReturnsDialog
+
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window, 2)
+    qtbot.mouseClick(window.tender.cash, Qt.LeftButton)
+    qtbot.mouseClick(window.tender.pay, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.receipts), timeout=15000)
+    order_id = window.receipts[0].receipt.sale_id
+    window.receipts[0].close()
+    scan(window, ReceiptRef(order_id))
+    qtbot.waitUntil(lambda: any(isinstance(d, ReturnsDialog) for d in window.tools.dialogs), timeout=5000)
+    dialog = next(d for d in window.tools.dialogs if isinstance(d, ReturnsDialog))
+    qtbot.waitUntil(lambda: dialog.order is not None, timeout=8000)
+    assert dialog.order.order_id == order_id and dialog.order.lines[0].quantity == 2
+    qtbot.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not window.tools.dialogs, timeout=3000)
+
+
+def test_every_tool_opens_without_a_camera_and_says_so(qtbot, screen):
+    window = screen
+    sign_in(qtbot, window)
+    window.terminal.settings.scanner.camera = ""  # this till has no camera
+    window.tools.toggle_camera()
+    assert not window.tools.preview.isVisible()
+    qtbot.waitUntil(lambda: "camera" in window.notices.text.lower(), timeout=2000)
+    for name in ("Find member", "Enrol", "Queue", "Offline allowance"):
+        qtbot.mouseClick(window.tools.buttons[name], Qt.LeftButton)
+    assert len(window.tools.dialogs) == 4 and all(d.isVisible() for d in window.tools.dialogs)
+    window.tools.close_all()
+    qtbot.waitUntil(lambda: not window.tools.dialogs, timeout=3000)

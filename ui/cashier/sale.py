@@ -36,6 +36,7 @@ class Sale(QObject):
     search_results = Signal(list)  # catalogue products for the typed text
     paying = Signal(bool)
     paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
+    receipt_scanned = Signal(str)  # an order id: the returns dialog opens with it
     voided = Signal()
 
     def __init__(self, terminal, tasks, operator_id: str, parent: QObject | None = None):
@@ -257,6 +258,6 @@ class Sale(QObject):
         elif isinstance(ref, payload.CodeRef):
             self.enter_code(ref.code)
         elif isinstance(ref, payload.ReceiptRef):
-            self._say("That is a receipt: returns are made from the Returns screen.")
+            self.receipt_scanned.emit(ref.order_id)
         elif isinstance(ref, payload.Rejection):
             self._say(ref.message)

@@ -24,6 +24,7 @@ from ui.receipts.preview import ReceiptPreview
 from ui.cashier.sale import Sale, amount_of
 from ui.cashier.sign_in import SignInView
 from ui.cashier.tender_panel import TenderPanel
+from ui.cashier.tools import Tools
 from ui.cashier.wedge_filter import WedgeFilter
 from ui.widgets.notices import NoticeBar, OfflineBanner
 from ui.widgets.status import StatusLine
@@ -80,7 +81,7 @@ class CashierWindow(QMainWindow):
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(self._wedge_scan)
         self.sign_in = self.work = None
-        self.cart = self.member = self.tender = None
+        self.cart = self.member = self.tender = self.tools = None
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -156,8 +157,10 @@ class CashierWindow(QMainWindow):
         self.who.setAccessibleName(self.tr("Signed in"))
         self.void_button = button(self.work, self.tr("Void sale"), self.tr("Void sale"), self.void)
         self.sign_out_button = button(self.work, self.tr("Sign out"), self.tr("Sign out"), self.sign_out)
+        self.tools = Tools(self, self.work)
         top = QHBoxLayout()
-        top.addWidget(self.who, 1)
+        top.addWidget(self.who)
+        top.addWidget(self.tools, 1)
         top.addWidget(self.void_button)
         top.addWidget(self.sign_out_button)
         panels = QHBoxLayout()
@@ -173,6 +176,7 @@ class CashierWindow(QMainWindow):
         self.sale.paid.connect(self._paid)
         self.sale.voided.connect(lambda: self.notices.show_notice(self.tr("The sale was voided.")))
         self.cart.override_requested.connect(self.override_price)
+        self.sale.receipt_scanned.connect(self.tools.returns)
         self._shortcuts()
 
     def _shortcuts(self) -> None:
@@ -279,6 +283,8 @@ class CashierWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.wedge.remove()
+        if self.tools is not None:
+            self.tools.close_all()
         for dialog in list(self.receipts):
             dialog.close()
         if self.approval_dialog is not None:

@@ -1,0 +1,110 @@
+"""The tools row of the cashier window: camera preview, returns, enrolment, member
+search, the queue (dead letters) and the offline allowance. Each opens a non-modal
+dialog that asks the window for a manager's approval when it needs one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from ui.cashier.allowance_dialog import AllowanceDialog
+from ui.cashier.cart_panel import button
+from ui.cashier.enrol_dialog import EnrolDialog
+from ui.cashier.member_search import MemberSearchDialog
+from ui.cashier.queue_dialog import QueueDialog
+from ui.cashier.returns_dialog import ReturnsDialog
+from ui.widgets.camera_preview import CameraPreview, FrameRelay
+
+
+class Tools(QWidget):
+    def __init__(self, window, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window = window
+        self.dialogs: list[QWidget] = []
+        self.preview = CameraPreview()
+        self.preview.setWindowTitle(self.tr("Camera"))
+        self.relay = FrameRelay(parent=self)
+        self.relay.frame.connect(self.preview.show_frame)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        entries = [
+            (self.tr("Camera"), "F5", self.toggle_camera),
+            (self.tr("Find member"), "F6", self.find_member),
+            (self.tr("Enrol"), "F7", self.enrol),
+            (self.tr("Returns"), "F10", self.returns),
+            (self.tr("Queue"), "F11", self.queue),
+            (self.tr("Offline allowance"), "F12", self.allowance),
+        ]
+        self.buttons = {}
+        for text, key, slot in entries:
+            b = button(self, text, text, slot)
+            b.setToolTip(key)
+            row.addWidget(b)
+            self.buttons[text] = b
+            QShortcut(QKeySequence(key), window, activated=slot)
+        row.addStretch(1)
+
+    @property
+    def till(self):
+        return self.window.terminal.till
+
+    def _approve(self, action: str, subject: str):
+        return self.window.ask_approval(action, subject)
+
+    def _open(self, dialog) -> None:
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda _=None, d=dialog: d in self.dialogs and self.dialogs.remove(d))
+        self.dialogs.append(dialog)
+        dialog.show()
+
+    def _attach(self, view) -> None:
+        sale = self.window.sale
+        if sale is not None and sale.cart_open:
+            sale.session.attach_member(view)
+            sale.member_found.emit(view)
+            sale.changed.emit()
+
+    def toggle_camera(self) -> None:
+        terminal = self.window.terminal
+        if self.preview.isVisible():
+            self.preview.hide()
+            self.window.tasks.run("camera", terminal.stop_camera())
+            return
+        if not terminal.settings.scanner.camera.strip():
+            self.window.notices.show_notice(self.tr("No camera is set up on this till (scanner.camera)."))
+            return
+        terminal.start_camera(self.relay.offer)
+        self.preview.clear()
+        self.preview.resize(480, 360)
+        self.preview.show()
+
+    def find_member(self) -> None:
+        dialog = MemberSearchDialog(self.till.checkout, self.window.tasks, self.window)
+        dialog.found.connect(self._attach)
+        self._open(dialog)
+
+    def enrol(self) -> None:
+        dialog = EnrolDialog(self.till.checkout, self.window.tasks, self.window)
+        dialog.enrolled.connect(self._attach)
+        self._open(dialog)
+
+    def returns(self, scanned: str = "") -> None:
+        operator = self.window.operator.id if self.window.operator else ""
+        dialog = ReturnsDialog(self.till, self.window.tasks, self._approve, operator, self.window)
+        self._open(dialog)
+        if scanned:
+            dialog.scan.setText(scanned)
+            dialog.find()
+
+    def queue(self) -> None:
+        self._open(QueueDialog(self.till, self.window.tasks, self._approve, self.window))
+
+    def allowance(self) -> None:
+        operator = self.window.operator.id if self.window.operator else ""
+        self._open(AllowanceDialog(self.till, self.window.tasks, self._approve, operator, self.window))
+
+    def close_all(self) -> None:
+        for dialog in list(self.dialogs):
+            dialog.close()
+        self.preview.close()
