@@ -64,8 +64,8 @@ def test_sandbox_on_a_busy_port_says_so(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_kiosk_without_arguments_walks_through_the_flows_on_the_embedded_sandbox(tmp_path):
-    result = subprocess.run([KIOSK], capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+def test_kiosk_demo_walks_through_the_flows_on_the_embedded_sandbox(tmp_path):
+    result = subprocess.run([KIOSK, "demo"], capture_output=True, text=True, env=_env(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "embedded sandbox with demo data" in out
@@ -104,3 +104,22 @@ def test_cards_command_writes_printable_cards(tmp_path):
     assert (tmp_path / "cards" / "index.html").exists()
     assert (tmp_path / "cards" / "member-M100001-qr.png").exists()
     assert (tmp_path / "cards" / "card-GC-1000-0001-pdf417.png").exists()
+
+
+def test_kiosk_without_a_display_says_what_to_do_instead_of_crashing(tmp_path):
+    env = {k: v for k, v in _env(tmp_path).items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([KIOSK], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "kiosk demo" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_in_order(tmp_path):
+    """The real `kiosk` entry point, offscreen: up, interactive, then closed, exit 0, no traceback."""
+    code = ("import sys; from ui.app import run_gui; "
+            "sys.exit(run_gui(on_ready=lambda window, terminal: (print('READY', terminal.embedded, flush=True), "
+            "window.close())))")
+    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "READY True" in result.stdout
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr

@@ -1,8 +1,8 @@
 """The `kiosk` command.
 
 Non-GUI subcommands go to kiosk.cli before anything imports Qt, so `kiosk
-sandbox` runs on a server with no display libraries. `kiosk gui` starts the
-cashier window; `kiosk` alone still runs the command-line walk-through.
+sandbox` runs on a server with no display libraries. `kiosk` alone (or `kiosk
+gui`) starts the cashier window; `kiosk demo` is the command-line walk-through.
 
 The window runs on a qasync loop (asyncio on Qt's event loop), started with
 asyncio.Runner's loop factory (Python 3.11's asyncio.run has none). Quitting sets
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any, Callable
@@ -24,12 +25,10 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["gui"]:
+    if not args or args[:1] == ["gui"]:
         return run_gui()
     from kiosk import cli
 
-    if not args:
-        args = ["demo"]
     return cli.main(args)
 
 
@@ -42,6 +41,11 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None) -> int:
         settings = config.load_settings()
     except config.ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        # Without a screen Qt aborts the process; say what to do instead.
+        print("kiosk: no display to show the cashier window on. Start it from the desktop session, or run "
+              "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -60,10 +64,13 @@ async def _run(app, settings, on_ready=None) -> int:
     from ui.lifecycle import start
     from ui.tasks import Tasks
 
+    # Quitting is this event, never QApplication.quit(): that would stop the loop
+    # under the shutdown below (the HTTP client can't close on a stopped loop).
     quitting = asyncio.Event()
+    app.setQuitOnLastWindowClosed(False)
     app.aboutToQuit.connect(quitting.set)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, lambda *_: quitting.set())
     # Python runs signal handlers only when it gets control: a timer gives it some.
     ticker = QTimer(interval=250)
     ticker.timeout.connect(lambda: None)
@@ -71,6 +78,7 @@ async def _run(app, settings, on_ready=None) -> int:
 
     tasks = Tasks()
     window = CashierWindow(settings, tasks)
+    window.closed.connect(quitting.set)
     window.show()
     terminal = bridge = None
     try:
@@ -91,6 +99,7 @@ async def _run(app, settings, on_ready=None) -> int:
             bridge.close()
         if terminal is not None:
             await terminal.stop()
+        window.close()
     return 0
 
 

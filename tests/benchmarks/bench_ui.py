@@ -34,7 +34,7 @@ from ui.app import run_gui
 def ready(window, terminal):
     QApplication.processEvents()
     print("READY", flush=True)
-    QApplication.instance().quit()
+    window.close()
 sys.exit(run_gui(on_ready=ready))
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -40,6 +40,8 @@ def _centred(parent: QWidget, text: str, name: str) -> QLabel:
 
 
 class CashierWindow(QMainWindow):
+    closed = Signal()  # the app shuts down when the cashier closes the window
+
     def __init__(self, settings, tasks, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings, self.tasks = settings, tasks
@@ -290,3 +292,4 @@ class CashierWindow(QMainWindow):
         if self.approval_dialog is not None:
             self.approval_dialog.reject()
         super().closeEvent(event)
+        self.closed.emit()

@@ -49,8 +49,14 @@ class ReceiptPreview(QDialog):
         self._fill_text(font)
         self.text_view.setMinimumWidth(round(self.text_view.fontMetrics().horizontalAdvance("0" * (printer.width + 4))))
 
+        self.text_view.setMinimumHeight(self.text_view.fontMetrics().lineSpacing() * 24)
+
+        # As wide as the paper roll on screen: the full-size bars would make the window 800 px wide.
+        image = barcode_image(receipt.barcode)
         self.barcode_view = QLabel(self)
-        self.barcode_view.setPixmap(QPixmap.fromImage(barcode_image(receipt.barcode)))
+        self.barcode_view.setPixmap(QPixmap.fromImage(image.scaled(
+            self.text_view.minimumWidth(), min(image.height(), 80), Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)))
         self.barcode_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.barcode_view.setAccessibleName(self.tr("Return barcode"))
         self.barcode_view.setAccessibleDescription(receipt.barcode)

@@ -1,0 +1,110 @@
+"""Screenshots of the cashier window's main states, for the README and for a look by eye.
+
+`bash scripts/screenshots.sh [OUT]` runs this under Xvfb (a real X server, so the
+window is drawn as a person would see it) against the embedded sandbox with demo
+data, in a throw-away data folder. It drives the window the way a cashier would
+(sign in, scan, pay...) and saves one PNG per state. Tests never run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+STATES = ("sign-in", "sale", "tendering", "receipt", "returns", "offline")
+
+
+async def _until(condition, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the window did not reach the expected state")
+        await asyncio.sleep(0.05)
+
+
+def _save(widget, out: Path, name: str) -> None:
+    QApplication.processEvents()
+    widget.grab().save(str(out / f"{name}.png"))
+    print(out / f"{name}.png", flush=True)
+
+
+async def _tour(window, terminal, out: Path) -> None:
+    from kiosk.outbox import events as ev
+    from kiosk.scanner.payload import CodeRef, MemberRef, ProductRef, ReceiptRef
+    from kiosk.scanner.pipeline import Scanned
+
+    def scan(ref) -> None:
+        window.hub.publish(Scanned(ref, None, "wedge"))
+
+    await _until(lambda: window.stack.currentWidget() is window.sign_in)
+    window.sign_in.operator.setText("C01")
+    window.sign_in.pin.setText("1111")
+    _save(window, out, "sign-in")
+    window.sign_in.go.click()
+    await _until(lambda: window.stack.currentWidget() is window.work)
+    for gtin in ("2004242000017", "2004242000017", "2004242000116"):
+        scan(ProductRef(gtin))
+        await asyncio.sleep(0.2)
+    scan(MemberRef("id", "M100003"))
+    await _until(lambda: window.sale.session.member is not None and window.member.reward_buttons)
+    await asyncio.sleep(0.3)
+    _save(window, out, "sale")
+    scan(CodeRef("GC-1000-0003"))
+    await _until(lambda: window.tender.tenders.count() == 1)
+    await asyncio.sleep(0.3)
+    _save(window, out, "tendering")
+    window.tender.cash.click()
+    await asyncio.sleep(0.2)
+    window.tender.pay.click()
+    await _until(lambda: bool(window.receipts))
+    await asyncio.sleep(0.5)
+    receipt = window.receipts[0]
+    _save(receipt, out, "receipt")
+    order_id = receipt.receipt.sale_id
+    receipt.close()
+    scan(ReceiptRef(order_id))
+    await _until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
+    await asyncio.sleep(0.3)
+    _save(window.tools.dialogs[-1], out, "returns")
+    window.tools.close_all()
+    window.hub.publish(ev.ConnectivityChanged(ev.OFFLINE, "test"))
+    await asyncio.sleep(0.5)
+    _save(window, out, "offline")
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
+        # A fresh terminal and sandbox every time, so the pictures tell the same story.
+        os.environ.update(XDG_DATA_HOME=f"{tmp}/data", XDG_CONFIG_HOME=f"{tmp}/config", KIOSK_SCANNER__CAMERA="")
+        from ui.app import run_gui
+
+        failures: list[BaseException] = []
+
+        def ready(window, terminal) -> None:
+            window.resize(1366, 768)
+
+            def done(task: asyncio.Task) -> None:
+                if not task.cancelled() and task.exception() is not None:
+                    failures.append(task.exception())
+                window.close()
+
+            task = asyncio.ensure_future(_tour(window, terminal, out))
+            task.add_done_callback(done)
+            window._screenshot_task = task  # a strong reference for as long as the window lives
+
+        run_gui(on_ready=ready)
+        if failures:
+            print(f"screenshots: {failures[0]}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")))
