@@ -123,3 +123,23 @@ def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_i
     assert result.returncode == 0, result.stderr
     assert "READY True" in result.stdout
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_sigterm_closes_the_cashier_window_in_order(tmp_path):
+    code = ("import sys; from ui.app import run_gui; "
+            "sys.exit(run_gui(on_ready=lambda window, terminal: print('READY', flush=True)))")
+    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    # The till closed its database cleanly: no WAL left to replay.
+    assert not list((tmp_path).rglob("terminal.sqlite3-wal")) or all(
+        p.stat().st_size == 0 for p in tmp_path.rglob("terminal.sqlite3-wal"))
