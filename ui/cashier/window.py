@@ -92,11 +92,10 @@ class CashierWindow(QMainWindow):
         if terminal.embedded:
             self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
             self.demo.show()
-        for check in terminal.checks:
-            if check.state != checks.OK:
-                self.notices.show_notice(check.message)
-        for notice in terminal.notices:
-            self.notices.show_notice(notice)
+        # One notice for all of them: the bar shows one sentence at a time.
+        said = [c.message for c in terminal.checks if c.state != checks.OK] + list(terminal.notices)
+        if said:
+            self.notices.show_notice("\n".join(said))
         bridge.connectivity.connect(self._connectivity)
         bridge.queue.connect(self.status.set_queue)
         bridge.scanner_status.connect(self.status.set_scanner)
