@@ -49,7 +49,12 @@ def _start(code: str, env: dict) -> float:
         raise RuntimeError(f"no READY line (exit {proc.wait()})")
     finally:
         proc.stdout.close()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave a spinning child behind to skew the next measurement
+            proc.wait()
+            raise
 
 
 def run() -> list[dict]:
