@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="give up after this long (default: until the queue is empty)")
 
 
-def _age(seconds: float | None) -> str:
+def age_text(seconds: float | None) -> str:
+    """How old the oldest pending operation is, as a person says it (shared with the UI)."""
     if seconds is None:
         return "-"
     if seconds < 120:
@@ -87,7 +88,7 @@ def _status(outbox: "Outbox", path: Path) -> int:
     status = outbox.status()
     integrity = outbox.db.integrity()
     print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
-    print(f"pending:    {status.depth} (oldest {_age(status.oldest_age_s)})")
+    print(f"pending:    {status.depth} (oldest {age_text(status.oldest_age_s)})")
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
     if status.blocked:
         print(f"blocked:    {status.blocked} waiting behind a dead operation of the same order or code")

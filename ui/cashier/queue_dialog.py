@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from kiosk.checkout import money
-from kiosk.checkout.receipt import mask
 from kiosk.checkout.offline import Refusal
+from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
+from kiosk.outbox.commands import age_text
 from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, message_label, scrub, touch_button
 from ui.tasks import Tasks
 
@@ -50,16 +51,6 @@ class QueueView:
     letters: tuple[DeadLetter, ...]
     problems: tuple[Redemption, ...]
     refusals: tuple[Refusal, ...]
-
-
-def age_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def read_view(till: Any) -> QueueView:

@@ -6,15 +6,9 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from kiosk.outbox.commands import age_text
+
 STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
-
-
-def _age(seconds: float) -> str:
-    if seconds < 90:
-        return f"{int(seconds)} s"
-    if seconds < 5400:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class StatusLine(QStatusBar):
@@ -45,7 +39,7 @@ class StatusLine(QStatusBar):
             self.queue.setText(self.tr("Nothing waiting"))
             self._synced_now()
         else:
-            age = "" if event.oldest_age_s is None else self.tr(", oldest {0}").format(_age(event.oldest_age_s))
+            age = "" if event.oldest_age_s is None else self.tr(", oldest {0}").format(age_text(event.oldest_age_s))
             self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
         if event.dead:
             self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
