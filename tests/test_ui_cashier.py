@@ -330,3 +330,12 @@ def test_every_tool_opens_without_a_camera_and_says_so(qtbot, screen):
     assert len(window.tools.dialogs) == 4 and all(d.isVisible() for d in window.tools.dialogs)
     window.tools.close_all()
     qtbot.waitUntil(lambda: not window.tools.dialogs, timeout=3000)
+
+
+def test_two_products_scanned_in_one_burst_are_both_added(qtbot, screen):
+    window = screen
+    sign_in(qtbot, window)
+    scan(window, ProductRef(COFFEE))
+    scan(window, ProductRef("2004242000116"))  # no wait in between: a hand scanner's burst
+    qtbot.waitUntil(lambda: len(lines(window)) == 2, timeout=5000)
+    assert sorted(line.sku for line in lines(window)) == ["COF-001", "SNK-001"]
