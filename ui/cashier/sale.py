@@ -120,7 +120,7 @@ class Sale(QObject):
             else:
                 self._say(f"No product has the code or name “{text}”.")
 
-        self._task(self._product_task(), asyncio.to_thread(find), show)
+        self._task(self._scan_task(), asyncio.to_thread(find), show)
 
     def search(self, text: str) -> None:
         if len(text.strip()) < 2:
@@ -136,9 +136,9 @@ class Sale(QObject):
             else:
                 self.add_product(product)
 
-        self._task(self._product_task(), asyncio.to_thread(self.till.catalogue.by_barcode, gtin), show)
+        self._task(self._scan_task(), asyncio.to_thread(self.till.catalogue.by_barcode, gtin), show)
 
-    def _product_task(self, kind: str = "product") -> str:
+    def _scan_task(self, kind: str = "product") -> str:
         # Each scan its own task: two products (or two gift cards) scanned in one burst
         # are both taken, where a shared name would let the second cancel the first.
         self._scans += 1
@@ -192,7 +192,7 @@ class Sale(QObject):
         if not code:
             return
         # One validation says what the code is: a coupon goes on the cart, a card pays.
-        self._task(self._product_task("code"), self.checkout.apply_code(self.session, code))
+        self._task(self._scan_task("code"), self.checkout.apply_code(self.session, code))
 
     def remove_coupon(self, code: str) -> None:
         self._now(lambda: self.session.remove_coupon(code))
