@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -90,8 +90,7 @@ class Payer:
                                            order_id=session.sale_id))
             planned.append(PlannedRedemption("card", card.code, user, key, card.amount, op))
         # Offline (with an allowance) they wait in the background queue instead of being awaited.
-        return planned if offline else [PlannedRedemption(p.kind, p.ref, p.user_id, p.key, p.amount_cents,
-                                                          p.op.urgent()) for p in planned]
+        return planned if offline else [replace(p, op=p.op.urgent()) for p in planned]
 
     # -- paying ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from kiosk.checkout import money
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.pay import Terminal
+from kiosk.checkout.receipt import RECEIPT_PREFIX
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty import errors
 from kiosk.loyalty.models import CodeSpend, OrderResult, ReturnLine
@@ -82,7 +83,7 @@ class ReturnDone:
     message: str
 
 
-def order_id_from_scan(text: str, prefix: str = "R:") -> str:
+def order_id_from_scan(text: str, prefix: str = RECEIPT_PREFIX) -> str:
     text = text.strip()
     return text[len(prefix):] if text.upper().startswith(prefix.upper()) else text
 

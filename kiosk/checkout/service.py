@@ -173,18 +173,16 @@ class Checkout:
         info = await self._validate(session, code, "codes")
         if info.kind == "coupon":
             return session.apply_coupon(info)
-        if session.state != State.TENDERING:
-            session.start_tendering()
-        if info.kind == "unchecked":
-            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, code)  # type: ignore
-        return session.add_card(info)
+        return await self._take_card(session, info)
 
     async def add_card(self, session: Session, code: str) -> CardTender:
+        return await self._take_card(session, await self._validate(session, code, "gift and store cards"))
+
+    async def _take_card(self, session: Session, info: CodeInfo) -> CardTender:
         if session.state != State.TENDERING:
             session.start_tendering()
-        info = await self._validate(session, code, "gift and store cards")
         if info.kind == "unchecked":
-            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, code)  # type: ignore
+            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, info.code)  # type: ignore
         return session.add_card(info)
 
     async def _allowed_offline(self) -> bool:

@@ -135,11 +135,10 @@ class Outbox:
                 rows = _eligible(conn, now, limit, settle_s, lane=URGENT, exclude=skip)
                 if len(rows) < limit:
                     rows += _eligible(conn, now, limit - len(rows), settle_s, lane=BACKGROUND, exclude=skip)
-            for r in [r for r in rows if r["cancel_requested"] and not r["maybe_sent"]]:
-                conn.execute("UPDATE ops SET state=?, last_error=?, done_at=? WHERE id=?",
-                             (CANCELLED, NEVER_APPLIED, now, r["id"]))
-                conn.execute("DELETE FROM op_groups WHERE op_id=?", (r["id"],))
-            rows = [r for r in rows if not (r["cancel_requested"] and not r["maybe_sent"])]
+            unsent_cancelled = [r["id"] for r in rows if r["cancel_requested"] and not r["maybe_sent"]]
+            for op_id in unsent_cancelled:
+                self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "1")
+            rows = [r for r in rows if r["id"] not in unsent_cancelled]
             for r in rows:
                 if r["maybe_sent"]:
                     conn.execute("UPDATE ops SET lease_owner=?, lease_until=? WHERE id=?",
@@ -185,14 +184,19 @@ class Outbox:
 
     def _close(self, op_id: int, state: str, reason: str, condition: str, *args: object) -> bool:
         with self.db.tx() as conn:
-            now = self.clock()
-            changed = conn.execute(
-                f"UPDATE ops SET state=?, last_error=?, done_at=?, lease_owner=NULL, lease_until=NULL"
-                f" WHERE id=? AND state='pending' AND {condition}",
-                (state, reason, now, op_id, *[now if a is _NOW else a for a in args])).rowcount == 1
-            if changed:
-                conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
-            return changed
+            return self._close_in(conn, op_id, state, reason, condition, *args)
+
+    def _close_in(self, conn: sqlite3.Connection, op_id: int, state: str, reason: str, condition: str,
+                  *args: object) -> bool:
+        """A final state inside the caller's transaction; the row no longer holds its groups."""
+        now = self.clock()
+        changed = conn.execute(
+            f"UPDATE ops SET state=?, last_error=?, done_at=?, lease_owner=NULL, lease_until=NULL"
+            f" WHERE id=? AND state='pending' AND {condition}",
+            (state, reason, now, op_id, *[now if a is _NOW else a for a in args])).rowcount == 1
+        if changed:
+            conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+        return changed
 
     def cancel(self, op_id: int) -> str:
         """Take back an operation that should no longer happen (a redemption of a sale
@@ -231,12 +235,7 @@ class Outbox:
     def _cancel_unsent(self, conn: sqlite3.Connection, op_id: int, owner: str) -> bool:
         """Inside the caller's transaction: a row whose cancel was requested, and that
         surely never took effect, ends here instead of going back to the queue."""
-        if conn.execute("UPDATE ops SET state=?, last_error=?, done_at=?, lease_owner=NULL, lease_until=NULL"
-                        " WHERE id=? AND lease_owner=? AND state='pending' AND cancel_requested=1",
-                        (CANCELLED, NEVER_APPLIED, self.clock(), op_id, owner)).rowcount != 1:
-            return False
-        conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
-        return True
+        return self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "lease_owner=? AND cancel_requested=1", owner)
 
     def wake_all(self, jitter_s: float, rng: random.Random | None = None) -> int:
         """The backend is back: everything pending (backing off, or queued while offline)

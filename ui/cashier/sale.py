@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from kiosk.checkout import money
 from kiosk.checkout import receipt as receipts
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import CART_STATES, Session, State
@@ -21,13 +22,8 @@ from kiosk.scanner import payload
 from kiosk.scanner.pipeline import Scanned
 
 def amount_of(text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise CheckoutError(f"“{text.strip()}” is not an amount.") from None
-    if not value.is_finite():
-        raise CheckoutError(f"“{text.strip()}” is not an amount.")
-    return value
+    """What the cashier typed, with a decimal comma allowed; money.to_cents says what is wrong with it."""
+    return money.to_money(money.to_cents(text.strip().replace(",", ".")))
 
 
 class Sale(QObject):
