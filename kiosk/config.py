@@ -122,10 +122,11 @@ class ScannerSettings(BaseModel):
     member_url_hosts: list[str] = Field(default_factory=list)
     receipt_prefix: str = "R:"
     max_length: int = Field(512, ge=16, le=4096)
-    agree_frames: int = Field(2, ge=1, le=10)
+    agree_frames: int = Field(2, ge=1, le=10)  # linear codes (EAN, UPC, Code 128)
+    agree_frames_2d: int = Field(1, ge=1, le=10)  # QR, PDF417: error correction checks each read
     debounce_s: float = Field(3.0, ge=0, le=60)
     frame_budget_ms: float = Field(12.0, gt=0, le=200)
-    max_fps: float = Field(15.0, gt=0, le=60)
+    max_fps: float = Field(30.0, gt=0, le=60)
     idle_fps: float = Field(8.0, gt=0, le=60)
     wedge_max_gap_ms: float = Field(50.0, gt=0, le=500)
     wedge_min_length: int = Field(4, ge=1, le=64)

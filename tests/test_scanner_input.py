@@ -10,8 +10,10 @@ from kiosk.scanner.acceptor import Acceptor
 from kiosk.scanner.decoders import Symbol
 from kiosk.scanner.wedge import WedgeDetector, WedgeOutput
 
-CARD = Symbol("M100001", "QRCode")
+CARD = Symbol("M100001", "Code128")  # a linear code: two frames must agree
 MISREAD = Symbol("2004242000024", "EAN13")
+QR_CARD = Symbol("M100001", "QRCode")
+GIFT_CARD = Symbol("GC-1000-0002", "PDF417")
 
 
 class Clock:
@@ -54,6 +56,22 @@ def test_a_card_held_up_is_one_scan_and_counts_again_after_the_quiet_time():
     assert acceptor.offer([CARD]) == []
     clock.now += 0.07
     assert acceptor.offer([CARD]) == [CARD]
+
+
+def test_an_error_corrected_code_is_taken_on_its_first_frame():
+    clock = Clock()
+    acceptor = Acceptor(agree=2, debounce_s=3, clock=clock)
+    assert acceptor.offer([QR_CARD, GIFT_CARD, MISREAD]) == [QR_CARD, GIFT_CARD]  # the EAN still waits
+    clock.now += 0.03
+    assert acceptor.offer([QR_CARD, GIFT_CARD, MISREAD]) == [MISREAD]  # debounced; the EAN agreed
+
+
+def test_a_store_can_have_2d_codes_confirmed_twice_too():
+    acceptor = Acceptor(agree=2, agree_2d=2, clock=Clock())
+    assert acceptor.offer([QR_CARD]) == []
+    assert acceptor.offer([QR_CARD]) == [QR_CARD]
+    with pytest.raises(ValueError):
+        Acceptor(agree_2d=0)
 
 
 def test_a_skipped_frame_restarts_agreement():

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from kiosk.scanner.payload import CodeRef, MemberRef, Rejection
-from kiosk.scanner.pipeline import Scanned
+from kiosk.scanner.events import Scanned
 from kiosk.scanner.serial_source import SerialScanner, SerialUnavailable, open_serial
 
 

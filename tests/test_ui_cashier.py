@@ -15,7 +15,7 @@ from kiosk.connect import Connection
 from kiosk.loyalty.models import CodeSpend
 from kiosk.outbox import events as ev
 from kiosk.scanner.payload import CodeRef, MemberRef, ProductRef
-from kiosk.scanner.pipeline import Scanned
+from kiosk.scanner.events import Scanned
 from tests.checkout_env import settings_for
 from tests.helpers import client_for
 from tests.ui_env import qloop, run  # noqa: F401 (the fixture)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from kiosk.checkout.service import CheckoutNotice
 from kiosk.events import EventHub
 from kiosk.outbox import events as ev
-from kiosk.scanner.pipeline import Scanned, ScannerStatus
+from kiosk.scanner.events import Scanned, ScannerStatus
 
 
 class HubBridge(QObject):
@@ -22,8 +22,8 @@ class HubBridge(QObject):
     paused = Signal(str)  # why delivery is paused ("" when it resumed)
     dead_lettered = Signal(object)  # ev.DeadLettered
     storage_failed = Signal(str)
-    scanned = Signal(object)  # pipeline.Scanned
-    scanner_status = Signal(object)  # pipeline.ScannerStatus
+    scanned = Signal(object)  # kiosk.scanner.events.Scanned
+    scanner_status = Signal(object)  # kiosk.scanner.events.ScannerStatus
     notice = Signal(str)  # CheckoutNotice: something the cashier should read
 
     def __init__(self, hub: EventHub, parent: QObject | None = None):

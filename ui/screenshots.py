@@ -37,7 +37,7 @@ def _save(widget, out: Path, name: str) -> None:
 async def _tour(window, terminal, out: Path) -> None:
     from kiosk.outbox import events as ev
     from kiosk.scanner.payload import CodeRef, MemberRef, ProductRef, ReceiptRef
-    from kiosk.scanner.pipeline import Scanned
+    from kiosk.scanner.events import Scanned
 
     def scan(ref) -> None:
         window.hub.publish(Scanned(ref, None, "wedge"))

@@ -13,7 +13,7 @@ import threading
 from typing import Callable
 
 from kiosk.scanner.payload import DEFAULT, PayloadFormats, parse
-from kiosk.scanner.pipeline import Scanned
+from kiosk.scanner.events import Scanned
 
 log = logging.getLogger(__name__)
 

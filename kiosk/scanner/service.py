@@ -10,7 +10,8 @@ from kiosk.config import ScannerSettings
 from kiosk.events import EventHub
 from kiosk.scanner.acceptor import Acceptor
 from kiosk.scanner.payload import PayloadFormats
-from kiosk.scanner.pipeline import ScannerStatus, ScanPipeline
+from kiosk.scanner.events import ScannerStatus
+from kiosk.scanner.pipeline import ScanPipeline
 from kiosk.scanner.reader import FrameReader
 from kiosk.scanner.serial_source import SerialScanner, SerialUnavailable, open_serial
 from kiosk.scanner.sources import CameraSource
@@ -28,7 +29,7 @@ def camera_pipeline(scanner: ScannerSettings, hub: EventHub, on_frame=None) -> S
     camera = CameraSource(scanner.camera)
     camera.on_state(lambda state, detail: hub.publish(ScannerStatus(camera.name, state, detail)))
     pipeline = ScanPipeline(camera, hub.publish, reader=reader,
-                            acceptor=Acceptor(scanner.agree_frames, scanner.debounce_s),
+                            acceptor=Acceptor(scanner.agree_frames, scanner.debounce_s, agree_2d=scanner.agree_frames_2d),
                             formats=PayloadFormats.from_settings(scanner),
                             budget_s=scanner.frame_budget_ms / 1000, max_fps=scanner.max_fps,
                             idle_fps=scanner.idle_fps, on_frame=on_frame)

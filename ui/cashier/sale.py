@@ -19,7 +19,7 @@ from kiosk.checkout import receipt as receipts
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import CART_STATES, Session, State
 from kiosk.scanner import payload
-from kiosk.scanner.pipeline import Scanned
+from kiosk.scanner.events import Scanned
 
 def amount_of(text: str) -> Decimal:
     """What the cashier typed, with a decimal comma allowed; money.to_cents says what is wrong with it."""
