@@ -237,3 +237,18 @@ def test_a_dead_lettered_redemption_of_a_failed_sale_is_listed_for_a_person(db):
     [stuck] = sales.problems()
     assert (stuck.sale_id, stuck.ref, stuck.op_state) == ("S1", "GC-1", "dead")
     assert sales.get("S1")["state"] == "tendering"
+
+
+def test_a_sale_that_is_not_tendering_is_refused_at_pay_with_a_sentence(db):
+    from kiosk.checkout.errors import CheckoutError
+    from kiosk.checkout.sales import Sales
+    from kiosk.outbox.queue import Outbox
+
+    sales = Sales(db, Outbox(db), "T01", "STORE-001")
+    sales.begin("S1", "C01", None, {"sale_id": "S1"}, [])
+    with pytest.raises(CheckoutError, match="interrupted and is still being resolved"):
+        sales.begin("S1", "C01", None, {"sale_id": "S1"}, [])
+    sales.fail("S1", "declined", {}, undo=lambda r: None)
+    sales.void("S1")
+    with pytest.raises(CheckoutError, match="This sale is voided; start a new one"):
+        sales.begin("S1", "C01", None, {"sale_id": "S1"}, [])

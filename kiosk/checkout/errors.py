@@ -21,3 +21,7 @@ class MoneyError(CheckoutError, ValueError):
 
 class ApprovalError(CheckoutError):
     pass
+
+
+class OperatorError(CheckoutError):
+    """Sign-in, approval or operator change refused; the message says what to do."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kiosk.checkout.audit import AuditLog
-from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.errors import OperatorError
 from kiosk.outbox.store import Database
 
 CASHIER, MANAGER = "cashier", "manager"
@@ -36,10 +36,6 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
 _HASH = re.compile(r"scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)")
 
 DEMO_OPERATORS = (("C01", "Casey", CASHIER, "1111"), ("M01", "Morgan", MANAGER, "2580"))
-
-
-class OperatorError(CheckoutError):
-    """Sign-in, approval or operator change refused; the message says what to do."""
 
 
 @dataclass(frozen=True)

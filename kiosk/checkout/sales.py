@@ -200,3 +200,10 @@ class Sales:
     def interrupted(self) -> list[sqlite3.Row]:
         """Sales a crash (or a kill) left while authorizing."""
         return self.db.read("SELECT * FROM sales WHERE state='authorizing' ORDER BY created_at")
+
+
+def _not_payable(state: str) -> str:
+    if state == "authorizing":
+        return ("The last payment of this sale was interrupted and is still being resolved; "
+                "restart the till if this message stays.")
+    return f"This sale is {state}; start a new one."

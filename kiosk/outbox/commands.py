@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import config
+from kiosk.outbox.events import age_text
 
 if TYPE_CHECKING:  # the parser is built on every `kiosk` start; the queue loads only when used
     from kiosk.outbox.queue import Outbox
@@ -39,17 +40,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     drain = actions.add_parser("drain", help="deliver everything pending, then exit")
     drain.add_argument("--max-seconds", type=float, default=None,
                        help="give up after this long (default: until the queue is empty)")
-
-
-def age_text(seconds: float | None) -> str:
-    """How old the oldest pending operation is, as a person says it (shared with the UI)."""
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def run(args: argparse.Namespace) -> int:

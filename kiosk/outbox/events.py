@@ -23,6 +23,17 @@ class QueueChanged(Event):
     paused: str | None
 
 
+def age_text(seconds: float | None) -> str:
+    """How old the oldest pending operation is, as a person says it (CLI, status bar, queue dialog)."""
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 @dataclass(frozen=True)
 class DeliveryPaused(Event):
     """The backend refused our credentials: nothing is sent until that is fixed."""

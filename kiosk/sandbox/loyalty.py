@@ -206,12 +206,12 @@ def post_points(store: Store, body: dict) -> dict:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise invalid(f"{name} must be a string")
+    from kiosk.sandbox.orders import partial_return  # the Orders side owns line math
+
     with store.tx() as conn:
         if member_key == store.site.guest_user_id and body.get("returnLines") is not None:
             # Assumption 12: a guest order's lines are returned the same way, with no
             # points, so every terminal knows what already came back.
-            from kiosk.sandbox.orders import partial_return
-
             return store.once(f"points:{member_key}", body.get("customId"), body,
                               lambda: partial_return(store, conn, None, body))
         m = member_or_404(conn, member_key)
@@ -221,7 +221,6 @@ def post_points(store: Store, body: dict) -> dict:
         if action == str(REWARD_ACTION):
             return store.once(scope, body.get("customId"), body, lambda: _reverse_reward(store, conn, m, body))
         if body.get("returnLines") is not None:
-            from kiosk.sandbox.orders import partial_return  # the Orders side owns line math
             return store.once(scope, body.get("customId"), body, lambda: partial_return(store, conn, m, body))
         return store.once(scope, body.get("customId"), body, lambda: _adjust(store, conn, m, body, activity))
 

@@ -9,24 +9,13 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kiosk.checkout.operators import OperatorError
-from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+from kiosk.checkout.errors import OperatorError
+from ui.widgets.controls import button, secret_field
 
 ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "return": "Make a return",
                 "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again"}
-
-
-def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = False) -> QLineEdit:
-    field = QLineEdit(parent)
-    field.setPlaceholderText(placeholder)
-    field.setAccessibleName(name)
-    field.setMinimumHeight(BUTTON_HEIGHT)
-    field.setProperty("wedge", False)  # a scanner burst never goes here, and keys are never held back
-    if secret:
-        field.setEchoMode(QLineEdit.Password)
-    return field
 
 
 class ManagerApproval(QDialog):

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QTableWidget, QTableWidgetItem,
+                               QListWidget, QListWidgetItem, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-
-BUTTON_HEIGHT = 44
-
-
-def button(parent: QWidget, text: str, name: str, slot=None) -> QPushButton:
-    b = QPushButton(text, parent)
-    b.setAccessibleName(name)
-    b.setMinimumHeight(BUTTON_HEIGHT)
-    if slot is not None:
-        b.clicked.connect(slot)
-    return b
-
+from ui.widgets.controls import BUTTON_HEIGHT, button
 
 class CartPanel(QWidget):
     override_requested = Signal(str, str)  # line id, the new price as typed

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QLis
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+from ui.widgets.controls import BUTTON_HEIGHT, button
 
 
 class MemberPanel(QWidget):

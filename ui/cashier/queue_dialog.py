@@ -25,7 +25,7 @@ from kiosk.checkout import money
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
-from kiosk.outbox.commands import age_text
+from kiosk.outbox.events import age_text
 from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, message_label, scrub, touch_button
 from ui.tasks import Tasks
 

@@ -7,8 +7,8 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.cashier.approval import secret_field
-from ui.cashier.cart_panel import button
+from kiosk.checkout.errors import OperatorError
+from ui.widgets.controls import button, secret_field
 
 
 class SignInView(QWidget):
@@ -64,8 +64,6 @@ class SignInView(QWidget):
         self.signed_in.emit(who)
 
     def _refused(self, exc: BaseException) -> bool:
-        from kiosk.checkout.operators import OperatorError
-
         self.go.setEnabled(True)
         self.pin.clear()
         if isinstance(exc, OperatorError):

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QList
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
-from ui.cashier.cart_panel import BUTTON_HEIGHT, button
+from ui.widgets.controls import BUTTON_HEIGHT, button
 
 
 class TenderPanel(QWidget):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ui.cashier.allowance_dialog import AllowanceDialog
-from ui.cashier.cart_panel import button
+from ui.widgets.controls import button
 from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog

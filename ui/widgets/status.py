@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from kiosk.outbox.commands import age_text
+from kiosk.outbox.events import age_text
 
 STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
 
