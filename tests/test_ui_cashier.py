@@ -47,7 +47,7 @@ def screen(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     tasks = Tasks()
     window = CashierWindow(settings, tasks)
     window.show()
-    assert window.stack.currentWidget() is window.starting
+    assert window.stack.currentWidget() is window.sign_in  # the form comes first, the till after
     terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
     bridge = HubBridge(window.hub)
     window.attach(terminal, bridge)
@@ -339,3 +339,35 @@ def test_two_products_scanned_in_one_burst_are_both_added(qtbot, screen):
     scan(window, ProductRef("2004242000116"))  # no wait in between: a hand scanner's burst
     qtbot.waitUntil(lambda: len(lines(window)) == 2, timeout=5000)
     assert sorted(line.sku for line in lines(window)) == ["COF-001", "SNK-001"]
+
+
+def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
+    import qasync
+
+    executor = qasync.QThreadExecutor(2)
+    qloop.set_default_executor(executor)
+    settings = settings_for(tmp_path)
+    tasks = Tasks()
+    window = CashierWindow(None, tasks)
+    window.show()
+    assert "starting" in window.sign_in.message.text().lower()
+    qtbot.keyClicks(window.sign_in.operator, "C01")
+    qtbot.keyClick(window.sign_in.operator, Qt.Key_Return)
+    qtbot.keyClicks(window.sign_in.pin, "1111")
+    qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
+    assert window.sign_in.message.text() == "Checking…"
+    qtbot.wait(200)
+    assert window.stack.currentWidget() is window.sign_in  # no till yet: it waits, it does not fail
+    terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
+    bridge = HubBridge(window.hub)
+    try:
+        window.attach(terminal, bridge)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
+        assert window.operator.id == "C01" and window.settings is settings
+    finally:
+        window.close()
+        run(qtbot, qloop, tasks.cancel_all())
+        bridge.close()
+        run(qtbot, qloop, terminal.stop())
+        executor.shutdown(wait=True)
+        qloop.set_default_executor(None)

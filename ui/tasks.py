@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty.errors import LoyaltyError
-from kiosk.outbox.store import StorageError
+from kiosk.outbox.errors import StorageError
 
 log = logging.getLogger(__name__)
 

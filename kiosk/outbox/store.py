@@ -15,19 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from kiosk.outbox.errors import StorageBusy, StorageCorrupt, StorageError, StorageFull
+
 log = logging.getLogger(__name__)
-
-
-class StorageError(Exception):
-    """The terminal's database can't be used; the message says what to do."""
-
-
-class StorageFull(StorageError):
-    pass
-
-
-class StorageCorrupt(StorageError):
-    pass
 
 
 FULL_MESSAGE = ("The terminal's disk is full, so this was not saved and nothing was sent. "
@@ -191,10 +181,6 @@ def _v4_sales(conn: sqlite3.Connection) -> None:
 # (receipts, ...), never edit an entry that has shipped.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class StorageBusy(StorageError):
-    pass
 
 
 def _translate(exc: sqlite3.Error, path: Path | str) -> StorageError | None:

