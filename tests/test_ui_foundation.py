@@ -114,3 +114,21 @@ def test_the_camera_preview_shows_frames_and_outlines_what_was_found(qtbot):
     shot = preview.grab().toImage()
     green = [shot.pixelColor(x, y).name() for x in range(0, 320, 2) for y in range(0, 240, 2)]
     assert "#3ddc84" in green  # the outline is drawn
+
+
+def test_the_sign_in_screen_loads_nothing_heavy():
+    """What the first frame needs must stay light (cold start <= 2x a bare window):
+    the checkout, NumPy, OpenCV, python-escpos, pydantic and httpx load after it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    heavy = ["numpy", "cv2", "escpos", "pydantic", "httpx", "sqlite3", "kiosk.checkout.service", "kiosk.config",
+             "ui.cashier.sale", "ui.receipts.preview"]
+    code = ("import json, sys; import ui.app, ui.tasks, ui.cashier.window; "
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-
 STATES = ("sign-in", "sale", "tendering", "receipt", "returns", "offline")
 
 
@@ -28,8 +26,10 @@ async def _until(condition, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def _save(widget, out: Path, name: str) -> None:
-    QApplication.processEvents()
+async def _save(widget, out: Path, name: str) -> None:
+    # Let Qt lay out and paint first. Not processEvents(): called inside a task it
+    # would run other tasks' steps re-entrantly, which asyncio refuses.
+    await asyncio.sleep(0.1)
     widget.grab().save(str(out / f"{name}.png"))
     print(out / f"{name}.png", flush=True)
 
@@ -45,7 +45,7 @@ async def _tour(window, terminal, out: Path) -> None:
     await _until(lambda: window.stack.currentWidget() is window.sign_in)
     window.sign_in.operator.setText("C01")
     window.sign_in.pin.setText("1111")
-    _save(window, out, "sign-in")
+    await _save(window, out, "sign-in")
     window.sign_in.go.click()
     await _until(lambda: window.stack.currentWidget() is window.work)
     for gtin in ("2004242000017", "2004242000017", "2004242000116"):
@@ -54,28 +54,28 @@ async def _tour(window, terminal, out: Path) -> None:
     scan(MemberRef("id", "M100003"))
     await _until(lambda: window.sale.session.member is not None and window.member.reward_buttons)
     await asyncio.sleep(0.3)
-    _save(window, out, "sale")
+    await _save(window, out, "sale")
     scan(CodeRef("GC-1000-0003"))
     await _until(lambda: window.tender.tenders.count() == 1)
     await asyncio.sleep(0.3)
-    _save(window, out, "tendering")
+    await _save(window, out, "tendering")
     window.tender.cash.click()
     await asyncio.sleep(0.2)
     window.tender.pay.click()
     await _until(lambda: bool(window.receipts))
     await asyncio.sleep(0.5)
     receipt = window.receipts[0]
-    _save(receipt, out, "receipt")
+    await _save(receipt, out, "receipt")
     order_id = receipt.receipt.sale_id
     receipt.close()
     scan(ReceiptRef(order_id))
     await _until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
     await asyncio.sleep(0.3)
-    _save(window.tools.dialogs[-1], out, "returns")
+    await _save(window.tools.dialogs[-1], out, "returns")
     window.tools.close_all()
     window.hub.publish(ev.ConnectivityChanged(ev.OFFLINE, "test"))
     await asyncio.sleep(0.5)
-    _save(window, out, "offline")
+    await _save(window, out, "offline")
 
 
 def main(out: Path) -> int:
