@@ -143,3 +143,20 @@ def test_sigterm_closes_the_cashier_window_in_order(tmp_path):
     # The till closed its database cleanly: no WAL left to replay.
     assert not list((tmp_path).rglob("terminal.sqlite3-wal")) or all(
         p.stat().st_size == 0 for p in tmp_path.rglob("terminal.sqlite3-wal"))
+
+
+def test_kiosk_with_broken_settings_says_so_on_screen_and_on_stderr(tmp_path):
+    (tmp_path / "settings.toml").write_text("[scanner\ncamera = 0\n")  # not TOML
+    code = ("import sys; from PySide6.QtCore import QTimer; from ui.app import run_gui\n"
+            "def shown(window):\n"
+            "    def look():\n"
+            "        if window.stack.currentWidget() is window.fatal:\n"
+            "            print('FATAL', window.fatal.text().replace(chr(10), ' '), flush=True); window.close()\n"
+            "        else: QTimer.singleShot(50, look)\n"
+            "    look()\n"
+            "sys.exit(run_gui(on_shown=shown))\n")
+    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "FATAL The till could not start:" in result.stdout and "is not valid TOML" in result.stdout
+    assert "is not valid TOML" in result.stderr and "Traceback" not in result.stderr
