@@ -160,3 +160,13 @@ def test_kiosk_with_broken_settings_says_so_on_screen_and_on_stderr(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "FATAL The till could not start:" in result.stdout and "is not valid TOML" in result.stdout
     assert "is not valid TOML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_closing_the_window_while_the_till_starts_ends_cleanly_without_attaching(tmp_path):
+    code = ("import sys; from PySide6.QtCore import QTimer; from ui.app import run_gui\n"
+            "def shown(window): QTimer.singleShot(0, window.close)\n"
+            "sys.exit(run_gui(on_shown=shown, on_ready=lambda w, t: print('ATTACHED', flush=True)))\n")
+    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "ATTACHED" not in result.stdout and "Traceback" not in result.stderr

@@ -371,3 +371,50 @@ def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot,
         run(qtbot, qloop, terminal.stop())
         executor.shutdown(wait=True)
         qloop.set_default_executor(None)
+
+
+def test_a_sign_in_waiting_for_a_till_that_fails_to_start_is_dropped(qtbot, qloop):  # noqa: F811
+    tasks = Tasks()
+    window = CashierWindow(None, tasks)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.keyClicks(window.sign_in.operator, "C01")
+    qtbot.keyClicks(window.sign_in.pin, "1111")
+    qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
+    assert tasks.running("sign_in")
+    window.show_fatal("The backend address is not set.")
+    qtbot.waitUntil(lambda: not tasks.running("sign_in"), timeout=2000)
+    qtbot.wait(200)  # past the spinner's 150 ms: nothing says "Working…" for a sign-in that can't come
+    assert window.busy.text() == "" and window.stack.currentWidget() is window.fatal
+    assert not window.sign_in.go.isEnabled() and not window.sign_in.pin.isEnabled()
+    window.close()
+
+
+def test_new_details_typed_while_the_till_starts_replace_the_first_ones(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
+    import qasync
+
+    executor = qasync.QThreadExecutor(2)
+    qloop.set_default_executor(executor)
+    settings = settings_for(tmp_path)
+    tasks = Tasks()
+    window = CashierWindow(None, tasks)
+    window.show()
+    window.sign_in.operator.setText("C01")
+    window.sign_in.pin.setText("9999")  # a slip: not checked yet, so it costs no attempt
+    qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
+    window.sign_in.pin.setText("1111")
+    qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
+    terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
+    bridge = HubBridge(window.hub)
+    try:
+        window.attach(terminal, bridge)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
+        failed = terminal.till.db.read("SELECT COUNT(*) AS n FROM audit_log WHERE action='sign_in_failed'")
+        assert window.operator.id == "C01" and failed[0]["n"] == 0
+    finally:
+        window.close()
+        run(qtbot, qloop, tasks.cancel_all())
+        bridge.close()
+        run(qtbot, qloop, terminal.stop())
+        executor.shutdown(wait=True)
+        qloop.set_default_executor(None)

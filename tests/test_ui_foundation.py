@@ -126,7 +126,11 @@ def test_the_sign_in_screen_loads_nothing_heavy():
 
     heavy = ["numpy", "cv2", "escpos", "pydantic", "httpx", "sqlite3", "kiosk.checkout.service", "kiosk.config",
              "ui.cashier.sale", "ui.receipts.preview"]
-    code = ("import json, sys; import ui.app, ui.tasks, ui.cashier.window; "
+    code = ("import json, sys; import ui.app\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "from ui.cashier.window import CashierWindow\n"
+            "from ui.tasks import Tasks\n"
+            "app = QApplication([]); window = CashierWindow(None, Tasks()); window.show(); app.processEvents()\n"
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})

@@ -87,12 +87,28 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     terminal = bridge = None
     status = 0
     try:
-        # The loading below runs in threads that hold the GIL for most of a second:
-        # let the first frame out before it starts, so the cashier sees the form now.
-        await painted.wait(timeout=1.0)
-        settings = await asyncio.to_thread(_load_settings)
-        lifecycle = await asyncio.to_thread(importlib.import_module, "ui.lifecycle")
-        terminal = await lifecycle.start(settings, window.hub)
+        try:
+            # The loading below runs in threads that hold the GIL for most of a second:
+            # let the first frame out before it starts, so the cashier sees the form now.
+            await painted.wait(timeout=1.0)
+            settings = await asyncio.to_thread(_load_settings)
+            lifecycle = await asyncio.to_thread(importlib.import_module, "ui.lifecycle")
+            # Each step runs to its end (a half-started sandbox or database is worse than
+            # a second's wait); closed meanwhile, the steps after it are skipped.
+            if quitting.is_set():
+                return status
+            terminal = await lifecycle.start(settings, window.hub)
+            if quitting.is_set():
+                return status  # the finally stops the terminal just started
+        except Exception as exc:  # a start-up failure is a message on screen, not a traceback
+            if _is_config_error(exc):
+                print(f"kiosk: {exc}", file=sys.stderr)
+                status = 2
+            else:
+                log.exception("start-up failed")
+            window.show_fatal(str(exc))
+            await quitting.wait()
+            return status
         from ui.bridge import HubBridge
 
         bridge = HubBridge(window.hub)
@@ -100,16 +116,6 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
         if on_ready is not None:
             on_ready(window, terminal)
         await settle(WORK_MODULES)
-        await quitting.wait()
-    except Exception as exc:  # a start-up failure is a message on screen, not a traceback
-        from kiosk.config import ConfigError
-
-        if isinstance(exc, ConfigError):
-            print(f"kiosk: {exc}", file=sys.stderr)
-            status = 2
-        else:
-            log.exception("start-up failed")
-        window.show_fatal(str(exc))
         await quitting.wait()
     finally:
         ticker.stop()
@@ -121,6 +127,13 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
         window.close()
         gc.unfreeze()  # the exit's own clean-up then collects everything, as without settle()
     return status
+
+
+def _is_config_error(exc: BaseException) -> bool:
+    # Named through sys.modules: if kiosk.config itself failed to import, importing it
+    # here again would raise a second time, inside the handler.
+    config = sys.modules.get("kiosk.config")
+    return config is not None and isinstance(exc, config.ConfigError)
 
 
 class _FirstPaint:
@@ -167,8 +180,8 @@ async def settle(modules: Iterable[str] = ()) -> None:
         for name in modules:
             try:
                 importlib.import_module(name)
-            except ImportError:  # a missing optional part is reported by the start-up checks
-                log.warning("could not load %s ahead of use", name)
+            except Exception:  # loading ahead is an optimisation: the first use reports a real problem
+                log.warning("could not load %s ahead of use", name, exc_info=True)
 
     await asyncio.to_thread(load)
     gc.freeze()

@@ -88,6 +88,11 @@ class Tasks(QObject):
             return BUG_MESSAGE
         return message
 
+    def cancel(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            task.cancel()
+
     def running(self, name: str) -> bool:
         task = self._tasks.get(name)
         return task is not None and not task.done()

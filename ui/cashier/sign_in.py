@@ -62,8 +62,17 @@ class SignInView(QWidget):
         self.go.setEnabled(True)
         self.operator.setFocus()
 
+    def fail(self) -> None:
+        """The till will not come: a sign-in waiting for it is dropped, the form closed."""
+        self.tasks.cancel("sign_in")
+        self.message.clear()
+        for widget in (self.operator, self.pin, self.go):
+            widget.setEnabled(False)
+
     def _sign_in(self) -> None:
-        if self.tasks.running("sign_in"):
+        # A double press while the PIN is checked is one sign-in. While the till is
+        # still starting nothing has been checked yet: the new details replace the old.
+        if self.tasks.running("sign_in") and self.till is not None:
             return
         operator, pin = self.operator.text().strip(), self.pin.text()
         if not operator or not pin:

@@ -119,6 +119,7 @@ class CashierWindow(QMainWindow):
         self.wedge.install()
 
     def show_fatal(self, message: str) -> None:
+        self.sign_in.fail()
         self.fatal.setText(self.tr("The till could not start:\n{0}\n\nCheck the settings or the connection, "
                                    "then start Kiosk again. Nothing was lost.").format(message))
         self.stack.setCurrentWidget(self.fatal)
