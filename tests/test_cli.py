@@ -22,6 +22,12 @@ def _env(tmp_path, **extra):
     return env
 
 
+def _gui(tmp_path, code: str) -> subprocess.CompletedProcess:
+    """`code` (which calls ui.app.run_gui) in its own process, offscreen, no camera."""
+    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+
+
 def _first_line(proc, timeout=30.0) -> str:
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
@@ -118,8 +124,7 @@ def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_i
     code = ("import sys; from ui.app import run_gui; "
             "sys.exit(run_gui(on_ready=lambda window, terminal: (print('READY', terminal.embedded, flush=True), "
             "window.close())))")
-    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = _gui(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert "READY True" in result.stdout
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
@@ -155,8 +160,7 @@ def test_kiosk_with_broken_settings_says_so_on_screen_and_on_stderr(tmp_path):
             "        else: QTimer.singleShot(50, look)\n"
             "    look()\n"
             "sys.exit(run_gui(on_shown=shown))\n")
-    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = _gui(tmp_path, code)
     assert result.returncode == 2, result.stderr
     assert "FATAL The till could not start:" in result.stdout and "is not valid TOML" in result.stdout
     assert "is not valid TOML" in result.stderr and "Traceback" not in result.stderr
@@ -166,7 +170,6 @@ def test_closing_the_window_while_the_till_starts_ends_cleanly_without_attaching
     code = ("import sys; from PySide6.QtCore import QTimer; from ui.app import run_gui\n"
             "def shown(window): QTimer.singleShot(0, window.close)\n"
             "sys.exit(run_gui(on_shown=shown, on_ready=lambda w, t: print('ATTACHED', flush=True)))\n")
-    env = {**_env(tmp_path), "QT_QPA_PLATFORM": "offscreen", "KIOSK_SCANNER__CAMERA": ""}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = _gui(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert "ATTACHED" not in result.stdout and "Traceback" not in result.stderr

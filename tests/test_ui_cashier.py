@@ -36,7 +36,9 @@ async def start_terminal(sandbox, settings, hub) -> Terminal:
 
 
 @pytest.fixture
-def screen(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
+def early_window(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
+    """The window as `kiosk` first shows it, before its till exists; `attach()` then
+    starts a till on the sandbox and attaches it, as ui/app.py does."""
     import qasync
 
     # Our own thread pool for asyncio.to_thread, joined after the test: the session's
@@ -45,20 +47,34 @@ def screen(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     qloop.set_default_executor(executor)
     settings = settings_for(tmp_path)
     tasks = Tasks()
-    window = CashierWindow(settings, tasks)
+    window = CashierWindow(None, tasks)
     window.show()
-    assert window.stack.currentWidget() is window.sign_in  # the form comes first, the till after
-    terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
-    bridge = HubBridge(window.hub)
-    window.attach(terminal, bridge)
-    yield window
+    started = []
+
+    def attach():
+        terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
+        bridge = HubBridge(window.hub)
+        started.append((terminal, bridge))
+        window.attach(terminal, bridge)
+        return terminal
+
+    yield window, attach
     window.close()
     run(qtbot, qloop, tasks.cancel_all())
-    bridge.close()
-    run(qtbot, qloop, terminal.stop())
+    for terminal, bridge in started:
+        bridge.close()
+        run(qtbot, qloop, terminal.stop())
     executor.shutdown(wait=True)
     qloop.set_default_executor(None)
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
+
+
+@pytest.fixture
+def screen(early_window):
+    window, attach = early_window
+    assert window.stack.currentWidget() is window.sign_in  # the form comes first, the till after
+    attach()
+    return window
 
 
 def sign_in(qtbot, window, operator="C01", pin="1111"):
@@ -341,15 +357,8 @@ def test_two_products_scanned_in_one_burst_are_both_added(qtbot, screen):
     assert sorted(line.sku for line in lines(window)) == ["COF-001", "SNK-001"]
 
 
-def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
-    import qasync
-
-    executor = qasync.QThreadExecutor(2)
-    qloop.set_default_executor(executor)
-    settings = settings_for(tmp_path)
-    tasks = Tasks()
-    window = CashierWindow(None, tasks)
-    window.show()
+def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot, early_window):
+    window, attach = early_window
     assert "starting" in window.sign_in.message.text().lower()
     qtbot.keyClicks(window.sign_in.operator, "C01")
     qtbot.keyClick(window.sign_in.operator, Qt.Key_Return)
@@ -358,19 +367,9 @@ def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot,
     assert window.sign_in.message.text() == "Checking…"
     qtbot.wait(200)
     assert window.stack.currentWidget() is window.sign_in  # no till yet: it waits, it does not fail
-    terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
-    bridge = HubBridge(window.hub)
-    try:
-        window.attach(terminal, bridge)
-        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
-        assert window.operator.id == "C01" and window.settings is settings
-    finally:
-        window.close()
-        run(qtbot, qloop, tasks.cancel_all())
-        bridge.close()
-        run(qtbot, qloop, terminal.stop())
-        executor.shutdown(wait=True)
-        qloop.set_default_executor(None)
+    terminal = attach()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
+    assert window.operator.id == "C01" and window.settings is terminal.settings
 
 
 def test_a_sign_in_waiting_for_a_till_that_fails_to_start_is_dropped(qtbot, qloop):  # noqa: F811
@@ -390,31 +389,14 @@ def test_a_sign_in_waiting_for_a_till_that_fails_to_start_is_dropped(qtbot, qloo
     window.close()
 
 
-def test_new_details_typed_while_the_till_starts_replace_the_first_ones(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
-    import qasync
-
-    executor = qasync.QThreadExecutor(2)
-    qloop.set_default_executor(executor)
-    settings = settings_for(tmp_path)
-    tasks = Tasks()
-    window = CashierWindow(None, tasks)
-    window.show()
+def test_new_details_typed_while_the_till_starts_replace_the_first_ones(qtbot, early_window):
+    window, attach = early_window
     window.sign_in.operator.setText("C01")
     window.sign_in.pin.setText("9999")  # a slip: not checked yet, so it costs no attempt
     qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
     window.sign_in.pin.setText("1111")
     qtbot.keyClick(window.sign_in.pin, Qt.Key_Return)
-    terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
-    bridge = HubBridge(window.hub)
-    try:
-        window.attach(terminal, bridge)
-        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
-        failed = terminal.till.db.read("SELECT COUNT(*) AS n FROM audit_log WHERE action='sign_in_failed'")
-        assert window.operator.id == "C01" and failed[0]["n"] == 0
-    finally:
-        window.close()
-        run(qtbot, qloop, tasks.cancel_all())
-        bridge.close()
-        run(qtbot, qloop, terminal.stop())
-        executor.shutdown(wait=True)
-        qloop.set_default_executor(None)
+    terminal = attach()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
+    failed = terminal.till.db.read("SELECT COUNT(*) AS n FROM audit_log WHERE action='sign_in_failed'")
+    assert window.operator.id == "C01" and failed[0]["n"] == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tests.live_scan import MEMBER, PacedFrames, pipeline_for, scene_frames, stop_in_thread, timeline
 from tests.outbox_workload import Workload
-from tests.test_ui_cashier import screen, sign_in  # noqa: F401 (the fixture)
+from tests.test_ui_cashier import early_window, screen, sign_in  # noqa: F401 (the fixtures)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 from ui.lag import LagMonitor
 from ui.widgets.camera_preview import CameraPreview, FrameRelay
