@@ -360,6 +360,7 @@ def test_two_products_scanned_in_one_burst_are_both_added(qtbot, screen):
 def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot, early_window):
     window, attach = early_window
     assert "starting" in window.sign_in.message.text().lower()
+    assert window.status.scanner.text() == "Scanner starting…"  # the wedge filter is not listening yet
     qtbot.keyClicks(window.sign_in.operator, "C01")
     qtbot.keyClick(window.sign_in.operator, Qt.Key_Return)
     qtbot.keyClicks(window.sign_in.pin, "1111")
@@ -370,6 +371,7 @@ def test_a_sign_in_typed_while_the_till_starts_goes_through_once_it_is_up(qtbot,
     terminal = attach()
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
     assert window.operator.id == "C01" and window.settings is terminal.settings
+    assert window.status.scanner.text() == "Hand scanner ready"
 
 
 def test_a_sign_in_waiting_for_a_till_that_fails_to_start_is_dropped(qtbot, qloop):  # noqa: F811

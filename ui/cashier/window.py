@@ -117,6 +117,7 @@ class CashierWindow(QMainWindow):
         self._connectivity(terminal.till.checkout.connectivity, "")
         self.sign_in.set_till(terminal.till)
         self.wedge.install()
+        self.status.hand_scanner_ready()  # true only now: the wedge filter listens from here
 
     def show_fatal(self, message: str) -> None:
         self.sign_in.fail()

@@ -19,7 +19,7 @@ class StatusLine(QStatusBar):
         self.connection = self._label(self.tr("Connection"), self.tr("Starting…"))
         self.queue = self._label(self.tr("Queue"), self.tr("Nothing waiting"))
         self.synced = self._label(self.tr("Last sync"), self.tr("Not synced yet"))
-        self.scanner = self._label(self.tr("Scanner"), self.tr("Hand scanner ready"))
+        self.scanner = self._label(self.tr("Scanner"), self.tr("Scanner starting…"))
         self.last_sync: float | None = None
 
     def _label(self, name: str, text: str) -> QLabel:
@@ -43,6 +43,9 @@ class StatusLine(QStatusBar):
             self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
         if event.dead:
             self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
+
+    def hand_scanner_ready(self) -> None:
+        self.scanner.setText(self.tr("Hand scanner ready"))
 
     def set_scanner(self, status) -> None:
         text = f"{status.source}: {status.state}"
