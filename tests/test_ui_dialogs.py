@@ -20,12 +20,12 @@ from tests.test_checkout_flows import points
 from tests.test_checkout_returns import _sell
 from tests.ui_env import run
 from ui.cashier.allowance_dialog import AllowanceDialog
-from ui.cashier.dialog_kit import TOUCH_PX
 from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
 from ui.tasks import Tasks
+from ui.widgets.controls import BUTTON_HEIGHT
 
 WAIT_MS = 20000
 
@@ -77,7 +77,7 @@ def close(qtbot, dialog) -> None:
 
 def touch_and_named(dialog) -> None:
     for button in dialog.findChildren(QPushButton):
-        assert button.minimumHeight() >= TOUCH_PX and button.accessibleName(), button.text()
+        assert button.minimumHeight() >= BUTTON_HEIGHT and button.accessibleName(), button.text()
     for spin in dialog.findChildren(QSpinBox):
         assert spin.accessibleName()
 

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QSpinBox, QVB
 
 from kiosk.checkout import money
 from kiosk.checkout.offline import Allowance
-from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, big, message_label, touch_button
+from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
 from ui.tasks import Tasks
+from ui.widgets.controls import BUTTON_HEIGHT
 
 MAX_SALES, MAX_HOURS = 100, 24
 
@@ -54,7 +55,7 @@ class AllowanceDialog(CashierDialog):
         self.hours.setSuffix(self.tr(" h"))
         self.hours.setAccessibleName(self.tr("Hours"))
         for control in (self.sales, self.amount, self.hours):
-            control.setMinimumHeight(TOUCH_PX)
+            control.setMinimumHeight(BUTTON_HEIGHT)
         self.error.setAccessibleName(self.tr("Allowance problem"))
         self.notice = message_label(self.tr("What happened"))
         self.grant_button = touch_button(self.tr("Open allowance"))

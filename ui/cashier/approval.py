@@ -11,8 +11,7 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kiosk.checkout.errors import OperatorError
-from ui.widgets.controls import button, secret_field
+from ui.widgets.controls import button, pin_refused, secret_field
 
 ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "return": "Make a return",
                 "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again"}
@@ -78,10 +77,5 @@ class ManagerApproval(QDialog):
         self.accept()
 
     def _refused(self, exc: BaseException) -> bool:
-        self.ok.setEnabled(True)
-        self.pin.clear()
-        if isinstance(exc, OperatorError):
-            self.message.setText(str(exc))
-            return True
-        self.message.setText(self.tr("The approval could not be checked; try again."))
-        return False
+        otherwise = self.tr("The approval could not be checked; try again.")
+        return pin_refused(exc, self.pin, self.ok, self.message, otherwise)

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
 from kiosk.checkout.operators import Approval, OperatorError
 from ui.tasks import BUG_MESSAGE, Tasks, user_message
+from ui.widgets.controls import BUTTON_HEIGHT
 
 log = logging.getLogger(__name__)
 
-TOUCH_PX = 44
 Approve = Callable[[str, str], Awaitable[Approval | None]]
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
@@ -56,8 +56,8 @@ def scrub(text: str | None, *known: str | None) -> str:
 
 def touch_button(text: str, accessible: str | None = None, parent: QWidget | None = None) -> QPushButton:
     button = QPushButton(text, parent)
-    button.setMinimumHeight(TOUCH_PX)
-    button.setMinimumWidth(TOUCH_PX)
+    button.setMinimumHeight(BUTTON_HEIGHT)
+    button.setMinimumWidth(BUTTON_HEIGHT)
     button.setAutoDefault(False)
     button.setDefault(False)
     button.setAccessibleName(accessible or text)

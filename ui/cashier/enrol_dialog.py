@@ -15,8 +15,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from kiosk.loyalty.models import MemberView, NewMember
-from ui.cashier.dialog_kit import TOUCH_PX, CashierDialog, message_label, touch_button
+from ui.cashier.dialog_kit import CashierDialog, message_label, touch_button
 from ui.tasks import Tasks
+from ui.widgets.controls import BUTTON_HEIGHT
 
 EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 PHONE_DIGITS = (7, 15)
@@ -31,7 +32,7 @@ def line_edit(accessible: str, placeholder: str = "") -> QLineEdit:
     edit = QLineEdit()
     edit.setAccessibleName(accessible)
     edit.setPlaceholderText(placeholder)
-    edit.setMinimumHeight(TOUCH_PX)
+    edit.setMinimumHeight(BUTTON_HEIGHT)
     return edit
 
 
@@ -51,7 +52,7 @@ class EnrolDialog(CashierDialog):
         self.consent = QCheckBox(self.tr("The customer agrees to receive offers by email and text"))
         self.consent.setAccessibleName(self.tr("Marketing consent"))
         self.consent.setChecked(False)
-        self.consent.setMinimumHeight(TOUCH_PX)
+        self.consent.setMinimumHeight(BUTTON_HEIGHT)
         self.error.setAccessibleName(self.tr("Enrolment problem"))
         self.result = message_label(self.tr("Enrolment result"))
         self.enrol_button = touch_button(self.tr("Enrol"))

@@ -26,8 +26,9 @@ from kiosk.checkout.offline import Refusal
 from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
 from kiosk.outbox.events import age_text
-from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, message_label, scrub, touch_button
+from ui.cashier.dialog_kit import Approve, CashierDialog, message_label, scrub, touch_button
 from ui.tasks import Tasks
+from ui.widgets.controls import BUTTON_HEIGHT
 
 REFRESH_MS = 3000
 
@@ -83,7 +84,7 @@ class QueueDialog(CashierDialog):
                                                 self.tr("Queued"), self.tr("Reason"), ""])
         self.letters.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.letters.verticalHeader().setVisible(False)
-        self.letters.verticalHeader().setDefaultSectionSize(TOUCH_PX + 4)
+        self.letters.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT + 4)
         self.letters.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.letters.setWordWrap(True)
         self.problems = QListWidget()

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLin
 
 from kiosk.checkout import money
 from kiosk.checkout.returns import ReturnableOrder, ReturnDone
-from ui.cashier.dialog_kit import TOUCH_PX, Approve, CashierDialog, big, message_label, touch_button
+from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
 from ui.tasks import Tasks
+from ui.widgets.controls import BUTTON_HEIGHT
 
 COLUMNS = 5  # item, bought, returned already, return now, refund
 
@@ -48,7 +49,7 @@ class ReturnsDialog(CashierDialog):
         self.scan = QLineEdit()
         self.scan.setPlaceholderText(self.tr("Scan the receipt or type the order number"))
         self.scan.setAccessibleName(self.tr("Receipt barcode or order number"))
-        self.scan.setMinimumHeight(TOUCH_PX)
+        self.scan.setMinimumHeight(BUTTON_HEIGHT)
         self.look_up = touch_button(self.tr("Look up"))
         self.look_up.clicked.connect(self.find)
 
@@ -59,7 +60,7 @@ class ReturnsDialog(CashierDialog):
                                               self.tr("Return now"), self.tr("Refund")])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(TOUCH_PX + 4)
+        self.table.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT + 4)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.preview = message_label(self.tr("Refund for the items picked"))
@@ -141,7 +142,7 @@ class ReturnsDialog(CashierDialog):
                 self.table.setItem(row, col, item)
             spin = QSpinBox()
             spin.setRange(0, line.left)
-            spin.setMinimumHeight(TOUCH_PX)
+            spin.setMinimumHeight(BUTTON_HEIGHT)
             spin.setAccessibleName(self.tr("Return now: %1").replace("%1", line.name))
             spin.setEnabled(line.left > 0 and not order.fully_returned)
             spin.valueChanged.connect(self._update_preview)

@@ -11,8 +11,7 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from kiosk.checkout.errors import OperatorError
-from ui.widgets.controls import button, secret_field
+from ui.widgets.controls import button, pin_refused, secret_field
 
 
 class SignInView(QWidget):
@@ -93,10 +92,4 @@ class SignInView(QWidget):
         self.signed_in.emit(who)
 
     def _refused(self, exc: BaseException) -> bool:
-        self.go.setEnabled(True)
-        self.pin.clear()
-        if isinstance(exc, OperatorError):
-            self.message.setText(str(exc))
-            return True
-        self.message.setText(self.tr("Signing in did not work; try again."))
-        return False
+        return pin_refused(exc, self.pin, self.go, self.message, self.tr("Signing in did not work; try again."))

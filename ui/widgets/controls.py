@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+
+from kiosk.checkout.errors import OperatorError
 
 BUTTON_HEIGHT = 44  # px: a fingertip on a touch screen, the minimum most touch guidelines give
 
@@ -25,3 +27,16 @@ def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = Fa
     if secret:
         field.setEchoMode(QLineEdit.Password)
     return field
+
+
+def pin_refused(exc: BaseException, pin: QLineEdit, go: QPushButton, message: QLabel, otherwise: str) -> bool:
+    """A PIN check that failed: the PIN cleared, the button usable again, the refusal's
+    sentence shown. Anything but a refusal shows `otherwise` and returns False (a bug,
+    for the task runner to log)."""
+    go.setEnabled(True)
+    pin.clear()
+    if isinstance(exc, OperatorError):
+        message.setText(str(exc))
+        return True
+    message.setText(otherwise)
+    return False
