@@ -12,7 +12,7 @@ from kiosk.checkout import receipt as receipts
 from kiosk.checkout.session import CheckoutError, State
 from kiosk.loyalty.models import CodeSpend, Reward
 from kiosk.outbox.store import FULL_MESSAGE, StorageFull
-from tests.checkout_env import approve, running_till
+from tests.checkout_env import running_till
 from tests.helpers import client_for, ledger, set_faults, wait_for
 
 

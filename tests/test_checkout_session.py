@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk.checkout.offline import Allowances
 from kiosk.checkout.session import CheckoutError, Session, State
 from kiosk.loyalty.models import MemberView, PointsBalance, Reward
 from tests.checkout_env import approve, running_till
-from tests.helpers import ledger, wait_for
+from tests.helpers import wait_for
 from tests.test_checkout_flows import balance, fill
 from tests.test_checkout_money import RATES, P, _card
 

@@ -9,7 +9,6 @@ import pytest
 
 from kiosk.checkout.audit import AuditError, AuditLog, Entry, format_entry
 from kiosk.checkout.operators import Operators
-from kiosk.outbox.store import open_database
 from tests.helpers import Clock
 
 T0 = datetime(2026, 12, 1, 16, 40, 2).timestamp()

@@ -83,3 +83,19 @@ def test_demo_data_loads_through_importlib_resources(name):
     from importlib import resources
 
     assert resources.files("kiosk_resources").joinpath("demo", name).read_text("utf-8").strip()
+
+
+def test_no_undefined_names_or_unused_imports():
+    exe = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(exe), "check", "--no-cache", "kiosk", "ui", "tests"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_name_check_does_catch_a_missing_helper(tmp_path):
+    (tmp_path / "sales.py").write_text("def begin(state):\n    raise ValueError(_not_payable(state))\n")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    exe = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(exe), "check", "--no-cache", "sales.py"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0 and "F821" in result.stdout

@@ -8,7 +8,6 @@ import threading
 import time
 import zlib
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
