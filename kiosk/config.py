@@ -130,9 +130,20 @@ class ScannerSettings(BaseModel):
     idle_fps: float = Field(8.0, gt=0, le=60)
     wedge_max_gap_ms: float = Field(50.0, gt=0, le=500)
     wedge_min_length: int = Field(4, ge=1, le=64)
+    # What the hand scanner sends before each code (its "prefix", often empty) and after
+    # it: Enter (most scanners' default), Tab, or any of CR, LF and Tab.
+    wedge_prefix: str = Field("", max_length=16)
+    wedge_suffix: Literal["enter", "tab", "any"] = "enter"
     # A serial scanner's port (e.g. /dev/ttyACM0); "" for none. Needs pyserial.
     serial_port: str = ""
     serial_baudrate: int = Field(9600, gt=0)
+
+    @field_validator("wedge_prefix")
+    @classmethod
+    def _prefix_ends_nothing(cls, value: str) -> str:
+        if any(c in "\r\n\t" for c in value):
+            raise ValueError("the prefix can't hold Enter or Tab: they end a scan")
+        return value
 
     @field_validator("member_id_pattern", "member_card_pattern", "code_pattern")
     @classmethod

@@ -15,6 +15,12 @@ DEBS=(
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1
   fonts-dejavu-core
 )
+REQ=${KIOSK_REQUIREMENTS:-requirements/dev.txt}
+if [ "$REQ" != requirements/runtime.txt ]; then
+  # The tests also run the window on a real X server, with and without a window
+  # manager, typing as a USB hand scanner does (tests/test_ui_x11.py).
+  DEBS+=(xvfb xauth openbox xdotool x11-xkb-utils)
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -36,7 +42,6 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-REQ=${KIOSK_REQUIREMENTS:-requirements/dev.txt}
 stamp=.venv/.kiosk-installed
 want="$(cat "$REQ" requirements/runtime.txt requirements/build.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -151,3 +151,39 @@ def test_two_scans_back_to_back():
 def test_nonsense_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         WedgeDetector(**kwargs)
+
+
+def test_a_tab_suffix_ends_a_scan_and_enter_then_does_not():
+    detector = WedgeDetector(suffix="tab")
+    scans, released, _ = _type(detector, "GC-1000-0002\t", 0.0, 0.004)
+    assert scans == ["GC-1000-0002"] and released == ""
+    scans, released, _ = _type(detector, "GC-1000-0002\n", 10.0, 0.004)
+    assert scans == [] and released == "GC-1000-0002\n"  # Enter is a key like any other here
+
+
+def test_any_suffix_takes_cr_lf_and_tab():
+    detector = WedgeDetector(suffix="any")
+    for n, end in enumerate("\r\n\t"):
+        scans, _, _ = _type(detector, "WELCOME10" + end, n * 10.0, 0.004)
+        assert scans == ["WELCOME10"]
+
+
+def test_a_prefix_is_stripped_when_present_and_not_needed():
+    detector = WedgeDetector(prefix="]C1")
+    scans, _, t = _type(detector, "]C1GC-1000-0002\n", 0.0, 0.004)
+    more, _, _ = _type(detector, "GC-1000-0002\n", t + 1, 0.004)
+    assert scans + more == ["GC-1000-0002", "GC-1000-0002"]
+    # A prefix alone, or one with too short a code after it, is typing.
+    scans, released, _ = _type(detector, "]C1ab\n", 20.0, 0.004)
+    assert scans == [] and released == "]C1ab\n"
+
+
+@pytest.mark.parametrize("kwargs", [{"suffix": "space"}, {"prefix": "\t"}])
+def test_a_suffix_or_prefix_that_cannot_work_is_refused(kwargs):
+    from kiosk import config
+
+    with pytest.raises(ValueError):
+        WedgeDetector(**kwargs)
+    scanner = {("wedge_" + k): v for k, v in kwargs.items()}
+    with pytest.raises(ValueError):
+        config.Settings(scanner=scanner)

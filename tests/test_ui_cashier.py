@@ -38,7 +38,8 @@ async def start_terminal(sandbox, settings, hub) -> Terminal:
 @pytest.fixture
 def early_window(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     """The window as `kiosk` first shows it, before its till exists; `attach()` then
-    starts a till on the sandbox and attaches it, as ui/app.py does."""
+    starts a till on the sandbox and attaches it, as ui/app.py does (with the test's
+    settings, or `attach(settings)`'s)."""
     import qasync
 
     # Our own thread pool for asyncio.to_thread, joined after the test: the session's
@@ -51,8 +52,8 @@ def early_window(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     window.show()
     started = []
 
-    def attach():
-        terminal = run(qtbot, qloop, start_terminal(sandbox, settings, window.hub))
+    def attach(own_settings=None):
+        terminal = run(qtbot, qloop, start_terminal(sandbox, own_settings or settings, window.hub))
         bridge = HubBridge(window.hub)
         started.append((terminal, bridge))
         window.attach(terminal, bridge)
@@ -297,7 +298,9 @@ def test_demo_mode_start_up_checks_and_notices_are_shown(qtbot):
     window = CashierWindow(settings=None, tasks=tasks)
     qtbot.addWidget(window)
     window.show()
-    terminal = SimpleNamespace(embedded=True, notices=["Sale T01-X was paid after all: its receipt is in history."],
+    from kiosk import config
+
+    terminal = SimpleNamespace(settings=config.Settings(), embedded=True, notices=["Sale T01-X was paid after all: its receipt is in history."],
                                checks=[Check("camera", "warning", "No camera was found; use the hand scanner."),
                                        Check("database", "ok", "")],
                                till=SimpleNamespace(checkout=SimpleNamespace(connectivity="offline"), operators=None))

@@ -38,7 +38,8 @@ def camera_pipeline(scanner: ScannerSettings, hub: EventHub, on_frame=None) -> S
 
 
 def wedge_detector(scanner: ScannerSettings) -> WedgeDetector:
-    return WedgeDetector(scanner.wedge_max_gap_ms / 1000, scanner.wedge_min_length, scanner.max_length)
+    return WedgeDetector(scanner.wedge_max_gap_ms / 1000, scanner.wedge_min_length, scanner.max_length,
+                         suffix=scanner.wedge_suffix, prefix=scanner.wedge_prefix)
 
 
 def serial_scanner(scanner: ScannerSettings, hub: EventHub) -> SerialScanner | None:

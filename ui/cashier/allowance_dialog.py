@@ -22,7 +22,7 @@ from kiosk.checkout import money
 from kiosk.checkout.offline import Allowance
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
 from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.widgets.controls import BUTTON_HEIGHT, takes_typing
 
 MAX_SALES, MAX_HOURS = 100, 24
 
@@ -56,6 +56,7 @@ class AllowanceDialog(CashierDialog):
         self.hours.setAccessibleName(self.tr("Hours"))
         for control in (self.sales, self.amount, self.hours):
             control.setMinimumHeight(BUTTON_HEIGHT)
+        takes_typing(self.amount)
         self.error.setAccessibleName(self.tr("Allowance problem"))
         self.notice = message_label(self.tr("What happened"))
         self.grant_button = touch_button(self.tr("Open allowance"))

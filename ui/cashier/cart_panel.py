@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.widgets.controls import BUTTON_HEIGHT, button
+from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
 
 class CartPanel(QWidget):
     override_requested = Signal(str, str)  # line id, the new price as typed
@@ -48,6 +48,7 @@ class CartPanel(QWidget):
         self.price.setPlaceholderText(self.tr("New price"))
         self.price.setAccessibleName(self.tr("New price"))
         self.price.setMinimumHeight(BUTTON_HEIGHT)
+        takes_typing(self.price)
         self.override = button(self, self.tr("Change price"), self.tr("Change price"), self._override)
         actions = QHBoxLayout()
         for w in (self.plus, self.minus, self.remove, self.price, self.override):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QV
 from kiosk.loyalty.models import MemberView, NewMember
 from ui.cashier.dialog_kit import CashierDialog, message_label, touch_button
 from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.widgets.controls import BUTTON_HEIGHT, takes_typing
 
 EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 PHONE_DIGITS = (7, 15)
@@ -33,7 +33,7 @@ def line_edit(accessible: str, placeholder: str = "") -> QLineEdit:
     edit.setAccessibleName(accessible)
     edit.setPlaceholderText(placeholder)
     edit.setMinimumHeight(BUTTON_HEIGHT)
-    return edit
+    return takes_typing(edit)
 
 
 class EnrolDialog(CashierDialog):

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QLis
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.widgets.controls import BUTTON_HEIGHT, button
+from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
 
 
 class MemberPanel(QWidget):
@@ -17,6 +17,7 @@ class MemberPanel(QWidget):
         self.search.setPlaceholderText(self.tr("Member card, id, phone or email"))
         self.search.setAccessibleName(self.tr("Find member"))
         self.search.setMinimumHeight(BUTTON_HEIGHT)
+        takes_typing(self.search)
         self.search.returnPressed.connect(self._find)
         self.find = button(self, self.tr("Find"), self.tr("Find member"), self._find)
         self.clear = button(self, self.tr("Remove member"), self.tr("Remove member"), lambda: self.sale.remove_member())

@@ -109,6 +109,11 @@ class ReturnsDialog(CashierDialog):
 
     # -- finding ----------------------------------------------------------------------
 
+    def take_scan(self, text: str) -> None:
+        """A hand scanner's burst made while this dialog had the keyboard: the receipt."""
+        self.scan.setText(text)
+        self.find()
+
     def find(self) -> None:
         scanned = self.scan.text().strip()
         if not scanned:

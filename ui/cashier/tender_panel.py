@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QList
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
-from ui.widgets.controls import BUTTON_HEIGHT, button
+from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
 
 
 class TenderPanel(QWidget):
@@ -37,6 +37,7 @@ class TenderPanel(QWidget):
         self.amount.setPlaceholderText(self.tr("Amount (empty: what is due)"))
         self.amount.setAccessibleName(self.tr("Tender amount"))
         self.amount.setMinimumHeight(BUTTON_HEIGHT)
+        takes_typing(self.amount)
         self.cash = button(self, self.tr("Cash"), self.tr("Pay cash"), lambda: self._external("cash"))
         self.card = button(self, self.tr("Card terminal"), self.tr("Pay by card on the store terminal"),
                            lambda: self._external("card"))

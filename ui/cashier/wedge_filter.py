@@ -1,33 +1,49 @@
 """Hand scanners that type: an application-wide event filter feeding WedgeDetector.
 
-Keys are held back while they come in a fast burst; a burst that ends in Enter is
-a scan (sent to `scanned`), wherever the focus was. Anything slower is a person
-typing: the held keys are replayed, in order, to the widget they were meant for.
-Fields that take secrets (PINs) opt out with the property `wedge` = False.
+Keys are held back while they come in a fast burst; a burst that ends in the
+scanner's suffix (Enter unless `scanner.wedge_suffix` says otherwise) is a scan, sent
+to `scanned` with the widget the keys were going to, wherever the focus was. Anything
+slower is a person typing: the held keys are replayed, in order, to the widget they
+were meant for.
+
+A burst is judged on the characters it types, as the X server and Windows deliver
+them: a scanner presses Shift around every capital, AltGr (or Ctrl+Alt on Windows)
+for `@` on many layouts, and its prefix may come with Ctrl or Alt. Those modifier
+presses and releases pass straight through and neither break nor end a burst.
+
+Fields where a person types free text (PINs, names, searches, amounts, reasons) opt
+out with the property `wedge` = False (`controls.takes_typing`): their keys are
+never held, however fast they come.
 """
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtCore import Qt
 
 from kiosk.scanner.wedge import WedgeDetector
 
 FLUSH_MS = 60
 ENTER_KEYS = (Qt.Key_Return, Qt.Key_Enter)
+# Keys that type nothing themselves: they change what the next key types.
+MODIFIER_KEYS = frozenset({
+    Qt.Key_Shift, Qt.Key_Control, Qt.Key_Alt, Qt.Key_AltGr, Qt.Key_Meta, Qt.Key_Super_L, Qt.Key_Super_R,
+    Qt.Key_Hyper_L, Qt.Key_Hyper_R, Qt.Key_Mode_switch, Qt.Key_CapsLock, Qt.Key_NumLock,
+})
+_TYPING = Qt.ShiftModifier | Qt.KeypadModifier | Qt.GroupSwitchModifier  # GroupSwitch: AltGr on X11
+_WINDOWS_ALTGR = Qt.ControlModifier | Qt.AltModifier
 
 
 class WedgeFilter(QObject):
-    scanned = Signal(str)
+    scanned = Signal(str, object)  # the code, and the widget its keys were sent to
 
     def __init__(self, parent: QObject | None = None, detector: WedgeDetector | None = None,
                  clock=time.monotonic):
         super().__init__(parent)
         self.detector = detector or WedgeDetector()
-        self._clock = clock
+        self.clock = clock
         self._held: list[tuple[QObject, QKeyEvent]] = []
         self._replaying = False
         self.enabled = True
@@ -43,38 +59,66 @@ class WedgeFilter(QObject):
             app.removeEventFilter(self)
         self._flush(everything=True)
 
+    def use(self, detector: WedgeDetector) -> None:
+        """The detector built from the settings; what is held goes to its widget first."""
+        self._flush(everything=True)
+        self.detector = detector
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if self._replaying or not self.enabled or event.type() != QEvent.KeyPress:
+        kind = event.type()
+        if self._replaying or not self.enabled or kind not in (QEvent.KeyPress, QEvent.ShortcutOverride):
             return False
-        if not watched.isWidgetType() or watched.property("wedge") is False:
+        if not watched.isWidgetType() or watched.property("wedge") is False or event.key() in MODIFIER_KEYS:
             return False
-        key = event.key()
-        text = event.text()
-        mods = event.modifiers() & ~(Qt.ShiftModifier | Qt.KeypadModifier)
-        if key in ENTER_KEYS and not mods:
-            char = "\n"
-        elif len(text) == 1 and text.isprintable() and not mods:
-            char = text
-        else:
+        char = self._char(event)
+        if kind == QEvent.ShortcutOverride:
+            # Inside a burst a character belongs to the scan, not to a shortcut: with the
+            # focus on a button, the '-' of GC-1000-0002 would be the "one less" key. So
+            # does the first key of the scanner's prefix (Ctrl+B, STX, is also "Back to cart").
+            if char is not None and (self.detector.holding or char == self.detector.prefix[:1]):
+                event.accept()
+                return True
+            return False
+        if char is None:
             self._flush(everything=True)  # keep the order: what was held goes first
             return False
-        self._held.append((watched, QKeyEvent(event.type(), key, event.modifiers(), text,
+        self._held.append((watched, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
                                               event.isAutoRepeat(), event.count())))
-        self._apply(self.detector.feed(char, self._clock()))
+        scan = self._apply(self.detector.feed(char, self.clock()))
         if self.detector.holding:
             self._timer.start()
+        if scan is not None:
+            self.scanned.emit(scan, watched)
         return True
 
+    def _char(self, event: QKeyEvent) -> str | None:
+        """The character this key press adds to a burst, or None when it is no part of one."""
+        key, text, mods = event.key(), event.text(), event.modifiers()
+        extra = mods & ~_TYPING
+        if key in ENTER_KEYS:
+            char = "\r"
+        elif key == Qt.Key_Tab:
+            char = "\t"
+        elif text == "\n":  # a line feed: Ctrl+J on a keyboard, what some scanners end with
+            return "\n" if self.detector.ends_scan("\n") else None
+        elif len(text) == 1 and text in self.detector.prefix:
+            return text  # a prefix may be a control character sent with Ctrl
+        elif len(text) == 1 and text.isprintable() and (not extra or extra == _WINDOWS_ALTGR):
+            return text
+        else:
+            return None
+        return char if not extra and self.detector.ends_scan(char) else None
+
     def _flush(self, everything: bool = False) -> None:
-        now = self._clock() + (3600.0 if everything else 0.0)
+        now = self.clock() + (3600.0 if everything else 0.0)
         self._apply(self.detector.flush(now))
         if self.detector.holding:
             self._timer.start()
 
-    def _apply(self, output) -> None:
+    def _apply(self, output) -> str | None:
         released, self._held = self._held[:len(output.release)], self._held[len(output.release):]
         if output.scan is not None:
-            self._held = self._held[len(output.scan) + 1:]
+            self._held = []  # the burst and its suffix: nothing of a scan reaches a widget
         self._replaying = True
         try:
             for receiver, event in released:
@@ -84,5 +128,4 @@ class WedgeFilter(QObject):
                     pass
         finally:
             self._replaying = False
-        if output.scan is not None:
-            self.scanned.emit(output.scan)
+        return output.scan

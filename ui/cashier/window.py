@@ -116,6 +116,9 @@ class CashierWindow(QMainWindow):
         bridge.scanned.connect(self._scanned)
         self._connectivity(terminal.till.checkout.connectivity, "")
         self.sign_in.set_till(terminal.till)
+        from kiosk.scanner.service import wedge_detector  # loaded with the terminal already
+
+        self.wedge.use(wedge_detector(self.settings.scanner))
         self.wedge.install()
         self.status.hand_scanner_ready()  # true only now: the wedge filter listens from here
 
@@ -223,8 +226,12 @@ class CashierWindow(QMainWindow):
 
     # -- scans ----------------------------------------------------------------------------------
 
-    def _wedge_scan(self, text: str) -> None:
-        if self.sale is not None and self.stack.currentWidget() is self.work:
+    def _wedge_scan(self, text: str, receiver) -> None:
+        # A dialog that takes scans itself (returns: the receipt) gets those made into it.
+        dialog = receiver.window() if receiver is not None else None
+        if dialog is not self and hasattr(dialog, "take_scan"):
+            dialog.take_scan(text)
+        elif self.sale is not None and self.stack.currentWidget() is self.work:
             self.sale.scanned_text(text)
 
     def _scanned(self, event) -> None:

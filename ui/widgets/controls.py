@@ -18,12 +18,19 @@ def button(parent: QWidget, text: str, name: str, slot=None) -> QPushButton:
     return b
 
 
+def takes_typing(field: QWidget) -> QWidget:
+    """A field for what a person types (names, searches, amounts, reasons, PINs): the hand
+    scanner's filter never holds its keys, however fast they come (ui/cashier/wedge_filter.py)."""
+    field.setProperty("wedge", False)
+    return field
+
+
 def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = False) -> QLineEdit:
     field = QLineEdit(parent)
     field.setPlaceholderText(placeholder)
     field.setAccessibleName(name)
     field.setMinimumHeight(BUTTON_HEIGHT)
-    field.setProperty("wedge", False)  # a scanner burst never goes here, and keys are never held back
+    takes_typing(field)
     if secret:
         field.setEchoMode(QLineEdit.Password)
     return field
