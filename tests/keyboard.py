@@ -9,7 +9,8 @@ with a US and a German layout, and kept here as the rules that produced them:
 - `@` on a US layout is Shift+2 (the release says "2"); on a German one it is AltGr+Q:
   Key_AltGr press with GroupSwitchModifier, `@` with GroupSwitchModifier, AltGr's
   release, the release of "q";
-- Enter is Key_Return with "\\r"; Tab "\\t"; a line feed is Ctrl+J with "\\n".
+- Enter is Key_Return with "\\r"; Tab "\\t"; a line feed is Ctrl+J with "\\n", or the
+  Linefeed key (0x0a) that `xdotool type` sends for a newline.
 
 Each event goes through `QTest.simulateEvent` on the window: Qt's own path for a key
 from the platform (shortcut map, ShortcutOverride, the focus widget), so a test
@@ -65,6 +66,7 @@ END_KEYS = {
     "enter": [(True, Qt.Key_Return, NO, "\r"), (False, Qt.Key_Return, NO, "\r")],
     "tab": [(True, Qt.Key_Tab, NO, "\t"), (False, Qt.Key_Tab, NO, "\t")],
     "lf": _with(Qt.Key_Control, CTRL, Qt.Key_J, "\n", "j"),
+    "linefeed": [(True, 0x0A, NO, "\n"), (False, 0x0A, NO, "\n")],  # what `xdotool type "\n"` sends
 }
 
 

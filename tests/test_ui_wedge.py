@@ -105,7 +105,7 @@ def test_the_receipt_barcode_in_the_returns_dialog_looks_that_sale_up(qtbot, ope
 
 
 @pytest.mark.parametrize("suffix, end", [("enter", "enter"), ("tab", "tab"), ("any", "enter"), ("any", "lf"),
-                                         ("any", "tab")])
+                                         ("any", "linefeed"), ("any", "tab")])
 def test_each_suffix_ends_a_scan(qtbot, opened, suffix, end):
     window = opened(wedge_suffix=suffix)
     keys = Keyboard(window)

@@ -99,8 +99,8 @@ class WedgeFilter(QObject):
             char = "\r"
         elif key == Qt.Key_Tab:
             char = "\t"
-        elif text == "\n":  # a line feed: Ctrl+J on a keyboard, what some scanners end with
-            return "\n" if self.detector.ends_scan("\n") else None
+        elif text == "\n":  # a line feed (Ctrl+J, or X's Linefeed key): a suffix only under `any`
+            return "\n" if self.detector.suffix == "any" else None
         elif len(text) == 1 and text in self.detector.prefix:
             return text  # a prefix may be a control character sent with Ctrl
         elif len(text) == 1 and text.isprintable() and (not extra or extra == _WINDOWS_ALTGR):

@@ -1,0 +1,148 @@
+"""The real window on a real X server, typed into by xdotool as a USB hand scanner types.
+
+`xdotool type` presses Shift around each capital and leaves 20 ms between keys, as
+a scanner does; the X server and Qt's xcb platform turn that into the key events a
+store's terminal gets, which the offscreen tests can only imitate. Runs with a
+window manager (openbox) and without one (a locked-down terminal often has none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TOOLS = ("Xvfb", "xdotool", "openbox")
+
+
+@pytest.fixture
+def display(request):
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: scripts/setup.sh installs them (xvfb openbox xdotool)")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    env = {**os.environ, "DISPLAY": f":{number}"}
+    env.pop("QT_QPA_PLATFORM", None)
+    wm = None
+    if request.param == "openbox":
+        wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+    yield env, wm
+    for proc in (wm, xvfb):
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+class App:
+    def __init__(self, env: dict, folder: Path, **settings: str):
+        env = {k: v for k, v in env.items() if not k.startswith("KIOSK_")}
+        env.update(KIOSK_SETTINGS=str(folder / "settings.toml"), XDG_DATA_HOME=str(folder / "data"),
+                   XDG_CONFIG_HOME=str(folder / "config"), KIOSK_SCANNER__CAMERA="", **settings)
+        self.env = env
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.x11_child"], env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=Path(__file__).resolve().parents[1])
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self.proc.stdout, selectors.EVENT_READ)
+        self.state: dict = {}
+        self.window_id = self.wait_line("READY", 60).split()[1]
+
+    def wait_line(self, prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._sel.select(timeout=0.2):
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                if line.startswith("STATE "):
+                    self.state = json.loads(line[6:])
+                if line.startswith(prefix):
+                    return line
+        raise AssertionError(f"no {prefix} line; last state {self.state}; stderr: {self._stderr()}")
+
+    def until(self, condition, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while not condition(self.state):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the window never got there; it shows {self.state}")
+            self.wait_line("STATE", left)
+        return self.state
+
+    def xdotool(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env, check=True, timeout=30)
+
+    def scan(self, code: str) -> None:
+        """A scanner's burst: the code 20 ms a key, then Enter, from one xdotool run."""
+        self.xdotool("type", "--delay", "20", code, "key", "--delay", "20", "Return")
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        assert "Traceback" not in self.proc.stderr.read()
+        return code
+
+    def _stderr(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        return self.proc.stderr.read()[-3000:]
+
+
+KEYSYMS = {"-": "minus", ":": "colon", "@": "at", ".": "period"}
+
+
+def scanner_keys(code: str) -> list[str]:
+    """`xdotool key` arguments for a scanner's burst: the code, then Enter."""
+    return ["key", "--delay", "20", *(KEYSYMS.get(c, c) for c in code), "Return"]
+
+
+@pytest.mark.parametrize("display, suffix", [("openbox", "enter"), ("no window manager", "any")],
+                         indirect=["display"])
+def test_a_product_a_member_and_a_gift_card_typed_by_xdotool_end_up_on_the_sale(display, suffix, tmp_path):
+    """With openbox the scanner ends each code with Enter (one `xdotool key` run, 20 ms a key);
+    without a window manager it ends them with a line feed, as `xdotool type --delay 20` types
+    "CODE\\n". Either way Shift goes down and up around each capital."""
+    env, wm = display
+    app = App(env, tmp_path, KIOSK_SCANNER__WEDGE_SUFFIX=suffix)
+    try:
+        if wm is None:
+            # Without a window manager nothing hands a window the keyboard; the terminal's
+            # session does that for `kiosk` (here xdotool, as the X server's focus call).
+            app.xdotool("windowfocus", "--sync", app.window_id)
+        app.until(lambda s: s.get("focus") == "Operator id")
+        app.xdotool("type", "--delay", "120", "C01\t1111")  # a person signing in
+        app.xdotool("key", "Return")
+        app.until(lambda s: s.get("screen") == "work" and s.get("focus") == "Product")
+
+        def scan(code: str) -> None:
+            if suffix == "enter":
+                app.xdotool(*scanner_keys(code))
+            else:
+                app.xdotool("type", "--delay", "20", code + "\n")
+
+        scan("2004242000017")
+        app.until(lambda s: s.get("lines") == [["COF-001", 1]])
+        scan("M100003")
+        app.until(lambda s: s.get("member") == "M100003")
+        scan("GC-1000-0002")  # two capitals: Shift pressed and released around each
+        state = app.until(lambda s: s.get("cards") == ["GC-1000-0002"])
+        assert state["scans"] == ["2004242000017", "M100003", "GC-1000-0002"]
+        assert "not a code" not in (state.get("notice") or "")
+        assert app.stop() == 0
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()
