@@ -249,3 +249,33 @@ def test_keys_slower_than_the_threshold_are_typing(qtbot, field, text, gaps):
     clock.advance(1)
     qtbot.waitUntil(lambda: widget.field.text() == text, timeout=2000)  # the last key after the flush timer
     assert widget.scans == []
+
+
+def test_a_gui_thread_busy_in_the_middle_of_a_burst_does_not_cut_it_in_two(qtbot):
+    """The gaps are measured between the keys' own timestamps (when the X server saw them),
+    not between the moments a busy GUI thread got round to them."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    from tests.keyboard import char_events
+
+    widget = _Field(WedgeDetector(max_gap_s=0.050, min_length=4), None)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.field.setFocus()
+    widget.filter.install()
+    try:
+        pressed_ms = 5_000_000
+        for n, char in enumerate("GC-1000-0002\r"):
+            events = char_events(char) if char != "\r" else [(True, Qt.Key_Return, Qt.NoModifier, "\r")]
+            for press, key, modifiers, text in events:
+                event = QKeyEvent(QEvent.KeyPress if press else QEvent.KeyRelease, int(key), modifiers, text)
+                event.setTimestamp(pressed_ms + 20 * n)
+                QCoreApplication.sendEvent(widget.field, event)
+            if n == 4:
+                time.sleep(0.150)  # the GUI thread does something else for 150 ms
+        assert widget.scans == ["GC-1000-0002"] and widget.field.text() == ""
+    finally:
+        widget.filter.remove()

@@ -9,7 +9,9 @@ were meant for.
 A burst is judged on the characters it types, as the X server and Windows deliver
 them: a scanner presses Shift around every capital, AltGr (or Ctrl+Alt on Windows)
 for `@` on many layouts, and its prefix may come with Ctrl or Alt. Those modifier
-presses and releases pass straight through and neither break nor end a burst.
+presses and releases pass straight through and neither break nor end a burst. The
+gaps are measured between the keys' own timestamps, so a GUI thread that is busy for
+a moment does not cut a burst in two.
 
 Fields where a person types free text (PINs, names, searches, amounts, reasons) opt
 out with the property `wedge` = False (`controls.takes_typing`): their keys are
@@ -39,11 +41,11 @@ _WINDOWS_ALTGR = Qt.ControlModifier | Qt.AltModifier
 class WedgeFilter(QObject):
     scanned = Signal(str, object)  # the code, and the widget its keys were sent to
 
-    def __init__(self, parent: QObject | None = None, detector: WedgeDetector | None = None,
-                 clock=time.monotonic):
+    def __init__(self, parent: QObject | None = None, detector: WedgeDetector | None = None, clock=None):
         super().__init__(parent)
         self.detector = detector or WedgeDetector()
-        self.clock = clock
+        self.clock = clock  # a test's own clock; None: when each key was pressed (see _time)
+        self._offset = 0.0
         self._held: list[tuple[QObject, QKeyEvent]] = []
         self._replaying = False
         self.enabled = True
@@ -84,7 +86,7 @@ class WedgeFilter(QObject):
             return False
         self._held.append((watched, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
                                               event.isAutoRepeat(), event.count())))
-        scan = self._apply(self.detector.feed(char, self.clock()))
+        scan = self._apply(self.detector.feed(char, self._time(event)))
         if self.detector.holding:
             self._timer.start()
         if scan is not None:
@@ -109,8 +111,21 @@ class WedgeFilter(QObject):
             return None
         return char if not extra and self.detector.ends_scan(char) else None
 
+    def _time(self, event: QKeyEvent | None = None) -> float:
+        """Seconds, on the timeline of the keys' own timestamps: when the X server (or
+        Windows) saw each key, so a GUI thread busy for a moment does not stretch the gaps
+        inside a scanner's burst and cut it in two. Without an event: that timeline's now."""
+        if self.clock is not None:
+            return self.clock()
+        now = time.monotonic()
+        if event is not None and event.timestamp():
+            pressed = event.timestamp() / 1000
+            self._offset = now - pressed
+            return pressed
+        return now - self._offset
+
     def _flush(self, everything: bool = False) -> None:
-        now = self.clock() + (3600.0 if everything else 0.0)
+        now = self._time() + (3600.0 if everything else 0.0)
         self._apply(self.detector.flush(now))
         if self.detector.holding:
             self._timer.start()
