@@ -8,7 +8,8 @@ with a US and a German layout, and kept here as the rules that produced them:
   letter and no modifier;
 - `@` on a US layout is Shift+2 (the release says "2"); on a German one it is AltGr+Q:
   Key_AltGr press with GroupSwitchModifier, `@` with GroupSwitchModifier, AltGr's
-  release, the release of "q";
+  release, the release of "q" (on Windows, where AltGr is Ctrl and Alt held, the
+  `de-windows` layout here);
 - Enter is Key_Return with "\\r"; Tab "\\t"; a line feed is Ctrl+J with "\\n", or the
   Linefeed key (0x0a) that `xdotool type` sends for a newline.
 
@@ -44,6 +45,10 @@ def _with(modifier_key, modifier, key, text, released_text) -> list[Event]:
 def char_events(char: str, layout: str = "us") -> list[Event]:
     if char == "@" and layout == "de":
         return _with(Qt.Key_AltGr, ALTGR, Qt.Key_At, "@", "q")
+    if char == "@" and layout == "de-windows":  # Windows reports AltGr as Ctrl and Alt held
+        both = CTRL | Qt.AltModifier
+        return [(True, Qt.Key_Control, CTRL, ""), (True, Qt.Key_Alt, both, ""), (True, Qt.Key_At, both, "@"),
+                (False, Qt.Key_At, both, "q"), (False, Qt.Key_Alt, CTRL, ""), (False, Qt.Key_Control, NO, "")]
     if char.isascii() and char.isalpha():
         key = Qt.Key_A + (ord(char.lower()) - ord("a"))
         if char.isupper():

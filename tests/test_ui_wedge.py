@@ -227,7 +227,7 @@ def field(qtbot):
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(code=st.text(CODE_CHARS, min_size=4, max_size=40),
        gaps=st.lists(st.floats(0.0, 0.050), min_size=41, max_size=41),
-       layout=st.sampled_from(["us", "de"]))
+       layout=st.sampled_from(["us", "de", "de-windows"]))
 def test_any_code_at_any_gap_up_to_the_threshold_is_one_scan(field, code, gaps, layout):
     widget, clock = field
     widget.scans.clear()
