@@ -79,6 +79,8 @@ class CheckoutSettings(BaseModel):
     authorize_timeout_s: float = Field(8.0, gt=0, le=60)
     # How long the receipt waits for the points of the order (it says "pending" after).
     points_wait_s: float = Field(2.0, ge=0, le=30)
+    # The most of one product on one line (a typed "24*" or the Qty cell beyond it is refused).
+    max_quantity: int = Field(999, ge=1, le=9999)
 
 
 class OutboxSettings(BaseModel):
@@ -183,6 +185,13 @@ class PrinterSettings(BaseModel):
         return value
 
 
+class ScreenSettings(BaseModel):
+    """The cashier window on the till's screen."""
+
+    # Full screen (no title bar, no task bar) instead of a maximised window.
+    full_screen: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -197,6 +206,7 @@ class Settings(BaseSettings):
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    screen: ScreenSettings = Field(default_factory=ScreenSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

@@ -81,7 +81,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     window = CashierWindow(None, tasks)
     window.closed.connect(quitting.set)
     painted = _FirstPaint(window.sign_in)
-    window.show()
+    window.showMaximized()  # laid out from the screen's size; full screen once the settings say so
     if on_shown is not None:
         on_shown(window)
     terminal = bridge = None

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from kiosk.checkout.errors import CartError
 from kiosk.checkout.money import to_cents
 
-MAX_QUANTITY = 9999
+MAX_QUANTITY = 999  # per line; checkout.max_quantity sets it per store
 MAX_LINE_CENTS = 10_000_000  # 100,000.00: beyond that a slip of the finger is likelier than a sale
 AMOUNT_SKU = "AMOUNT"
 
@@ -44,9 +44,10 @@ class Line:
 
 
 class Cart:
-    def __init__(self, lines: list[Line] | None = None, next_id: int = 1):
+    def __init__(self, lines: list[Line] | None = None, next_id: int = 1, max_quantity: int = MAX_QUANTITY):
         self.lines: list[Line] = list(lines or [])
         self._next = next_id
+        self.max_quantity = max_quantity
         # Set by the checkout session once payment starts: tenders were worked out
         # for this total, so a change now could pay gift-card value out as change.
         self.locked = False
@@ -60,10 +61,10 @@ class Cart:
     def add(self, product: ProductLike, quantity: int = 1) -> Line:
         """Scanning the same product again adds to its line (unless that line's price was changed)."""
         self._editable()
-        _check_quantity(quantity)
+        self._check_quantity(quantity)
         for n, line in enumerate(self.lines):
             if line.sku == product.sku and line.list_cents is None and line.sku != AMOUNT_SKU:
-                return self._replace(n, replace(line, quantity=_check_quantity(line.quantity + quantity)))
+                return self._replace(n, replace(line, quantity=self._check_quantity(line.quantity + quantity)))
         return self._append(product.sku, product.name, to_cents(product.price), quantity, product.tax_class)
 
     def add_amount(self, amount: Decimal, tax_class: str, label: str = "Amount") -> Line:
@@ -81,7 +82,7 @@ class Cart:
         if quantity == 0:
             self.lines.pop(n)
             return None
-        return self._replace(n, replace(self.lines[n], quantity=_check_quantity(quantity)))
+        return self._replace(n, replace(self.lines[n], quantity=self._check_quantity(quantity)))
 
     def remove(self, line_id: str) -> Line:
         self._editable()
@@ -143,14 +144,13 @@ class Cart:
         self.lines[n] = line
         return line
 
+    def _check_quantity(self, quantity: int) -> int:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
+            raise CartError(f"A quantity is a whole number from 1 to {self.max_quantity}.")
+        return quantity
+
     def _index(self, line_id: str) -> int:
         for n, line in enumerate(self.lines):
             if line.line_id == line_id:
                 return n
         raise CartError("That line is no longer in the cart.")
-
-
-def _check_quantity(quantity: int) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise CartError(f"A quantity is a whole number from 1 to {MAX_QUANTITY}.")
-    return quantity

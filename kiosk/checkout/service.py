@@ -21,6 +21,7 @@ from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.offline import Allowances
 from kiosk.checkout.pay import Payer, PayResult
 from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.cart import MAX_QUANTITY
 from kiosk.checkout.session import CardTender, CouponChoice, Session, State
 from kiosk.events import Event, EventHub
 from kiosk.loyalty import errors, ids
@@ -67,17 +68,23 @@ class Checkout:
 
     # -- sessions ------------------------------------------------------------------------
 
+    max_quantity = MAX_QUANTITY  # of one product on one line; the till sets the store's
+
     def new_sale(self, operator_id: str) -> Session:
-        return Session(ops.new_order_id(self.payer.terminal.terminal_id), operator_id, self.inclusive_tax,
-                       self.tax_rates, self.points_after_tax)
+        session = Session(ops.new_order_id(self.payer.terminal.terminal_id), operator_id, self.inclusive_tax,
+                          self.tax_rates, self.points_after_tax)
+        session.cart.max_quantity = self.max_quantity
+        return session
 
     async def resume(self, sale_id: str) -> Session:
         """A sale whose payment failed or was interrupted, back at tendering."""
         row = await asyncio.to_thread(self.payer.sales.get, sale_id)
         if row is None or row["state"] != "tendering":
             raise CheckoutError("That sale can't be resumed: it was completed, voided, or never paid.")
-        return Session.restore(json.loads(row["snapshot"]), inclusive_tax=self.inclusive_tax,
-                               tax_rates=self.tax_rates, points_after_tax=self.points_after_tax)
+        session = Session.restore(json.loads(row["snapshot"]), inclusive_tax=self.inclusive_tax,
+                                  tax_rates=self.tax_rates, points_after_tax=self.points_after_tax)
+        session.cart.max_quantity = self.max_quantity
+        return session
 
     # -- the member -------------------------------------------------------------------------
 

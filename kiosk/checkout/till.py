@@ -102,6 +102,7 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
                         audit=audit.record, record_approval=operators.record_approval,
                         member_patterns=(settings.scanner.member_id_pattern, settings.scanner.member_card_pattern),
                         approvals=approvals)
+    checkout.max_quantity = settings.checkout.max_quantity
     returns = Returns(db, outbox, engine, backend, terminal, inclusive_tax=inclusive,
                       record_approval=operators.record_approval, approvals=approvals,
                       points_wait_s=settings.checkout.points_wait_s, clock=clock)

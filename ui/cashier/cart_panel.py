@@ -64,6 +64,8 @@ class CartPanel(QWidget):
         self.total.setStyleSheet("font-size: 20px; font-weight: bold;")
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
         layout.addWidget(self.entry)
         layout.addWidget(self.results)
         layout.addWidget(self.table, 1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QProgressBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QProgressBar,
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.widgets.controls import BUTTON_HEIGHT, ElidedLabel, button, takes_typing
+from ui.widgets.notices import keep_place
 
 
 class MemberPanel(QWidget):
@@ -25,43 +27,61 @@ class MemberPanel(QWidget):
         row.addWidget(self.search, 1)
         row.addWidget(self.find)
 
-        self.name, self.tier, self.points, self.value = (QLabel(self) for _ in range(4))
-        self.offline = QLabel(self)
+        self.name, self.tier, self.points, self.value = (ElidedLabel(self) for _ in range(4))
+        self.offline = keep_place(QLabel(self))  # its two lines are kept: nothing below moves
         self.offline.setWordWrap(True)
         self.offline.setAccessibleName(self.tr("Member offline"))
+        self.offline.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 4)
+        self.offline.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to next tier"))
         self.progress.setTextVisible(True)
-        details = QFormLayout()
-        for label, name in ((self.name, self.tr("Member")), (self.tier, self.tr("Tier")),
-                            (self.points, self.tr("Points")), (self.value, self.tr("Worth"))):
+        # Two columns of two: the member's facts in four short lines' room.
+        details = QGridLayout()
+        details.setVerticalSpacing(2)
+        for n, (label, name) in enumerate(((self.name, self.tr("Member")), (self.tier, self.tr("Tier")),
+                                           (self.points, self.tr("Points")), (self.value, self.tr("Worth")))):
             label.setAccessibleName(name)
-            details.addRow(name, label)
-        details.addRow(self.tr("Next tier"), self.progress)
+            details.addWidget(QLabel(name, self), n // 2, (n % 2) * 2)
+            details.addWidget(label, n // 2, (n % 2) * 2 + 1)
+        details.setColumnStretch(1, 2)
+        details.setColumnStretch(3, 1)
+        details.addWidget(self.progress, 2, 0, 1, 4)
 
+        # The rewards scroll inside their own box: a member with many never pushes
+        # the rest of the screen away.
         self.rewards_box = QVBoxLayout()
-        self.applied = QLabel(self)
-        self.applied.setWordWrap(True)
-        self.applied.setAccessibleName(self.tr("Applied rewards and coupons"))
+        self.rewards_box.setContentsMargins(0, 0, 0, 0)
         self.reward_buttons: list = []
-        self._reward_holder = QWidget(self)
+        self._reward_holder = QWidget()
         self._reward_holder.setLayout(self.rewards_box)
+        self.rewards_area = QScrollArea(self)
+        self.rewards_area.setWidgetResizable(True)
+        self.rewards_area.setFrameShape(QFrame.NoFrame)
+        self.rewards_area.setWidget(self._reward_holder)
+        self.rewards_area.setMinimumHeight(BUTTON_HEIGHT + 8)
+        self.rewards_area.setAccessibleName(self.tr("Rewards"))
+        self.rewards_area.setFocusPolicy(Qt.NoFocus)
         self.removals = QListWidget(self)
         self.removals.setAccessibleName(self.tr("Rewards and coupons on the sale"))
+        self.removals.setMinimumHeight(BUTTON_HEIGHT)
         self.removals.setMaximumHeight(90)
         self.remove_choice = button(self, self.tr("Take off"), self.tr("Take reward or coupon off"), self._take_off)
+        actions = QHBoxLayout()
+        actions.addWidget(self.remove_choice)
+        actions.addWidget(self.clear)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
         layout.addLayout(row)
         layout.addWidget(self.offline)
         layout.addLayout(details)
         layout.addWidget(QLabel(self.tr("Rewards"), self))
-        layout.addWidget(self._reward_holder)
+        layout.addWidget(self.rewards_area, 2)
         layout.addWidget(QLabel(self.tr("On this sale"), self))
-        layout.addWidget(self.removals)
-        layout.addWidget(self.remove_choice)
-        layout.addWidget(self.clear)
-        layout.addStretch(1)
+        layout.addWidget(self.removals, 1)
+        layout.addLayout(actions)
         self.refresh()
 
     def focus_search(self) -> None:
@@ -126,7 +146,6 @@ class MemberPanel(QWidget):
             self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, to_money(r.cents)))
         for c in session.coupons:
             self.removals.addItem(self.tr("Coupon {0}: {1}").format(c.code, c.label))
-        self.applied.setText(", ".join(self.removals.item(i).text() for i in range(self.removals.count())))
         self.remove_choice.setEnabled(self.removals.count() > 0 and self.sale.cart_open)
 
     def _take_off(self) -> None:

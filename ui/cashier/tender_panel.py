@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
 from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.widgets.notices import keep_place
 
 
 class TenderPanel(QWidget):
@@ -49,23 +52,37 @@ class TenderPanel(QWidget):
         grid.addWidget(self.other, 1, 2)
 
         self.pay = button(self, self.tr("Pay"), self.tr("Pay"), lambda: self.sale.pay())
-        self.pay.setMinimumHeight(72)
+        self.pay.setMinimumHeight(56)
         self.pay.setStyleSheet("font-size: 22px; font-weight: bold;")
-        self.outcome = QLabel(self)
+        # Two lines are kept for what Pay says: a sentence coming never moves Pay.
+        self.outcome = keep_place(QLabel(self))
         self.outcome.setWordWrap(True)
         self.outcome.setAccessibleName(self.tr("Payment outcome"))
+        self.outcome.setFixedHeight(2 * self.outcome.fontMetrics().lineSpacing() + 4)
+        self.outcome.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.outcome.setAlignment(Qt.AlignLeft | Qt.AlignTop)
 
+        self.tenders.setMinimumHeight(BUTTON_HEIGHT)
+        # A tender's line wraps rather than scrolling sideways: what is left on a card is read whole.
+        self.tenders.setWordWrap(True)
+        self.tenders.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.tenders.setResizeMode(QListView.Adjust)
+        self.due_label = QLabel(self.tr("Due"), self)
+        top = QHBoxLayout()
+        top.addWidget(self.due_label)
+        top.addStretch(1)
+        top.addWidget(self.due)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Due"), self))
-        layout.addWidget(self.due)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
         layout.addLayout(codes)
-        layout.addWidget(self.tenders)
+        layout.addWidget(self.tenders, 1)
         row = QHBoxLayout()
         row.addWidget(self.remove)
         row.addWidget(self.back)
         layout.addLayout(row)
         layout.addLayout(grid)
-        layout.addStretch(1)
         layout.addWidget(self.outcome)
         layout.addWidget(self.pay)
         self.busy = False

@@ -13,13 +13,14 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from kiosk.events import EventHub
 from ui.cashier.sign_in import SignInView
 from ui.cashier.wedge_filter import WedgeFilter
 from ui.widgets.controls import button
-from ui.widgets.notices import NoticeBar, OfflineBanner
+from ui.widgets.notices import STRIP_PX, NoticeBar, OfflineBanner, keep_place
 from ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
@@ -58,26 +59,44 @@ class CashierWindow(QMainWindow):
         self.approval_dialog: ManagerApproval | None = None
         self.setWindowTitle(self.tr("Kiosk"))
         self.setAccessibleName(self.tr("Cashier"))
-        self.resize(1200, 760)
 
         central = QWidget(self)
+        # The strips above the screen keep their height whether or not they say anything:
+        # a banner or a notice coming or going never moves a button under a finger.
         self.demo = QLabel(central)
         self.demo.setAccessibleName(self.tr("Demo mode"))
         self.demo.setStyleSheet("background: #efe6ff; padding: 4px;")
-        self.demo.hide()
+        keep_place(self.demo).hide()
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)
-        self.stack = QStackedWidget(central)
+        keep_place(self.offline).setFixedHeight(STRIP_PX)
+        self.offline.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.demo.setFixedHeight(STRIP_PX)
+        self.stack = QStackedWidget()
         self.fatal = _centred(self.stack, "", self.tr("Start-up problem"))
         self.sign_in = SignInView(tasks, self.stack)
         self.sign_in.signed_in.connect(self._signed_in)
         self.stack.addWidget(self.sign_in)
         self.stack.addWidget(self.fatal)
         self.stack.setCurrentWidget(self.sign_in)
+        # On a small screen (or at 200 % on 1366x768) the screen scrolls rather than
+        # putting Pay out of reach.
+        self.scroll = QScrollArea(central)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidget(self.stack)
+        # One strip across the top: demo, offline and the notice side by side, each in
+        # its own place, so none of them costs the selling screen a row.
+        strip = QHBoxLayout()
+        strip.setSpacing(6)
+        strip.addWidget(self.demo)
+        strip.addWidget(self.offline, 2)
+        strip.addWidget(self.notices, 5)
         layout = QVBoxLayout(central)
-        for w in (self.demo, self.offline, self.notices):
-            layout.addWidget(w)
-        layout.addWidget(self.stack, 1)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(4)
+        layout.addLayout(strip)
+        layout.addWidget(self.scroll, 1)
         self.setCentralWidget(central)
         self.status = StatusLine(self)
         self.setStatusBar(self.status)
@@ -100,6 +119,8 @@ class CashierWindow(QMainWindow):
 
         self.terminal, self.bridge = terminal, bridge
         self.settings = getattr(terminal, "settings", self.settings)
+        if self.settings.screen.full_screen and self.isVisible():
+            self.showFullScreen()  # the settings come after the first frame: maximised until now
         if terminal.embedded:
             self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
             self.demo.show()
@@ -188,6 +209,8 @@ class CashierWindow(QMainWindow):
         panels.addWidget(self.member, 3)
         panels.addWidget(self.tender, 3)
         layout = QVBoxLayout(self.work)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.setSpacing(6)
         layout.addLayout(top)
         layout.addLayout(panels, 1)
         self.stack.addWidget(self.work)

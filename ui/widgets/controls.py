@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
 from kiosk.checkout.errors import OperatorError
 
@@ -23,6 +24,32 @@ def takes_typing(field: QWidget) -> QWidget:
     scanner's filter never holds its keys, however fast they come (ui/cashier/wedge_filter.py)."""
     field.setProperty("wedge", False)
     return field
+
+
+class ElidedLabel(QLabel):
+    """One line that, short of room, ends in "…" and has the whole text as its tooltip:
+    a long name never widens its panel, and nothing is lost."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.contentsRect().width(), 1))
+        super().setText(shown if self.contentsRect().width() > 1 else self._full)
+        self.setToolTip(self._full if super().text() != self._full else "")
 
 
 def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = False) -> QLineEdit:
