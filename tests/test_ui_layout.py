@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractButton, QLineEdit
 
 from kiosk.outbox import events as ev
-from tests.test_ui_cashier import COFFEE, add_coffee, early_window, screen, sign_in  # noqa: F401 (the fixtures)
+from tests.test_ui_cashier import add_coffee, early_window, screen, sign_in  # noqa: F401 (the fixtures)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def _geometry(window) -> dict:
             for n, w in enumerate(controls)}
 
 
-def test_notices_banners_and_sentences_never_move_a_control(qtbot, screen):
+def test_notices_banners_and_sentences_never_move_a_control(qtbot, screen):  # noqa: F811
     window = screen
     sign_in(qtbot, window)
     add_coffee(qtbot, window)
