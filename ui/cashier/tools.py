@@ -42,7 +42,7 @@ class Tools(QWidget):
             b.setToolTip(key)
             row.addWidget(b)
             self.buttons[text] = b
-            QShortcut(QKeySequence(key), window, activated=slot)
+            QShortcut(QKeySequence(key), window).activated.connect(slot)
         row.addStretch(1)
 
     @property

@@ -97,8 +97,11 @@ class ReceiptPreview(QDialog):
 
         # Shortcuts on the dialog, so they work wherever the focus is inside it. Esc is
         # QDialog's own reject(); it stays that way.
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self, activated=self.print_receipt)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, activated=self.save_pdf)
+        # Connected with .connect(): the `activated=` keyword leaves a Connection object
+        # behind for every dialog, never freed (two per sale, measured over a shift).
+        for keys, slot in ((QKeySequence.StandardKey.Print, self.print_receipt),
+                           (QKeySequence.StandardKey.Save, self.save_pdf)):
+            QShortcut(QKeySequence(keys), self).activated.connect(slot)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.text_view, 1)
