@@ -251,3 +251,22 @@ def test_a_sale_that_is_not_tendering_is_refused_at_pay_with_a_sentence(db):
     sales.void("S1")
     with pytest.raises(CheckoutError, match="This sale is voided; start a new one"):
         sales.begin("S1", "C01", None, {"sale_id": "S1"}, [])
+
+
+def test_a_line_taken_off_goes_back_where_it_was():
+    from kiosk.checkout.cart import Cart
+    from kiosk.checkout.errors import CartError
+
+    cart = Cart()
+    product = type("P", (), {"sku": "A", "name": "A", "price": "1.00", "tax_class": "standard"})
+    other = type("P", (), {"sku": "B", "name": "B", "price": "2.00", "tax_class": "standard"})
+    first, second = cart.add(product, 3), cart.add(other)
+    taken = cart.remove(first.line_id)
+    cart.put_back(taken, 0)
+    assert [line.line_id for line in cart.lines] == [first.line_id, second.line_id] and cart.lines[0].quantity == 3
+    with pytest.raises(CartError):
+        cart.put_back(taken, 0)  # never twice
+    gone = cart.remove(second.line_id)
+    cart.locked = True  # payment started: nothing comes back
+    with pytest.raises(CartError):
+        cart.put_back(gone, 1)

@@ -62,7 +62,7 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
 async def _run(app, on_ready=None, on_shown=None) -> int:
     from PySide6.QtCore import QTimer
 
-    from ui.cashier.window import WORK_MODULES, CashierWindow
+    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
     from ui.tasks import Tasks
 
     # Quitting is this event, never QApplication.quit(): that would stop the loop
@@ -115,7 +115,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
         window.attach(terminal, bridge)
         if on_ready is not None:
             on_ready(window, terminal)
-        await settle(WORK_MODULES)
+        await settle(WORK_MODULES, SCREEN_MODULES)
         await quitting.wait()
     finally:
         ticker.stop()
@@ -168,24 +168,26 @@ def _load_settings():
     return config.load_settings()
 
 
-async def settle(modules: Iterable[str] = ()) -> None:
-    """Import `modules` in a thread, then freeze the heap the start-up made.
+async def settle(modules: Iterable[str] = (), screen: Iterable[str] = ()) -> None:
+    """Import `modules` (Qt-free) in a thread and `screen` (Qt) on this, the GUI,
+    thread one at a time, then freeze the heap the start-up made.
 
     What exists now (modules, classes, the till, the window) lives until the app
     quits. Left to the garbage collector, each full collection walks all of it on
     whichever thread allocates, the GUI thread included: 70-90 ms with the window
     stopped, measured here while scanning and draining. gc.freeze() moves it out
     of the collector's sight; what is made later is collected as usual."""
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # loading ahead is an optimisation: the first use reports a real problem
-                log.warning("could not load %s ahead of use", name, exc_info=True)
+    def load(name: str) -> None:
+        try:
+            importlib.import_module(name)
+        except Exception:  # loading ahead is an optimisation: the first use reports a real problem
+            log.warning("could not load %s ahead of use", name, exc_info=True)
 
-    await asyncio.to_thread(load)
+    await asyncio.to_thread(lambda: [load(name) for name in modules])
+    for name in screen:
+        load(name)
+        await asyncio.sleep(0)  # a key press waiting goes first
     gc.freeze()
-
 
 if __name__ == "__main__":
     sys.exit(main())

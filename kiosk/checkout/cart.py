@@ -88,6 +88,15 @@ class Cart:
         self._editable()
         return self.lines.pop(self._index(line_id))
 
+    def put_back(self, line: Line, index: int) -> Line:
+        """A line just taken off (removed, or its last unit), back where it was: an undo.
+        Its id is its own again, so the order never sees two lines with one id."""
+        self._editable()
+        if any(other.line_id == line.line_id for other in self.lines):
+            raise CartError("That line is already in the cart.")
+        self.lines.insert(min(max(index, 0), len(self.lines)), line)
+        return line
+
     def override_price(self, line_id: str, price: Decimal, reason: str, approver_id: str) -> Line:
         self._editable()
         reason = reason.strip()

@@ -166,7 +166,7 @@ async def _open_window(info: dict, folder: Path):
     from tests.checkout_env import settings_for
     from ui.app import settle
     from ui.bridge import HubBridge
-    from ui.cashier.window import WORK_MODULES, CashierWindow
+    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
     from ui.lifecycle import Terminal
     from ui.tasks import Tasks
 
@@ -189,7 +189,7 @@ async def _open_window(info: dict, folder: Path):
     window.sign_in.pin.setText("1111")
     window.sign_in.go.click()
     await _until(lambda: window.stack.currentWidget() is window.work, 10)
-    await settle(WORK_MODULES)  # as ui/app.py does once the till is up
+    await settle(WORK_MODULES, SCREEN_MODULES)  # as ui/app.py does once the till is up
     return window, terminal, bridge, tasks
 
 

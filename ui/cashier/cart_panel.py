@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
 from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.widgets.notices import keep_place
+
+QTY_COLUMN = 1
+RESULT_ROW_PX = BUTTON_HEIGHT
+
 
 class CartPanel(QWidget):
     override_requested = Signal(str, str)  # line id, the new price as typed
@@ -21,14 +27,24 @@ class CartPanel(QWidget):
         self.entry.setAccessibleName(self.tr("Product"))
         self.entry.setMinimumHeight(BUTTON_HEIGHT)
         self.entry.returnPressed.connect(self._entered)
-        self.entry.textEdited.connect(lambda _t: self._debounce.start())
+        self.entry.textEdited.connect(self._typed)
         self._debounce = QTimer(self, singleShot=True, interval=150)
         self._debounce.timeout.connect(lambda: self.sale.search(self.entry.text()))
+        # "24 ×": how many the next product will be, once typed as 24 then *.
+        self.times = keep_place(QLabel(self))
+        self.times.setAccessibleName(self.tr("Quantity for the next product"))
+        self.times.setStyleSheet("font-size: 18px; font-weight: bold;")
+        self.times.setFixedWidth(self.times.fontMetrics().horizontalAdvance("999 ×") + 24)
+        self.times.hide()
+        # Found products float over the cart under the field: a search never squeezes the
+        # lines away, and the arrow keys move through them from the field.
         self.results = QListWidget(self)
         self.results.setAccessibleName(self.tr("Products found"))
-        self.results.setMaximumHeight(160)
+        self.results.setFocusPolicy(Qt.NoFocus)
         self.results.itemActivated.connect(self._picked)
+        self.results.itemClicked.connect(self._picked)
         self.results.hide()
+        self._picking = False  # the cashier moved through the results with the arrow keys
         self.entry.installEventFilter(self)
 
         self.table = QTableWidget(0, 4, self)
@@ -38,8 +54,14 @@ class CartPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        # Only the Qty cell can be typed into (double-click, F2 or a digit on the selected line).
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+                                   | QAbstractItemView.AnyKeyPressed)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table, as everywhere else
         self.table.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT)
+        self.table.itemChanged.connect(self._cell_edited)
+        self._filling = False
+        self._shown_last: str | None = None
 
         self.plus = button(self, self.tr("+1"), self.tr("One more"), lambda: self._step(1))
         self.minus = button(self, self.tr("−1"), self.tr("One less"), lambda: self._step(-1))
@@ -66,8 +88,10 @@ class CartPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.entry)
-        layout.addWidget(self.results)
+        entry_row = QHBoxLayout()
+        entry_row.addWidget(self.times)
+        entry_row.addWidget(self.entry, 1)
+        layout.addLayout(entry_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addLayout(totals)
@@ -80,18 +104,52 @@ class CartPanel(QWidget):
         self.refresh()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        """+ and - in the empty product field change the selected line's quantity."""
-        if watched is self.entry and event.type() == QEvent.KeyPress and not self.entry.text() \
-                and event.text() in ("+", "-"):
-            self._step(1 if event.text() == "+" else -1)
+        """The product field's keys: + and - (empty field, a line selected) change that
+        line; a number then * is how many of the next product; Ctrl+Z in the empty field
+        puts back the line last taken off; the arrows move through found products."""
+        if watched is not self.entry or event.type() != QEvent.KeyPress:
+            return super().eventFilter(watched, event)
+        text, empty = event.text(), not self.entry.text()
+        if empty and text in ("+", "-") and self.selected_line() is not None:
+            self._step(1 if text == "+" else -1)
+            return True
+        if text == "*" and not empty:
+            self.sale.set_next_quantity(self.entry.text().strip())
+            self.entry.clear()
+            self.results.hide()
+            return True
+        if empty and event.matches(QKeySequence.StandardKey.Undo):
+            self.sale.undo()
+            return True
+        if event.key() in (Qt.Key_Down, Qt.Key_Up) and self.results.isVisible() and self.results.count():
+            row = self.results.currentRow() + (1 if event.key() == Qt.Key_Down else -1)
+            self.results.setCurrentRow(max(0, min(row, self.results.count() - 1)))
+            self._picking = True
+            return True
+        if event.key() == Qt.Key_Escape and self.results.isVisible():
+            self.results.hide()
             return True
         return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place_results()
+
+    def _place_results(self) -> None:
+        rows = min(self.results.count(), 4)
+        top = self.entry.geometry().bottom() + 2
+        self.results.setGeometry(self.entry.x(), top, self.entry.width(), rows * RESULT_ROW_PX + 4)
+        self.results.raise_()
 
     # -- reading the sale ------------------------------------------------------------------
 
     def refresh(self) -> None:
         session = self.sale.session
         selected = self.selected_line()
+        if self.sale.last_line != self._shown_last:
+            # A line just added or changed becomes the selected one: + and - act on it.
+            selected = self._shown_last = self.sale.last_line
+        self._filling = True
         self.table.setRowCount(len(session.cart.lines))
         for row, line in enumerate(session.cart.lines):
             name = line.name if line.list_cents is None else self.tr("{0} (price changed)").format(line.name)
@@ -101,11 +159,17 @@ class CartPanel(QWidget):
                 item.setData(Qt.UserRole, line.line_id)
                 if col:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                if col != QTY_COLUMN or not self.sale.cart_open:
+                    item.setFlags(item.flags() & ~Qt.ItemIsEditable)
                 self.table.setItem(row, col, item)
             if line.line_id == selected:
                 self.table.selectRow(row)
         if self.table.rowCount() and self.selected_line() is None:
             self.table.selectRow(self.table.rowCount() - 1)
+        self._filling = False
+        quantity = self.sale.next_quantity
+        self.times.setText(f"{quantity} ×")
+        self.times.setVisible(quantity > 1)
         priced = session.priced()
         self.subtotal.setText(str(to_money(priced.merchandise)))
         self.discounts.setText(f"-{to_money(priced.discount)}" if priced.discount else "0.00")
@@ -121,8 +185,23 @@ class CartPanel(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
 
+    def _typed(self, _text: str) -> None:
+        self._picking = False
+        self._debounce.start()
+
+    def _cell_edited(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() != QTY_COLUMN:
+            return
+        quantity = self.sale.quantity_of(item.text())
+        if quantity is not None:
+            self.sale.set_quantity(item.data(Qt.UserRole), quantity)
+        else:
+            self.refresh()  # the line as it was
+        self.entry.setFocus()
+
     def _entered(self) -> None:
-        if self.results.isVisible() and self.results.currentItem() is not None and not self.entry.text().strip():
+        if self.results.isVisible() and self.results.currentItem() is not None \
+                and (self._picking or not self.entry.text().strip()):
             self._picked(self.results.currentItem())
             return
         text = self.entry.text()
@@ -132,13 +211,16 @@ class CartPanel(QWidget):
 
     def _show_results(self, products: list) -> None:
         self.results.clear()
+        self._picking = False
         for product in products:
             item = QListWidgetItem(f"{product.name}  ·  {product.price}  ·  {product.sku}")
             item.setData(Qt.UserRole, product)
+            item.setSizeHint(QSize(0, RESULT_ROW_PX))
             self.results.addItem(item)
         if products:
             self.results.setCurrentRow(0)
-        self.results.setVisible(bool(products))
+        self._place_results()
+        self.results.setVisible(bool(products) and bool(self.entry.text().strip()))
 
     def _picked(self, item: QListWidgetItem) -> None:
         self.sale.add_product(item.data(Qt.UserRole))

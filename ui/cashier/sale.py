@@ -33,6 +33,7 @@ class Sale(QObject):
     paying = Signal(bool)
     paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
     receipt_scanned = Signal(str)  # an order id: the returns dialog opens with it
+    notice = Signal(str, bool)  # a sentence for the notice strip; True: it offers Undo
     voided = Signal()
 
     def __init__(self, terminal, tasks, operator_id: str, parent: QObject | None = None):
@@ -140,11 +141,46 @@ class Sale(QObject):
         self._scans += 1
         return f"{kind}-{self._scans}"
 
+    # The line a cashier last added or changed: the one + and - act on, shown selected.
+    last_line: str | None = None
+    # "24*" typed before a scan: how many the next product is.
+    next_quantity = 1
+    # The line last taken off (removed, or its last unit), and where it was: Ctrl+Z puts it back.
+    _taken: tuple[Any, int] | None = None
+
+    def quantity_of(self, text: str) -> int | None:
+        """A typed quantity: a whole number from 1 to the store's most; else a sentence, and None."""
+        most = self.session.cart.max_quantity
+        text = text.strip()
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= most:
+            return int(text)
+        self._say(f"A quantity is a whole number from 1 to {most}: “{text}” was not taken.")
+        return None
+
+    def set_next_quantity(self, text: str) -> None:
+        """What was typed before `*`: how many the next product is."""
+        quantity = self.quantity_of(text)
+        if quantity is not None:
+            self.next_quantity = quantity
+            self.changed.emit()
+
     def add_product(self, product) -> None:
-        self._now(lambda: self.session.cart.add(product))
+        quantity, self.next_quantity = self.next_quantity, 1
+        line = self._now(lambda: self._touch(self.session.cart.add(product, quantity)))
+        if line is None:
+            self.changed.emit()  # the quantity that was waiting is gone too
+
+    def _touch(self, line):
+        self.last_line = line.line_id
+        self._taken = None  # an undo is for the last thing done
+        return line
 
     def set_quantity(self, line_id: str, quantity: int) -> None:
-        self._now(lambda: self.session.cart.set_quantity(line_id, max(quantity, 0)))
+        cart = self.session.cart
+        if quantity <= 0:
+            self.remove_line(line_id)
+            return
+        self._now(lambda: self._touch(cart.set_quantity(line_id, quantity)))
 
     def change_quantity(self, line_id: str, step: int) -> None:
         try:
@@ -155,7 +191,27 @@ class Sale(QObject):
         self.set_quantity(line_id, line.quantity + step)
 
     def remove_line(self, line_id: str) -> None:
-        self._now(lambda: self.session.cart.remove(line_id))
+        cart = self.session.cart
+
+        def take():
+            ids = [line.line_id for line in cart.lines]
+            index = ids.index(line_id) if line_id in ids else 0
+            return cart.remove(line_id), index  # a line already gone: the cart says so
+
+        taken = self._now(take)
+        if taken is not None:
+            self._taken = taken
+            self.notice.emit(f"Removed {taken[0].name}.", True)
+
+    def undo(self) -> None:
+        """Put back the line last taken off, with its quantity and price."""
+        if self._taken is None:
+            return
+        line, index = self._taken
+        if self._now(lambda: self.session.cart.put_back(line, index)) is not None:
+            self._taken = None
+            self.last_line = line.line_id
+            self.notice.emit(f"{line.name} is back on the sale.", False)
 
     def override_price(self, line_id: str, price: Decimal, approval) -> None:
         self._task("override", self.checkout.override_price(self.session, line_id, price, approval.reason,
@@ -246,6 +302,7 @@ class Sale(QObject):
 
     def new_sale(self) -> None:
         self.session = self.checkout.new_sale(self.operator_id)
+        self.last_line, self.next_quantity, self._taken = None, 1, None
         self.changed.emit()
 
     # -- scans --------------------------------------------------------------------------------

@@ -30,10 +30,15 @@ if TYPE_CHECKING:
     from ui.receipts.preview import ReceiptPreview
 
 # The selling screen and what it pulls in (the checkout, NumPy, OpenCV, python-escpos)
-# load after the window is up: ui/app.py imports these in a thread while the cashier
-# types, so neither the first frame nor the first sign-in waits for them.
-WORK_MODULES = ("ui.cashier.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
-                "ui.cashier.tools", "ui.cashier.approval", "ui.receipts.preview", "kiosk.scanner.pipeline", "cv2")
+# load after the window is up, while the cashier types: ui/app.py imports the Qt-free
+# ones in a thread, then the screen's own modules on the GUI thread, one at a time.
+# PySide6 creates its types lazily and not thread-safely: a Qt module imported in a
+# thread while the GUI thread made an enum crashed the app (1 start in 5, seen with a
+# sign-in typed at once), so no module that imports Qt is ever loaded off the GUI thread.
+WORK_MODULES = ("kiosk.checkout.printing", "kiosk.checkout.receipt", "kiosk.checkout.session",
+                "kiosk.scanner.pipeline", "cv2")
+SCREEN_MODULES = ("ui.cashier.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
+                  "ui.cashier.tools", "ui.cashier.approval", "ui.receipts.preview")
 
 
 def _centred(parent: QWidget, text: str, name: str) -> QLabel:
@@ -218,6 +223,8 @@ class CashierWindow(QMainWindow):
         self.sale.paying.connect(self.tender.set_paying)
         self.sale.paid.connect(self._paid)
         self.sale.voided.connect(lambda: self.notices.show_notice(self.tr("The sale was voided.")))
+        self.sale.notice.connect(lambda sentence, undo: self.notices.show_notice(
+            sentence, (self.tr("Undo (Ctrl+Z)"), self.sale.undo) if undo else None))
         self.cart.override_requested.connect(self.override_price)
         self.sale.receipt_scanned.connect(self.tools.returns)
         self._shortcuts()
@@ -231,7 +238,7 @@ class CashierWindow(QMainWindow):
             "F9": lambda: self.tender.pay.click(), "Ctrl+Del": self.void, "+": self.cart.more,
             "-": self.cart.less, "Ctrl+Shift+Del": lambda: self.cart.remove.click(),
             "Ctrl+P": lambda: self.cart.override.click(), "Ctrl+B": lambda: self.tender.back.click(),
-            "Ctrl+Q": self.sign_out, "Ctrl+Return": self.cart.pick_first_result,
+            "Ctrl+Q": self.sign_out, "Ctrl+Return": self.cart.pick_first_result, "Ctrl+Z": self.sale.undo,
         }
         self.shortcuts = []
         for key, slot in keys.items():
