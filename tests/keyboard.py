@@ -30,7 +30,8 @@ ALTGR = Qt.GroupSwitchModifier
 
 # (key, text when pressed with the modifier, text when released, the modifier)
 _SHIFTED_US = {"@": (Qt.Key_At, "2"), ":": (Qt.Key_Colon, ";"), "_": (Qt.Key_Underscore, "-"),
-               "+": (Qt.Key_Plus, "="), "#": (Qt.Key_NumberSign, "3"), "?": (Qt.Key_Question, "/")}
+               "+": (Qt.Key_Plus, "="), "#": (Qt.Key_NumberSign, "3"), "?": (Qt.Key_Question, "/"),
+               "*": (Qt.Key_Asterisk, "8")}
 _PLAIN = {"-": Qt.Key_Minus, ".": Qt.Key_Period, "/": Qt.Key_Slash, " ": Qt.Key_Space, "=": Qt.Key_Equal,
           ";": Qt.Key_Semicolon, "[": Qt.Key_BracketLeft, "]": Qt.Key_BracketRight}
 

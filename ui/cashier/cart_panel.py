@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QTableWidget, QTableWidgetItem,
+                               QListWidget, QListWidgetItem, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
@@ -14,6 +14,13 @@ from ui.widgets.notices import keep_place
 
 QTY_COLUMN = 1
 RESULT_ROW_PX = BUTTON_HEIGHT
+
+
+class _TypedCell(QStyledItemDelegate):
+    """The Qty cell's editor takes what a person types, however fast (never held as a scan)."""
+
+    def createEditor(self, parent, option, index):  # noqa: N802 (Qt's name)
+        return takes_typing(super().createEditor(parent, option, index))
 
 
 class CartPanel(QWidget):
@@ -54,12 +61,13 @@ class CartPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        # Only the Qty cell can be typed into (double-click, F2 or a digit on the selected line).
-        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
-                                   | QAbstractItemView.AnyKeyPressed)
+        # Only the Qty cell can be typed into: double-click it, or type a number on the selected line.
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.AnyKeyPressed)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table, as everywhere else
         self.table.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT)
         self.table.itemChanged.connect(self._cell_edited)
+        self._typed_cell = _TypedCell(self.table)
+        self.table.setItemDelegateForColumn(QTY_COLUMN, self._typed_cell)
         self._filling = False
         self._shown_last: str | None = None
 
@@ -163,9 +171,9 @@ class CartPanel(QWidget):
                     item.setFlags(item.flags() & ~Qt.ItemIsEditable)
                 self.table.setItem(row, col, item)
             if line.line_id == selected:
-                self.table.selectRow(row)
+                self.table.setCurrentCell(row, QTY_COLUMN)  # a number typed on the table is its quantity
         if self.table.rowCount() and self.selected_line() is None:
-            self.table.selectRow(self.table.rowCount() - 1)
+            self.table.setCurrentCell(self.table.rowCount() - 1, QTY_COLUMN)
         self._filling = False
         quantity = self.sale.next_quantity
         self.times.setText(f"{quantity} ×")

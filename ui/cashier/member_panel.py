@@ -108,6 +108,7 @@ class MemberPanel(QWidget):
                 label.setText("—")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
+            self.progress.setFormat("")  # the last customer's way to the next tier goes with them
         else:
             member, points = view.member, view.points
             self.name.setText(member.display_name if member else view.member_id)

@@ -94,16 +94,43 @@ class TenderPanel(QWidget):
 
     def set_paying(self, on: bool) -> None:
         self.busy = on
+        waiting = self.tr("Paying… please wait: the cards and rewards are being confirmed.")
         if on:
-            self.outcome.setText(self.tr("Paying… please wait: the cards and rewards are being confirmed."))
+            self.outcome.setText(waiting)
+        elif self.outcome.text() == waiting:
+            self.outcome.clear()  # Pay ended without an outcome of its own (it failed): no stale "wait"
         self.refresh()
 
     def show_outcome(self, result) -> None:
         self.outcome.setText(result.message)
+        self.outcome.setToolTip(result.message)
+        if result.ok:
+            # Shown large until the next sale starts: the cashier counts the change out from it.
+            self.last_change, self._paid = self.sale.session.change, self.sale.session
+
+    last_change: int | None = None  # cents, of the sale just paid
+    _paid = None  # that sale's session
+
+    def sale_ended(self) -> None:
+        """A sale voided, or the next one started: what was said about the last one goes."""
+        self.last_change = self._paid = None
+        self.outcome.clear()
+        self.outcome.setToolTip("")
+        self.refresh()
 
     def refresh(self) -> None:
         session = self.sale.session
-        self.due.setText(str(to_money(session.due)))
+        if self.last_change is not None and session is not self._paid and session.cart.lines:
+            self.sale_ended()
+            return
+        if self.last_change is not None:
+            self.due_label.setText(self.tr("Change"))
+            self.due.setText(str(to_money(self.last_change)))
+            self.due.setStyleSheet("font-size: 28px; font-weight: bold; color: #0b5d1e;")
+        else:
+            self.due_label.setText(self.tr("Due"))
+            self.due.setText(str(to_money(session.due)))
+            self.due.setStyleSheet("font-size: 28px; font-weight: bold;")
         self.tenders.clear()
         for card in session.cards:
             kind = self.tr("Store card") if card.kind == "storecard" else self.tr("Gift card")

@@ -24,6 +24,7 @@ import time
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
 
 from kiosk.scanner.wedge import WedgeDetector
 
@@ -46,7 +47,9 @@ class WedgeFilter(QObject):
         self.detector = detector or WedgeDetector()
         self.clock = clock  # a test's own clock; None: when each key was pressed (see _time)
         self._offset = 0.0
-        self._held: list[tuple[QObject, QKeyEvent]] = []
+        # What is held: the widget, the key press, and its release once that came too (a
+        # button clicks on the release of Space: it must not reach it before the press).
+        self._held: list[list] = []
         self._replaying = False
         self.enabled = True
         self._timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
@@ -68,6 +71,8 @@ class WedgeFilter(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         kind = event.type()
+        if kind == QEvent.KeyRelease and not self._replaying:
+            return self._hold_release(event)
         if self._replaying or not self.enabled or kind not in (QEvent.KeyPress, QEvent.ShortcutOverride):
             return False
         if not watched.isWidgetType() or watched.property("wedge") is False or event.key() in MODIFIER_KEYS:
@@ -84,8 +89,8 @@ class WedgeFilter(QObject):
         if char is None:
             self._flush(everything=True)  # keep the order: what was held goes first
             return False
-        self._held.append((watched, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
-                                              event.isAutoRepeat(), event.count())))
+        self._held.append([watched, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
+                                              event.isAutoRepeat(), event.count()), None])
         scan = self._apply(self.detector.feed(char, self._time(event)))
         if self.detector.holding:
             self._timer.start()
@@ -110,6 +115,14 @@ class WedgeFilter(QObject):
         else:
             return None
         return char if not extra and self.detector.ends_scan(char) else None
+
+    def _hold_release(self, event: QKeyEvent) -> bool:
+        """The release of a key whose press is held waits behind it."""
+        for held in self._held:
+            if held[2] is None and held[1].key() == event.key() and not event.isAutoRepeat():
+                held[2] = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(), False, event.count())
+                return True
+        return False
 
     def _time(self, event: QKeyEvent | None = None) -> float:
         """Seconds, on the timeline of the keys' own timestamps: when the X server (or
@@ -136,9 +149,16 @@ class WedgeFilter(QObject):
             self._held = []  # the burst and its suffix: nothing of a scan reaches a widget
         self._replaying = True
         try:
-            for receiver, event in released:
+            for receiver, press, release in released:
                 try:
-                    QCoreApplication.sendEvent(receiver, event)
+                    # A key that opened an editor inside its widget (a table's cell) sends
+                    # the keys after it there, as they would have gone without holding.
+                    focus = QApplication.focusWidget()
+                    if focus is not None and receiver.isWidgetType() and receiver.isAncestorOf(focus):
+                        receiver = focus
+                    QCoreApplication.sendEvent(receiver, press)
+                    if release is not None:
+                        QCoreApplication.sendEvent(receiver, release)
                 except RuntimeError:  # the widget went away meanwhile
                     pass
         finally:

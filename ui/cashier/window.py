@@ -184,6 +184,8 @@ class CashierWindow(QMainWindow):
         if self.operator is not None:
             self.tasks.run("sign_out", asyncio.to_thread(self.terminal.till.operators.sign_out, self.operator.id))
         self.operator = None
+        if self.tender is not None:
+            self.tender.sale_ended()  # the next cashier starts with nothing of the last sale on screen
         self.stack.setCurrentWidget(self.sign_in)
         self.sign_in.reset()
 
@@ -223,6 +225,7 @@ class CashierWindow(QMainWindow):
         self.sale.paying.connect(self.tender.set_paying)
         self.sale.paid.connect(self._paid)
         self.sale.voided.connect(lambda: self.notices.show_notice(self.tr("The sale was voided.")))
+        self.sale.voided.connect(self.tender.sale_ended)
         self.sale.notice.connect(lambda sentence, undo: self.notices.show_notice(
             sentence, (self.tr("Undo (Ctrl+Z)"), self.sale.undo) if undo else None))
         self.cart.override_requested.connect(self.override_price)
