@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from kiosk.checkout.session import CheckoutError, State
+from kiosk.checkout.session import CheckoutError, Session, State
+from kiosk.loyalty.models import MemberView, PointsBalance, Reward
 from tests.checkout_env import running_till
+from tests.test_checkout_money import RATES, P
+
+
+def test_a_reward_worth_more_than_the_goods_left_says_what_it_would_take():
+    sale = Session("S1", "C01", False, RATES)
+    sale.cart.add(P("A", "7.99"))
+    sale.attach_member(MemberView("M1", None, PointsBalance("M1", available=1000), ()))
+    fifty = Reward("R50", "50off", 1000, Decimal("50.00"), True)
+    assert sale.reward_takes(fifty) == 799 and sale.rewards == []  # asking applies nothing
+    sale.select_reward(fifty)
+    assert sale.rewards_short() == [(sale.rewards[0], 799)]
+    sale.cart.add(P("B", "60.00"))
+    assert sale.rewards_short() == []  # the goods now cover it
+    with pytest.raises(CheckoutError, match="already on this sale"):
+        sale.reward_takes(fifty)  # the same refusals as applying it
 
 
 async def test_a_refused_gift_card_leaves_the_sale_at_the_cart(sandbox, tmp_path):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from kiosk.checkout.session import State
-from kiosk.scanner.payload import CodeRef
+from kiosk.scanner.payload import CodeRef, MemberRef
 from tests.test_ui_cashier import add_coffee, early_window, lines, scan, screen, sign_in  # noqa: F401 (fixtures)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 
@@ -22,3 +23,80 @@ def test_a_refused_gift_card_leaves_the_sale_as_it_was(qtbot, screen):  # noqa: 
     assert lines(window)[0].quantity == 2
     qtbot.mouseClick(window.cart.remove, Qt.LeftButton)
     qtbot.waitUntil(lambda: lines(window) == [], timeout=2000)
+
+
+def reward_button(window, name: str):
+    return next(b for b in window.member.reward_buttons if b.text().startswith(name))
+
+
+def question(window):
+    from ui.cashier.confirm import Confirmation
+
+    overlay = window.centralWidget().findChild(Confirmation)
+    return overlay if overlay is not None and overlay.isVisible() else None
+
+
+def add_member(qtbot, window, member_id: str) -> None:
+    scan(window, MemberRef("id", member_id))
+    qtbot.waitUntil(lambda: window.sale.session.member_id == member_id and bool(window.member.reward_buttons),
+                    timeout=5000)
+
+
+def test_a_reward_worth_more_than_the_goods_asks_first_and_no_keeps_the_points(qtbot, screen, sandbox):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)  # 7.99
+    add_member(qtbot, window, "M100003")
+    qtbot.mouseClick(reward_button(window, "10off"), Qt.LeftButton)  # 10.00 off 7.99
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=2000)
+    assert "7.99" in question(window).question.text() and "250" in question(window).question.text()
+    assert window.sale.session.rewards == [] and not window.cart.isEnabled()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_N)
+    qtbot.waitUntil(lambda: question(window) is None, timeout=2000)
+    assert window.sale.session.rewards == [] and window.cart.isEnabled()
+
+    qtbot.mouseClick(reward_button(window, "10off"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=2000)
+    qtbot.mouseClick(question(window).yes, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.sale.session.rewards) == 1, timeout=2000)
+    assert window.cart.discounts.text() == "-7.99" and question(window) is None
+
+
+def test_pay_asks_again_when_the_cart_shrank_under_a_reward(qtbot, screen, sandbox):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window, 2)  # 15.98: the 10.00 reward is used in full, nothing asked
+    add_member(qtbot, window, "M100003")
+    qtbot.mouseClick(reward_button(window, "10off"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.sale.session.rewards) == 1, timeout=2000)
+    assert question(window) is None
+    window.cart.table.selectRow(0)
+    qtbot.mouseClick(window.cart.minus, Qt.LeftButton)  # one coffee left: 7.99 under a 10.00 reward
+    qtbot.waitUntil(lambda: lines(window)[0].quantity == 1, timeout=2000)
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_F9)
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=2000)
+    assert "takes 7.99" in question(window).question.text()
+    asked = question(window).question.text()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_F9)  # the screen under the question takes no keys
+    qtbot.keyClick(QApplication.focusWidget(), "+")
+    qtbot.wait(50)
+    assert not window.tender.pay.isEnabled() and question(window).question.text() == asked
+    assert lines(window)[0].quantity == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Escape)
+    qtbot.waitUntil(lambda: question(window) is None, timeout=2000)
+    assert window.sale.session.state != State.COMMITTED and not window.receipts
+    assert points_of(sandbox, "M100003") == 640
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_F9)
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=2000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Y)
+    qtbot.waitUntil(lambda: bool(window.receipts), timeout=15000)
+    assert points_of(sandbox, "M100003") == 640 - 250 + 0  # nothing left to earn points on
+
+
+def points_of(sandbox, member: str) -> int:
+    (available,), = sandbox.store.read("SELECT available FROM members WHERE id=?", (member,))
+    return available

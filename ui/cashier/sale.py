@@ -175,7 +175,27 @@ class Sale(QObject):
         self._now(self.session.detach_member)
 
     def select_reward(self, reward) -> None:
-        self._now(lambda: self.session.select_reward(reward))
+        takes = self._now(lambda: self.session.reward_takes(reward))
+        if takes is None:
+            return
+        if takes >= money.to_cents(reward.discount):
+            self._now(lambda: self.session.select_reward(reward))
+            return
+        session = self.session
+        question = (f"“{reward.name}” is worth {reward.discount} but takes only {money.to_money(takes)} off "
+                    f"this sale: all {reward.credit_required:,} points are spent anyway. Apply it?")
+
+        def answered(yes: bool) -> None:
+            if yes and session is self.session:
+                self._now(lambda: self.session.select_reward(reward))
+
+        self.tasks.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
+                                                  "Don't apply"), answered)
+
+    async def _agreed(self, question: str, yes: str, no: str) -> bool:
+        """The cashier's yes, asked by the window that owns this sale; no window to ask, no yes."""
+        confirm = getattr(self.parent(), "confirm", None)
+        return confirm is not None and await confirm(question, yes, no)
 
     def remove_reward(self, reward_id: str) -> None:
         self._now(lambda: self.session.remove_reward(reward_id))
@@ -213,9 +233,13 @@ class Sale(QObject):
 
     # -- the end ----------------------------------------------------------------------------
 
-    def pay(self) -> None:
+    def pay(self, asked: bool = False) -> None:
         if self.tasks.running("pay"):
             return  # a double tap: the first Pay is under way (Checkout.pay would return its result anyway)
+        short = [] if asked else self._now(self.session.rewards_short)
+        if short:
+            self._ask_then_pay(short)
+            return
         session = self.session
         self.paying.emit(True)
 
@@ -236,6 +260,19 @@ class Sale(QObject):
             return False
 
         self._task("pay", self.checkout.pay(session), outcome, failed)
+
+    def _ask_then_pay(self, short) -> None:
+        """Rewards worth more than the goods left (the cart may have shrunk since): asked again."""
+        session = self.session
+        points = sum(r.credit_required for r, _ in short)
+        what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}" for r, took in short)
+        question = f"{what} off this sale, and all {points:,} points are spent. Pay with it anyway?"
+
+        def answered(yes: bool) -> None:
+            if yes and session is self.session:
+                self.pay(asked=True)
+
+        self.tasks.run("ask_pay", self._agreed(question, "Pay, spend the points", "Don't pay yet"), answered)
 
     def void(self, approval=None) -> None:
         def done(_):
