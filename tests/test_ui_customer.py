@@ -100,3 +100,39 @@ def test_pay_asks_again_when_the_cart_shrank_under_a_reward(qtbot, screen, sandb
 def points_of(sandbox, member: str) -> int:
     (available,), = sandbox.store.read("SELECT available FROM members WHERE id=?", (member,))
     return available
+
+
+def test_another_members_card_mid_sale_asks_before_replacing_the_member(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)
+    add_member(qtbot, window, "M100003")
+    scan(window, MemberRef("id", "M100001"))
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=5000)
+    assert "M100003" in question(window).question.text() and "M100001" in question(window).question.text()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Escape)  # keep the member on the sale
+    qtbot.waitUntil(lambda: question(window) is None, timeout=2000)
+    qtbot.wait(100)
+    assert window.sale.session.member_id == "M100003" and window.member.name.text() == "Chloé Martin"
+
+    window.member.search.setFocus()
+    qtbot.keyClicks(window.member.search, "ana.lima@example.com")  # typed in: asked the same way
+    qtbot.keyClick(window.member.search, Qt.Key_Return)
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=5000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Tab)  # from No to Replace
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Return)
+    qtbot.waitUntil(lambda: window.sale.session.member_id == "M100001", timeout=2000)
+    assert window.member.name.text() == "Ana Lima" and question(window) is None
+    assert QApplication.focusWidget() is window.member.search  # back where the cashier was
+
+
+def test_a_member_with_rewards_on_the_sale_is_not_replaced_and_nothing_is_asked(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window, 2)
+    add_member(qtbot, window, "M100003")
+    qtbot.mouseClick(reward_button(window, "10off"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.sale.session.rewards) == 1, timeout=2000)
+    scan(window, MemberRef("id", "M100001"))
+    qtbot.waitUntil(lambda: "Remove the rewards" in window.notices.text, timeout=5000)
+    assert question(window) is None and window.sale.session.member_id == "M100003"

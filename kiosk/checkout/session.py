@@ -123,11 +123,15 @@ class Session:
     # -- member -------------------------------------------------------------------
 
     def attach_member(self, view: MemberView) -> None:
+        self.check_member(view)
+        self.member = view
+        self._settle_cart_state()
+
+    def check_member(self, view: MemberView) -> None:
+        """Raises what attach_member would refuse, changing nothing."""
         self.require_cart_open()
         if self.rewards and self.member and self.member.member_id != view.member_id:
             raise CheckoutError("Remove the rewards of the member already on this sale before changing member.")
-        self.member = view
-        self._settle_cart_state()
 
     def detach_member(self) -> None:
         self.require_cart_open()

@@ -5,8 +5,9 @@ qasync's, and a separate window can open behind the till or without the keyboard
 no window manager runs. The question covers the selling screen (nothing under it can
 be clicked), the screen under it is disabled so its keys (F9 Pay...) do nothing, and
 `ask()` is awaited like any other task. Y or the yes button says yes; N, Esc or the no
-button says no; Enter and Space press the button that has focus, the no button at
-first unless the caller says otherwise. Afterwards the focus goes back where it was.
+button says no; Enter presses the button that has focus (Tab moves between them), the
+no button at first unless the caller says otherwise. Afterwards the focus goes back
+where it was.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Confirmation(QFrame):
         self.yes = button(box, "", self.tr("Yes"), lambda: self.answer(True))
         self.no = button(box, "", self.tr("No"), lambda: self.answer(False))
         for b in (self.yes, self.no):
-            b.setAutoDefault(False)
+            b.setAutoDefault(True)  # Enter presses the button with focus
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.no)

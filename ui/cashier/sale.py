@@ -26,6 +26,10 @@ def amount_of(text: str) -> Decimal:
     return money.to_money(money.to_cents(text.strip().replace(",", ".")))
 
 
+def _who(view) -> str:
+    return f"{view.member.display_name} ({view.member_id})" if view.member else view.member_id
+
+
 class Sale(QObject):
     changed = Signal()  # the cart, member, rewards, coupons or tenders changed
     member_found = Signal(object)  # MemberView
@@ -165,11 +169,24 @@ class Sale(QObject):
 
     def find_member(self, ref: str) -> None:
         def attach(view):
+            if view is None:
+                return  # another member is on the sale, and the cashier kept them
             if self.cart_open:
                 self.session.attach_member(view)
             self.member_found.emit(view)
 
-        self._task("member", self.checkout.find_member(ref), attach)
+        self._task("member", self._replacing(self.checkout.find_member(ref)), attach)
+
+    async def _replacing(self, lookup: Awaitable[Any]) -> Any:
+        """The member found, or None when the sale has another member and the cashier keeps them."""
+        view = await lookup
+        on_sale = self.session.member
+        if on_sale is None or on_sale.member_id == view.member_id or not self.cart_open:
+            return view
+        self.session.check_member(view)  # their rewards come off first
+        question = (f"{_who(on_sale)} is the member on this sale. Replace them with {_who(view)}? "
+                    "The points of this sale go to the member on it when it is paid.")
+        return view if await self._agreed(question, f"Replace with {_who(view)}", f"Keep {_who(on_sale)}") else None
 
     def remove_member(self) -> None:
         self._now(self.session.detach_member)
