@@ -6,7 +6,7 @@ no window manager runs. The question covers the selling screen (nothing under it
 be clicked), the screen under it is disabled so its keys (F9 Pay...) do nothing, and
 `ask()` is awaited like any other task. Y or the yes button says yes; N, Esc or the no
 button says no; Enter presses the button that has focus (Tab moves between them), the
-no button at first unless the caller says otherwise. Afterwards the focus goes back
+no button at first, so a reflex Enter spends nothing. Afterwards the focus goes back
 where it was.
 """
 
@@ -65,7 +65,7 @@ class Confirmation(QFrame):
             self.setGeometry(self.parentWidget().rect())
         return False
 
-    def show_question(self, question: str, yes: str, no: str, screen: QWidget, yes_first: bool) -> None:
+    def show_question(self, question: str, yes: str, no: str, screen: QWidget) -> None:
         if not self.isVisible():
             self.return_focus, self.screen = QApplication.focusWidget(), screen
         screen.setEnabled(False)
@@ -75,7 +75,7 @@ class Confirmation(QFrame):
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()
-        (self.yes if yes_first else self.no).setFocus(Qt.OtherFocusReason)
+        self.no.setFocus(Qt.OtherFocusReason)
 
     def answer(self, yes: bool) -> None:
         if not self.isVisible():
@@ -97,8 +97,7 @@ class Confirmation(QFrame):
             super().keyPressEvent(event)
 
 
-async def ask(over: QWidget, screen: QWidget, question: str, yes: str, no: str, *,
-              yes_first: bool = False) -> bool:
+async def ask(over: QWidget, screen: QWidget, question: str, yes: str, no: str) -> bool:
     """The cashier's answer; `screen` (what the question covers) takes no input meanwhile.
     A second question while one is open answers the first no: it no longer applies."""
     overlay = over.findChild(Confirmation, options=Qt.FindDirectChildrenOnly) or Confirmation(over)
@@ -110,7 +109,7 @@ async def ask(over: QWidget, screen: QWidget, question: str, yes: str, no: str, 
             answer.set_result(yes_said)
 
     overlay.answered.connect(answered)
-    overlay.show_question(question, yes, no, screen, yes_first)
+    overlay.show_question(question, yes, no, screen)
     try:
         return await answer
     finally:

@@ -328,8 +328,8 @@ class CashierWindow(QMainWindow):
 
     # -- questions --------------------------------------------------------------------------
 
-    async def confirm(self, question: str, yes: str, no: str, *, yes_first: bool = False) -> bool:
+    async def confirm(self, question: str, yes: str, no: str) -> bool:
         """The cashier's yes or no, asked over the selling screen (ui/cashier/confirm.py)."""
         from ui.cashier.confirm import ask
 
-        return await ask(self.centralWidget(), self.stack, question, yes, no, yes_first=yes_first)
+        return await ask(self.centralWidget(), self.stack, question, yes, no)
