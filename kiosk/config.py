@@ -51,6 +51,11 @@ class StoreSettings(BaseModel):
 class LoyaltySettings(BaseModel):
     points_per_currency_unit: Decimal = Decimal("1")
     guest_user_id: str = "guest"
+    # The program's tiers, each with the lifetime points it starts at. The backend says only
+    # how many points the next tier is away; the member panel's bar shows the way from the
+    # start of the member's tier to the next one.
+    tiers: dict[str, int] = Field(default_factory=lambda: {"Bronze": 0, "Silver": 1000, "Gold": 5000,
+                                                           "Platinum": 15000})
 
 
 class TaxSettings(BaseModel):

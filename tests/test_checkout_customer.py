@@ -47,3 +47,39 @@ async def test_a_refused_card_while_paying_keeps_the_tenders_already_taken(sandb
         with pytest.raises(CheckoutError):
             await co.add_card(sale, "GC-1000-0099")
         assert sale.state == State.TENDERING and [c.code for c in sale.cards] == ["GC-1000-0003"]
+
+
+def test_why_a_reward_cannot_be_used_comes_in_a_few_words():
+    from kiosk.loyalty.models import Member
+
+    ten = Reward("R10", "10off", 250, Decimal("10.00"), True, limit=1, remaining_count=1)
+    view = MemberView("M1", Member("M1", status="ACTIVE"), PointsBalance("M1", available=180), (ten,))
+    assert view.why_not(ten) == "needs 70 more points"
+    assert MemberView("M1", None, PointsBalance("M1", available=600), (ten,)).why_not(ten) is None
+    assert MemberView("M1", None, PointsBalance("M1", available=600), (ten,)).why_not(ten, spent=500) == \
+        "needs 150 more points"  # what rewards already on the sale take is not there to spend
+    used = Reward("R10", "10off", 250, Decimal("10.00"), False, limit=1, remaining_count=0)
+    assert MemberView("M1", None, PointsBalance("M1", available=600), (used,)).why_not(used) == "limit reached"
+    inactive = MemberView("M1", Member("M1", status="INACTIVE"), PointsBalance("M1", available=900), (ten,))
+    assert inactive.why_not(ten) == "member inactive"
+    assert MemberView("M1", None, None, (ten,)).why_not(ten) == "points not available"
+
+
+def test_tier_progress_runs_from_the_start_of_the_members_tier():
+    tiers = {"Bronze": 0, "Silver": 1000, "Gold": 5000, "Platinum": 15000}
+    gold = PointsBalance("M1", lifetime=6100, tier="Gold", next_tier="Platinum", points_to_next_tier=8900)
+    assert gold.tier_progress(tiers) == (1100, 10_000)
+    top = PointsBalance("M1", lifetime=21000, tier="Platinum", points_to_next_tier=0)
+    assert top.tier_progress(tiers) is None
+    assert gold.tier_progress({"Silver": 1000}) is None  # a tier the settings don't name: no bar to draw
+
+
+def test_the_embedded_sandbox_plays_the_tiers_of_the_settings(tmp_path):
+    from kiosk import config
+    from kiosk.connect import connect
+
+    conn = connect(config.Settings(loyalty={"tiers": {"Plus": 300, "Basic": 0}}), sandbox_db=tmp_path / "sb.sqlite3")
+    try:
+        assert conn.sandbox.store.site.tiers == [("Basic", 0), ("Plus", 300)]
+    finally:
+        conn.sandbox.stop()

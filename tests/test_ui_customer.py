@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QApplication
 from kiosk.checkout.session import State
 from kiosk.scanner.payload import CodeRef, MemberRef
 from tests.test_ui_cashier import add_coffee, early_window, lines, scan, screen, sign_in  # noqa: F401 (fixtures)
-from tests.ui_env import qloop  # noqa: F401 (the fixture)
+from tests.helpers import client_for
+from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
 
 
 def test_a_refused_gift_card_leaves_the_sale_as_it_was(qtbot, screen):  # noqa: F811
@@ -136,3 +137,67 @@ def test_a_member_with_rewards_on_the_sale_is_not_replaced_and_nothing_is_asked(
     scan(window, MemberRef("id", "M100001"))
     qtbot.waitUntil(lambda: "Remove the rewards" in window.notices.text, timeout=5000)
     assert question(window) is None and window.sale.session.member_id == "M100003"
+
+
+def find_member_by_keys(qtbot, window, text: str) -> None:
+    window.member.search.setFocus()
+    qtbot.keyClicks(window.member.search, text)
+    qtbot.keyClick(window.member.search, Qt.Key_Return)
+    qtbot.waitUntil(lambda: window.sale.session.member is not None and bool(window.member.reward_buttons),
+                    timeout=5000)
+
+
+def test_an_inactive_member_shows_as_inactive_and_every_reward_says_why(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)
+    find_member_by_keys(qtbot, window, "M100006")  # inactive, 900 points
+    assert window.member.status.text().startswith("Inactive")
+    assert [b.isEnabled() for b in window.member.reward_buttons] == [False, False, False]
+    assert all(b.text().endswith("\nmember inactive") for b in window.member.reward_buttons)
+    qtbot.mouseClick(window.member.reward_buttons[0], Qt.LeftButton)
+    assert window.sale.session.rewards == []
+
+
+def test_a_greyed_reward_says_how_many_points_it_needs_and_when_its_limit_is_reached(qtbot, qloop, screen,
+                                                                                      sandbox):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window, 2)
+    find_member_by_keys(qtbot, window, "M100001")  # Bronze, 180 points
+    assert window.member.status.text() == "Active"
+    why = [b.text().split("\n")[1] for b in window.member.reward_buttons]
+    assert why == ["needs 70 more points", "needs 320 more points", "needs 820 more points"]
+    qtbot.mouseClick(window.member.clear, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.sale.session.member is None, timeout=2000)
+
+    async def redeem_elsewhere():
+        async with client_for(sandbox) as other:
+            await other.redeem_reward("M100003", "29660", "OTHER-TILL-REWARD-1")  # 10off, limit 1
+
+    run(qtbot, qloop, redeem_elsewhere())
+    find_member_by_keys(qtbot, window, "M100003")  # 640 - 250 = 390 points left
+    buttons = window.member.reward_buttons
+    assert [b.text().split("\n")[1] for b in buttons] == ["limit reached", "needs 110 more points",
+                                                          "needs 610 more points"]
+    assert not any(b.isEnabled() for b in buttons)
+
+
+def test_the_tier_bar_shows_the_way_within_the_members_tier(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    find_member_by_keys(qtbot, window, "M100003")  # Gold (from 5,000) with 6,100 lifetime; Platinum at 15,000
+    bar = window.member.progress
+    assert (bar.minimum(), bar.maximum(), bar.value()) == (0, 10_000, 1_100)
+    assert bar.text() == "8900 points to Platinum"
+
+
+def test_a_reward_on_the_sale_leaves_the_others_saying_what_is_left(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window, 3)
+    find_member_by_keys(qtbot, window, "M100003")  # 640 points
+    qtbot.mouseClick(reward_button(window, "10off"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.sale.session.rewards) == 1, timeout=2000)
+    assert [b.text().split("\n")[1] for b in window.member.reward_buttons] == [
+        "on this sale", "needs 110 more points", "needs 610 more points"]
