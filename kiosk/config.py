@@ -46,6 +46,10 @@ class BackendSettings(BaseModel):
 class StoreSettings(BaseModel):
     store_id: str = "STORE-001"
     terminal_id: str = "T01"
+    # What the receipt's head says: the store's name, its address (one entry a line) and tax id.
+    name: str = Field("", max_length=120)
+    address: list[str] = Field(default_factory=list, max_length=6)
+    tax_id: str = Field("", max_length=40)
 
 
 class LoyaltySettings(BaseModel):

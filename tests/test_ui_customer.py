@@ -201,3 +201,31 @@ def test_a_reward_on_the_sale_leaves_the_others_saying_what_is_left(qtbot, scree
     qtbot.waitUntil(lambda: len(window.sale.session.rewards) == 1, timeout=2000)
     assert [b.text().split("\n")[1] for b in window.member.reward_buttons] == [
         "on this sale", "needs 110 more points", "needs 610 more points"]
+
+
+def test_the_receipt_shows_the_store_its_tax_by_rate_and_wraps_the_tenders(qtbot, early_window, tmp_path):  # noqa: F811
+    from kiosk.config import StoreSettings
+    from tests.checkout_env import settings_for
+
+    window, attach = early_window
+    settings = settings_for(tmp_path)
+    settings = settings.model_copy(update={
+        "store": StoreSettings(store_id="STORE-001", terminal_id="T01", name="Harbour Corner Market",
+                               address=["12 Harbour Street", "Springfield 90210"], tax_id="US-12-3456789"),
+        "printer": settings.printer.model_copy(update={"width": 24})})
+    attach(settings)
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)
+    scan(window, CodeRef("GC-1000-0003"))  # 4.20 of 8.15
+    qtbot.waitUntil(lambda: len(window.sale.session.cards) == 1, timeout=8000)
+    qtbot.mouseClick(window.tender.cash, Qt.LeftButton)
+    qtbot.mouseClick(window.tender.pay, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.receipts), timeout=15000)
+    lines = window.receipts[0].text_view.toPlainText().splitlines()
+    assert lines[:5] == ["Harbour Corner Market", "Store STORE-001", "12 Harbour Street", "Springfield 90210",
+                         "Tax id US-12-3456789"]
+    assert "  2 % of 7.99       0.16" in lines
+    assert all(len(line) <= 24 for line in lines)
+    assert lines[lines.index("Gift card") + 1] == "********0003        4.20"  # wrapped whole, not cut
+    view = window.receipts[0].text_view
+    assert view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways

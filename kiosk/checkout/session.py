@@ -368,6 +368,8 @@ class Session:
                        "merchandise": priced.merchandise, "discount": priced.discount, "net": priced.net,
                        "tax": priced.tax, "total": priced.total, "points_basis": priced.points_basis},
             "change": self.change,
+            # The rate of each tax class on the sale, as it was: the receipt's tax breakdown.
+            "tax_rates": {c: str(self.tax_rates[c]) for c in {line.tax_class for line in self.cart.lines}},
         }
 
     @classmethod

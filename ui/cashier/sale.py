@@ -265,6 +265,7 @@ class Sale(QObject):
             receipt = None
             if result.ok and result.receipt is not None:
                 receipt = receipts.build(result.receipt, store_id=self.terminal.settings.store.store_id,
+                                         store=self.terminal.settings.store,
                                          terminal_id=self.terminal.settings.store.terminal_id,
                                          tax_inclusive=self.checkout.inclusive_tax,
                                          at=datetime.now(timezone.utc).astimezone())
