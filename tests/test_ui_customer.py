@@ -229,3 +229,55 @@ def test_the_receipt_shows_the_store_its_tax_by_rate_and_wraps_the_tenders(qtbot
     assert lines[lines.index("Gift card") + 1] == "********0003        4.20"  # wrapped whole, not cut
     view = window.receipts[0].text_view
     assert view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways
+
+
+def test_after_enrolment_the_id_is_shown_and_the_card_prints_and_saves_and_scans(qtbot, early_window, tmp_path):  # noqa: F811
+    from kiosk.checkout.printing import barcode_command
+    from tests.checkout_env import settings_for
+    from tests.test_receipts import pdf_bars
+    from tests.test_ui_cashier import wedge_scan
+    from ui.cashier.enrol_dialog import EnrolDialog
+    from ui.receipts.pdf import code128_modules
+
+    window, attach = early_window
+    device = tmp_path / "printer"
+    device.touch()
+    settings = settings_for(tmp_path)
+    settings = settings.model_copy(update={
+        "printer": settings.printer.model_copy(update={"kind": "file", "path": str(device),
+                                                       "pdf_dir": str(tmp_path / "pdfs")}),
+        "store": settings.store.model_copy(update={"name": "Harbour Corner Market"})})
+    attach(settings)
+    sign_in(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_F7)
+    qtbot.waitUntil(lambda: any(isinstance(d, EnrolDialog) and d.isVisible() for d in window.tools.dialogs),
+                    timeout=2000)
+    dialog = next(d for d in window.tools.dialogs if isinstance(d, EnrolDialog))
+    qtbot.keyClicks(dialog.email, "gus.new@example.com")
+    qtbot.keyClicks(dialog.first_name, "Gus")
+    qtbot.keyClick(dialog.first_name, Qt.Key_Return)
+    qtbot.waitUntil(lambda: dialog.member is not None, timeout=8000)
+    member_id = dialog.member.member_id
+    assert dialog.isVisible() and dialog.member_id.isVisible() and dialog.member_id.text() == member_id
+    assert window.sale.session.member_id == member_id  # on the sale, too
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_P, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.result.text() == "Card printed.", timeout=8000)
+    data = device.read_bytes()
+    assert b"Harbour Corner Market\n" in data and b"Gus\n" in data and f"Member {member_id}\n".encode() in data
+    assert barcode_command(member_id) in data
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_S, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.result.text().startswith("Card saved"), timeout=4000)
+    pdf = tmp_path / "pdfs" / f"member-card-{member_id}.pdf"
+    assert pdf_bars(pdf.read_bytes()) == code128_modules(member_id)
+    assert pdf.stat().st_mode & 0o077 == 0  # member data: this user's only
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Return)  # Done
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    qtbot.mouseClick(window.member.clear, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.sale.session.member is None, timeout=2000)
+    wedge_scan(window.cart.entry, member_id)  # the card's barcode, read by the hand scanner
+    qtbot.waitUntil(lambda: window.sale.session.member_id == member_id, timeout=5000)

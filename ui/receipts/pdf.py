@@ -13,6 +13,7 @@ no question about fonts off the GUI thread.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import barcode
@@ -121,6 +122,58 @@ def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
         y = bars.bottom() + line_px * 0.25
         painter.setFont(font)
         painter.drawText(QRectF(left, y, printable, line_px), Qt.AlignmentFlag.AlignHCenter, receipt.barcode)
+    finally:
+        painter.end()
+    return path
+
+
+CARD_MM = (85.6, 53.98)  # ID-1, the size of a bank card: it fits a wallet
+
+
+def save_member_card(member_id: str, name: str, heading: str, path: Path | str) -> Path:
+    """A member card as a one-page PDF of card size: `heading` (the store), the name, the id,
+    and the id as the Code 128 barcode the till scans. The file holds member data, so only
+    this user may read it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private before any byte lands
+    os.chmod(path, 0o600)
+    modules = code128_modules(member_id)
+    px_per_mm = RESOLUTION_DPI / 25.4
+    width_mm, height_mm = CARD_MM
+    writer = QPdfWriter(str(path))
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setTitle("Member card")
+    writer.setCreator("Kiosk")
+    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter,
+                                               "Member card", QPageSize.SizeMatchPolicy.ExactMatch),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"cannot write {path}")
+    try:
+        page = QRectF(0, 0, writer.width(), writer.height())
+        inner = page.adjusted(*(v * MARGIN_MM * px_per_mm for v in (1, 1, -1, -1)))
+        painter.setPen(QColor("black"))
+        font = monospace_font()
+        font.setPointSizeF(9)
+        bold = QFont(font)
+        bold.setBold(True)
+        bold.setPointSizeF(11)
+        y = inner.top()
+        for text, face in ((heading or "Member card", bold), (name, font), (f"Member {member_id}", font)):
+            painter.setFont(face)
+            line = QFontMetricsF(face, writer).lineSpacing()
+            painter.drawText(QRectF(inner.left(), y, inner.width(), line), Qt.AlignmentFlag.AlignLeft, text)
+            y += line
+        module = min(MAX_MODULE_MM * px_per_mm, inner.width() / (len(modules) + 2 * QUIET_MODULES))
+        bars_width = module * (len(modules) + 2 * QUIET_MODULES)
+        bars = QRectF(page.center().x() - bars_width / 2, y + 1.5 * px_per_mm, bars_width,
+                      BARCODE_HEIGHT_MM * px_per_mm)
+        paint_bars(painter, modules, bars)
+        painter.setFont(font)
+        painter.drawText(QRectF(inner.left(), bars.bottom(), inner.width(), inner.bottom() - bars.bottom()),
+                         Qt.AlignmentFlag.AlignHCenter, member_id)
     finally:
         painter.end()
     return path
