@@ -159,8 +159,7 @@ def test_an_inactive_member_shows_as_inactive_and_every_reward_says_why(qtbot, s
     assert window.sale.session.rewards == []
 
 
-def test_a_greyed_reward_says_how_many_points_it_needs_and_when_its_limit_is_reached(qtbot, qloop, screen,
-                                                                                      sandbox):  # noqa: F811
+def test_a_greyed_reward_says_the_points_it_needs_or_its_limit(qtbot, qloop, screen, sandbox):  # noqa: F811
     window = screen
     sign_in(qtbot, window)
     add_coffee(qtbot, window, 2)
@@ -231,7 +230,7 @@ def test_the_receipt_shows_the_store_its_tax_by_rate_and_wraps_the_tenders(qtbot
     assert view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways
 
 
-def test_after_enrolment_the_id_is_shown_and_the_card_prints_and_saves_and_scans(qtbot, early_window, tmp_path):  # noqa: F811
+def test_after_enrolment_the_id_shows_and_its_card_prints_saves_and_scans(qtbot, early_window, tmp_path):  # noqa: F811
     from kiosk.checkout.printing import barcode_command
     from tests.checkout_env import settings_for
     from tests.test_receipts import pdf_bars

@@ -283,7 +283,8 @@ class Sale(QObject):
         """Rewards worth more than the goods left (the cart may have shrunk since): asked again."""
         session = self.session
         points = sum(r.credit_required for r, _ in short)
-        what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}" for r, took in short)
+        what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}"
+                         for r, took in short)
         question = f"{what} off this sale, and all {points:,} points are spent. Pay with it anyway?"
 
         def answered(yes: bool) -> None:

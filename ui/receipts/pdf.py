@@ -72,6 +72,21 @@ def barcode_image(data: str, module_px: int = 2, height_px: int = 70) -> QImage:
     return image
 
 
+def _page(path: Path, title: str, page_name: str, width_mm: float, height_mm: float) -> tuple[QPdfWriter, QPainter]:
+    """A one-page PDF writer of exactly that size, and a painter begun on it (end it when done)."""
+    writer = QPdfWriter(str(path))
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setTitle(title)
+    writer.setCreator("Kiosk")
+    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter,
+                                               page_name, QPageSize.SizeMatchPolicy.ExactMatch),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"cannot write {path}")
+    return writer, painter
+
+
 def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     """Write `receipt` as a one-page PDF at `path` (folders made as needed); returns the path."""
     path = Path(path)
@@ -97,16 +112,7 @@ def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     bars_mm = module_mm * (len(modules) + 2 * QUIET_MODULES)
     height_mm = (2 * MARGIN_MM + (len(lines) + 2.5) * line_px / px_per_mm + BARCODE_HEIGHT_MM)
 
-    writer = QPdfWriter(str(path))
-    writer.setResolution(RESOLUTION_DPI)
-    writer.setTitle(f"Receipt {receipt.sale_id}")
-    writer.setCreator("Kiosk")
-    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(PAGE_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter,
-                                               "Receipt", QPageSize.SizeMatchPolicy.ExactMatch),
-                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError(f"cannot write {path}")
+    writer, painter = _page(path, f"Receipt {receipt.sale_id}", "Receipt", PAGE_WIDTH_MM, height_mm)
     try:
         painter.setPen(QColor("black"))
         left = MARGIN_MM * px_per_mm
@@ -140,17 +146,7 @@ def save_member_card(member_id: str, name: str, heading: str, path: Path | str) 
     os.chmod(path, 0o600)
     modules = code128_modules(member_id)
     px_per_mm = RESOLUTION_DPI / 25.4
-    width_mm, height_mm = CARD_MM
-    writer = QPdfWriter(str(path))
-    writer.setResolution(RESOLUTION_DPI)
-    writer.setTitle("Member card")
-    writer.setCreator("Kiosk")
-    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter,
-                                               "Member card", QPageSize.SizeMatchPolicy.ExactMatch),
-                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError(f"cannot write {path}")
+    writer, painter = _page(path, "Member card", "Member card", *CARD_MM)
     try:
         page = QRectF(0, 0, writer.width(), writer.height())
         inner = page.adjusted(*(v * MARGIN_MM * px_per_mm for v in (1, 1, -1, -1)))
