@@ -285,7 +285,8 @@ class Sale(QObject):
         points = sum(r.credit_required for r, _ in short)
         what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}"
                          for r, took in short)
-        question = f"{what} off this sale, and all {points:,} points are spent. Pay with it anyway?"
+        question = (f"{what} off this sale, and all {points:,} points are spent. "
+                    f"Pay with {'it' if len(short) == 1 else 'them'} anyway?")
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:
