@@ -86,3 +86,9 @@ def test_the_printer_and_the_pdf_print_the_same_head(paid, qapp, tmp_path):
     assert b"12 Harbour Street\n" in data and b"Tax id US-12-3456789\n" in data
     pdf = save_pdf(receipt, tmp_path / "r.pdf", width=32)
     assert pdf_text_lines(pdf.read_bytes())[:len(receipt.text(32).splitlines())] == receipt.text(32).splitlines()
+
+
+def test_prices_with_tax_included_say_the_tax_is_in_them(paid):
+    snapshot, _ = paid
+    lines = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=True, at=AT).text()
+    assert "Tax (included)" in lines and "  2 % in " in lines and "  2 % of " not in lines
