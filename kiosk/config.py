@@ -46,11 +46,20 @@ class BackendSettings(BaseModel):
 class StoreSettings(BaseModel):
     store_id: str = "STORE-001"
     terminal_id: str = "T01"
+    # What the receipt's head says: the store's name, its address (one entry a line) and tax id.
+    name: str = Field("", max_length=120)
+    address: list[str] = Field(default_factory=list, max_length=6)
+    tax_id: str = Field("", max_length=40)
 
 
 class LoyaltySettings(BaseModel):
     points_per_currency_unit: Decimal = Decimal("1")
     guest_user_id: str = "guest"
+    # The program's tiers, each with the lifetime points it starts at. The backend says only
+    # how many points the next tier is away; the member panel's bar shows the way from the
+    # start of the member's tier to the next one.
+    tiers: dict[str, int] = Field(default_factory=lambda: {"Bronze": 0, "Silver": 1000, "Gold": 5000,
+                                                           "Platinum": 15000})
 
 
 class TaxSettings(BaseModel):

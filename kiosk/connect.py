@@ -48,7 +48,9 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
 
         # The embedded sandbox plays the site these settings describe.
         site = {"pointsPerCurrencyUnit": str(settings.loyalty.points_per_currency_unit),
-                "guestUserId": settings.loyalty.guest_user_id}
+                "guestUserId": settings.loyalty.guest_user_id,
+                "tiers": [{"name": name, "minLifetimePoints": floor} for name, floor
+                          in sorted(settings.loyalty.tiers.items(), key=lambda tier: tier[1])]}
         server = SandboxServer(sandbox_db or sandbox_db_path(settings), site=site).start()
         site = server.store.site
         log.info("no backend configured: embedded sandbox at %s", server.base_url)

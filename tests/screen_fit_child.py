@@ -38,7 +38,7 @@ def _text_problem(widget) -> str | None:
     from PySide6.QtWidgets import QAbstractButton, QLabel
 
     if isinstance(widget, QLabel):
-        text = widget.text()
+        text = widget.shown_text() if hasattr(widget, "shown_text") else widget.text()
         if not text or widget.wordWrap() or widget.pixmap() is not None and not widget.pixmap().isNull():
             return None
         room = widget.contentsRect().width() - 2 * widget.margin() - widget.indent() if widget.indent() > 0 \

@@ -192,7 +192,10 @@ def test_enrol_with_consent_after_the_form_says_what_is_missing(qtbot, qloop, sa
         assert view.member.email == "dana.new@example.com" and view.member.first_name == "Dana"
         (opt_in,), = sandbox.store.read("SELECT opt_in FROM members WHERE id=?", (view.member_id,))
         assert opt_in == "YES"
-        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)  # enrolled: the dialog closes
+        assert dialog.member_id.isVisible() and dialog.member_id.text() == view.member_id  # shown, large
+        assert not dialog.print_card.isEnabled() and dialog.save_card.isEnabled()  # no printer set up here
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # Done
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
 
         again = opened(qtbot, EnrolDialog(till.checkout, Tasks()))
         qtbot.keyClicks(again.phone, "555 010 0777")

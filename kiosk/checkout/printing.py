@@ -55,21 +55,56 @@ def receipts_dir(printer: PrinterSettings) -> Path:
 
 
 def pdf_name(receipt: Receipt) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in receipt.sale_id)
-    return f"receipt-{safe}.pdf"
+    return f"receipt-{_safe(receipt.sale_id)}.pdf"
+
+
+def card_pdf_name(member_id: str) -> str:
+    return f"member-card-{_safe(member_id)}.pdf"
+
+
+def _safe(text: str) -> str:
+    """An id as part of a file name: a backend's id never steers the path."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
 
 def print_receipt(receipt: Receipt, printer: PrinterSettings) -> None:
     """Print `receipt` on the configured printer and cut; PrinterError with a sentence if not.
 
     Blocks for up to about printer.timeout_s: run it with asyncio.to_thread."""
+    _print(printer, f"sale {receipt.sale_id}", lambda device: write_receipt(device, receipt, printer.width))
+
+
+def print_member_card(member_id: str, name: str, heading: str, printer: PrinterSettings) -> None:
+    """A member card on the receipt printer, for a member just enrolled: `heading` (the
+    store), the name, and the id as text and as the Code 128 barcode the till scans.
+    Blocks like print_receipt."""
+    _print(printer, "a member card", lambda device: write_member_card(device, member_id, name, heading,
+                                                                     printer.width))
+
+
+def write_member_card(device: Escpos, member_id: str, name: str, heading: str, width: int) -> None:
+    device.hw("INIT")
+    device.set(bold=True)
+    device.textln(heading or "Member card")
+    device.set(bold=False)
+    device.textln(name)
+    device.textln(f"Member {member_id}")
+    device._raw(barcode_command(member_id, width))
+    device._raw(TXT_STYLE["align"]["left"])
+    device.ln()
+    device.cut()
+
+
+def _print(printer: PrinterSettings, what: str, write) -> None:
+    """Open the printer, check its paper, `write(device)`, close; PrinterError with a sentence if not.
+    `what` names the job in the log: never member data."""
     device = _open(printer)
     try:
         _check_paper(device, printer)
         try:
-            write_receipt(device, receipt, printer.width)
+            write(device)
         except (OSError, EscposError) as exc:
-            log.warning("printing sale %s %s failed: %r", receipt.sale_id, where(printer), exc)
+            log.warning("printing %s %s failed: %r", what, where(printer), exc)
             raise PrinterError(f"The receipt printer {where(printer)} stopped while printing; check it is on "
                                "and has paper, then print again, or print a PDF.") from exc
     finally:
@@ -97,7 +132,7 @@ def write_receipt(device: Escpos, receipt: Receipt, width: int) -> None:
 def styled_lines(receipt: Receipt, width: int) -> list[tuple[str, bool]]:
     """Receipt.text's lines, each with whether it is printed bold (the store and TOTAL)."""
     total_row = _row("TOTAL", str(receipt.total), width)
-    return [(line, (number == 0 and bool(receipt.store_id)) or line == total_row)
+    return [(line, (number == 0 and bool(receipt.heading)) or line == total_row)
             for number, line in enumerate(receipt.text(width).splitlines())]
 
 

@@ -6,11 +6,16 @@ what tests and the command line read.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from kiosk.checkout.money import to_money
+
+if TYPE_CHECKING:
+    from kiosk.config import StoreSettings
 
 RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
 TENDER_NAMES = {"cash": "Cash", "card": "Card (store terminal)", "other": "Other"}
@@ -46,10 +51,23 @@ class Receipt:
     points_balance: int | None
     reward_codes: tuple[str, ...]
     barcode: str  # scanned at a return: "R:" + the order id
+    store_name: str = ""
+    address: tuple[str, ...] = ()
+    tax_id: str = ""
+    taxes: tuple[tuple[Decimal, Decimal, Decimal], ...] = ()  # rate (percent), amount it is on, tax
+
+    @property
+    def heading(self) -> str:
+        """The receipt's first line, printed bold: the store's name, or its id."""
+        return self.store_name or self.store_id or ""
 
     def text(self, width: int = 42) -> str:
-        out = [self.store_id or "", f"Sale {self.sale_id}",
-               f"{self.at:%Y-%m-%d %H:%M}  till {self.terminal_id}  cashier {self.operator_id}", "-" * width]
+        head = [self.heading]
+        if self.store_name and self.store_id:
+            head.append(f"Store {self.store_id}")
+        head += [*self.address, *([f"Tax id {self.tax_id}"] if self.tax_id else []), f"Sale {self.sale_id}",
+                 f"{self.at:%Y-%m-%d %H:%M}  till {self.terminal_id}  cashier {self.operator_id}"]
+        out = [line for text in head for line in _fit(text, width)] + ["-" * width]
         for line in self.lines:
             out.append(line.name if len(line.name) <= width else line.name[: width - 1] + "…")
             detail = f"  {line.quantity} x {line.unit_price}"
@@ -61,6 +79,9 @@ class Receipt:
         for label, amount in self.discounts:
             out.append(_row(label, f"-{amount}", width))
         out.append(_row("Tax (included)" if self.tax_inclusive else "Tax", str(self.tax), width))
+        for rate, base, tax in self.taxes:
+            out.append(_row(f"  {rate.normalize():f} % {'in' if self.tax_inclusive else 'of'} {base}", str(tax),
+                            width))
         out.append(_row("TOTAL", str(self.total), width))
         for label, amount in self.tenders:
             out.append(_row(label, str(amount), width))
@@ -70,7 +91,7 @@ class Receipt:
             out.append(_row(f"  {code} left", left, width))
         if self.member_id:
             out.append("-" * width)
-            out.append(f"Member {self.member_id}")
+            out += _fit(f"Member {self.member_id}", width)
             out.append(_row("Points earned", "pending" if self.points_earned is None else str(self.points_earned),
                             width))
             if self.points_balance is not None:
@@ -79,7 +100,7 @@ class Receipt:
                 out.append(_row("Reward code", code, width))
         out.append("-" * width)
         # The printer draws self.barcode as a Code 128 barcode under this line.
-        out.append("Keep this receipt for returns.")
+        out += _fit("Keep this receipt for returns.", width)
         return "\n".join(out) + "\n"
 
 
@@ -89,15 +110,19 @@ def mask(code: str) -> str:
 
 
 def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusive: bool,
-          at: datetime, barcode_prefix: str = RECEIPT_PREFIX) -> Receipt:
-    """`receipt` is the committed sale's snapshot (PayResult.receipt)."""
+          at: datetime, barcode_prefix: str = RECEIPT_PREFIX, store: StoreSettings | None = None) -> Receipt:
+    """`receipt` is the committed sale's snapshot (PayResult.receipt); `store` gives the
+    name, address and tax id the receipt's head shows."""
     priced = receipt["priced"]
     lines = tuple(ReceiptLine(line["name"], line["quantity"], to_money(line["unit_cents"]),
                               to_money(line["unit_cents"] * line["quantity"]),
                               None if line["list_cents"] is None else to_money(line["list_cents"]))
                   for line in receipt["cart"]["lines"])
-    labels = [f"Reward: {r['name']}" for r in receipt["rewards"]] + [f"Coupon {c['code']}" for c in receipt["coupons"]]
-    discounts = tuple((label, to_money(cents)) for label, cents in zip(labels, priced["discounts"]) if cents)
+    # Every reward and coupon, with what it took: one that took less than its face value
+    # (or nothing) was spent all the same.
+    labels = ([f"Reward: {r['name']}" for r in receipt["rewards"]]
+              + [f"Coupon {c['code']}" + (f" ({c['label']})" if c.get("label") else "") for c in receipt["coupons"]])
+    discounts = tuple((label, to_money(cents)) for label, cents in zip(labels, priced["discounts"]))
     tenders = tuple((f"{'Store' if c['kind'] == 'storecard' else 'Gift'} card {mask(c['code'])}",
                      to_money(c["amount"])) for c in receipt["cards"])
     tenders += tuple((TENDER_NAMES.get(t["kind"], t["kind"]), to_money(t["amount"])) for t in receipt["external"])
@@ -107,11 +132,38 @@ def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusiv
                    to_money(priced["merchandise"]), discounts, to_money(priced["tax"]), tax_inclusive,
                    to_money(priced["total"]), tenders, to_money(receipt.get("change", 0)), cards_left,
                    receipt["member_id"], receipt.get("points_awarded"), receipt.get("points_after"),
-                   tuple(receipt.get("reward_codes", ())), barcode_prefix + receipt["sale_id"])
+                   tuple(receipt.get("reward_codes", ())), barcode_prefix + receipt["sale_id"],
+                   store.name if store else "", tuple(store.address) if store else (),
+                   store.tax_id if store else "", _taxes(receipt))
+
+
+def _taxes(receipt: dict) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:
+    """Tax by rate, lowest first: (rate, the lines' amount after discounts, their tax).
+    Empty for a snapshot from before the rates were kept in it."""
+    rates = receipt.get("tax_rates")
+    if rates is None or "lines" not in receipt["priced"]:
+        return ()
+    by_rate: dict[Decimal, tuple[int, int]] = {}
+    for line, priced in zip(receipt["cart"]["lines"], receipt["priced"]["lines"]):
+        rate = Decimal(rates[line["tax_class"]])
+        base, tax = by_rate.get(rate, (0, 0))
+        by_rate[rate] = (base + priced["net"], tax + priced["tax"])
+    return tuple((rate, to_money(base), to_money(tax)) for rate, (base, tax) in sorted(by_rate.items()))
+
+
+def _fit(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between words where it can."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
 def _row(left: str, right: str, width: int) -> str:
+    """`left`, then `right` against the right edge; a `left` too long for the room wraps onto
+    lines of its own above, so nothing (a card's last digits) is cut off or runs past the roll."""
     room = width - len(right) - 1
-    if len(left) > room:
-        left = left[: max(room - 1, 0)] + "…"
-    return f"{left:<{room}} {right}"
+    if len(left) <= room:
+        return f"{left:<{room}} {right}"
+    if room < 1:
+        return "\n".join([*_fit(left, width), f"{right:>{width}}"])
+    indent = len(left) - len(left.lstrip())
+    parts = textwrap.wrap(left, room, subsequent_indent=" " * indent, break_on_hyphens=False)
+    return "\n".join([*parts[:-1], f"{parts[-1]:<{room}} {right}"])

@@ -186,11 +186,19 @@ class Checkout:
         return await self._take_card(session, await self._validate(session, code, "gift and store cards"))
 
     async def _take_card(self, session: Session, info: CodeInfo) -> CardTender:
-        if session.state != State.TENDERING:
+        started = session.state != State.TENDERING
+        if started:
             session.start_tendering()
-        if info.kind == "unchecked":
-            return await asyncio.to_thread(self.allowances.add_unchecked_card, session, info.code)  # type: ignore
-        return session.add_card(info)
+        try:
+            if info.kind == "unchecked":
+                return await asyncio.to_thread(self.allowances.add_unchecked_card, session,  # type: ignore
+                                               info.code)
+            return session.add_card(info)
+        except BaseException:
+            # A refused card leaves the sale as it was: back at the cart, which it had not left.
+            if started and session.state == State.TENDERING:
+                session.back_to_cart()
+            raise
 
     async def _allowed_offline(self) -> bool:
         if self.allowances is None:

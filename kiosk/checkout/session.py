@@ -123,11 +123,15 @@ class Session:
     # -- member -------------------------------------------------------------------
 
     def attach_member(self, view: MemberView) -> None:
+        self.check_member(view)
+        self.member = view
+        self._settle_cart_state()
+
+    def check_member(self, view: MemberView) -> None:
+        """Raises what attach_member would refuse, changing nothing."""
         self.require_cart_open()
         if self.rewards and self.member and self.member.member_id != view.member_id:
             raise CheckoutError("Remove the rewards of the member already on this sale before changing member.")
-        self.member = view
-        self._settle_cart_state()
 
     def detach_member(self) -> None:
         self.require_cart_open()
@@ -142,6 +146,26 @@ class Session:
     # -- rewards and coupons: only while the cart is open ---------------------------
 
     def select_reward(self, reward: Reward) -> RewardChoice:
+        choice = self._reward_choice(reward)
+        self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
+        self.rewards.append(choice)
+        self._settle_cart_state()
+        return choice
+
+    def reward_takes(self, reward: Reward) -> int:
+        """What `reward` would take off this sale now, in cents, or the refusal select_reward
+        would give. Less than its value when the goods left are worth less: its points are
+        spent whole all the same, so the cashier is asked first."""
+        choice = self._reward_choice(reward)
+        return self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
+
+    def rewards_short(self) -> list[tuple[RewardChoice, int]]:
+        """The rewards on the sale worth more than they take off it now, with what each takes
+        (the cart may have shrunk since they were applied)."""
+        taken = self.priced().discounts[: len(self.rewards)]
+        return [(r, cents) for r, cents in zip(self.rewards, taken) if cents < r.cents]
+
+    def _reward_choice(self, reward: Reward) -> RewardChoice:
         self.require_cart_open()
         if self.member is None:
             raise CheckoutError("Scan or find the member first: rewards belong to a member.")
@@ -157,12 +181,8 @@ class Session:
         if needed > available:
             raise CheckoutError(f"“{reward.name}” needs {reward.credit_required:,} points; the member has "
                                 f"{available - (needed - reward.credit_required):,} left for rewards.")
-        choice = RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
-                              reward.credit_required)
-        self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
-        self.rewards.append(choice)
-        self._settle_cart_state()
-        return choice
+        return RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
+                            reward.credit_required)
 
     def remove_reward(self, reward_id: str) -> None:
         self.require_cart_open()
@@ -195,8 +215,9 @@ class Session:
 
     # -- money ---------------------------------------------------------------------
 
-    def _would_take(self, discount: money.Discount, name: str) -> None:
-        """A discount that would take nothing would still be spent (points, a coupon use): refuse it."""
+    def _would_take(self, discount: money.Discount, name: str) -> int:
+        """What `discount` would take, in cents. One that would take nothing would still be
+        spent (points, a coupon use): refuse it."""
         lines = self.cart.lines
         rates = money.rates_for([line.tax_class for line in lines], self.tax_rates)
         priced = money.price([line.gross for line in lines], rates, [*self.discounts(), discount],
@@ -204,6 +225,7 @@ class Session:
         if priced.discounts[-1] == 0:
             raise CheckoutError(f"{name} would take nothing off this sale (nothing is left to discount), "
                                 "so it is not used.")
+        return priced.discounts[-1]
 
     def discounts(self) -> list[money.Discount]:
         return ([money.Discount(f"Reward: {r.name}", cents=r.cents) for r in self.rewards]
@@ -346,6 +368,8 @@ class Session:
                        "merchandise": priced.merchandise, "discount": priced.discount, "net": priced.net,
                        "tax": priced.tax, "total": priced.total, "points_basis": priced.points_basis},
             "change": self.change,
+            # The rate of each tax class on the sale, as it was: the receipt's tax breakdown.
+            "tax_rates": {c: str(self.tax_rates[c]) for c in {line.tax_class for line in self.cart.lines}},
         }
 
     @classmethod

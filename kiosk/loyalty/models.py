@@ -92,6 +92,15 @@ class PointsBalance:
             expire_date=p.timestamp(d, "pointsToExpireDate"),
         )
 
+    def tier_progress(self, floors: Mapping[str, int]) -> tuple[int, int] | None:
+        """(points earned since the current tier began, points from its start to the next tier),
+        from the tiers' starting points; None at the top tier or for a tier `floors` does not name."""
+        floor = floors.get(self.tier or "")
+        if floor is None or not self.points_to_next_tier:
+            return None
+        span = max(self.lifetime + self.points_to_next_tier - floor, 1)
+        return min(max(self.lifetime - floor, 0), span), span
+
 
 @dataclass(frozen=True)
 class Reward:
@@ -145,6 +154,22 @@ class MemberView:
         return tuple(r for r in self.rewards
                      if r.eligible and r.discount is not None and r.credit_required <= available
                      and (r.remaining_count is None or r.remaining_count > 0))
+
+    def why_not(self, reward: Reward, spent: int = 0) -> str | None:
+        """Why `reward` can't be used now, in a few words (its button says it), with `spent`
+        points already taken by rewards on the sale; None when it can."""
+        if self.member is not None and not self.member.active:
+            return "member inactive"
+        if reward.discount is None:
+            return "no value at the till"
+        if reward.remaining_count is not None and reward.remaining_count <= 0:
+            return "limit reached"
+        if self.points is None:
+            return "points not available"
+        short = reward.credit_required - (self.points.available - spent)
+        if short > 0:
+            return f"needs {short:,} more points"
+        return None if reward.eligible else "not available to this member now"
 
 
 @dataclass(frozen=True)

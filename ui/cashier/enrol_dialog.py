@@ -4,20 +4,34 @@ The consent box starts unchecked and is what `NewMember.opted_in` records: the
 shopper says yes, the cashier ticks it. Checked here first (an email or a phone,
 each well-formed), then `checkout.enrol`, whose refusals ("already a member",
 offline) are shown as its sentence. `enrolled` carries the new member's MemberView.
+
+Once enrolled, the dialog stays open on the new member's id, large, so the shopper
+can note it, with their card to take away: printed on the receipt printer (a worker
+thread, as receipts are) or saved as a card-size PDF in the receipts folder. Enter
+or Done closes it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
+from kiosk.checkout import printing
+from kiosk.config import PrinterSettings
 from kiosk.loyalty.models import MemberView, NewMember
-from ui.cashier.dialog_kit import CashierDialog, message_label, touch_button
+from ui.cashier.dialog_kit import CashierDialog, big, message_label, touch_button
 from ui.tasks import Tasks
 from ui.widgets.controls import BUTTON_HEIGHT, takes_typing
+
+log = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 PHONE_DIGITS = (7, 15)
@@ -39,9 +53,12 @@ def line_edit(accessible: str, placeholder: str = "") -> QLineEdit:
 class EnrolDialog(CashierDialog):
     enrolled = Signal(object)  # MemberView
 
-    def __init__(self, checkout: Any, tasks: Tasks, parent: QWidget | None = None):
+    def __init__(self, checkout: Any, tasks: Tasks, parent: QWidget | None = None, *,
+                 printer: PrinterSettings | None = None, store_name: str = ""):
         super().__init__(tasks, parent)
         self.checkout = checkout
+        self.printer = printer or PrinterSettings()
+        self.store_name = store_name
         self.member: MemberView | None = None
         self.setWindowTitle(self.tr("Enrol a member"))
         self.setAccessibleName(self.tr("Enrol a member"))
@@ -59,6 +76,16 @@ class EnrolDialog(CashierDialog):
         self.cancel_button = touch_button(self.tr("Cancel"))
         self.enrol_button.clicked.connect(self.confirm)
         self.cancel_button.clicked.connect(self.reject)
+        self.member_id = big(message_label(self.tr("New member id")), 26)
+        self.member_id.hide()
+        self.print_card = touch_button(self.tr("Print card (Ctrl+P)"), self.tr("Print member card"))
+        self.save_card = touch_button(self.tr("Save card PDF (Ctrl+S)"), self.tr("Save member card as PDF"))
+        self.print_card.clicked.connect(self.print_member_card)
+        self.save_card.clicked.connect(self.save_member_card)
+        for b in (self.print_card, self.save_card):
+            b.hide()
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self).activated.connect(self.print_member_card)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self).activated.connect(self.save_member_card)
 
         form = QFormLayout()
         form.addRow(self.tr("Email"), self.email)
@@ -67,6 +94,8 @@ class EnrolDialog(CashierDialog):
         form.addRow(self.tr("Last name"), self.last_name)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.print_card)
+        buttons.addWidget(self.save_card)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.enrol_button)
         layout = QVBoxLayout(self)
@@ -77,6 +106,7 @@ class EnrolDialog(CashierDialog):
         layout.addWidget(self.consent)
         layout.addWidget(self.error)
         layout.addWidget(self.result)
+        layout.addWidget(self.member_id)
         layout.addLayout(buttons)
         self.email.setFocus()
 
@@ -100,6 +130,9 @@ class EnrolDialog(CashierDialog):
                          last_name=text(self.last_name), opted_in=self.consent.isChecked())
 
     def confirm(self) -> None:
+        if self.member is not None:
+            self.accept()  # Enter on the new member's id: done
+            return
         if self.busy("enrol"):
             return
         wrong = self.problems()
@@ -113,6 +146,57 @@ class EnrolDialog(CashierDialog):
     def _enrolled(self, view: MemberView) -> None:
         self.member = view
         name = view.member.display_name if view.member else view.member_id
-        self.result.setText(self.tr("Enrolled: %1 (%2).").replace("%1", name).replace("%2", view.member_id))
+        self.result.setText(self.tr("Enrolled: %1. Their member id:").replace("%1", name))
+        self.member_id.setText(view.member_id)
+        self.member_id.show()
+        for field in (self.email, self.phone, self.first_name, self.last_name, self.consent):
+            field.setEnabled(False)
+        self.enrol_button.hide()
+        self.cancel_button.setText(self.tr("Done"))
+        self.cancel_button.setAccessibleName(self.tr("Done"))
+        self.save_card.show()
+        self.print_card.show()
+        self.print_card.setEnabled(self.printer.kind != "none")
+        if self.printer.kind == "none":
+            self.print_card.setToolTip(self.tr("No receipt printer is set up for this till; save a PDF instead."))
+        self.cancel_button.setFocus()
         self.enrolled.emit(view)
-        self.accept()
+
+    def _card_holder(self) -> tuple[str, str]:
+        view = self.member
+        return view.member_id, (view.member.display_name if view.member else "")
+
+    def print_member_card(self) -> None:
+        if self.member is None or not self.print_card.isEnabled() or self.busy("card"):
+            return
+        member_id, name = self._card_holder()
+        self.print_card.setEnabled(False)
+        self.result.setText(self.tr("Printing the card…"))
+
+        def printed(_: Any) -> None:
+            self.print_card.setEnabled(True)
+            self.result.setText(self.tr("Card printed."))
+
+        def failed(_: str) -> None:
+            self.print_card.setEnabled(True)
+            self.result.clear()
+
+        self.run("card", asyncio.to_thread(printing.print_member_card, member_id, name, self.store_name,
+                                           self.printer), printed, failed)
+
+    def save_member_card(self) -> Path | None:
+        if self.member is None:
+            return None
+        from ui.receipts.pdf import save_member_card
+
+        member_id, name = self._card_holder()
+        folder = printing.receipts_dir(self.printer)
+        try:
+            path = save_member_card(member_id, name, self.store_name, folder / printing.card_pdf_name(member_id))
+        except (OSError, ValueError) as exc:
+            log.warning("saving a member card PDF in %s failed: %r", folder, type(exc).__name__)
+            self.show_error(self.tr("The card could not be saved in {0}; ask IT to check the receipts folder.")
+                            .format(folder))
+            return None
+        self.result.setText(self.tr("Card saved as {0}").format(path))
+        return path

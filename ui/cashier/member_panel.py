@@ -27,7 +27,7 @@ class MemberPanel(QWidget):
         row.addWidget(self.search, 1)
         row.addWidget(self.find)
 
-        self.name, self.tier, self.points, self.value = (ElidedLabel(self) for _ in range(4))
+        self.name, self.tier, self.points, self.value, self.status = (ElidedLabel(self) for _ in range(5))
         self.offline = keep_place(QLabel(self))  # its two lines are kept: nothing below moves
         self.offline.setWordWrap(True)
         self.offline.setAccessibleName(self.tr("Member offline"))
@@ -36,7 +36,7 @@ class MemberPanel(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to next tier"))
         self.progress.setTextVisible(True)
-        # Two columns of two: the member's facts in four short lines' room.
+        # Two columns of two, then the status: the member's facts in a few short lines' room.
         details = QGridLayout()
         details.setVerticalSpacing(2)
         for n, (label, name) in enumerate(((self.name, self.tr("Member")), (self.tier, self.tr("Tier")),
@@ -46,7 +46,10 @@ class MemberPanel(QWidget):
             details.addWidget(label, n // 2, (n % 2) * 2 + 1)
         details.setColumnStretch(1, 2)
         details.setColumnStretch(3, 1)
-        details.addWidget(self.progress, 2, 0, 1, 4)
+        self.status.setAccessibleName(self.tr("Status"))
+        details.addWidget(QLabel(self.tr("Status"), self), 2, 0)
+        details.addWidget(self.status, 2, 1, 1, 3)
+        details.addWidget(self.progress, 3, 0, 1, 4)
 
         # The rewards scroll inside their own box: a member with many never pushes
         # the rest of the screen away.
@@ -104,8 +107,9 @@ class MemberPanel(QWidget):
         self.offline.hide()
         self.clear.setEnabled(view is not None and self.sale.cart_open)
         if view is None:
-            for label in (self.name, self.tier, self.points, self.value):
+            for label in (self.name, self.tier, self.points, self.value, self.status):
                 label.setText("—")
+            self.status.setStyleSheet("")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.progress.setFormat("")  # the last customer's way to the next tier goes with them
@@ -117,13 +121,17 @@ class MemberPanel(QWidget):
                                              "sale is sent. Points and rewards can't be shown now.")
                                      .format(view.member_id))
                 self.offline.show()
+            active = member is None or member.active
+            self.status.setText(self.tr("Active") if active else self.tr("Inactive: rewards can't be used"))
+            self.status.setStyleSheet("" if active else "color: #a00000; font-weight: bold;")
             self.tier.setText((points.tier or "—") if points else "—")
             self.points.setText(f"{points.available:,}" if points else self.tr("not available"))
             self.value.setText(str(points.currency_value) if points and points.currency_value is not None else "—")
-            if points and points.points_to_next_tier is not None:
-                goal = points.lifetime + points.points_to_next_tier
-                self.progress.setRange(0, max(goal, 1))
-                self.progress.setValue(points.lifetime)
+            if points and points.points_to_next_tier:
+                # Within the member's tier: from where it began to where the next one starts.
+                done, span = points.tier_progress(self.sale.terminal.settings.loyalty.tiers) or (0, 1)
+                self.progress.setRange(0, span)
+                self.progress.setValue(done)
                 self.progress.setFormat(self.tr("{0} points to {1}").format(points.points_to_next_tier,
                                                                            points.next_tier or self.tr("next tier")))
             else:
@@ -131,15 +139,20 @@ class MemberPanel(QWidget):
                 self.progress.setValue(1 if points else 0)
                 self.progress.setFormat(self.tr("Top tier") if points else "")
             chosen = {r.reward_id for r in session.rewards}
-            usable = {r.reward_id for r in view.usable_rewards}
+            spent = sum(r.credit_required for r in session.rewards)
             for reward in view.rewards:
                 if reward.discount is None:
                     continue
+                why = (self.tr("on this sale") if reward.reward_id in chosen
+                       else view.why_not(reward, spent)
+                       or (None if self.sale.cart_open else self.tr("back to the cart to apply")))
                 text = self.tr("{0} — {1} points ({2} off)").format(reward.name, reward.credit_required,
                                                                     reward.discount)
-                b = button(self._reward_holder, text, self.tr("Apply reward {0}").format(reward.name),
+                b = button(self._reward_holder, text if why is None else f"{text}\n{why}",
+                           self.tr("Apply reward {0}").format(reward.name),
                            lambda _=False, r=reward: self.sale.select_reward(r))
-                b.setEnabled(reward.reward_id in usable and reward.reward_id not in chosen and self.sale.cart_open)
+                b.setAccessibleDescription(why or "")
+                b.setEnabled(why is None)
                 self.rewards_box.addWidget(b)
                 self.reward_buttons.append(b)
         self.removals.clear()

@@ -26,6 +26,10 @@ def amount_of(text: str) -> Decimal:
     return money.to_money(money.to_cents(text.strip().replace(",", ".")))
 
 
+def _who(view) -> str:
+    return f"{view.member.display_name} ({view.member_id})" if view.member else view.member_id
+
+
 class Sale(QObject):
     changed = Signal()  # the cart, member, rewards, coupons or tenders changed
     member_found = Signal(object)  # MemberView
@@ -221,17 +225,50 @@ class Sale(QObject):
 
     def find_member(self, ref: str) -> None:
         def attach(view):
+            if view is None:
+                return  # another member is on the sale, and the cashier kept them
             if self.cart_open:
                 self.session.attach_member(view)
             self.member_found.emit(view)
 
-        self._task("member", self.checkout.find_member(ref), attach)
+        self._task("member", self._replacing(self.checkout.find_member(ref)), attach)
+
+    async def _replacing(self, lookup: Awaitable[Any]) -> Any:
+        """The member found, or None when the sale has another member and the cashier keeps them."""
+        view = await lookup
+        on_sale = self.session.member
+        if on_sale is None or on_sale.member_id == view.member_id or not self.cart_open:
+            return view
+        self.session.check_member(view)  # their rewards come off first
+        question = (f"{_who(on_sale)} is the member on this sale. Replace them with {_who(view)}? "
+                    "The points of this sale go to the member on it when it is paid.")
+        return view if await self._agreed(question, f"Replace with {_who(view)}", f"Keep {_who(on_sale)}") else None
 
     def remove_member(self) -> None:
         self._now(self.session.detach_member)
 
     def select_reward(self, reward) -> None:
-        self._now(lambda: self.session.select_reward(reward))
+        takes = self._now(lambda: self.session.reward_takes(reward))
+        if takes is None:
+            return
+        if takes >= money.to_cents(reward.discount):
+            self._now(lambda: self.session.select_reward(reward))
+            return
+        session = self.session
+        question = (f"“{reward.name}” is worth {reward.discount} but takes only {money.to_money(takes)} off "
+                    f"this sale: all {reward.credit_required:,} points are spent anyway. Apply it?")
+
+        def answered(yes: bool) -> None:
+            if yes and session is self.session:
+                self._now(lambda: self.session.select_reward(reward))
+
+        self.tasks.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
+                                                  "Don't apply"), answered)
+
+    async def _agreed(self, question: str, yes: str, no: str) -> bool:
+        """The cashier's yes, asked by the window that owns this sale; no window to ask, no yes."""
+        confirm = getattr(self.parent(), "confirm", None)
+        return confirm is not None and await confirm(question, yes, no)
 
     def remove_reward(self, reward_id: str) -> None:
         self._now(lambda: self.session.remove_reward(reward_id))
@@ -269,9 +306,13 @@ class Sale(QObject):
 
     # -- the end ----------------------------------------------------------------------------
 
-    def pay(self) -> None:
+    def pay(self, asked: bool = False) -> None:
         if self.tasks.running("pay"):
             return  # a double tap: the first Pay is under way (Checkout.pay would return its result anyway)
+        short = [] if asked else self._now(self.session.rewards_short)
+        if short:
+            self._ask_then_pay(short)
+            return
         session = self.session
         self.paying.emit(True)
 
@@ -280,6 +321,7 @@ class Sale(QObject):
             receipt = None
             if result.ok and result.receipt is not None:
                 receipt = receipts.build(result.receipt, store_id=self.terminal.settings.store.store_id,
+                                         store=self.terminal.settings.store,
                                          terminal_id=self.terminal.settings.store.terminal_id,
                                          tax_inclusive=self.checkout.inclusive_tax,
                                          at=datetime.now(timezone.utc).astimezone())
@@ -292,6 +334,21 @@ class Sale(QObject):
             return False
 
         self._task("pay", self.checkout.pay(session), outcome, failed)
+
+    def _ask_then_pay(self, short) -> None:
+        """Rewards worth more than the goods left (the cart may have shrunk since): asked again."""
+        session = self.session
+        points = sum(r.credit_required for r, _ in short)
+        what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}"
+                         for r, took in short)
+        question = (f"{what} off this sale, and all {points:,} points are spent. "
+                    f"Pay with {'it' if len(short) == 1 else 'them'} anyway?")
+
+        def answered(yes: bool) -> None:
+            if yes and session is self.session:
+                self.pay(asked=True)
+
+        self.tasks.run("ask_pay", self._agreed(question, "Pay, spend the points", "Don't pay yet"), answered)
 
     def void(self, approval=None) -> None:
         def done(_):

@@ -85,7 +85,9 @@ class Tools(QWidget):
         self._open(dialog)
 
     def enrol(self) -> None:
-        dialog = EnrolDialog(self.till.checkout, self.window.tasks, self.window)
+        settings = self.window.settings
+        dialog = EnrolDialog(self.till.checkout, self.window.tasks, self.window, printer=settings.printer,
+                             store_name=settings.store.name)
         dialog.enrolled.connect(self._attach)
         self._open(dialog)
 

@@ -358,3 +358,11 @@ class CashierWindow(QMainWindow):
             self.approval_dialog.reject()
         super().closeEvent(event)
         self.closed.emit()
+
+    # -- questions --------------------------------------------------------------------------
+
+    async def confirm(self, question: str, yes: str, no: str) -> bool:
+        """The cashier's yes or no, asked over the selling screen (ui/cashier/confirm.py)."""
+        from ui.cashier.confirm import ask
+
+        return await ask(self.centralWidget(), self.stack, question, yes, no)

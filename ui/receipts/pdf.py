@@ -13,6 +13,7 @@ no question about fonts off the GUI thread.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import barcode
@@ -71,6 +72,21 @@ def barcode_image(data: str, module_px: int = 2, height_px: int = 70) -> QImage:
     return image
 
 
+def _page(path: Path, title: str, page_name: str, width_mm: float, height_mm: float) -> tuple[QPdfWriter, QPainter]:
+    """A one-page PDF writer of exactly that size, and a painter begun on it (end it when done)."""
+    writer = QPdfWriter(str(path))
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setTitle(title)
+    writer.setCreator("Kiosk")
+    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter,
+                                               page_name, QPageSize.SizeMatchPolicy.ExactMatch),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"cannot write {path}")
+    return writer, painter
+
+
 def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     """Write `receipt` as a one-page PDF at `path` (folders made as needed); returns the path."""
     path = Path(path)
@@ -96,16 +112,7 @@ def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     bars_mm = module_mm * (len(modules) + 2 * QUIET_MODULES)
     height_mm = (2 * MARGIN_MM + (len(lines) + 2.5) * line_px / px_per_mm + BARCODE_HEIGHT_MM)
 
-    writer = QPdfWriter(str(path))
-    writer.setResolution(RESOLUTION_DPI)
-    writer.setTitle(f"Receipt {receipt.sale_id}")
-    writer.setCreator("Kiosk")
-    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(PAGE_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter,
-                                               "Receipt", QPageSize.SizeMatchPolicy.ExactMatch),
-                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError(f"cannot write {path}")
+    writer, painter = _page(path, f"Receipt {receipt.sale_id}", "Receipt", PAGE_WIDTH_MM, height_mm)
     try:
         painter.setPen(QColor("black"))
         left = MARGIN_MM * px_per_mm
@@ -121,6 +128,48 @@ def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
         y = bars.bottom() + line_px * 0.25
         painter.setFont(font)
         painter.drawText(QRectF(left, y, printable, line_px), Qt.AlignmentFlag.AlignHCenter, receipt.barcode)
+    finally:
+        painter.end()
+    return path
+
+
+CARD_MM = (85.6, 53.98)  # ID-1, the size of a bank card: it fits a wallet
+
+
+def save_member_card(member_id: str, name: str, heading: str, path: Path | str) -> Path:
+    """A member card as a one-page PDF of card size: `heading` (the store), the name, the id,
+    and the id as the Code 128 barcode the till scans. The file holds member data, so only
+    this user may read it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private before any byte lands
+    os.chmod(path, 0o600)
+    modules = code128_modules(member_id)
+    px_per_mm = RESOLUTION_DPI / 25.4
+    writer, painter = _page(path, "Member card", "Member card", *CARD_MM)
+    try:
+        page = QRectF(0, 0, writer.width(), writer.height())
+        inner = page.adjusted(*(v * MARGIN_MM * px_per_mm for v in (1, 1, -1, -1)))
+        painter.setPen(QColor("black"))
+        font = monospace_font()
+        font.setPointSizeF(9)
+        bold = QFont(font)
+        bold.setBold(True)
+        bold.setPointSizeF(11)
+        y = inner.top()
+        for text, face in ((heading or "Member card", bold), (name, font), (f"Member {member_id}", font)):
+            painter.setFont(face)
+            line = QFontMetricsF(face, writer).lineSpacing()
+            painter.drawText(QRectF(inner.left(), y, inner.width(), line), Qt.AlignmentFlag.AlignLeft, text)
+            y += line
+        module = min(MAX_MODULE_MM * px_per_mm, inner.width() / (len(modules) + 2 * QUIET_MODULES))
+        bars_width = module * (len(modules) + 2 * QUIET_MODULES)
+        bars = QRectF(page.center().x() - bars_width / 2, y + 1.5 * px_per_mm, bars_width,
+                      BARCODE_HEIGHT_MM * px_per_mm)
+        paint_bars(painter, modules, bars)
+        painter.setFont(font)
+        painter.drawText(QRectF(inner.left(), bars.bottom(), inner.width(), inner.bottom() - bars.bottom()),
+                         Qt.AlignmentFlag.AlignHCenter, member_id)
     finally:
         painter.end()
     return path

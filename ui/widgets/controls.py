@@ -42,6 +42,12 @@ class ElidedLabel(QLabel):
     def full_text(self) -> str:
         return self._full
 
+    def text(self) -> str:  # what it says, whole; the screen may show it cut short
+        return self._full
+
+    def shown_text(self) -> str:
+        return super().text()
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self._elide()
@@ -49,7 +55,7 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.contentsRect().width(), 1))
         super().setText(shown if self.contentsRect().width() > 1 else self._full)
-        self.setToolTip(self._full if super().text() != self._full else "")
+        self.setToolTip(self._full if self.shown_text() != self._full else "")
 
 
 def secret_field(parent: QWidget, placeholder: str, name: str, secret: bool = False) -> QLineEdit:
