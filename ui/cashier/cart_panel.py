@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
 
 from kiosk.checkout.money import to_money
 from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
-from ui.widgets.notices import keep_place
 
 QTY_COLUMN = 1
 RESULT_ROW_PX = BUTTON_HEIGHT
@@ -37,11 +36,12 @@ class CartPanel(QWidget):
         self.entry.textEdited.connect(self._typed)
         self._debounce = QTimer(self, singleShot=True, interval=150)
         self._debounce.timeout.connect(lambda: self.sale.search(self.entry.text()))
-        # "24 ×": how many the next product will be, once typed as 24 then *.
-        self.times = keep_place(QLabel(self))
+        # "24 ×": how many the next product will be, once typed as 24 then *. Drawn inside
+        # the field's left end, so it takes no room of its own.
+        self.times = QLabel(self.entry)
         self.times.setAccessibleName(self.tr("Quantity for the next product"))
-        self.times.setStyleSheet("font-size: 18px; font-weight: bold;")
-        self.times.setFixedWidth(self.times.fontMetrics().horizontalAdvance("999 ×") + 24)
+        self.times.setStyleSheet("font-size: 18px; font-weight: bold; color: #0b3d91;")
+        self.times.setAlignment(Qt.AlignCenter)
         self.times.hide()
         # Found products float over the cart under the field: a search never squeezes the
         # lines away, and the arrow keys move through them from the field.
@@ -96,10 +96,7 @@ class CartPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        entry_row = QHBoxLayout()
-        entry_row.addWidget(self.times)
-        entry_row.addWidget(self.entry, 1)
-        layout.addLayout(entry_row)
+        layout.addWidget(self.entry)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addLayout(totals)
@@ -177,7 +174,10 @@ class CartPanel(QWidget):
         self._filling = False
         quantity = self.sale.next_quantity
         self.times.setText(f"{quantity} ×")
+        width = self.times.fontMetrics().horizontalAdvance(self.times.text()) + 16 if quantity > 1 else 0
+        self.times.setGeometry(2, 2, width, max(self.entry.height() - 4, 1))
         self.times.setVisible(quantity > 1)
+        self.entry.setTextMargins(width, 0, 0, 0)
         priced = session.priced()
         self.subtotal.setText(str(to_money(priced.merchandise)))
         self.discounts.setText(f"-{to_money(priced.discount)}" if priced.discount else "0.00")

@@ -62,6 +62,7 @@ class MemberPanel(QWidget):
         self.rewards_area.setWidgetResizable(True)
         self.rewards_area.setFrameShape(QFrame.NoFrame)
         self.rewards_area.setWidget(self._reward_holder)
+        self.rewards_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.rewards_area.setMinimumHeight(BUTTON_HEIGHT + 8)
         self.rewards_area.setAccessibleName(self.tr("Rewards"))
         self.rewards_area.setFocusPolicy(Qt.NoFocus)
@@ -86,6 +87,11 @@ class MemberPanel(QWidget):
         layout.addWidget(self.removals, 1)
         layout.addLayout(actions)
         self.refresh()
+
+    def press_reward(self, n: int) -> None:
+        """Alt+n: the n-th reward shown, when it can be applied."""
+        if 0 < n <= len(self.reward_buttons) and self.reward_buttons[n - 1].isEnabled():
+            self.reward_buttons[n - 1].click()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -146,8 +152,10 @@ class MemberPanel(QWidget):
                 why = (self.tr("on this sale") if reward.reward_id in chosen
                        else view.why_not(reward, spent)
                        or (None if self.sale.cart_open else self.tr("back to the cart to apply")))
-                text = self.tr("{0} — {1} points ({2} off)").format(reward.name, reward.credit_required,
-                                                                    reward.discount)
+                text = self.tr("{0}: {1} off\n{2} points").format(reward.name, reward.discount,
+                                                                  reward.credit_required)
+                if len(self.reward_buttons) < 9:
+                    text += f" · Alt+{len(self.reward_buttons) + 1}"
                 b = button(self._reward_holder, text if why is None else f"{text}\n{why}",
                            self.tr("Apply reward {0}").format(reward.name),
                            lambda _=False, r=reward: self.sale.select_reward(r))
@@ -155,6 +163,11 @@ class MemberPanel(QWidget):
                 b.setEnabled(why is None)
                 self.rewards_box.addWidget(b)
                 self.reward_buttons.append(b)
+        # The rewards come right after the member's search in the Tab order, not after
+        # everything else on the window (where new buttons would otherwise go).
+        chain = [self.find, *self.reward_buttons, self.removals]
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
         self.removals.clear()
         for r in session.rewards:
             self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, to_money(r.cents)))

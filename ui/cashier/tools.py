@@ -4,12 +4,12 @@ dialog that asks the window for a manager's approval when it needs one."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ui.cashier.allowance_dialog import AllowanceDialog
-from ui.widgets.controls import button
+from ui.widgets.controls import button, show_key, show_on_top
 from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
@@ -26,6 +26,7 @@ class Tools(QWidget):
         self.preview.setWindowTitle(self.tr("Camera"))
         self.relay = FrameRelay(parent=self)
         self.relay.frame.connect(self.preview.show_frame)
+        self._keys_shared = False
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         entries = [
@@ -37,11 +38,12 @@ class Tools(QWidget):
             (self.tr("Offline allowance"), "F12", self.allowance),
         ]
         self.buttons = {}
+        self.function_keys = {}
         for text, key, slot in entries:
-            b = button(self, text, text, slot)
-            b.setToolTip(key)
+            b = show_key(button(self, text, text, slot), key)
             row.addWidget(b)
             self.buttons[text] = b
+            self.function_keys[key] = slot
             QShortcut(QKeySequence(key), window).activated.connect(slot)
         row.addStretch(1)
 
@@ -55,8 +57,9 @@ class Tools(QWidget):
     def _open(self, dialog) -> None:
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _=None, d=dialog: d in self.dialogs and self.dialogs.remove(d))
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.window.back_to_scanning))
         self.dialogs.append(dialog)
-        dialog.show()
+        show_on_top(dialog)
 
     def _attach(self, view) -> None:
         sale = self.window.sale
@@ -70,6 +73,7 @@ class Tools(QWidget):
         if self.preview.isVisible():
             self.preview.hide()
             self.window.tasks.run("camera", terminal.stop_camera())
+            self.window.back_to_scanning()
             return
         if not terminal.settings.scanner.camera.strip():
             self.window.notices.show_notice(self.tr("No camera is set up on this till (scanner.camera)."))
@@ -77,7 +81,10 @@ class Tools(QWidget):
         terminal.start_camera(self.relay.offer)
         self.preview.clear()
         self.preview.resize(480, 360)
-        self.preview.show()
+        if not self._keys_shared:
+            self.window.share_keys(self.preview, on_escape=self.toggle_camera)
+            self._keys_shared = True
+        show_on_top(self.preview)
 
     def find_member(self) -> None:
         dialog = MemberSearchDialog(self.till.checkout, self.window.tasks, self.window)

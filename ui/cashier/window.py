@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+import shiboken6
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from kiosk.events import EventHub
 from ui.cashier.sign_in import SignInView
 from ui.cashier.wedge_filter import WedgeFilter
-from ui.widgets.controls import button
+from ui.widgets.controls import button, show_key, show_on_top
 from ui.widgets.notices import STRIP_PX, NoticeBar, OfflineBanner, keep_place
 from ui.widgets.status import StatusLine
 
@@ -243,14 +245,44 @@ class CashierWindow(QMainWindow):
             "Ctrl+P": lambda: self.cart.override.click(), "Ctrl+B": lambda: self.tender.back.click(),
             "Ctrl+Q": self.sign_out, "Ctrl+Return": self.cart.pick_first_result, "Ctrl+Z": self.sale.undo,
         }
+        for n in range(1, 10):  # the member's rewards, in the order shown
+            keys[f"Alt+{n}"] = lambda n=n: self.member.press_reward(n)
         self.shortcuts = []
         for key, slot in keys.items():
             shortcut = QShortcut(QKeySequence(key), self.work)
             shortcut.activated.connect(slot)
             self.shortcuts.append(shortcut)
+        self.function_keys = {key: slot for key, slot in keys.items() if key.startswith("F")}
         for b, key in ((self.tender.pay, "F9"), (self.void_button, "Ctrl+Del"), (self.tender.cash, "F8"),
-                       (self.cart.override, "Ctrl+P")):
-            b.setToolTip(key)
+                       (self.cart.override, "Ctrl+P"), (self.cart.plus, "+"), (self.cart.minus, "-"),
+                       (self.cart.remove, "Ctrl+Shift+Del"), (self.tender.back, "Ctrl+B"),
+                       (self.sign_out_button, "Ctrl+Q")):
+            show_key(b, key)
+
+    def share_keys(self, other: QWidget, on_escape=None) -> None:
+        """The selling screen's F-keys work from `other` too (the camera, the receipt): the
+        window comes forward and does what the key does there; Esc closes `other`."""
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for key, slot in {**self.function_keys, **self.tools.function_keys}.items():
+            QShortcut(QKeySequence(key), other).activated.connect(lambda slot=slot: self._from_other(slot))
+        QShortcut(QKeySequence(Qt.Key_Escape), other).activated.connect(on_escape or other.close)
+
+    def _from_other(self, slot) -> None:
+        self.activateWindow()
+        self.raise_()
+        slot()
+
+    def back_to_scanning(self) -> None:
+        """A dialog or window closed: the keys go to the product field again, unless
+        another of the till's windows is still open (that one keeps the keyboard)."""
+        if self.work is None or self.stack.currentWidget() is not self.work or not self.stack.isEnabled():
+            return
+        others = [*self.tools.dialogs, *self.receipts, self.approval_dialog, self.tools.preview]
+        if any(w is not None and shiboken6.isValid(w) and w.isVisible() for w in others):
+            return
+        self.activateWindow()
+        self.cart.entry.setFocus()
 
     def _refresh(self) -> None:
         self.cart.refresh()
@@ -261,15 +293,24 @@ class CashierWindow(QMainWindow):
 
     def _wedge_scan(self, text: str, receiver) -> None:
         # A dialog that takes scans itself (returns: the receipt) gets those made into it.
-        dialog = receiver.window() if receiver is not None else None
+        dialog = QWidget.window(receiver) if receiver is not None else None
         if dialog is not self and hasattr(dialog, "take_scan"):
             dialog.take_scan(text)
-        elif self.sale is not None and self.stack.currentWidget() is self.work:
+        elif self._selling():
             self.sale.scanned_text(text)
 
     def _scanned(self, event) -> None:
-        if self.sale is not None and self.stack.currentWidget() is self.work:
+        if self._selling():
             self.sale.scanned(event)
+
+    def _selling(self) -> bool:
+        """A scan can go to the sale: the selling screen shows, and no question is open on it."""
+        if self.sale is None or self.stack.currentWidget() is not self.work:
+            return False
+        if not self.stack.isEnabled():
+            self.notices.show_notice(self.tr("Answer the question on the screen first, then scan again."))
+            return False
+        return True
 
     # -- paying -----------------------------------------------------------------------------------
 
@@ -282,8 +323,10 @@ class CashierWindow(QMainWindow):
             dialog = ReceiptPreview(receipt, self.settings.printer, self.tasks, self)
             dialog.setAttribute(Qt.WA_DeleteOnClose)
             dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
+            dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.back_to_scanning))
+            self.share_keys(dialog)
             self.receipts.append(dialog)
-            dialog.show()
+            show_on_top(dialog)
         self._refresh()
 
     # -- manager approvals ----------------------------------------------------------------------
@@ -302,7 +345,9 @@ class CashierWindow(QMainWindow):
         closed = []
         dialog.approved.connect(lambda a: answer.done() or answer.set_result(a))
         dialog.finished.connect(lambda _r: closed.append(True) or answer.done() or answer.set_result(None))
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.back_to_scanning))
         dialog.open()
+        dialog.activateWindow()  # without a window manager nothing else gives it the keyboard
         try:
             return await answer
         finally:

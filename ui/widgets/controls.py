@@ -19,6 +19,21 @@ def button(parent: QWidget, text: str, name: str, slot=None) -> QPushButton:
     return b
 
 
+def show_on_top(window: QWidget) -> None:
+    """Shown, raised and given the keyboard: without a window manager nothing else would."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def show_key(b: QPushButton, key: str) -> QPushButton:
+    """The button says which key does the same, under its name ("Camera", "F5")."""
+    b.setText(f"{b.text()}\n{key}")
+    b.setToolTip(f"{b.accessibleName()} ({key})")
+    b.setAccessibleDescription(key)
+    return b
+
+
 def takes_typing(field: QWidget) -> QWidget:
     """A field for what a person types (names, searches, amounts, reasons, PINs): the hand
     scanner's filter never holds its keys, however fast they come (ui/cashier/wedge_filter.py)."""
