@@ -43,3 +43,61 @@ def test_the_audit_log_says_which_cash_sales_were_taken_offline(qtbot, screen, s
     qtbot.waitUntil(lambda: window.status.connection.text() == "Offline", timeout=10000)
     cash_sale(qtbot, window)
     assert [entry["offline"] for entry in sale_entries(window)] == [False, True]
+
+
+def _luminance(colour) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a, b) -> float:
+    """WCAG's contrast ratio of two colours: 1 (the same) to 21 (black on white)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def geometries(window) -> dict:
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit
+
+    found = window.work.findChildren(QAbstractButton) + window.work.findChildren(QLineEdit)
+    return {(type(w).__name__, w.accessibleName(), n): w.mapTo(window, w.rect().topLeft()).toTuple() + w.size().toTuple()
+            for n, w in enumerate(found) if w.isVisible()}
+
+
+def test_offline_is_plain_at_a_glance_moves_nothing_and_names_the_open_allowance(qtbot, screen, sandbox):
+    from PySide6.QtGui import QColor, QPalette
+
+    window = screen
+    sign_in(qtbot, window)
+    before = geometries(window)
+    sandbox.stop()
+    banner = window.offline
+    qtbot.waitUntil(lambda: banner.isVisible() and banner.text().startswith("OFFLINE"), timeout=10000)
+    assert "can't be used" in banner.text()
+    assert geometries(window) == before  # nothing under the cashier's finger moved
+    # A colour nobody misses against the grey screen, and text that reads on it.
+    image = banner.grab().toImage()
+    ground = QColor(image.pixel(3, banner.height() // 2))
+    assert contrast(ground, window.palette().color(QPalette.Window)) >= 3.0, ground.name()
+    assert contrast(ground, banner.palette().color(QPalette.WindowText)) >= 4.5
+    assert window.status.connection.text() == "Offline"
+
+    active(qtbot, window)
+    qtbot.keyClick(window.cart.entry, Qt.Key_F12)  # the offline allowance, opened by a manager
+    qtbot.waitUntil(lambda: bool(window.tools.dialogs), timeout=3000)
+    dialog = window.tools.dialogs[-1]
+    dialog.sales.setValue(3)
+    dialog.amount.selectAll()
+    qtbot.keyClicks(dialog.amount, "45.00")
+    qtbot.mouseClick(dialog.grant_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.approval_dialog is not None, timeout=3000)
+    qtbot.keyClicks(window.approval_dialog.manager, "M01")
+    qtbot.keyClicks(window.approval_dialog.pin, "2580")
+    qtbot.keyClicks(window.approval_dialog.reason, "network down")
+    qtbot.keyClick(window.approval_dialog.reason, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "allowance open" in banner.text(), timeout=8000)
+    assert "3 sales and 45.00 left" in banner.text() and "until" in banner.text()
+    qtbot.mouseClick(dialog.close_allowance_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "can't be used" in banner.text(), timeout=8000)
+    assert geometries(window) == before

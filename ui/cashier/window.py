@@ -114,6 +114,7 @@ class CashierWindow(QMainWindow):
         bridge.storage_failed.connect(self.notices.show_notice)
         bridge.paused.connect(lambda why: why and self.notices.show_notice(why))
         bridge.scanned.connect(self._scanned)
+        self.offline.watch(self.tasks, terminal.till.allowances)
         self._connectivity(terminal.till.checkout.connectivity, "")
         self.sign_in.set_till(terminal.till)
         from kiosk.scanner.service import wedge_detector  # loaded with the terminal already
@@ -124,6 +125,7 @@ class CashierWindow(QMainWindow):
 
     def show_fatal(self, message: str) -> None:
         self.sign_in.fail()
+        self.status.start_failed()
         self.fatal.setText(self.tr("The till could not start:\n{0}\n\nCheck the settings or the connection, "
                                    "then start Kiosk again. Nothing was lost.").format(message))
         self.stack.setCurrentWidget(self.fatal)
