@@ -4,10 +4,15 @@ sandbox over loopback, driven by key presses and clicks."""
 from __future__ import annotations
 
 import json
+import statistics
+import time
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from kiosk.checkout.operators import DEMO_OPERATORS
+from kiosk.connect import Connection
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in, wedge_scan  # noqa: F401
 
 __all__ = ["early_window", "screen"]  # fixtures, used by name
@@ -101,3 +106,78 @@ def test_offline_is_plain_at_a_glance_moves_nothing_and_names_the_open_allowance
     qtbot.mouseClick(dialog.close_allowance_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "can't be used" in banner.text(), timeout=8000)
     assert geometries(window) == before
+
+
+@pytest.fixture
+def demo_window(early_window, monkeypatch):
+    """The window on the demo, as `kiosk` runs with no backend set: the sandbox is the embedded one."""
+    import tests.test_ui_cashier as base
+
+    plain = base.start_terminal
+
+    async def embedded(sandbox, settings, hub):
+        terminal = await plain(sandbox, settings, hub)
+        terminal.connection = Connection(terminal.connection.client, sandbox)
+        return terminal
+
+    monkeypatch.setattr(base, "start_terminal", embedded)
+    return early_window
+
+
+def form_geometry(window) -> list:
+    view = window.sign_in
+    return [w.mapTo(window, w.rect().topLeft()).toTuple() + w.size().toTuple()
+            for w in (view.operator, view.pin, view.go)]
+
+
+def try_sign_in(qtbot, window, operator: str, pin: str) -> tuple[str, float]:
+    view = window.sign_in
+    view.operator.clear()
+    qtbot.keyClicks(view.operator, operator)
+    qtbot.keyClicks(view.pin, pin)
+    started = time.perf_counter()
+    qtbot.keyClick(view.pin, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.go.isEnabled() and view.message.text() != "Checking…", timeout=5000)
+    return view.message.text(), time.perf_counter() - started
+
+
+def shown_text(window) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return " ".join(label.text() for label in window.findChildren(QLabel) if label.isVisible())
+
+
+def test_sign_in_tells_no_stranger_which_ids_exist_names_nobody_and_never_jumps(qtbot, demo_window):
+    window, attach = demo_window
+    qtbot.waitUntil(lambda: window.sign_in.operator.hasFocus() or window.isActiveWindow(), timeout=2000)
+    first = form_geometry(window)
+    attach()  # the demo banner and the demo's ids appear while the cashier may be typing
+    assert window.demo.isVisible() and form_geometry(window) == first
+    # The demo's own operators, as they are defined, not as a test remembers them.
+    for operator_id, _name, role, pin in DEMO_OPERATORS:
+        assert f"{role} {operator_id}, PIN {pin}" in window.sign_in.demo_ids.text()
+    assert window.sign_in.demo_ids.isVisible()
+
+    known, unknown = [], []
+    for _ in range(3):  # in turn, so a busy machine slows both alike
+        known.append(try_sign_in(qtbot, window, "C01", "9999"))
+        unknown.append(try_sign_in(qtbot, window, "C77", "9999"))
+        assert form_geometry(window) == first  # an error line takes room kept for it
+    assert [text for text, _ in unknown] == [text for text, _ in known]
+    assert "4 tries left" in known[0][0] and "2 tries left" in known[2][0]
+    for name in ("Casey", "Morgan"):
+        assert name not in shown_text(window)
+    # The same ~50 ms of PIN hashing either way: the delay tells nothing either.
+    known_s, unknown_s = statistics.median(t for _, t in known), statistics.median(t for _, t in unknown)
+    print(f"refused in {known_s * 1000:.0f} ms (known id), {unknown_s * 1000:.0f} ms (unknown id)")
+    assert 0.5 <= unknown_s / known_s <= 2.0
+
+    # Unknown ids lock out too, and nobody was made for them.
+    for _ in range(2):
+        text, _ = try_sign_in(qtbot, window, "C77", "9999")
+    assert "locked for 60 seconds" in text
+    assert try_sign_in(qtbot, window, "C77", "1111")[0].startswith("That operator ID is locked")
+    assert [o.id for o in window.terminal.till.operators.list()] == ["C01", "M01"]
+    window.sign_in.operator.clear()
+    sign_in(qtbot, window)
+    assert "Casey" in window.who.text()  # named once signed in

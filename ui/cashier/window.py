@@ -64,6 +64,11 @@ class CashierWindow(QMainWindow):
         self.demo = QLabel(central)
         self.demo.setAccessibleName(self.tr("Demo mode"))
         self.demo.setStyleSheet("background: #efe6ff; padding: 4px;")
+        # Its room is kept from the first frame: the sign-in form must not jump when it shows.
+        self.demo.setFixedHeight(self.demo.fontMetrics().lineSpacing() + 8)
+        retain = self.demo.sizePolicy()
+        retain.setRetainSizeWhenHidden(True)
+        self.demo.setSizePolicy(retain)
         self.demo.hide()
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)
@@ -103,6 +108,7 @@ class CashierWindow(QMainWindow):
         if terminal.embedded:
             self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
             self.demo.show()
+            self.sign_in.show_demo_ids()
         # One notice for all of them: the bar shows one sentence at a time.
         said = [c.message for c in terminal.checks if c.state != checks.OK] + list(terminal.notices)
         if said:
