@@ -181,3 +181,40 @@ def test_sign_in_tells_no_stranger_which_ids_exist_names_nobody_and_never_jumps(
     window.sign_in.operator.clear()
     sign_in(qtbot, window)
     assert "Casey" in window.who.text()  # named once signed in
+
+
+def test_the_camera_window_says_why_there_is_no_picture(qtbot, screen, tmp_path, monkeypatch):
+    from kiosk.scanner import sources
+
+    window = screen
+    sign_in(qtbot, window)
+    preview = window.tools.preview
+    window.terminal.settings.scanner.camera = "7"  # no such camera on this machine
+    active(qtbot, window)
+    qtbot.keyClick(window.cart.entry, Qt.Key_F5)
+    assert preview.isVisible()
+    qtbot.waitUntil(lambda: "No camera found" in preview.message, timeout=10000)
+    assert "camera 7" in preview.message and "starting" not in preview.message.lower()
+    assert preview.accessibleDescription() == preview.message
+    qtbot.mouseClick(window.tools.buttons["Camera"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: not preview.isVisible() and window.terminal.camera is None, timeout=5000)
+
+    # A camera that is there but will not open: taken by another program. (No test machine has
+    # a camera to take, so its device node stands in a folder of our own.)
+    monkeypatch.setattr(sources, "DEVICE_DIR", tmp_path)
+    (tmp_path / "video0").write_bytes(b"")
+    window.terminal.settings.scanner.camera = "0"
+    qtbot.mouseClick(window.tools.buttons["Camera"], Qt.LeftButton)
+    assert preview.message == "Camera starting…"  # a fresh start, not the last camera's reason
+    qtbot.waitUntil(lambda: "in use by another program" in preview.message, timeout=10000)
+    qtbot.mouseClick(window.tools.buttons["Camera"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.terminal.camera is None, timeout=5000)
+
+
+def test_a_failed_start_up_says_nothing_is_starting(qtbot, early_window):
+    window, _attach = early_window
+    assert "starting" in window.status.connection.text().lower() + window.status.scanner.text().lower()
+    window.show_fatal("The backend address is not set.")
+    said = " ".join([window.fatal.text(), window.status.connection.text(), window.status.scanner.text(),
+                     window.sign_in.message.text()])
+    assert "starting" not in said.lower() and "Not connected" in said

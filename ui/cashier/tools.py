@@ -26,6 +26,7 @@ class Tools(QWidget):
         self.preview.setWindowTitle(self.tr("Camera"))
         self.relay = FrameRelay(parent=self)
         self.relay.frame.connect(self.preview.show_frame)
+        window.bridge.scanner_status.connect(self.preview.set_status)  # says why there is no picture
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         entries = [
