@@ -218,3 +218,81 @@ def test_a_failed_start_up_says_nothing_is_starting(qtbot, early_window):
     said = " ".join([window.fatal.text(), window.status.connection.text(), window.status.scanner.text(),
                      window.sign_in.message.text()])
     assert "starting" not in said.lower() and "Not connected" in said
+
+
+def dialog_text(dialog) -> str:
+    from PySide6.QtWidgets import QLabel, QListWidget, QTableWidget
+
+    said = [label.text() for label in dialog.findChildren(QLabel)]
+    for table in dialog.findChildren(QTableWidget):
+        said += [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+        said += [table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
+                 if table.item(r, c)]
+    for listing in dialog.findChildren(QListWidget):
+        said += [listing.item(r).text() for r in range(listing.count())]
+    return "\n".join(said)
+
+
+def open_queue(qtbot, window):
+    from ui.cashier.queue_dialog import QueueDialog
+
+    active(qtbot, window)
+    qtbot.keyClick(window.cart.entry, Qt.Key_F11)
+    qtbot.waitUntil(lambda: any(isinstance(d, QueueDialog) for d in window.tools.dialogs), timeout=3000)
+    dialog = next(d for d in window.tools.dialogs if isinstance(d, QueueDialog))
+    qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
+    return dialog
+
+
+@pytest.fixture
+def refused_window(early_window, monkeypatch):
+    """The window on a till whose API secret the backend no longer accepts."""
+    import tests.test_ui_cashier as base
+
+    plain = base.client_for
+    monkeypatch.setattr(base, "client_for", lambda sandbox, **kw: plain(sandbox, secret="not-the-secret-this-backend-holds-now", **kw))
+    window, attach = early_window
+    attach()
+    return window
+
+
+def test_the_queue_lists_what_waits_in_plain_words_and_says_sending_paused(qtbot, refused_window):
+    window = refused_window
+    sign_in(qtbot, window)
+    cash_sale(qtbot, window)  # paid at the till; its order can't go out
+    [sale], = window.terminal.till.db.read("SELECT id FROM sales")
+    qtbot.waitUntil(lambda: window.terminal.till.outbox.paused() is not None, timeout=10000)
+    dialog = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: "Sending paused" in dialog.status.text(), timeout=5000)
+    assert dialog.status.text().startswith("1 waiting to be sent")
+    row = [dialog.waiting.item(0, c).text() for c in range(dialog.waiting.columnCount())]
+    assert row[1:3] == ["Sale", sale] and row[5] == "sending paused"
+    assert "Nothing is stuck." in dialog_text(dialog)
+    assert "dead" not in dialog_text(dialog).lower() and "dead" not in dialog.windowTitle().lower()
+    qtbot.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not window.tools.dialogs, timeout=3000)
+
+
+def test_the_queue_shows_what_is_held_back_behind_what_could_not_be_sent(qtbot, screen):
+    from kiosk.outbox import ops
+
+    window = screen
+    sign_in(qtbot, window)
+    till = window.terminal.till
+    # Points for a member the backend doesn't know, on an order: a refusal that holds the order's
+    # later writes back. The member's id must not show.
+    stuck, later = till.outbox.enqueue([
+        ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1"),
+        ops.debit_points("M100003", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1")])
+    till.engine.wake()
+    qtbot.waitUntil(lambda: till.outbox.get(stuck)["state"] == "dead", timeout=15000)
+    dialog = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: bool(dialog.view.waiting), timeout=5000)
+    held = [dialog.waiting.item(0, c).text() for c in range(dialog.waiting.columnCount())]
+    assert held[0] == str(later) and held[1] == "Points taken back" and held[5].startswith("held back")
+    text = dialog_text(dialog)
+    assert "1 could not be sent" in dialog.status.text() and "1 held back" in dialog.status.text()
+    assert "Points added" in text and "Send again" in [b.text() for b in dialog.retry_buttons.values()]
+    assert "M999999" not in text and "M100003" not in text and "dead" not in text.lower()
+    qtbot.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not window.tools.dialogs, timeout=3000)

@@ -99,11 +99,22 @@ class OfflineBanner(QLabel):
     def set_state(self, state: str, detail: str = "") -> None:
         self.state = state
         if state == "offline":
-            self._reread.start()
             self._read_allowance()
+        self._say()
+        if state == "offline" and self.isVisible():
+            self._reread.start()
         else:
             self._reread.stop()
-        self._say()
+
+    # Read again only while the banner is on a screen: a closed window asks nothing more.
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self.state == "offline":
+            self._reread.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        self._reread.stop()
+        super().hideEvent(event)
 
     def _read_allowance(self) -> None:
         if self._allowances is None or self._tasks.running("offline banner"):
