@@ -66,8 +66,12 @@ def geometries(window) -> dict:
     from PySide6.QtWidgets import QAbstractButton, QLineEdit
 
     found = window.work.findChildren(QAbstractButton) + window.work.findChildren(QLineEdit)
-    return {(type(w).__name__, w.accessibleName(), n): w.mapTo(window, w.rect().topLeft()).toTuple() + w.size().toTuple()
-            for n, w in enumerate(found) if w.isVisible()}
+    return {(type(w).__name__, w.accessibleName(), n): place(window, w) for n, w in enumerate(found) if w.isVisible()}
+
+
+def place(window, widget) -> tuple:
+    """Where `widget` is in the window, and its size."""
+    return widget.mapTo(window, widget.rect().topLeft()).toTuple() + widget.size().toTuple()
 
 
 def test_offline_is_plain_at_a_glance_moves_nothing_and_names_the_open_allowance(qtbot, screen, sandbox):
@@ -126,8 +130,7 @@ def demo_window(early_window, monkeypatch):
 
 def form_geometry(window) -> list:
     view = window.sign_in
-    return [w.mapTo(window, w.rect().topLeft()).toTuple() + w.size().toTuple()
-            for w in (view.operator, view.pin, view.go)]
+    return [place(window, w) for w in (view.operator, view.pin, view.go)]
 
 
 def try_sign_in(qtbot, window, operator: str, pin: str) -> tuple[str, float]:
@@ -250,7 +253,8 @@ def refused_window(early_window, monkeypatch):
     import tests.test_ui_cashier as base
 
     plain = base.client_for
-    monkeypatch.setattr(base, "client_for", lambda sandbox, **kw: plain(sandbox, secret="not-the-secret-this-backend-holds-now", **kw))
+    refused = "not-the-secret-this-backend-holds-now"
+    monkeypatch.setattr(base, "client_for", lambda sandbox, **kw: plain(sandbox, secret=refused, **kw))
     window, attach = early_window
     attach()
     return window
