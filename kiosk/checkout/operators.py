@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NoReturn
 
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.errors import OperatorError
@@ -138,6 +138,7 @@ class Operators:
         # Wrong tries at ids nobody has, oldest first: id -> (failures, locked until).
         self._unknown_tries: dict[str, tuple[int, float | None]] = {}
         self._unknown_lock = threading.Lock()  # sign-ins and approvals check in worker threads
+        _decoy_hash()  # made now (~50 ms, once a process), so the first unknown id costs no more than later ones
 
     # -- reading -----------------------------------------------------------
 
@@ -231,7 +232,7 @@ class Operators:
                               subject=subject, detail={"why": "not a PIN"})
             raise OperatorError(f"A PIN is {PIN_MIN} to {PIN_MAX} digits; try again.")
         if not known:
-            return self._unknown(operator_id, pin, action=action, subject=subject)
+            self._unknown(operator_id, pin, action=action, subject=subject)
         matches = verify_pin(pin, self._hash(operator_id))  # outside the write lock: it takes ~50 ms
         error = None
         with self.db.tx() as conn:
@@ -266,7 +267,7 @@ class Operators:
             raise OperatorError(error)
         return operator
 
-    def _unknown(self, operator_id: str, pin: str, *, action: str, subject: str) -> Operator:
+    def _unknown(self, operator_id: str, pin: str, *, action: str, subject: str) -> NoReturn:
         """A wrong try at an id nobody has: counted and locked like a known one, in memory only
         (nothing is created in the database, and the typed id, maybe a PIN, is never written)."""
         verify_pin(pin, _decoy_hash())  # the same cost as a real check: the delay tells nothing

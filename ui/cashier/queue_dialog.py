@@ -64,7 +64,7 @@ class QueueView:
     letters: tuple[DeadLetter, ...]
     problems: tuple[Redemption, ...]
     refusals: tuple[Refusal, ...]
-    waiting: tuple[Waiting, ...] = ()
+    waiting: tuple[Waiting, ...]
 
 
 def _when(at: float) -> str:
