@@ -266,6 +266,8 @@ def test_the_queue_lists_what_waits_in_plain_words_and_says_sending_paused(qtbot
     cash_sale(qtbot, window)  # paid at the till; its order can't go out
     [sale], = window.terminal.till.db.read("SELECT id FROM sales")
     qtbot.waitUntil(lambda: window.terminal.till.outbox.paused() is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.status.queue.text().endswith("; sending paused"), timeout=5000)
+    assert window.status.queue.text().startswith("1 waiting")
     dialog = open_queue(qtbot, window)
     qtbot.waitUntil(lambda: "Sending paused" in dialog.status.text(), timeout=5000)
     assert dialog.status.text().startswith("1 waiting to be sent")

@@ -52,6 +52,9 @@ class StatusLine(QStatusBar):
             self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
         if event.dead:
             self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
+        if event.paused:
+            self.queue.setText(self.queue.text() + self.tr("; sending paused"))
+        self.queue.setToolTip(event.paused or "")
 
     def hand_scanner_ready(self) -> None:
         self.scanner.setText(self.tr("Hand scanner ready"))
