@@ -114,12 +114,12 @@ def test_wrong_pins_count_down_then_lock_for_60_seconds_then_unlock(ops, clock):
         with pytest.raises(OperatorError) as caught:
             ops.sign_in("C01", "2222")
         messages.append(str(caught.value))
-    assert messages[0] == "Wrong PIN for Casey; 4 tries left before a 60-second lock."
-    assert messages[3] == "Wrong PIN for Casey; 1 try left before a 60-second lock."
-    assert messages[4] == "Wrong PIN for Casey; locked for 60 seconds after 5 wrong tries."
+    assert messages[0] == "That operator ID and PIN don't match; 4 tries left before a 60-second lock."
+    assert messages[3] == "That operator ID and PIN don't match; 1 try left before a 60-second lock."
+    assert messages[4] == "That operator ID and PIN don't match; locked for 60 seconds after 5 wrong tries."
 
     clock.now += 15
-    with pytest.raises(OperatorError, match="locked after 5 wrong PINs; try again in 45 seconds"):
+    with pytest.raises(OperatorError, match="locked after 5 wrong tries; try again in 45 seconds"):
         ops.sign_in("C01", "1111")  # even the right PIN, while locked
     clock.now += 45.5
     assert ops.sign_in("C01", "1111").failed_attempts == 0
@@ -154,23 +154,53 @@ def test_a_new_pin_lifts_the_lock(ops):
             ops.sign_in("C01", "2222")
     ops.set_pin("C01", "4826")
     assert ops.sign_in("C01", "4826").id == "C01"
-    with pytest.raises(OperatorError, match="Wrong PIN"):
+    with pytest.raises(OperatorError, match="don't match"):
         ops.sign_in("C01", "1111")
 
 
 def test_disabled_operators_cannot_sign_in(ops):
     ops.disable("C01")
-    with pytest.raises(OperatorError, match="Casey's sign-in is disabled; ask a manager"):
+    with pytest.raises(OperatorError, match="This sign-in is disabled; ask a manager"):
         ops.sign_in("C01", "1111")
     ops.set_active("C01", True)
     assert ops.sign_in("C01", "1111").active
 
 
 def test_unknown_id_is_refused_and_the_typed_id_not_recorded(ops):
-    with pytest.raises(OperatorError, match="no operator with that ID"):
+    with pytest.raises(OperatorError, match="That operator ID and PIN don't match; 4 tries left"):
         ops.sign_in("4826", "1111")  # a PIN keyed into the ID field
     [entry] = _audit(ops, "sign_in_failed")
     assert entry.operator_id is None and "4826" not in str(entry)
+
+
+def test_an_unknown_id_reads_counts_and_locks_like_a_wrong_pin_without_creating_anyone(ops, clock):
+    def refusals(operator_id: str) -> list[str]:
+        said = []
+        for _ in range(6):
+            with pytest.raises(OperatorError) as caught:
+                ops.sign_in(operator_id, "2222")
+            said.append(str(caught.value))
+        return said
+
+    known, unknown = refusals("C01"), refusals("C99")
+    assert unknown == known
+    assert known[4] == "That operator ID and PIN don't match; locked for 60 seconds after 5 wrong tries."
+    assert known[5].startswith("That operator ID is locked after 5 wrong tries")
+    assert [o.id for o in ops.list()] == ["C01", "M01"]
+    assert [e.detail for e in _audit(ops, "lockout")] == [{"failures": 5},
+                                                          {"why": "unknown operator id", "failures": 5}]
+    assert all(e.operator_id is None and "C99" not in str(e) for e in _audit(ops) if e.operator_id != "C01")
+    clock.now += 61
+    with pytest.raises(OperatorError, match="4 tries left"):
+        ops.sign_in("C99", "2222")  # the lock ran out, as a known id's does
+
+
+def test_a_disabled_operator_is_named_disabled_only_to_the_right_pin(ops):
+    ops.disable("C01")
+    with pytest.raises(OperatorError, match="don't match; 4 tries left"):
+        ops.sign_in("C01", "2222")
+    with pytest.raises(OperatorError, match="This sign-in is disabled"):
+        ops.sign_in("C01", "1111")
 
 
 def test_a_malformed_pin_is_not_counted(ops):
@@ -207,7 +237,7 @@ def test_a_cashier_pin_never_approves(ops):
 
 
 def test_a_wrong_manager_pin_is_refused_and_counts_toward_the_lock(ops):
-    with pytest.raises(OperatorError, match="Wrong PIN for Morgan; 4 tries left"):
+    with pytest.raises(OperatorError, match="That operator ID and PIN don't match; 4 tries left"):
         _ask(ops, pin="1357")
     assert ops.get("M01").failed_attempts == 1
     assert _audit(ops, "approval_failed")[-1].operator_id == "M01"

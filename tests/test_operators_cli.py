@@ -59,7 +59,7 @@ def test_add_list_set_pin_disable_and_read_the_audit(terminal, monkeypatch, caps
     code, out, _ = _run(monkeypatch, capsys, "audit", "--operator", "C02", "--action", "sign_in", "--limit", "5")
     assert len(out.splitlines()) == 1
     code, out, _ = _run(monkeypatch, capsys, "audit", "--since", "2999-01-01")
-    assert (code, out) == (0, "")
+    assert (code, out) == (0, "nothing to list\n")
 
 
 def test_the_pin_is_asked_twice_and_must_match(terminal, monkeypatch, capsys):

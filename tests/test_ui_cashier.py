@@ -303,10 +303,11 @@ def test_demo_mode_start_up_checks_and_notices_are_shown(qtbot):
     terminal = SimpleNamespace(settings=config.Settings(), embedded=True, notices=["Sale T01-X was paid after all: its receipt is in history."],
                                checks=[Check("camera", "warning", "No camera was found; use the hand scanner."),
                                        Check("database", "ok", "")],
-                               till=SimpleNamespace(checkout=SimpleNamespace(connectivity="offline"), operators=None))
+                               till=SimpleNamespace(checkout=SimpleNamespace(connectivity="offline"), operators=None,
+                                                    allowances=None))
     bridge = HubBridge(EventHub())
     window.attach(terminal, bridge)
-    assert window.demo.isVisible() and window.demo.text() == "Demo mode: local sandbox with demo data"
+    assert window.demo.isVisible() and window.demo.text() == "DEMO: sandbox data"
     # Both in one notice (the bar shows one at a time), the ok check not at all.
     assert window.notices.history == ["No camera was found; use the hand scanner.\n"
                                       "Sale T01-X was paid after all: its receipt is in history."]

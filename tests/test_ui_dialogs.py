@@ -235,9 +235,9 @@ def test_a_dead_letter_is_listed_without_member_data_and_sent_again(qtbot, qloop
         dialog = opened(qtbot, QueueDialog(till, Tasks(), approver(till, asked)))
         qtbot.waitUntil(lambda: op_id in dialog.retry_buttons, timeout=WAIT_MS)
         touch_and_named(dialog)
-        assert "Dead letters: 1." in dialog.status.text() and "running" in dialog.status.text()
+        assert "1 could not be sent." in dialog.status.text() and "running" in dialog.status.text()
         cells = [dialog.letters.item(0, col).text() for col in range(5)]
-        assert cells[:3] == [str(op_id), "award_points", "1"] and cells[4]
+        assert cells[:3] == [str(op_id), "Points added", "1"] and cells[4]
         shown = texts(dialog) + " ".join(
             dialog.letters.item(r, c).text() for r in range(dialog.letters.rowCount()) for c in range(5)
             if dialog.letters.item(r, c))
@@ -254,7 +254,7 @@ def test_a_dead_letter_is_listed_without_member_data_and_sent_again(qtbot, qloop
         assert points(sandbox, "M999999") == 5
         dialog.refresh()
         qtbot.waitUntil(lambda: dialog.view is not None and not dialog.view.letters, timeout=WAIT_MS)
-        assert "No dead letters." in dialog.letters.item(0, 0).text()
+        assert "Nothing is stuck." in dialog.letters.item(0, 0).text()
         audit = till.db.read("SELECT * FROM audit_log WHERE action='retry_dead_letter'")
         assert len(audit) == 1 and audit[0]["approver_id"] == "M01" and audit[0]["subject"] == str(op_id)
         close(qtbot, dialog)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "audit":
             entries = audit.entries(since=args.since, operator_id=args.operator, action=args.action,
                                     limit=args.limit)
-            for line in audit.lines(entries):
+            for line in audit.lines(entries) or ["nothing to list"]:
                 print(line)
             return 0
         return _operators(operators, args)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NoReturn
 
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.errors import OperatorError
@@ -36,6 +38,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
 _HASH = re.compile(r"scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)")
 
 DEMO_OPERATORS = (("C01", "Casey", CASHIER, "1111"), ("M01", "Morgan", MANAGER, "2580"))
+UNKNOWN_IDS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,12 @@ def hash_pin(pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
     b64 = base64.b64encode
     return f"scrypt$n={n},r={r},p={p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """Checked against for an unknown id, so that refusal costs what a wrong PIN costs."""
+    return hash_pin(secrets.token_hex(8))
 
 
 def verify_pin(pin: str, stored: str) -> bool:
@@ -126,6 +135,10 @@ class Operators:
         self.audit = audit or AuditLog(db, terminal_id, clock)
         self.max_failures = max_failures
         self.lock_seconds = lock_seconds
+        # Wrong tries at ids nobody has, oldest first: id -> (failures, locked until).
+        self._unknown_tries: dict[str, tuple[int, float | None]] = {}
+        self._unknown_lock = threading.Lock()  # sign-ins and approvals check in worker threads
+        _decoy_hash()  # made now (~50 ms, once a process), so the first unknown id costs no more than later ones
 
     # -- reading -----------------------------------------------------------
 
@@ -207,46 +220,43 @@ class Operators:
     def _check(self, operator_id: str, pin: str, *, action: str, subject: str) -> Operator:
         """Verify id and PIN, counting failures and locking; every outcome is audited.
 
+        An unknown id gets the same sentence, the same ~50 ms of scrypt and the same count
+        and lock as a known id with a wrong PIN, so the form never tells a stranger which
+        ids exist, and no operator is named before the PIN matched.
         Failures commit in a transaction of their own: a caller that rolls back on the
         error must not undo the count, or the lockout could be walked around."""
-        operator = self.find(operator_id)
-        if operator is None:
-            # The typed id is not recorded: a PIN keyed into the wrong field would land in the log.
-            self.audit.append(operator_id=None, action=f"{action}_failed", detail={"why": "unknown operator id"})
-            raise OperatorError("There is no operator with that ID; check it, or ask a manager.")
+        known = self.find(operator_id) is not None
         if not (PIN_MIN <= len(pin or "") <= PIN_MAX and pin.isascii() and pin.isdigit()):
             # Not counted toward the lock: a slip of the finger, not a guess.
-            self.audit.append(operator_id=operator_id, action=f"{action}_failed", subject=subject,
-                              detail={"why": "not a PIN"})
+            self.audit.append(operator_id=operator_id if known else None, action=f"{action}_failed",
+                              subject=subject, detail={"why": "not a PIN"})
             raise OperatorError(f"A PIN is {PIN_MIN} to {PIN_MAX} digits; try again.")
+        if not known:
+            self._unknown(operator_id, pin, action=action, subject=subject)
         matches = verify_pin(pin, self._hash(operator_id))  # outside the write lock: it takes ~50 ms
         error = None
         with self.db.tx() as conn:
             row = conn.execute("SELECT * FROM operators WHERE id = ?", (operator_id,)).fetchone()
             operator, now = Operator.of(row), self.clock()
             audit = {"operator_id": operator_id, "subject": subject}
-            if not operator.active:
-                self.audit.record(conn, action=f"{action}_failed", detail={"why": "disabled"}, **audit)
-                error = f"{operator.name}'s sign-in is disabled; ask a manager."
-            elif operator.locked_until and operator.locked_until > now:
+            if operator.locked_until and operator.locked_until > now:
                 self.audit.record(conn, action=f"{action}_failed", detail={"why": "locked"}, **audit)
-                error = (f"{operator.name} is locked after {self.max_failures} wrong PINs; "
-                         f"try again in {_wait_text(operator.locked_until - now)}.")
+                error = self._locked_text(operator.locked_until - now)
             elif not matches:
                 failures = operator.failed_attempts + 1
-                if failures >= self.max_failures:
-                    conn.execute("UPDATE operators SET failed_attempts = 0, locked_until = ? WHERE id = ?",
-                                 (now + self.lock_seconds, operator_id))
+                locked = failures >= self.max_failures
+                conn.execute("UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE id = ?",
+                             (0 if locked else failures, now + self.lock_seconds if locked else None, operator_id))
+                if locked:
                     self.audit.record(conn, action="lockout", detail={"failures": failures}, **audit)
-                    error = (f"Wrong PIN for {operator.name}; locked for {_wait_text(self.lock_seconds)} "
-                             f"after {failures} wrong tries.")
                 else:
-                    conn.execute("UPDATE operators SET failed_attempts = ? WHERE id = ?", (failures, operator_id))
                     self.audit.record(conn, action=f"{action}_failed",
                                       detail={"why": "wrong PIN", "failures": failures}, **audit)
-                    left = self.max_failures - failures
-                    error = (f"Wrong PIN for {operator.name}; {left} tr{'ies' if left != 1 else 'y'} left "
-                             f"before a {_lock_text(self.lock_seconds)} lock.")
+                error = self._wrong_text(failures)
+            elif not operator.active:
+                # Said only to whoever knows the PIN: to anyone else it is one more wrong try.
+                self.audit.record(conn, action=f"{action}_failed", detail={"why": "disabled"}, **audit)
+                error = "This sign-in is disabled; ask a manager."
             else:
                 if operator.failed_attempts or operator.locked_until:
                     conn.execute("UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -256,6 +266,42 @@ class Operators:
         if error:
             raise OperatorError(error)
         return operator
+
+    def _unknown(self, operator_id: str, pin: str, *, action: str, subject: str) -> NoReturn:
+        """A wrong try at an id nobody has: counted and locked like a known one, in memory only
+        (nothing is created in the database, and the typed id, maybe a PIN, is never written)."""
+        verify_pin(pin, _decoy_hash())  # the same cost as a real check: the delay tells nothing
+        now = self.clock()
+        with self._unknown_lock:
+            failures, locked_until = self._unknown_tries.pop(operator_id, (0, None))
+            if locked_until and locked_until > now:
+                self._unknown_tries[operator_id] = (failures, locked_until)
+                why, error = "locked", self._locked_text(locked_until - now)
+            else:
+                failures += 1
+                locked = failures >= self.max_failures
+                self._unknown_tries[operator_id] = (0, now + self.lock_seconds) if locked else (failures, None)
+                why, error = ("lockout" if locked else "unknown operator id"), self._wrong_text(failures)
+            while len(self._unknown_tries) > UNKNOWN_IDS_KEPT:  # typing can't grow this without bound
+                self._unknown_tries.pop(next(iter(self._unknown_tries)))
+        if why == "lockout":
+            self.audit.append(operator_id=None, action="lockout", subject=subject,
+                              detail={"why": "unknown operator id", "failures": failures})
+        else:
+            self.audit.append(operator_id=None, action=f"{action}_failed", subject=subject, detail={"why": why})
+        raise OperatorError(error)
+
+    def _wrong_text(self, failures: int) -> str:
+        if failures >= self.max_failures:
+            return (f"That operator ID and PIN don't match; locked for {_wait_text(self.lock_seconds)} "
+                    f"after {failures} wrong tries.")
+        left = self.max_failures - failures
+        return (f"That operator ID and PIN don't match; {left} tr{'ies' if left != 1 else 'y'} left "
+                f"before a {_lock_text(self.lock_seconds)} lock.")
+
+    def _locked_text(self, seconds: float) -> str:
+        return (f"That operator ID is locked after {self.max_failures} wrong tries; "
+                f"try again in {_wait_text(seconds)}.")
 
     def _hash(self, operator_id: str) -> str:
         return self.db.read("SELECT pin_hash FROM operators WHERE id = ?", (operator_id,))[0][0]

@@ -235,7 +235,8 @@ class Checkout:
                 await asyncio.to_thread(self.allowances.use, session)
                 result = await self.payer.authorize(session, self.payer.plan(session, offline=True), offline=True)
             else:
-                result = await self.payer.authorize(session, self.payer.plan(session))
+                # Offline here means a sale with nothing to redeem (cash): it is still an offline sale.
+                result = await self.payer.authorize(session, self.payer.plan(session), offline=self.offline)
         except CheckoutError:
             if session.state == State.AUTHORIZING:
                 session.authorize_failed()

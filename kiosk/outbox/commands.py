@@ -88,7 +88,10 @@ def _status(outbox: "Outbox", path: Path) -> int:
 
 def _list(outbox: "Outbox", state: str | None, limit: int) -> int:
     # Operation ids, kinds, states and reasons only: bodies carry member data.
-    for row in outbox.rows(state, limit):
+    rows = outbox.rows(state, limit)
+    if not rows:
+        print("nothing to list")  # a person reading an empty screen can't tell "none" from "broken"
+    for row in rows:
         created = datetime.fromtimestamp(row["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
         line = {"id": row["id"], "kind": row["kind"], "state": row["state"], "created": created,
                 "attempts": row["attempts"], "in_doubt": bool(row["maybe_sent"]), "key": row["key"]}

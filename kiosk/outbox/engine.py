@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 LEASE_GRACE_S = 1.0
 PROBE_TIMEOUT_S = 2.5
+# "Slow" holds this long after the last trouble, then the next normal answer clears it:
+# long enough that one good reply amid 503s does not flap the cashier's banner, short
+# enough that a recovered backend reads "online" within seconds, not half a minute.
+SLOW_HOLD_S = 2.0
 
 
 # What the backend may refuse for a reason of the card's, member's or order's own: the
@@ -128,7 +132,7 @@ class SyncEngine:
             self._server_trouble_at = now
         if self._fail_streak >= 2:
             state = ev.OFFLINE
-        elif self._fail_streak == 1 or now - self._server_trouble_at < 30:
+        elif self._fail_streak == 1 or now - self._server_trouble_at < SLOW_HOLD_S:
             state = ev.DEGRADED
         else:
             state = ev.ONLINE
@@ -146,7 +150,8 @@ class SyncEngine:
             # Jittered, so a store's terminals don't probe (and resume) in step.
             delay = self.rng.uniform(0.4, 2.0) * interval
         elif self.state == ev.DEGRADED:
-            delay = interval / 2
+            # Looked at again as soon as the hold is over, so "slow" never outlives the trouble.
+            delay = min(interval / 2, max(self._server_trouble_at + SLOW_HOLD_S - self.clock(), 0.1))
         else:
             delay = interval
         self._next_probe = self.clock() + delay

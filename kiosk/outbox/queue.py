@@ -25,6 +25,9 @@ PENDING, DONE, DEAD = "pending", "done", "dead"
 REFUSED, CANCELLED = "refused", "cancelled"
 NEVER_APPLIED = "cancelled at the till; it never took effect"
 _NOW = object()  # stands for the clock's reading inside the transaction
+# True for a pending row `o` that an earlier dead operation of one of its groups holds back.
+_HELD = ("EXISTS (SELECT 1 FROM op_groups g JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id"
+         " JOIN ops p ON p.id = e.op_id AND p.state = 'dead' WHERE g.op_id = o.id)")
 
 
 @dataclass(frozen=True)
@@ -256,10 +259,7 @@ class Outbox:
         (dead,), = self.db.read("SELECT COUNT(*) FROM ops WHERE state='dead'")
         blocked = 0
         if dead:
-            (blocked,), = self.db.read(
-                "SELECT COUNT(*) FROM ops o WHERE o.state='pending' AND EXISTS (SELECT 1 FROM op_groups g"
-                " JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id"
-                " JOIN ops p ON p.id = e.op_id AND p.state = 'dead' WHERE g.op_id = o.id)")
+            (blocked,), = self.db.read(f"SELECT COUNT(*) FROM ops o WHERE o.state='pending' AND {_HELD}")
         return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
                            self.paused(), blocked)
 
@@ -267,6 +267,12 @@ class Outbox:
         if state:
             return self.db.read("SELECT * FROM ops WHERE state=? ORDER BY id LIMIT ?", (state, limit))
         return self.db.read("SELECT * FROM ops WHERE state!='done' ORDER BY id LIMIT ?", (limit,))
+
+    def waiting(self, limit: int = 100) -> list[sqlite3.Row]:
+        """Pending rows, oldest first, each with `held`: 1 when a dead operation of its order
+        or code holds it back. No bodies: they carry member data."""
+        return self.db.read(f"SELECT o.id, o.kind, o.sale_id, o.attempts, o.created_at, {_HELD} AS held"
+                            " FROM ops o WHERE o.state='pending' ORDER BY o.id LIMIT ?", (limit,))
 
     def get(self, op_id: int) -> sqlite3.Row | None:
         found = self.db.read("SELECT * FROM ops WHERE id=?", (op_id,))

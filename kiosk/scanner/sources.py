@@ -15,6 +15,8 @@ app starts (it costs a quarter of a second).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -28,6 +30,33 @@ CONNECTING, CONNECTED, UNAVAILABLE, RECONNECTING, STOPPED = (
     "connecting", "connected", "unavailable", "reconnecting", "stopped")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mjpg", ".mjpeg")
+
+
+# Where Linux keeps camera devices (camera N is videoN); a setting of the module, for tests.
+DEVICE_DIR = Path("/dev")
+
+
+def unavailable_reason(device: str | int) -> str:
+    """Why a camera or stream would not open, as plainly as the system lets us tell.
+
+    OpenCV only says "not opened"; on Linux the device node tells a missing camera from
+    one that is there but taken (V4L2 refuses a second program streaming from it)."""
+    if isinstance(device, int):
+        node = DEVICE_DIR / f"video{device}"
+        if not sys.platform.startswith("linux"):
+            return "The camera is unplugged or used by another program; trying again."
+        if not node.exists():
+            return (f"No camera found: camera {device} is unplugged or missing. Plug it in, or use the "
+                    "hand scanner; the picture comes back by itself.")
+        if not os.access(node, os.R_OK | os.W_OK):
+            return f"Kiosk may not use camera {device} (no permission on {node}); ask IT."
+        return ("The camera is in use by another program (a video call, another Kiosk). Close that "
+                "program and the picture comes back by itself.")
+    if "://" in device:
+        return "The camera stream can't be reached; trying again."
+    if not Path(device).exists():
+        return f"The video {Path(device).name} was not found; check scanner.camera."
+    return f"The video {Path(device).name} can't be read; check scanner.camera."
 
 
 class FrameSource(Protocol):
@@ -70,6 +99,7 @@ class CameraSource:
         else:
             self.name = f"video {Path(self.device).name}"
         self.state = CONNECTING
+        self._detail = ""
         self._on_state = on_state
         self._reconnect_s, self._fps, self._size = reconnect_s, fps, size
         self._open = open_capture
@@ -104,9 +134,9 @@ class CameraSource:
         self._set_state(STOPPED, "")
 
     def _set_state(self, state: str, detail: str) -> None:
-        if state == self.state:
+        if (state, detail) == (self.state, self._detail):
             return
-        self.state = state
+        self.state, self._detail = state, detail
         log.info("%s: %s %s", self.name, state, detail)
         if self._on_state is not None:
             try:
@@ -132,8 +162,7 @@ class CameraSource:
             if capture is None or not capture.isOpened():
                 if capture is not None:
                     capture.release()
-                self._set_state(UNAVAILABLE if first else RECONNECTING,
-                                "The camera is unplugged or used by another program; trying again.")
+                self._set_state(UNAVAILABLE if first else RECONNECTING, unavailable_reason(self.device))
                 first = False
                 self._stop.wait(self._reconnect_s)
                 continue

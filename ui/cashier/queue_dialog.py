@@ -1,11 +1,13 @@
-"""The outbox for the person at the till: how much waits, what is dead-lettered, what needs a person.
+"""What waits to be sent to the loyalty service, in a cashier's words.
 
-Dead letters are listed the way `kiosk queue list` lists them: operation id, kind,
-attempts, when, and the reason, never a body or a path (they carry member ids);
-the reason has the row's member id and anything that looks like contact data
-taken out. "Retry" needs `approve("retry_dead_letter", op_id)`, then the operation
-is queued again (`Outbox.retry`, in a thread), the approval is recorded in the
-audit log and delivery is woken. Below, read-only with a sentence each: the
+At the top, one sentence: how much waits, how much could not be sent, and whether
+sending is paused. Then what waits (pending and held-back writes: what each is, its
+sale, when it was queued, how many tries), then what could not be sent (the outbox's
+dead letters: number, what, tries, when, and the reason with the row's member id and
+anything that looks like contact data taken out; never a body or a path, they carry
+member ids). "Send again" needs `approve("retry_dead_letter", op_id)`, then the
+operation is queued again (`Outbox.retry`, in a thread), the approval is recorded in
+the audit log and delivery is woken. Below, read-only with a sentence each: the
 redemptions of failed sales a person must look at (`Sales.problems`), and what the
 backend refused of the gift cards taken under an offline allowance (`Allowances.report`).
 """
@@ -43,6 +45,16 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    op_id: int
+    kind: str
+    sale_id: str | None
+    attempts: int
+    created: str
+    held: bool  # held back behind something of the same sale or card that could not be sent
+
+
+@dataclass(frozen=True)
 class QueueView:
     depth: int
     oldest: str
@@ -52,16 +64,22 @@ class QueueView:
     letters: tuple[DeadLetter, ...]
     problems: tuple[Redemption, ...]
     refusals: tuple[Refusal, ...]
+    waiting: tuple[Waiting, ...]
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
 
 
 def read_view(till: Any) -> QueueView:
     """Everything the dialog shows, read in one go (in a worker thread)."""
     status = till.outbox.status()
-    letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"],
-                               datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
+    letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
                                scrub(r["last_error"], r["member_id"])) for r in till.outbox.rows("dead", 200))
+    waiting = tuple(Waiting(r["id"], r["kind"], r["sale_id"], r["attempts"], _when(r["created_at"]), bool(r["held"]))
+                    for r in till.outbox.waiting(200))
     return QueueView(status.depth, age_text(status.oldest_age_s), status.dead, status.blocked, status.paused,
-                     letters, tuple(till.sales.problems()), tuple(till.allowances.report()))
+                     letters, tuple(till.sales.problems()), tuple(till.allowances.report()), waiting)
 
 
 class QueueDialog(CashierDialog):
@@ -78,15 +96,10 @@ class QueueDialog(CashierDialog):
         self.setMinimumSize(760, 560)
 
         self.status = message_label(self.tr("Queue status"))
-        self.letters = QTableWidget(0, 6)
-        self.letters.setAccessibleName(self.tr("Dead letters"))
-        self.letters.setHorizontalHeaderLabels([self.tr("ID"), self.tr("Kind"), self.tr("Attempts"),
-                                                self.tr("Queued"), self.tr("Reason"), ""])
-        self.letters.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.letters.verticalHeader().setVisible(False)
-        self.letters.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT + 4)
-        self.letters.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.letters.setWordWrap(True)
+        self.waiting = self._table(self.tr("Waiting to send"), [self.tr("No."), self.tr("What"), self.tr("Sale"),
+                                   self.tr("Queued"), self.tr("Tries"), self.tr("State")], stretch=5)
+        self.letters = self._table(self.tr("Could not be sent"), [self.tr("No."), self.tr("What"), self.tr("Tries"),
+                                   self.tr("Queued"), self.tr("Why"), ""], stretch=4)
         self.problems = QListWidget()
         self.problems.setAccessibleName(self.tr("Redemptions that need a person"))
         self.problems.setWordWrap(True)
@@ -106,7 +119,10 @@ class QueueDialog(CashierDialog):
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
-        layout.addWidget(QLabel(self.tr("Dead letters: operations the loyalty service would not take")))
+        layout.addWidget(QLabel(self.tr("Waiting to send")))
+        layout.addWidget(self.waiting, 2)
+        layout.addWidget(QLabel(self.tr("Could not be sent: the loyalty service would not take these; "
+                                        "a manager can send them again")))
         layout.addWidget(self.letters, 2)
         layout.addWidget(QLabel(self.tr("Failed sales that need a person")))
         layout.addWidget(self.problems, 1)
@@ -120,8 +136,29 @@ class QueueDialog(CashierDialog):
         self.timer.timeout.connect(self._tick)
         self.refresh()
 
+    def _table(self, name: str, headers: list[str], stretch: int) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setAccessibleName(name)
+        table.setHorizontalHeaderLabels(headers)
+        table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(BUTTON_HEIGHT + 4)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setWordWrap(True)
+        return table
+
     def confirm(self) -> None:
         self.refresh()
+
+    def what(self, kind: str) -> str:
+        """An operation's kind as the cashier would name it."""
+        return {
+            "order": self.tr("Sale"), "full_return": self.tr("Return of a whole sale"),
+            "return_lines": self.tr("Return"), "award_points": self.tr("Points added"),
+            "debit_points": self.tr("Points taken back"), "redeem_reward": self.tr("Reward"),
+            "reverse_reward": self.tr("Reward given back"), "redeem_code": self.tr("Gift card or coupon"),
+            "undo_code": self.tr("Gift card or coupon given back"), "redeem_codes": self.tr("Gift cards"),
+        }.get(kind, kind.replace("_", " "))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -134,35 +171,56 @@ class QueueDialog(CashierDialog):
 
     def _show(self, view: QueueView) -> None:
         self.view = view
-        parts = [self.tr("Waiting: %1 (oldest %2).").replace("%1", str(view.depth)).replace("%2", view.oldest),
-                 self.tr("Dead letters: %1.").replace("%1", str(view.dead))]
+        if view.depth:
+            parts = [self.tr("%1 waiting to be sent (oldest %2).").replace("%1", str(view.depth))
+                     .replace("%2", view.oldest)]
+        else:
+            parts = [self.tr("Nothing is waiting to be sent.")]
+        if view.dead:
+            parts.append(self.tr("%1 could not be sent.").replace("%1", str(view.dead)))
         if view.blocked:
             parts.append(self.tr("%1 held back behind them.").replace("%1", str(view.blocked)))
-        parts.append(self.tr("Sending is paused: %1").replace("%1", view.paused) if view.paused
+        parts.append(self.tr("Sending paused: %1").replace("%1", view.paused) if view.paused
                      else self.tr("Sending is running."))
         self.status.setText(" ".join(parts))
 
-        self.letters.setRowCount(0)
+        self._fill(self.waiting, [(str(w.op_id), self.what(w.kind), w.sale_id or "", w.created, str(w.attempts),
+                                   self._state(w, view.paused)) for w in view.waiting],
+                   self.tr("Nothing is waiting."))
+        self._fill(self.letters, [(str(x.op_id), self.what(x.kind), str(x.attempts), x.created, x.reason)
+                                  for x in view.letters], self.tr("Nothing is stuck."))
         self.retry_buttons = {}
         for row, letter in enumerate(view.letters):
-            self.letters.insertRow(row)
-            for col, value in enumerate((str(letter.op_id), letter.kind, str(letter.attempts), letter.created,
-                                         letter.reason)):
-                self.letters.setItem(row, col, QTableWidgetItem(value))
-            button = touch_button(self.tr("Retry"), self.tr("Retry operation %1").replace("%1", str(letter.op_id)))
+            button = touch_button(self.tr("Send again"), self.tr("Send %1 again").replace("%1", str(letter.op_id)))
             button.setEnabled(not self.busy("retry"))
             button.clicked.connect(lambda _=False, op_id=letter.op_id: self.retry(op_id))
             self.letters.setCellWidget(row, 5, button)
             self.retry_buttons[letter.op_id] = button
-        if not view.letters:
-            self.letters.setRowCount(1)
-            self.letters.setSpan(0, 0, 1, 6)
-            self.letters.setItem(0, 0, QTableWidgetItem(self.tr("No dead letters.")))
 
         self.problems.clear()
         self.problems.addItems([self.problem_text(r) for r in view.problems] or [self.tr("None.")])
         self.refusals.clear()
         self.refusals.addItems([self.refusal_text(r) for r in view.refusals] or [self.tr("None.")])
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[str, ...]], empty: str) -> None:
+        table.clearSpans()
+        table.setRowCount(0)
+        for row, values in enumerate(rows):
+            table.insertRow(row)
+            for col, value in enumerate(values):
+                table.setItem(row, col, QTableWidgetItem(value))
+        if not rows:
+            table.setRowCount(1)
+            table.setSpan(0, 0, 1, table.columnCount())
+            table.setItem(0, 0, QTableWidgetItem(empty))
+
+    def _state(self, w: Waiting, paused: str | None) -> str:
+        if w.held:
+            return self.tr("held back: something before it could not be sent")
+        if paused:
+            return self.tr("sending paused")
+        return self.tr("waiting; tried before") if w.attempts else self.tr("waiting")
 
     def problem_text(self, r: Redemption) -> str:
         what = {"card": self.tr("gift card"), "coupon": self.tr("coupon"), "reward": self.tr("reward")}.get(
@@ -173,8 +231,8 @@ class QueueDialog(CashierDialog):
             text = self.tr("Sale %1: the %2 %3 (%4) took effect and can't be undone automatically; undo it at "
                            "the loyalty service or settle it with the customer.")
         else:
-            text = self.tr("Sale %1: the %2 %3 (%4) still has to be undone, but operation %5 is "
-                           "dead-lettered; retry it above.").replace("%5", str(r.undo_op or r.op_id))
+            text = self.tr("Sale %1: the %2 %3 (%4) still has to be undone, but no. %5 could not be "
+                           "sent; send it again above.").replace("%5", str(r.undo_op or r.op_id))
         return text.replace("%1", r.sale_id).replace("%2", what).replace("%3", code).replace("%4", amount)
 
     def refusal_text(self, r: Refusal) -> str:
@@ -204,7 +262,7 @@ class QueueDialog(CashierDialog):
 
     def _retry_now(self, approval: Any, op_id: int) -> bool:
         self.till.checkout.approvals.use(approval, "retry_dead_letter", str(op_id), approval.requested_by,
-                                         "Sending a dead letter again needs a manager's approval.")
+                                         "Sending it again needs a manager's approval.")
         if not self.till.outbox.retry(op_id):
             return False
         if getattr(approval, "audit_id", None) is None:  # not recorded yet by whoever approved
@@ -215,13 +273,13 @@ class QueueDialog(CashierDialog):
     def _retried(self, outcome: tuple[int, bool | None]) -> None:
         op_id, again = outcome
         if again is None:
-            self.show_error(self.tr("Not approved; operation %1 stays dead-lettered.").replace("%1", str(op_id)))
+            self.show_error(self.tr("Not approved; no. %1 stays unsent.").replace("%1", str(op_id)))
         elif again:
-            self.notice.setText(self.tr("Operation %1 is queued again and will be sent now.")
+            self.notice.setText(self.tr("No. %1 is queued again and will be sent now.")
                                 .replace("%1", str(op_id)))
             self.retried.emit(op_id)
         else:
-            self.show_error(self.tr("Operation %1 is no longer dead-lettered.").replace("%1", str(op_id)))
+            self.show_error(self.tr("No. %1 was already queued again.").replace("%1", str(op_id)))
         self.refresh()
 
     # -- showing -------------------------------------------------------------------------

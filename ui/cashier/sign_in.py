@@ -33,6 +33,14 @@ class SignInView(QWidget):
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Sign-in message"))
         self.go = button(panel, self.tr("Sign in"), self.tr("Sign in"), self._sign_in)
+        # The demo's ids, on a demo terminal only (show_demo_ids).
+        self.demo_ids = QLabel(panel)
+        self.demo_ids.setWordWrap(True)
+        self.demo_ids.setAccessibleName(self.tr("Demo sign-ins"))
+        # Room for the longest sentence kept whether or not one shows: the form never jumps.
+        for label, lines in ((self.message, 3), (self.demo_ids, 2)):
+            label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+            label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 4)
         form = QFormLayout()
         form.addRow(self.tr("Operator"), self.operator)
         form.addRow(self.tr("PIN"), self.pin)
@@ -41,6 +49,7 @@ class SignInView(QWidget):
         inner.addLayout(form)
         inner.addWidget(self.message)
         inner.addWidget(self.go)
+        inner.addWidget(self.demo_ids)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(panel, 0, Qt.AlignHCenter)
@@ -53,6 +62,14 @@ class SignInView(QWidget):
         self._till_ready.set()
         if self.message.text() == self._starting:
             self.message.clear()
+
+    def show_demo_ids(self) -> None:
+        """On the demo (the embedded sandbox): who to sign in as, from the demo operators themselves."""
+        from kiosk.checkout.operators import DEMO_OPERATORS
+
+        self.demo_ids.setText(self.tr("Demo: ") + "; ".join(
+            self.tr("%1 %2, PIN %3").replace("%1", role).replace("%2", operator_id).replace("%3", pin)
+            for operator_id, _name, role, pin in DEMO_OPERATORS))
 
     def reset(self) -> None:
         self.operator.clear()

@@ -73,7 +73,7 @@ class CashierWindow(QMainWindow):
         self.demo = QLabel(central)
         self.demo.setAccessibleName(self.tr("Demo mode"))
         self.demo.setStyleSheet("background: #efe6ff; padding: 4px;")
-        keep_place(self.demo).hide()
+        keep_place(self.demo).hide()  # its room is kept from the first frame: the sign-in form never jumps
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)
         keep_place(self.offline).setFixedHeight(STRIP_PX)
@@ -97,8 +97,8 @@ class CashierWindow(QMainWindow):
         strip = QHBoxLayout()
         strip.setSpacing(6)
         strip.addWidget(self.demo)
-        strip.addWidget(self.offline, 2)
-        strip.addWidget(self.notices, 5)
+        strip.addWidget(self.offline, 3)
+        strip.addWidget(self.notices, 4)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 0)
         layout.setSpacing(4)
@@ -129,8 +129,10 @@ class CashierWindow(QMainWindow):
         if self.settings.screen.full_screen and self.isVisible():
             self.showFullScreen()  # the settings come after the first frame: maximised until now
         if terminal.embedded:
-            self.demo.setText(self.tr("Demo mode: local sandbox with demo data"))
+            self.demo.setText(self.tr("DEMO: sandbox data"))
+            self.demo.setToolTip(self.tr("Demo mode: a local sandbox with demo data, no real loyalty service"))
             self.demo.show()
+            self.sign_in.show_demo_ids()
         # One notice for all of them: the bar shows one sentence at a time.
         said = [c.message for c in terminal.checks if c.state != checks.OK] + list(terminal.notices)
         if said:
@@ -142,6 +144,7 @@ class CashierWindow(QMainWindow):
         bridge.storage_failed.connect(self.notices.show_notice)
         bridge.paused.connect(lambda why: why and self.notices.show_notice(why))
         bridge.scanned.connect(self._scanned)
+        self.offline.watch(self.tasks, terminal.till.allowances)
         self._connectivity(terminal.till.checkout.connectivity, "")
         self.sign_in.set_till(terminal.till)
         from kiosk.scanner.service import wedge_detector  # loaded with the terminal already
@@ -152,6 +155,7 @@ class CashierWindow(QMainWindow):
 
     def show_fatal(self, message: str) -> None:
         self.sign_in.fail()
+        self.status.start_failed()
         self.fatal.setText(self.tr("The till could not start:\n{0}\n\nCheck the settings or the connection, "
                                    "then start Kiosk again. Nothing was lost.").format(message))
         self.stack.setCurrentWidget(self.fatal)

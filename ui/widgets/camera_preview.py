@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from kiosk.scanner import sources
+
 
 def to_qimage(frame: np.ndarray) -> QImage:
     """A gray or BGR frame as a QImage that owns its pixels."""
@@ -45,6 +47,8 @@ class FrameRelay(QObject):
 
 
 class CameraPreview(QWidget):
+    """The picture, or a sentence saying why there is none (from the camera's ScannerStatus)."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAccessibleName(self.tr("Camera preview"))
@@ -53,6 +57,24 @@ class CameraPreview(QWidget):
         self._image: QImage | None = None
         self._outlines: list[list[tuple[int, int]]] = []
         self.frames_shown = 0
+        self.message = ""
+        self._say(self.tr("Camera starting…"))
+
+    def _say(self, message: str) -> None:
+        self.message = message
+        self.setAccessibleDescription(message)
+        self.update()
+
+    def set_status(self, status) -> None:
+        """A kiosk.scanner.events.ScannerStatus; the decoder's and the serial scanner's are not ours."""
+        if status.source in ("decoder", "serial") or status.state == sources.STOPPED:
+            return  # stopped: the window is closing or hidden, and a new start says "starting"
+        if status.state == sources.CONNECTED:
+            self._say(self.tr("Camera on; waiting for the first picture…"))
+            return
+        # Unavailable or reconnecting: a frozen last picture would look like a working camera.
+        self._image, self._outlines = None, []
+        self._say(status.detail or self.tr("The camera is not sending pictures; trying again."))
 
     def show_frame(self, image: QImage, outlines: list) -> None:
         self._image = image
@@ -63,14 +85,15 @@ class CameraPreview(QWidget):
     def clear(self) -> None:
         self._image = None
         self._outlines = []
-        self.update()
+        self._say(self.tr("Camera starting…"))
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#20242a"))
         if self._image is None:
-            painter.setPen(QColor("#c8ccd2"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("Camera starting…"))
+            painter.setPen(QColor("#e8eaed"))
+            painter.drawText(self.rect().adjusted(16, 16, -16, -16),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
             return
         scaled = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
         left = (self.width() - scaled.width()) / 2

@@ -1,4 +1,4 @@
-"""Sentences for the person at the screen: a notice strip, and a calm offline banner.
+"""Sentences for the person at the screen: a notice strip, and an offline banner.
 
 Neither is modal: nothing here takes the focus or waits for a click. Both keep their
 place when empty (the window reserves it), so a sentence coming or going never moves
@@ -7,10 +7,14 @@ a button under the cashier's finger.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+from kiosk.checkout import money
 
 SHOW_MS = 6000
 ACTION_MS = 10_000  # an Undo stays this long: time to notice the mistake, not so long it is stale
@@ -102,23 +106,95 @@ class NoticeBar(QFrame):
 
 
 class OfflineBanner(QLabel):
-    """Says calmly what offline means for the sale; hidden while online."""
+    """Offline or slow, in words and a strong colour (never colour alone), and what an open
+    offline allowance still covers. Its height is fixed and kept while hidden, so showing it
+    never moves the screen under the cashier's finger.
+
+    The allowance is read from the database in a worker thread (`watch`), again every few
+    seconds while offline: sales use it up and it runs out by the clock."""
+
+    HEIGHT = STRIP_PX
+    ALLOWANCE_READ_MS = 2000
+    # White on a dark red, black on amber: both well above WCAG's 4.5:1 for text, and neither
+    # anything like the grey of the screen around them.
+    STYLES = {
+        "offline": "#offlineBanner { background: #b3261e; color: #ffffff; font-size: 15px; font-weight: bold;"
+                   " padding: 4px 10px; border-radius: 4px; }",
+        "degraded": "#offlineBanner { background: #f9a825; color: #000000; font-size: 15px; font-weight: bold;"
+                    " padding: 4px 10px; border-radius: 4px; }",
+    }
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("offlineBanner")
         self.setAccessibleName(self.tr("Connection"))
         self.setWordWrap(True)
-        self.setStyleSheet("#offlineBanner { background: #e8eef7; color: #203040; padding: 8px; border-radius: 4px; }")
+        self.setFixedHeight(self.HEIGHT)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.state = "online"
+        self.allowance = None  # kiosk.checkout.offline.Allowance, while one is open
+        self._tasks = self._allowances = None
+        self._reread = QTimer(self, interval=self.ALLOWANCE_READ_MS)
+        self._reread.timeout.connect(self._read_allowance)
         self.hide()
 
+    def watch(self, tasks, allowances) -> None:
+        """Say what `allowances` (kiosk.checkout.offline.Allowances) has open, while offline."""
+        self._tasks, self._allowances = tasks, allowances
+        if self.state == "offline":
+            self._read_allowance()
+
     def set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
         if state == "offline":
-            self.setText(self.tr("Offline: selling goes on, and sales are sent when the connection is back. "
-                                 "Rewards, coupons and gift cards wait until then."))
-            self.show()
-        elif state == "degraded":
-            self.setText(self.tr("The connection is slow: things may take a moment longer."))
-            self.show()
+            self._read_allowance()
+        self._say()
+        if state == "offline" and self.isVisible():
+            self._reread.start()
+        else:
+            self._reread.stop()
+
+    # Read again only while the banner is on a screen: a closed window asks nothing more.
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self.state == "offline":
+            self._reread.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        self._reread.stop()
+        super().hideEvent(event)
+
+    def _read_allowance(self) -> None:
+        if self._allowances is None or self._tasks.running("offline banner"):
+            return
+        # A failed read (a full disk) is said elsewhere; the banner keeps its last word.
+        self._tasks.run("offline banner", asyncio.to_thread(self._allowances.active), self._allowance_read,
+                        lambda _exc: True)
+
+    def _allowance_read(self, allowance) -> None:
+        self.allowance = allowance
+        self._say()
+
+    def _say(self) -> None:
+        # Short enough for two lines of the strip at 200 %; the whole of it is the tooltip.
+        if self.state == "offline":
+            self.setText(self.tr("OFFLINE: selling goes on. ") + self._allowance_text())
+            self.setToolTip(self.tr("Sales are sent when the connection is back."))
+        elif self.state == "degraded":
+            self.setText(self.tr("SLOW CONNECTION: things may take a moment longer."))
+            self.setToolTip(self.tr("The loyalty service is slow or failing."))
         else:
             self.hide()
+            return
+        self.setStyleSheet(self.STYLES[self.state])
+        self.show()
+
+    def _allowance_text(self) -> str:
+        a = self.allowance
+        if a is None:
+            return self.tr("Rewards, cards and coupons can't be used now.")
+        return (self.tr("Offline allowance open until %1: %2 sales and %3 left for cards and coupons.")
+                .replace("%1", datetime.fromtimestamp(a.expires_at).strftime("%H:%M"))
+                .replace("%2", str(a.sales_left)).replace("%3", str(money.to_money(a.cents_left))))

@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from kiosk.outbox.events import age_text
 
 STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
+# The same colours as the offline banner, so the two read as one message.
+STATE_STYLES = {"offline": "background: #b3261e; color: #ffffff; font-weight: bold; padding: 0 6px;",
+                "degraded": "background: #f9a825; color: #000000; font-weight: bold; padding: 0 6px;"}
 
 
 class StatusLine(QStatusBar):
@@ -30,9 +33,15 @@ class StatusLine(QStatusBar):
 
     def set_connectivity(self, state: str, detail: str = "") -> None:
         self.connection.setText(self.tr(STATE_NAMES.get(state, state)))
+        self.connection.setStyleSheet(STATE_STYLES.get(state, ""))
         self.connection.setToolTip(detail)
         if state == "online":
             self._synced_now()
+
+    def start_failed(self) -> None:
+        """The till did not start: nothing is starting any more, and nothing is connected."""
+        self.connection.setText(self.tr("Not connected"))
+        self.scanner.setText(self.tr("Scanner off"))
 
     def set_queue(self, event) -> None:
         if event.depth == 0:
@@ -43,6 +52,9 @@ class StatusLine(QStatusBar):
             self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
         if event.dead:
             self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
+        if event.paused:
+            self.queue.setText(self.queue.text() + self.tr("; sending paused"))
+        self.queue.setToolTip(event.paused or "")
 
     def hand_scanner_ready(self) -> None:
         self.scanner.setText(self.tr("Hand scanner ready"))
