@@ -92,6 +92,8 @@ class HostileBackend:
                 await self._write(writer, reply)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # stop(): end quietly (a cancelled handler task is logged as an error by asyncio)
         finally:
             writer.close()
 

@@ -279,3 +279,21 @@ async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox
     row = outbox.get(op_id)
     assert (row["state"], row["attempts"]) == ("done", 1)
     assert sorted(e["reference"] for e in ledger(sandbox, "code_redeem")) == sorted(s.reference_id for s in spends)
+
+
+async def test_an_undo_without_an_order_id_whose_reply_was_lost_is_recognised(sandbox, outbox):
+    [card] = make_gift_cards(sandbox, 1, balance="20.00")
+    spend = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), order_id="T01-SALE1")
+    [redeem] = outbox.enqueue([ops.redeem_code(spend)])
+    set_faults(sandbox, duplicate_protection=False)
+    async with client_for(sandbox) as client:
+        await drain(outbox, client)
+        undo = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), undo_of=spend.reference_id)
+        [undo_id] = outbox.enqueue([ops.undo_code(undo)])
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, undo_id) == "pending"
+        # What queued after it is not held back.
+        [behind] = outbox.enqueue([ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), Decimal("1.00")))])
+        await drain(outbox, client)
+    assert outbox.status().dead == 0 and outbox.get(behind)["state"] == "done"
+    assert outbox.get(undo_id)["state"] == "done" and outbox.get(undo_id)["attempts"] == 1
+    assert len(ledger(sandbox, "code_undo")) == 1

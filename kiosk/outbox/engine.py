@@ -9,6 +9,7 @@ from an idle probe; it is published on the event hub with the queue's depth.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json
 import logging
@@ -25,8 +26,9 @@ from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
+from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
-from kiosk.outbox.reconcile import Reader, reconcile
+from kiosk.outbox.reconcile import Reader, reconcile, reply_problems
 from kiosk.outbox.store import StorageError
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,9 @@ class SyncEngine:
         self.settings = settings
         self.hub = hub or EventHub()
         self.lease_s = attempt_timeout_s + LEASE_GRACE_S
+        # An attempt in doubt is looked up only once it can no longer be in flight:
+        # never sooner than our own attempt could still be waiting for its reply.
+        self.settle_s = max(settings.settle_s, self.lease_s)
         self.probe_member = probe_member
         self.rng = rng or random.Random()
         self.clock = clock
@@ -86,6 +91,7 @@ class SyncEngine:
         self._next_probe = 0.0
         self._paused: str | None = None
         self._inflight: dict[int, asyncio.Task] = {}
+        self._awaited: collections.Counter[int] = collections.Counter()  # ids someone waits for in deliver_now
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._last_status: QueueStatus | None = None
@@ -101,7 +107,7 @@ class SyncEngine:
         # finished by the task that held it before.
         self._claims += 1
         return await self._io(self.outbox.claim, f"{self.owner}#{self._claims}", limit, self.lease_s,
-                              settle_s=self.settings.settle_s, ids=ids, exclude=list(self._inflight))
+                              settle_s=self.settle_s, ids=ids, exclude=list(self._inflight))
 
     async def _io(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
@@ -164,10 +170,12 @@ class SyncEngine:
         try:
             async with asyncio.timeout(min(PROBE_TIMEOUT_S, self.lease_s)):
                 await self.backend.probe(self.probe_member)
-        except (TimeoutError, errors.BackendUnavailable) as exc:
-            reached = not isinstance(exc, TimeoutError) and exc.reached
-            self._contact(reached=reached, trouble=True, detail=str(exc))
-        except errors.NotAuthorized as exc:
+        except TimeoutError:
+            self._contact(reached=False, trouble=True,
+                          detail=f"no answer to a health check within {min(PROBE_TIMEOUT_S, self.lease_s):g} s")
+        except errors.BackendUnavailable as exc:
+            self._contact(reached=exc.reached, trouble=True, detail=str(exc))
+        except (errors.NotAuthorized, errors.Redirected) as exc:
             self._contact(reached=True)
             await self._pause(exc)
         except errors.LoyaltyError:
@@ -181,10 +189,15 @@ class SyncEngine:
                 self.hub.publish(ev.DeliveryResumed())
 
     async def _pause(self, exc: errors.LoyaltyError) -> None:
-        reason = f"The loyalty service refused this terminal's credentials ({exc.code or exc.status}). " \
-                 "Nothing is lost: sales wait in the queue until the API secret or site settings are fixed."
-        if self._paused is None:
-            log.error("delivery paused: authorization refused (%s)", exc.code or exc.status)
+        if isinstance(exc, errors.Redirected):
+            reason = f"The backend URL redirects; check backend.url (it answered {exc.status}). Nothing is " \
+                     "lost and nothing was sent elsewhere: sales wait in the queue until the URL is fixed."
+        else:
+            reason = f"The loyalty service refused this terminal's credentials ({exc.code or exc.status}). " \
+                     "Nothing is lost: sales wait in the queue until the API secret or site settings are fixed."
+        if self._paused != reason:
+            log.error("delivery paused: %s (%s)", "the backend URL redirects" if isinstance(exc, errors.Redirected)
+                      else "authorization refused", exc.code or exc.status)
             self.hub.publish(ev.DeliveryPaused(reason))
         self._paused = reason
         self._next_probe = self.clock() + self.settings.auth_retry_s
@@ -231,6 +244,14 @@ class SyncEngine:
                 stage = "send"
             reply = await self.backend.send_raw(row.method, row.path, row.body)
             self._contact(reached=True)
+            problems = reply_problems(row, reply)
+            if problems:
+                # Not an answer to this request (`200 []`, another order): what happened is
+                # unknown, and is found out the way a lost reply's is.
+                log.warning("operation %s (%s): the reply does not answer the request; checking what the "
+                            "backend holds", row.id, row.kind)
+                raise errors.UnusableReply("The loyalty service's reply does not match the request: "
+                                           + "; ".join(problems))
             await self._finish(row, reply)
         except errors.BackendUnavailable as exc:
             self._contact(reached=exc.reached, trouble=True, detail=str(exc))
@@ -239,9 +260,9 @@ class SyncEngine:
             doubt = exc.maybe_applied if stage == "send" else True
             await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, exc), exc.user_message,
                            maybe_sent=doubt)
-        except errors.NotAuthorized as exc:
+        except (errors.NotAuthorized, errors.Redirected) as exc:
             self._contact(reached=True)
-            # A 401 changes nothing; what was in doubt before still is.
+            # A 401 or a redirect changes nothing; what was in doubt before still is.
             await self._io(self.outbox.release, row.id, row.lease, maybe_sent=stage == "reconcile")
             await self._pause(exc)
         except errors.Conflict as exc:
@@ -252,9 +273,10 @@ class SyncEngine:
             if stage == "reconcile":
                 await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
                                       f"{exc.detail or exc.user_message}); it may have been.")
-            elif isinstance(exc, REFUSABLE.get(row.kind, ())):
-                # A card without the balance, a used coupon: the sale that asked is told,
-                # and the refusal holds nothing back (a dead letter would block the card).
+            elif (row.lane == URGENT or row.id in self._awaited) and isinstance(exc, REFUSABLE.get(row.kind, ())):
+                # A card without the balance, a used coupon: the sale (or return) that asked
+                # is told, and the refusal holds nothing back. When nobody waits for the
+                # answer (a return finished in the background), it is a dead letter a manager sees.
                 await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)
             else:
                 await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
@@ -274,7 +296,7 @@ class SyncEngine:
             await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
                            maybe_sent=True)
             return
-        except errors.NotAuthorized as refused:
+        except (errors.NotAuthorized, errors.Redirected) as refused:
             await self._io(self.outbox.release, row.id, row.lease, maybe_sent=True)
             await self._pause(refused)
             return
@@ -323,6 +345,15 @@ class SyncEngine:
         What does not finish in time stays queued and is finished in the
         background; its outcome says 'pending'."""
         wanted = list(op_ids)
+        self._awaited.update(wanted)
+        try:
+            await self._deliver_waiting(wanted, timeout_s)
+        finally:
+            self._awaited.subtract(wanted)
+            self._awaited = +self._awaited  # unary plus keeps the ids someone still waits for
+        return list(await self._io(self._outcomes, wanted))
+
+    async def _deliver_waiting(self, wanted: list[int], timeout_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
@@ -342,7 +373,6 @@ class SyncEngine:
             # shield: a caller giving up must not cancel a send that is under way.
             await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
                                return_when=asyncio.FIRST_COMPLETED)
-        return list(await self._io(self._outcomes, wanted))
 
     def _outcomes(self, op_ids: list[int]) -> list[Outcome]:
         found = []
@@ -399,7 +429,7 @@ class SyncEngine:
         # The probe runs only when nothing is in flight (deliveries tell us enough then).
         wait = 1.0 if self._inflight else min(1.0, max(self._next_probe - now, 0.0))
         if self._paused is None and self.state != ev.OFFLINE and len(self._inflight) < self.settings.max_in_flight:
-            due = await self._io(self.outbox.next_due, now, self.settings.settle_s)
+            due = await self._io(self.outbox.next_due, now, self.settle_s)
             if due is not None:
                 wait = min(wait, due - now + 0.005)
         if wait <= 0:
