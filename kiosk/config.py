@@ -91,6 +91,10 @@ class OutboxSettings(BaseModel):
     # A write whose outcome is unknown is looked up only this long after it was
     # sent, so it can no longer be in flight anywhere (client, proxies, backend).
     settle_s: float = Field(30.0, ge=0, le=3600)
+    # The same for a redemption a Pay waits for (the urgent lane), so that Pay can
+    # learn a lost reply's outcome before checkout.authorize_timeout_s. 0: the
+    # attempt timeout plus one second, the shortest either ever is.
+    pay_settle_s: float = Field(0.0, ge=0, le=3600)
     # Idle health probe; offline is declared within about two probe periods.
     probe_interval_s: float = Field(2.5, gt=0, le=60)
     # After the backend returns, each terminal waits a random 0..this before

@@ -99,7 +99,7 @@ async def test_a_reply_about_something_else_is_not_a_delivery(hostile, outbox, e
     replies = iter([wrong, json_reply(ORDER_REPLY)])
     hostile.answer = lambda r: _route(r, lambda _: next(replies))
     op_id, = outbox.enqueue([_order().urgent()])
-    first, = await engine.deliver_now([op_id], timeout_s=2)
+    first, = await engine.deliver_now([op_id], timeout_s=0.5)
     row = outbox.get(op_id)
     assert first.state == "pending" and row["maybe_sent"] == 1  # in doubt, not done
     assert "does not match" in row["last_error"]
@@ -131,8 +131,24 @@ async def test_a_wrong_reply_to_an_order_the_backend_has_is_settled_by_its_recor
 async def test_codes_and_points_check_their_reply(hostile, outbox, engine, op, reply):
     hostile.answer = lambda r: _route(r, lambda _: json_reply(reply))
     op_id, = outbox.enqueue([op.urgent()])
-    first, = await engine.deliver_now([op_id], timeout_s=2)
+    first, = await engine.deliver_now([op_id], timeout_s=0.5)
     assert first.state == "pending" and outbox.get(op_id)["maybe_sent"] == 1
+
+
+async def test_pay_learns_a_lost_replys_outcome_within_its_wait(hostile, outbox, engine):
+    # The urgent lane settles after the attempt timeout plus a second, however long settle_s
+    # is: a Pay waiting longer than that finds out, and sends again only what was not applied.
+    reply = {"incentiveCode": "GC-1", "userId": "M100001", "referenceId": "T01-R1", "codeValue": "5.00"}
+    replies = iter([json_reply({}, 503), json_reply(reply)])
+    hostile.answer = lambda r: _route(r, lambda _: next(replies))
+    engine.settings = OutboxSettings(**{**FAST, "settle_s": 30})
+    engine.settle_s = 30
+    op_id, = outbox.enqueue([ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
+    started = time.monotonic()
+    first, = await engine.deliver_now([op_id], timeout_s=ATTEMPT_S + 1 + 1.5)
+    assert first.state == "done" and first.reply == reply
+    assert ATTEMPT_S + 1 <= time.monotonic() - started < ATTEMPT_S + 1 + 1.5
+    assert hostile.paths().count("GET /api/3.0/incentive/redemption/T01-R1") == 1 and _posts(hostile) == 2
 
 
 async def test_a_right_reply_is_a_delivery(hostile, outbox, engine):
@@ -149,7 +165,7 @@ async def test_a_huge_reply_to_a_write_is_an_unknown_outcome(hostile, outbox, en
     hostile.answer = lambda r: _route(r, lambda _: huge)
     op_id, = outbox.enqueue([ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
     with bounded(3, 15):
-        first, = await engine.deliver_now([op_id], timeout_s=2)
+        first, = await engine.deliver_now([op_id], timeout_s=0.5)
     row = outbox.get(op_id)
     assert first.state == "pending" and row["maybe_sent"] == 1 and "1 MB" in row["last_error"]
 

@@ -79,6 +79,8 @@ class SyncEngine:
         # An attempt in doubt is looked up only once it can no longer be in flight:
         # never sooner than our own attempt could still be waiting for its reply.
         self.settle_s = max(settings.settle_s, self.lease_s)
+        # What a Pay waits for settles sooner, so Pay can still finish when a reply is lost.
+        self.urgent_settle_s = min(max(settings.pay_settle_s, self.lease_s), self.settle_s)
         self.probe_member = probe_member
         self.rng = rng or random.Random()
         self.clock = clock
@@ -107,7 +109,7 @@ class SyncEngine:
         # finished by the task that held it before.
         self._claims += 1
         return await self._io(self.outbox.claim, f"{self.owner}#{self._claims}", limit, self.lease_s,
-                              settle_s=self.settle_s, ids=ids, exclude=list(self._inflight))
+                              settle_s=self.settle_s, urgent_settle_s=self.urgent_settle_s, ids=ids, exclude=list(self._inflight))
 
     async def _io(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
@@ -364,12 +366,20 @@ class SyncEngine:
             for row in (await self._claim(len(idle), ids=idle)) if idle else []:
                 self._spawn(row)
             # Ours in flight; failing that, anything in flight, which may be what one of
-            # ours waits behind. Nothing in flight: nothing can change before the timeout
-            # but the clock (a backoff), and that is left to the drain loop.
+            # ours waits behind.
             running = [self._inflight[i] for i in wanted if i in self._inflight] or list(self._inflight.values())
             left = deadline - loop.time()
-            if left <= 0 or not running:
+            if left <= 0:
                 break
+            if not running:
+                # Nothing in flight: only the clock can help (a lost reply settling, a
+                # backoff ending). Wait for it if that comes before the deadline.
+                now = self.clock()
+                due = await self._io(self.outbox.next_due, now, self.settle_s, self.urgent_settle_s, wanted)
+                if due is None or due - now >= left:
+                    break
+                await asyncio.sleep(due - now + 0.005)
+                continue
             # shield: a caller giving up must not cancel a send that is under way.
             await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
                                return_when=asyncio.FIRST_COMPLETED)
@@ -429,7 +439,7 @@ class SyncEngine:
         # The probe runs only when nothing is in flight (deliveries tell us enough then).
         wait = 1.0 if self._inflight else min(1.0, max(self._next_probe - now, 0.0))
         if self._paused is None and self.state != ev.OFFLINE and len(self._inflight) < self.settings.max_in_flight:
-            due = await self._io(self.outbox.next_due, now, self.settle_s)
+            due = await self._io(self.outbox.next_due, now, self.settle_s, self.urgent_settle_s)
             if due is not None:
                 wait = min(wait, due - now + 0.005)
         if wait <= 0:
