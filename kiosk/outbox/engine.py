@@ -29,12 +29,13 @@ from kiosk.outbox import events as ev
 from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
 from kiosk.outbox.reconcile import Reader, reconcile, reply_problems
-from kiosk.outbox.store import StorageError
+from kiosk.outbox.store import WAL_LIMIT_BYTES, StorageError
 
 log = logging.getLogger(__name__)
 
 LEASE_GRACE_S = 1.0
 PROBE_TIMEOUT_S = 2.5
+PRUNE_EVERY_S = 3600.0
 
 
 # What the backend may refuse for a reason of the card's, member's or order's own: the
@@ -99,6 +100,8 @@ class SyncEngine:
         self._last_status: QueueStatus | None = None
         self._status_at = 0.0
         self.delivered = 0  # by this engine, since it was made
+        self._delivered_at_checkpoint = 0
+        self._next_prune = 0.0
         # One thread for SQLite: commits fsync, and a busy database can wait for a lock.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
@@ -403,7 +406,7 @@ class SyncEngine:
         self._stopping = False
         self._paused = await self._io(self.outbox.paused)
         self._next_probe = self.clock()  # learn the state, and test a recorded pause, at once
-        await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
+        self._next_prune = self.clock()  # at start, then every PRUNE_EVERY_S (see _tidy)
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -411,6 +414,7 @@ class SyncEngine:
                     if self.clock() >= self._next_probe and not self._inflight:
                         await self._probe()
                     status = await self._publish_status()
+                    await self._tidy(status)
                     # Rows held back by a dead letter wait for a person, not for this loop.
                     if until_empty and not self._inflight and (status.depth == status.blocked or self._paused):
                         return status
@@ -431,6 +435,18 @@ class SyncEngine:
             return await self._publish_status(force=True)
         finally:
             await self._drain_inflight()
+
+    async def _tidy(self, status: QueueStatus) -> None:
+        """Keep the database small on a small disk: delivered rows pruned while the till
+        runs (not only at start), the journal emptied after a drain and cut by size."""
+        now = self.clock()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_S
+            await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
+        drained = status.depth == 0 and not self._inflight and self.delivered != self._delivered_at_checkpoint
+        if drained or await self._io(self.outbox.db.wal_bytes) > WAL_LIMIT_BYTES:
+            self._delivered_at_checkpoint = self.delivered
+            await self._io(self.outbox.db.checkpoint)
 
     async def _sleep(self) -> None:
         """Until a delivery finishes, something is queued, a backoff ends or a probe is due.

@@ -9,6 +9,7 @@ returned is on disk even if the power goes a moment later.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from kiosk.outbox.errors import StorageBusy, StorageCorrupt, StorageError, Stora
 
 log = logging.getLogger(__name__)
 
+
+WAL_LIMIT_BYTES = 512 * 1024
 
 FULL_MESSAGE = ("The terminal's disk is full, so this was not saved and nothing was sent. "
                 "Free some space (or call IT) and try again.")
@@ -230,6 +233,22 @@ class Database:
             except sqlite3.Error as exc:
                 raise (_translate(exc, self.path) or exc) from None
 
+    def wal_bytes(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
+
+    def checkpoint(self) -> bool:
+        """Copy the journal into the database and empty it (the file shrinks to nothing).
+        False when a reader elsewhere (`kiosk queue drain`) kept part of it; the next try finishes."""
+        with self.lock:
+            try:
+                busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                raise (_translate(exc, self.path) or exc) from None
+        return not busy
+
     def integrity(self) -> str:
         return self.read("PRAGMA integrity_check")[0][0]
 
@@ -248,6 +267,9 @@ def open_database(path: Path | str, *, busy_timeout_s: float = 10.0) -> Database
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
+        # SQLite checkpoints the journal itself every ~4 MB but keeps the file at its
+        # largest; past this size it is cut back (and the engine empties it after a drain).
+        conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         conn.execute("PRAGMA foreign_keys=ON")
         db = Database(conn, path)
         _migrate(db)
