@@ -28,6 +28,7 @@ from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import Session, State
+from kiosk.loyalty import parse
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
 from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
@@ -148,8 +149,9 @@ class Payer:
             try:
                 outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
                 if outcome.state == DONE and isinstance(outcome.reply, dict):
-                    points = int(outcome.reply.get("pointsAwarded") or 0)
-                    receipt["points_after"] = outcome.reply.get("updatedAvailablePoints")
+                    # Bounded reads: a reply's "1e999999999" must not stall the till.
+                    points = parse.integer(outcome.reply, "pointsAwarded") or 0
+                    receipt["points_after"] = parse.integer(outcome.reply, "updatedAvailablePoints")
             except Exception:
                 log.exception("sale %s is paid; its points could not be read back", session.sale_id)
         receipt["points_awarded"] = points
