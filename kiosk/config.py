@@ -79,6 +79,9 @@ class CheckoutSettings(BaseModel):
     authorize_timeout_s: float = Field(8.0, gt=0, le=60)
     # How long the receipt waits for the points of the order (it says "pending" after).
     points_wait_s: float = Field(2.0, ge=0, le=30)
+    # Sales, returns and the audit log are kept this long, then pruned; the store's
+    # record-keeping rule decides (kiosk/checkout/retention.py).
+    keep_records_days: int = Field(730, ge=30, le=3650)
 
 
 class OutboxSettings(BaseModel):

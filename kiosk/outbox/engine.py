@@ -20,7 +20,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
@@ -71,7 +71,8 @@ def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float
 class SyncEngine:
     def __init__(self, outbox: Outbox, backend: Backend, settings: OutboxSettings, *,
                  hub: EventHub | None = None, attempt_timeout_s: float = 5.0, probe_member: str = "guest",
-                 rng: random.Random | None = None, clock: Callable[[], float] = time.time):
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time,
+                 housekeeping: Sequence[Callable[[float], object]] = ()):
         self.outbox = outbox
         self.backend = backend
         self.settings = settings
@@ -102,6 +103,9 @@ class SyncEngine:
         self.delivered = 0  # by this engine, since it was made
         self._delivered_at_checkpoint = 0
         self._next_prune = 0.0
+        # Pruning of the records kept beside the outbox (sales, returns, the audit log),
+        # run on the database thread with the outbox's own, given the clock's reading.
+        self.housekeeping = tuple(housekeeping)
         # One thread for SQLite: commits fsync, and a busy database can wait for a lock.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
@@ -443,6 +447,8 @@ class SyncEngine:
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY_S
             await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
+            for job in self.housekeeping:
+                await self._io(job, now)
         drained = status.depth == 0 and not self._inflight and self.delivered != self._delivered_at_checkpoint
         if drained or await self._io(self.outbox.db.wal_bytes) > WAL_LIMIT_BYTES:
             self._delivered_at_checkpoint = self.delivered

@@ -180,9 +180,18 @@ def _v4_sales(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v5_retention(conn: sqlite3.Connection) -> None:
+    # The audit log stays append-only, except for entries past their retention: the
+    # pruning transaction names its cut-off in outbox_state (kiosk/checkout/retention.py).
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.at >= COALESCE("
+                 "(SELECT CAST(value AS REAL) FROM outbox_state WHERE name = 'audit_prune_before'), 0) "
+                 "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
 # Index i brings the schema from version i to i + 1. Later issues append here
 # (receipts, ...), never edit an entry that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales, _v5_retention]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
