@@ -11,15 +11,7 @@ from kiosk import cli
 from tests.checkout_env import running_till
 from tests.helpers import ledger, set_faults
 from tests.outbox_workload import make_gift_cards
-from tests.test_checkout_flows import balance, fill
-
-
-async def _sale_with_card(till, code: str):
-    sale = till.checkout.new_sale("C01")
-    fill(till, sale, "SNK-002")
-    sale.start_tendering()
-    await till.checkout.add_card(sale, code)
-    return sale
+from tests.test_checkout_flows import _paid_by_card as _sale_with_card, balance
 
 
 async def _pay_losing_the_reply(sandbox, till, sale):
