@@ -64,7 +64,7 @@ def test_the_queue_alone_gives_back_what_a_failed_sale_holds_on_a_card(sandbox, 
         monkeypatch.setenv(name, value)
     assert cli.main(["queue", "status"]) == 0
     out = capsys.readouterr().out
-    assert "pending:    2" in out and "giving back: 1 redemption(s) of failed sales" in out
+    assert "pending:    2" in out and "giving back: 1 redemption(s) of failed sales or returns" in out
     assert cli.main(["queue", "drain", "--max-seconds", "20"]) == 0
     assert "0 pending, 0 dead" in capsys.readouterr().out
     assert [row["code"] for row in ledger(sandbox, "code_undo")] == [card]

@@ -82,7 +82,8 @@ def _status(outbox: "Outbox", path: Path) -> int:
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
     undos, held = outbox.giving_back()
     if undos:
-        print(f"giving back: {undos} redemption(s) of failed sales, {held} of it on cards (held until delivered)")
+        print(f"giving back: {undos} redemption(s) of failed sales or returns, {held} of it on cards "
+              "(held there until delivered)")
     if status.blocked:
         print(f"blocked:    {status.blocked} waiting behind a dead operation of the same order or code")
     print(f"delivery:   {'PAUSED: ' + status.paused if status.paused else 'running'}")

@@ -29,6 +29,8 @@ REFUSABLE: dict[str, tuple[type[errors.LoyaltyError], ...]] = {
     # More returned than is left on the order (another terminal was quicker).
     "return_lines": (errors.InvalidRequest, errors.NotFound),
 }
+# Refusals a sale reports whoever waits: Pay, or the offline allowance's report (kiosk/checkout/offline.py).
+REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward"})
 
 
 def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
@@ -107,10 +109,9 @@ class Deliveries:
             if stage == "reconcile":
                 await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
                                       f"{exc.detail or exc.user_message}); it may have been.")
-            elif (row.lane == URGENT or row.id in self._awaited) and isinstance(exc, REFUSABLE.get(row.kind, ())):
+            elif self._told(row) and isinstance(exc, REFUSABLE.get(row.kind, ())):
                 # A card without the balance, a used coupon: the sale (or return) that asked
-                # is told, and the refusal holds nothing back. When nobody waits for the
-                # answer (a return finished in the background), it is a dead letter a manager sees.
+                # is told, and the refusal holds nothing back.
                 await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)
             else:
                 await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
@@ -120,6 +121,12 @@ class Deliveries:
             log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
             await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
                            "unexpected error; see the log", maybe_sent=True)
+
+    def _told(self, row: Row) -> bool:
+        """Whether someone hears of a refusal of this row: a Pay or a return waiting for it,
+        or, for a redemption, its sale (Pay, or the offline allowance's report). Refused
+        with nobody told (a return finished in the background), it is a dead letter."""
+        return row.lane == URGENT or row.id in self._awaited or row.kind in REPORTED_BY_SALE
 
     async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
         """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""

@@ -279,7 +279,8 @@ class Outbox:
                            self.paused(), blocked)
 
     def giving_back(self) -> tuple[int, Decimal]:
-        """Undos of failed sales not yet delivered: how many, and the money they hold on cards."""
+        """Undos (of failed sales, of card payments returned) not yet delivered: how many,
+        and the money they hold on cards."""
         rows = self.db.read("SELECT body FROM ops WHERE state IN ('pending', 'dead')"
                             " AND kind IN ('undo_code', 'reverse_reward')")
         held = Decimal("0.00")
