@@ -225,12 +225,23 @@ class SyncEngine(Deliveries):
     async def _deliver_waiting(self, wanted: list[int], timeout_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        first = True
         while True:
             # Claimed again each round: an operation queued behind another of its group
             # (two rewards of one member, a card behind its own earlier undo) becomes
             # deliverable when that one finishes.
             idle = [i for i in wanted if i not in self._inflight]
-            for row in (await self._claim(len(idle), ids=idle)) if idle else []:
+            try:
+                claimed = (await self._claim(len(idle), ids=idle)) if idle else []
+            except StorageError as exc:
+                if first:
+                    raise  # nothing was sent: the caller says why (a full disk)
+                # Sent already; the rest waits in the queue, whose rows stay put.
+                log.error("outbox storage: %s", exc)
+                self.hub.publish(ev.StorageFailed(str(exc)))
+                break
+            first = False
+            for row in claimed:
                 self._spawn(row)
             # Ours in flight; failing that, anything in flight, which may be what one of
             # ours waits behind.
