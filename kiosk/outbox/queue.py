@@ -299,10 +299,12 @@ class Outbox:
         return found[0] if found else None
 
     def next_due(self, after: float, settle_s: float = 0.0, urgent_settle_s: float | None = None,
-                 ids: Sequence[int] | None = None) -> float | None:
-        """The next moment after `after` when a pending row's (of `ids`: one of those rows')
-        backoff, lease or settling ends."""
+                 ids: Sequence[int] | None = None, lane: str | None = None) -> float | None:
+        """The next moment after `after` when a pending row's (of `ids`, of `lane`: one of
+        those rows') backoff, lease or settling ends."""
         only = "" if ids is None else f" AND o.id IN ({','.join('?' * len(ids))})"
+        if lane is not None:
+            only += f" AND o.lane = '{URGENT if lane == URGENT else BACKGROUND}'"
         (at,), = self.db.read(
             "SELECT MIN(t) FROM (SELECT MAX(o.next_at, COALESCE(o.lease_until, 0),"
             f" CASE WHEN o.maybe_sent THEN {_SETTLED_AT} ELSE 0 END) AS t"
