@@ -90,6 +90,9 @@ class CheckoutSettings(BaseModel):
     points_wait_s: float = Field(2.0, ge=0, le=30)
     # The most of one product on one line (a typed "24*" or the Qty cell beyond it is refused).
     max_quantity: int = Field(999, ge=1, le=9999)
+    # Sales, returns and the audit log are kept this long, then pruned; the store's
+    # record-keeping rule decides (kiosk/checkout/retention.py).
+    keep_records_days: int = Field(730, ge=30, le=3650)
 
 
 class OutboxSettings(BaseModel):
@@ -102,6 +105,10 @@ class OutboxSettings(BaseModel):
     # A write whose outcome is unknown is looked up only this long after it was
     # sent, so it can no longer be in flight anywhere (client, proxies, backend).
     settle_s: float = Field(30.0, ge=0, le=3600)
+    # The same for a redemption a Pay waits for (the urgent lane), so that Pay can
+    # learn a lost reply's outcome before checkout.authorize_timeout_s. 0: the
+    # attempt timeout plus one second, the shortest either ever is.
+    pay_settle_s: float = Field(0.0, ge=0, le=3600)
     # Idle health probe; offline is declared within about two probe periods.
     probe_interval_s: float = Field(2.5, gt=0, le=60)
     # After the backend returns, each terminal waits a random 0..this before

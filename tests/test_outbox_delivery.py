@@ -279,3 +279,58 @@ async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox
     row = outbox.get(op_id)
     assert (row["state"], row["attempts"]) == ("done", 1)
     assert sorted(e["reference"] for e in ledger(sandbox, "code_redeem")) == sorted(s.reference_id for s in spends)
+
+
+async def test_an_undo_without_an_order_id_whose_reply_was_lost_is_recognised(sandbox, outbox):
+    [card] = make_gift_cards(sandbox, 1, balance="20.00")
+    spend = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), order_id="T01-SALE1")
+    [redeem] = outbox.enqueue([ops.redeem_code(spend)])
+    set_faults(sandbox, duplicate_protection=False)
+    async with client_for(sandbox) as client:
+        await drain(outbox, client)
+        undo = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), undo_of=spend.reference_id)
+        [undo_id] = outbox.enqueue([ops.undo_code(undo)])
+        assert await deliver_losing_the_first_reply(sandbox, outbox, client, undo_id) == "pending"
+        # What queued after it is not held back.
+        [behind] = outbox.enqueue([ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), Decimal("1.00")))])
+        await drain(outbox, client)
+    assert outbox.status().dead == 0 and outbox.get(behind)["state"] == "done"
+    assert outbox.get(undo_id)["state"] == "done" and outbox.get(undo_id)["attempts"] == 1
+    assert len(ledger(sandbox, "code_undo")) == 1
+
+
+async def test_the_journal_is_emptied_after_a_drain(sandbox, outbox):
+    operations = Workload(seed=5).operations(300, mix=(("order", 100),))
+    async with client_for(sandbox) as client:
+        for start in range(0, 300, 50):  # sales come in while the queue drains
+            outbox.enqueue(operations[start:start + 50])
+            status = await drain(outbox, client)
+    assert status.depth == 0
+    assert outbox.db.wal_bytes() == 0
+
+
+async def test_delivered_rows_are_pruned_while_the_till_runs(sandbox, tmp_path):
+    from tests.helpers import Clock, wait_for
+
+    clock = Clock()
+    db = open_database(tmp_path / "pruned.sqlite3")
+    outbox = Outbox(db, clock=clock)
+    async with client_for(sandbox) as client:
+        engine = SyncEngine(outbox, client, OutboxSettings(**FAST, keep_done_days=30), attempt_timeout_s=2.0,
+                            clock=clock)
+        task = asyncio.ensure_future(engine.run())
+        try:
+            outbox.enqueue([_order() for _ in range(5)])
+            engine.wake()
+            await wait_for(lambda: outbox.status().depth == 0, timeout=10)
+            assert db.read("SELECT COUNT(*) FROM ops")[0][0] == 5  # kept for the record...
+            clock.now += 31 * 86400
+            outbox.enqueue([_order()])
+            engine.wake()
+            # ...until they are older than keep_done_days: the running engine prunes them.
+            await wait_for(lambda: db.read("SELECT COUNT(*) FROM ops WHERE state='done'")[0][0] == 1, timeout=10)
+        finally:
+            await engine.stop()
+            await task
+            engine.close()
+            db.close()

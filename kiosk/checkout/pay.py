@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -27,6 +28,7 @@ from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import Session, State
+from kiosk.loyalty import parse
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
 from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
@@ -147,8 +149,9 @@ class Payer:
             try:
                 outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
                 if outcome.state == DONE and isinstance(outcome.reply, dict):
-                    points = int(outcome.reply.get("pointsAwarded") or 0)
-                    receipt["points_after"] = outcome.reply.get("updatedAvailablePoints")
+                    # Bounded reads: a reply's "1e999999999" must not stall the till.
+                    points = parse.integer(outcome.reply, "pointsAwarded") or 0
+                    receipt["points_after"] = parse.integer(outcome.reply, "updatedAvailablePoints")
             except Exception:
                 log.exception("sale %s is paid; its points could not be read back", session.sale_id)
         receipt["points_awarded"] = points
@@ -183,7 +186,7 @@ class Payer:
             p = op_of[op_id]
             verdicts[op_id] = await self._verdict(op_id, outcome)
             if outcome.state == REFUSED:
-                problems.append(f"{_label(p)} was refused: {outcome.error}")
+                problems.append(await self._refusal(p, outcome))
             elif outcome.state == DEAD:
                 problems.append(f"{_label(p)} failed ({outcome.error}); a manager can see it in the queue")
             elif outcome.state not in (DONE, CANCELLED):
@@ -194,6 +197,18 @@ class Payer:
         self._drop_refused(session, [op_of[i] for i, o in by_op.items() if o.state == REFUSED])
         self.engine.wake()
         return PayResult(False, session.sale_id, outcome_text, problems=tuple(problems))
+
+    async def _refusal(self, p: PlannedRedemption, outcome: Outcome) -> str:
+        """Why a redemption was refused. A card whose earlier payment (another sale's,
+        whose reply was lost) is still being confirmed or given back may only look short:
+        the cashier is told how long until its balance is known again."""
+        if p.kind == "card":
+            left = await asyncio.to_thread(self.outbox.code_settles_in, p.ref, self.engine.settle_s,
+                                           self.engine.urgent_settle_s)
+            if left is not None:
+                return (f"{_label(p)} was refused: this card's last payment is being confirmed, about "
+                        f"{math.ceil(left) + 1} s; try the card again then, or take another tender")
+        return f"{_label(p)} was refused: {outcome.error}"
 
     async def _verdict(self, op_id: int, outcome: Outcome) -> tuple[str, Any]:
         if outcome.state == DONE:
@@ -230,7 +245,9 @@ class Payer:
                 return None
             return ops.reverse_reward(r.user_id, code, key, self.terminal.store_id)
         amount = money.to_money(r.amount_cents) if r.kind == "card" else None
-        return ops.undo_code(CodeSpend(r.ref, r.user_id, key, amount, order_id=r.sale_id, undo_of=r.key))
+        in_doubt = r.op_state is not None and r.op_state != DONE
+        return ops.undo_code(CodeSpend(r.ref, r.user_id, key, amount, order_id=r.sale_id, undo_of=r.key),
+                             after_op=r.op_id if in_doubt else None)
 
     # -- after a crash, and in the background --------------------------------------------------
 

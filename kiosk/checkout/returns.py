@@ -28,7 +28,7 @@ from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.pay import Terminal
 from kiosk.checkout.receipt import RECEIPT_PREFIX
 from kiosk.checkout.errors import CheckoutError
-from kiosk.loyalty import errors
+from kiosk.loyalty import errors, parse
 from kiosk.loyalty.models import CodeSpend, OrderResult, ReturnLine
 from kiosk.outbox import ops
 from kiosk.outbox.engine import SyncEngine
@@ -213,7 +213,11 @@ class Returns:
                               f"The loyalty service refused this return ({outcome.error}). Give nothing back.")
         points = None
         if outcome.state == DONE and isinstance(outcome.reply, dict):
-            points = int(outcome.reply.get("pointsRemoved") or outcome.reply.get("pointsDeducted") or 0)
+            try:  # bounded reads: the return is done whatever the reply's numbers say
+                points = (parse.integer(outcome.reply, "pointsRemoved")
+                          or parse.integer(outcome.reply, "pointsDeducted") or 0)
+            except errors.UnusableReply:
+                points = None
         message = (f"Returned. Give back {money.to_money(refund)}" +
                    (f"; {money.to_money(cards_cents)} went back onto the gift cards" if cards_cents else "") + ". " +
                    ("Points removed: " + str(points) + "." if points is not None

@@ -138,12 +138,13 @@ class Sales:
         """Redemptions of failed sales whose outcome is now known: undo those that took effect."""
         # Checked every few seconds: a read when nothing waits, not an fsync'd transaction.
         if not self.db.read("SELECT 1 FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"
-                            " WHERE r.state='undo_wanted' AND o.state IN ('done', 'refused', 'cancelled') LIMIT 1"):
+                            " WHERE (r.state='undo_wanted' AND o.state IN ('done', 'refused', 'cancelled'))"
+                            " OR (r.state='undo_queued' AND o.state IN ('refused', 'cancelled')) LIMIT 1"):
             return 0
         with self.db.tx() as conn:
             for r in conn.execute("SELECT r.id, o.state FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"
-                                  " WHERE r.state='undo_wanted' AND o.state IN ('refused', 'cancelled')"
-                                  ).fetchall():
+                                  " WHERE r.state IN ('undo_wanted', 'undo_queued')"
+                                  " AND o.state IN ('refused', 'cancelled')").fetchall():
                 conn.execute("UPDATE sale_redemptions SET state='void' WHERE id=?", (r["id"],))
             for r in conn.execute("SELECT r.id, o.reply FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"
                                   " WHERE r.state='undo_wanted' AND o.state='done' AND r.reply IS NULL"
@@ -153,9 +154,14 @@ class Sales:
 
     def _queue_undos(self, conn: sqlite3.Connection, undo: Callable[[Redemption], Operation | None],
                      sale_id: str | None) -> int:
+        # Taken effect; or, for a card or coupon of the sale failing now, maybe: its undo is
+        # queued at once, behind it and cancelled with it if it never took effect, so that
+        # `kiosk queue drain` alone gives the money back and `kiosk queue status` shows it
+        # held. (A reward's reversal needs the reward code from its reply: it waits.)
         rows = conn.execute("SELECT r.*, o.state AS op_state FROM sale_redemptions r JOIN ops o"
-                            " ON o.id = r.op_id WHERE r.state='undo_wanted' AND o.state='done'"
-                            " AND (? IS NULL OR r.sale_id = ?)", (sale_id, sale_id)).fetchall()
+                            " ON o.id = r.op_id WHERE r.state='undo_wanted' AND (o.state='done'"
+                            " OR (r.sale_id = ? AND r.kind != 'reward' AND o.state IN ('pending', 'dead')))"
+                            " AND (? IS NULL OR r.sale_id = ?)", (sale_id, sale_id, sale_id)).fetchall()
         queued = 0
         for r in rows:
             op = undo(Redemption.of(r))
@@ -195,7 +201,8 @@ class Sales:
         (retrying it from the queue lets the till finish the job)."""
         return [Redemption.of(r) for r in self.db.read(
             "SELECT r.*, o.state AS op_state FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"
-            " WHERE r.state='needs_person' OR (r.state='undo_wanted' AND o.state='dead') ORDER BY r.id")]
+            " WHERE r.state='needs_person' OR (r.state IN ('undo_wanted', 'undo_queued') AND o.state='dead')"
+            " ORDER BY r.id")]
 
     def interrupted(self) -> list[sqlite3.Row]:
         """Sales a crash (or a kill) left while authorizing."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from kiosk import config
+from kiosk.checkout import retention
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.catalogue import Catalogue, default_path
@@ -81,7 +83,8 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
     outbox = Outbox(db, clock)
     engine = SyncEngine(outbox, backend, settings.outbox, hub=hub,
                         attempt_timeout_s=settings.backend.attempt_timeout_s,
-                        probe_member=settings.loyalty.guest_user_id, clock=clock)
+                        probe_member=settings.loyalty.guest_user_id, clock=clock,
+                        housekeeping=[functools.partial(retention.prune, db, settings.checkout.keep_records_days)])
     audit = AuditLog(db, terminal_id, clock)
     operators = Operators(db, terminal_id=terminal_id, clock=clock, audit=audit)
     catalogue_file = catalogue_path or default_path(settings)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
+import math
 import time
 from typing import Any, Callable, Sequence
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
+from tenacity import (
+    AsyncRetrying, retry_if_exception_type, retry_if_not_exception_type, stop_before_delay, wait_random_exponential,
+)
 
 from kiosk.loyalty import auth, errors, ids
 from kiosk.loyalty import requests as rq
@@ -32,6 +36,12 @@ for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 ATTEMPT_SECONDS = 5.0  # Toast's limit for a loyalty provider
+# No reply of the API comes near this (a member's codes list is the largest, a few kB).
+MAX_REPLY_BYTES = 2**20
+# A read does not start an attempt with less of its budget left than this.
+MIN_ATTEMPT_S = 0.25
+# However long a backend asks us to wait, a write is tried again within this.
+MAX_RETRY_AFTER_S = 300.0
 
 
 class AnnexCloudClient:
@@ -90,15 +100,16 @@ class AnnexCloudClient:
                                payload=payload, now=self._clock(), lifetime=self._token_lifetime)
 
     async def _attempt(self, method: str, path: str, content: bytes | None, signed: bytes,
-                       params: dict[str, str] | None = None) -> Any:
+                       params: dict[str, str] | None = None, timeout: float | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self._token(signed)}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self._attempt_timeout):
-                response = await self._client().request(method, path, content=content, headers=headers,
-                                                         params=params)
+            # One limit over connecting, sending and reading the whole body: a reply
+            # that trickles in byte by byte still ends on time.
+            async with asyncio.timeout(self._attempt_timeout if timeout is None else timeout):
+                status, reply_headers, raw = await self._exchange(method, path, content, headers, params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection carried the request: it cannot have been applied.
             raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).",
@@ -113,21 +124,50 @@ class AnnexCloudClient:
             log.debug("%s %s took %.0f ms", method, _template(path), (time.monotonic() - started) * 1000)
         # The backend's clock, for the start-up check: tokens carry `exp`, so a till
         # whose clock is far off would have every request refused.
-        self.last_server_date = (time.time(), response.headers.get("Date"))
+        self.last_server_date = (time.time(), reply_headers.get("Date"))
+        if 300 <= status < 400:
+            log.warning("%s %s answered %s: the backend URL redirects; nothing was followed",
+                        method, _template(path), status)
+            raise errors.Redirected(status=status)
+        if raw is None:
+            raise errors.UnusableReply(f"The loyalty service sent a reply over {MAX_REPLY_BYTES // 2**20} MB.",
+                                       status=status, detail="reply too large")
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(raw) if raw else None
+        except (ValueError, RecursionError):  # RecursionError: a reply nested thousands deep
             body = None
-        if response.status_code >= 400:
-            exc = errors.from_error_body(response.status_code, body)
+        if status >= 400:
+            exc = errors.from_error_body(status, body)
             if isinstance(exc, errors.BackendUnavailable):
-                exc.retry_after = _retry_after(response.headers.get("Retry-After"))
-                exc.maybe_applied = response.status_code != 429  # 429 refuses before doing anything
-            log.info("%s %s answered %s %s", method, _template(path), response.status_code, exc.code)
+                exc.retry_after = _retry_after(reply_headers.get("Retry-After"))
+                exc.maybe_applied = status != 429  # 429 refuses before doing anything
+            log.info("%s %s answered %s %s", method, _template(path), status, exc.code)
             raise exc
         if body is None:
-            raise errors.BackendUnavailable("The loyalty service sent a reply that is not JSON.")
+            raise errors.UnusableReply("The loyalty service sent a reply that is not JSON.", status=status,
+                                       detail="not JSON")
         return body
+
+    async def _exchange(self, method: str, path: str, content: bytes | None, headers: dict[str, str],
+                        params: dict[str, str] | None) -> tuple[int, httpx.Headers, bytes | None]:
+        """Status, headers and body, the body read as it streams in and given up
+        (None) past MAX_REPLY_BYTES, so a huge or endless reply costs 1 MB, not all memory."""
+        client = self._client()
+        request = client.build_request(method, path, content=content, headers=headers, params=params)
+        response = await client.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+                return response.status_code, response.headers, None
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():  # decoded: a compressed bomb counts as what it unpacks to
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    return response.status_code, response.headers, None
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+        finally:
+            await response.aclose()
 
     async def execute(self, request: rq.ApiRequest) -> Any:
         if request.method == "GET":
@@ -145,16 +185,22 @@ class AnnexCloudClient:
                                    request.params)
 
     async def _get(self, request: rq.ApiRequest) -> Any:
+        """Retried with jittered backoff, all of it inside the budget: the last attempt
+        gets only the time that is left, and none starts with too little left to finish."""
         signed = auth.get_payload(request.identifier or "")
+        deadline = time.monotonic() + self._get_budget
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(errors.BackendUnavailable),
+            retry=retry_if_exception_type(errors.BackendUnavailable)
+            & retry_if_not_exception_type(errors.UnusableReply),
             wait=wait_random_exponential(multiplier=0.2, max=2.0),
-            stop=stop_after_delay(self._get_budget),
+            stop=stop_before_delay(self._get_budget - MIN_ATTEMPT_S),
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt("GET", request.path, None, signed, request.params)
+                left = deadline - time.monotonic()
+                timeout = min(self._attempt_timeout, max(left, MIN_ATTEMPT_S))
+                return await self._attempt("GET", request.path, None, signed, request.params, timeout)
         raise AssertionError("unreachable")
 
     # -- reads that reconcile a write whose reply was lost (single attempts) --
@@ -305,15 +351,20 @@ def _template(path: str) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from seconds or an HTTP date, at most MAX_RETRY_AFTER_S.
+    None (use the backoff) for anything negative, infinite, not a number or unreadable."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         try:
             moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None  # an unreadable Retry-After is the same as none
-        return max(moment.timestamp() - time.time(), 0.0)
-
-
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if moment.tzinfo is None:  # an HTTP date is GMT; a date without a zone is not one
+            return None
+        seconds = max(moment.timestamp() - time.time(), 0.0)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER_S)

@@ -7,6 +7,27 @@ help. Backend error codes (``AC....``) map to classes in `from_error_body`.
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
+
+# What of a backend's own wording reaches a person: a sentence, not a page.
+SHOWN_CHARS = 200
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])")
+_TAGS = re.compile(r"<[^>]*>?")
+_SPACES = re.compile(r"\s+")
+
+
+def shown_text(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A backend's text made safe to show: no terminal escapes or other control
+    characters, no markup (Qt labels render rich text), at most `limit` characters."""
+    text = str(value)[:limit * 20]  # enough to fill `limit` after stripping; a 200 kB message is not scanned
+    text = _ESCAPES.sub("", text)
+    text = _TAGS.sub(" ", html.unescape(_TAGS.sub(" ", text)))
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = _SPACES.sub(" ", text).strip()
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
 
 class LoyaltyError(Exception):
     """Base class. `code` is the backend's errorCode when there is one."""
@@ -80,6 +101,13 @@ class AlreadyExists(LoyaltyError):
     default_message = "A member with that email, phone or id already exists."
 
 
+class Redirected(LoyaltyError):
+    """A 3xx: the configured URL is not the API. Nothing is followed: a write sent
+    to wherever a redirect points could land on the wrong service."""
+
+    default_message = "The backend URL redirects; check backend.url."
+
+
 class BackendUnavailable(LoyaltyError):
     """Network trouble, timeout, 5xx or 429: nothing is known to have happened."""
 
@@ -97,6 +125,15 @@ class BackendUnavailable(LoyaltyError):
         # False when nothing answered at all (no connection, or silence until the
         # timeout): what tells "offline" from a backend that is up but failing.
         self.reached = reached
+
+
+class UnusableReply(BackendUnavailable):
+    """The backend answered, but not with something the terminal can use: not JSON,
+    too large, a number out of range, or a reply about another request. For a read
+    it is an error (asking again gets the same); for a write the outcome is unknown,
+    so the outbox reconciles it like a lost reply."""
+
+    default_message = "The loyalty service sent a reply the terminal cannot use."
 
 
 # The codes the documents name, plus the ones the sandbox adds where they are
@@ -123,8 +160,8 @@ def from_error_body(status: int, body: object) -> LoyaltyError:
     """Turn an HTTP error reply into the matching exception."""
     code = message = ""
     if isinstance(body, dict):
-        code = str(body.get("errorCode") or "")
-        message = str(body.get("errorMessage") or "")
+        code = shown_text(body.get("errorCode") or "", 32)
+        message = shown_text(body.get("errorMessage") or "")
     cls = CODE_CLASSES.get(code)
     if cls is None:
         if status in (401, 403):

@@ -3,6 +3,11 @@
 The documents send numbers as strings ("250"), dates as "" and the odd value of
 the wrong type. Each reader returns a typed value or None; a value of the wrong
 type is logged (field name and type only: values can be member data).
+
+Numbers are bounded before anything is computed with them: "1e999999999" is a
+cheap Decimal but int() of it takes minutes and gigabytes. A number out of its
+range (negative points, an amount with cents fractions) is not a loose value to
+skip but a reply that can't be trusted: UnusableReply.
 """
 
 from __future__ import annotations
@@ -12,9 +17,35 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from kiosk.loyalty.errors import UnusableReply
+
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
+MAX_POINTS = 10**9
+MAX_AMOUNT = Decimal(10**7)
+
+
+def _out_of_range(field: str, wanted: str) -> UnusableReply:
+    return UnusableReply(detail=f"field {field!r}: not {wanted}")
+
+
+def _number(value: Any) -> Decimal | None:
+    """A finite Decimal from a JSON string or number, or None when it is not one.
+    Comparing it with a bound is cheap however large its exponent."""
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, (float, str)):
+        return None
+    if isinstance(value, float):
+        # JSON numbers arrive as float; go through repr so 10.5 stays 10.5.
+        value = repr(value)
+    text = str(value).strip().replace(",", "")
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
 
 
 def _warn(field: str, value: Any, wanted: str) -> None:
@@ -31,44 +62,37 @@ def text(data: Mapping[str, Any], field: str) -> str | None:
     return None
 
 
-def integer(data: Mapping[str, Any], field: str) -> int | None:
+def integer(data: Mapping[str, Any], field: str, maximum: int = MAX_POINTS) -> int | None:
+    """A count or points: a whole number from 0 to `maximum`."""
     value = data.get(field)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    number = None if isinstance(value, bool) else _number(value)
+    if number is None or number != number.to_integral_value():
         _warn(field, value, "integer")
         return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        _warn(field, value, "integer")
-        return None
-    if not number.is_finite() or number != number.to_integral_value():
-        _warn(field, value, "integer")
-        return None
+    if not 0 <= number <= maximum:
+        raise _out_of_range(field, f"a whole number from 0 to {maximum}")
     return int(number)
 
 
-def decimal(data: Mapping[str, Any], field: str, places: Decimal | None = None) -> Decimal | None:
+def decimal(data: Mapping[str, Any], field: str, places: Decimal | None = None,
+            maximum: Decimal = MAX_AMOUNT) -> Decimal | None:
+    """A number from 0 to `maximum`; with `places`, with no finer digits than that."""
     value = data.get(field)
-    if value is None or value == "" or isinstance(value, bool):
-        if isinstance(value, bool):
-            _warn(field, value, "number")
+    if value is None or value == "":
         return None
-    if isinstance(value, float):
-        # JSON numbers arrive as float; go through repr so 10.5 stays 10.5.
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
+    number = None if isinstance(value, bool) else _number(value)
+    if number is None:
         _warn(field, value, "number")
         return None
-    if not number.is_finite():
-        _warn(field, value, "number")
-        return None
-    return number.quantize(places) if places is not None else number
+    if not 0 <= number <= maximum:
+        raise _out_of_range(field, f"a number from 0 to {maximum}")
+    if places is None:
+        return number
+    if number != number.quantize(places):
+        raise _out_of_range(field, f"an amount with at most {-places.as_tuple().exponent} decimals")
+    return number.quantize(places)
 
 
 def money(data: Mapping[str, Any], field: str) -> Decimal | None:

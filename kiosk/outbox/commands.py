@@ -80,6 +80,10 @@ def _status(outbox: "Outbox", path: Path) -> int:
     print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
     print(f"pending:    {status.depth} (oldest {age_text(status.oldest_age_s)})")
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
+    undos, held = outbox.giving_back()
+    if undos:
+        print(f"giving back: {undos} redemption(s) of failed sales or returns, {held} of it on cards "
+              "(held there until delivered)")
     if status.blocked:
         print(f"blocked:    {status.blocked} waiting behind a dead operation of the same order or code")
     print(f"delivery:   {'PAUSED: ' + status.paused if status.paused else 'running'}")

@@ -9,6 +9,7 @@ from an idle probe; it is published on the event hub with the queue's depth.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json
 import logging
@@ -19,15 +20,17 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
+from kiosk.outbox.delivery import Deliveries
+from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
-from kiosk.outbox.reconcile import Reader, reconcile
-from kiosk.outbox.store import StorageError
+from kiosk.outbox.reconcile import Reader
+from kiosk.outbox.store import WAL_LIMIT_BYTES, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +40,7 @@ PROBE_TIMEOUT_S = 2.5
 # long enough that one good reply amid 503s does not flap the cashier's banner, short
 # enough that a recovered backend reads "online" within seconds, not half a minute.
 SLOW_HOLD_S = 2.0
-
-
-# What the backend may refuse for a reason of the card's, member's or order's own: the
-# refusal is the answer (the sale or return that asked is told), not a dead letter.
-_REDEMPTION_REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
-                        errors.RewardNotAvailable, errors.NotFound)
-REFUSABLE: dict[str, tuple[type[errors.LoyaltyError], ...]] = {
-    "redeem_code": _REDEMPTION_REFUSALS,
-    "redeem_reward": _REDEMPTION_REFUSALS,
-    # More returned than is left on the order (another terminal was quicker).
-    "return_lines": (errors.InvalidRequest, errors.NotFound),
-}
+PRUNE_EVERY_S = 3600.0
 
 
 class Backend(Reader, Protocol):
@@ -64,20 +56,21 @@ class Outcome:
     error: str | None = None
 
 
-def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
-    """Full jitter: uniform(0, min(cap, base * 2^(n-1)))."""
-    return rng.uniform(0, min(cap, base * 2 ** max(attempts - 1, 0)))
-
-
-class SyncEngine:
+class SyncEngine(Deliveries):
     def __init__(self, outbox: Outbox, backend: Backend, settings: OutboxSettings, *,
                  hub: EventHub | None = None, attempt_timeout_s: float = 5.0, probe_member: str = "guest",
-                 rng: random.Random | None = None, clock: Callable[[], float] = time.time):
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time,
+                 housekeeping: Sequence[Callable[[float], object]] = ()):
         self.outbox = outbox
         self.backend = backend
         self.settings = settings
         self.hub = hub or EventHub()
         self.lease_s = attempt_timeout_s + LEASE_GRACE_S
+        # An attempt in doubt is looked up only once it can no longer be in flight:
+        # never sooner than our own attempt could still be waiting for its reply.
+        self.settle_s = max(settings.settle_s, self.lease_s)
+        # What a Pay waits for settles sooner, so Pay can still finish when a reply is lost.
+        self.urgent_settle_s = min(max(settings.pay_settle_s, self.lease_s), self.settle_s)
         self.probe_member = probe_member
         self.rng = rng or random.Random()
         self.clock = clock
@@ -90,11 +83,17 @@ class SyncEngine:
         self._next_probe = 0.0
         self._paused: str | None = None
         self._inflight: dict[int, asyncio.Task] = {}
+        self._awaited: collections.Counter[int] = collections.Counter()  # ids someone waits for in deliver_now
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._last_status: QueueStatus | None = None
         self._status_at = 0.0
         self.delivered = 0  # by this engine, since it was made
+        self._delivered_at_checkpoint = 0
+        self._next_prune = 0.0
+        # Pruning of the records kept beside the outbox (sales, returns, the audit log),
+        # run on the database thread with the outbox's own, given the clock's reading.
+        self.housekeeping = tuple(housekeeping)
         # One thread for SQLite: commits fsync, and a busy database can wait for a lock.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
@@ -105,7 +104,7 @@ class SyncEngine:
         # finished by the task that held it before.
         self._claims += 1
         return await self._io(self.outbox.claim, f"{self.owner}#{self._claims}", limit, self.lease_s,
-                              settle_s=self.settings.settle_s, ids=ids, exclude=list(self._inflight))
+                              settle_s=self.settle_s, urgent_settle_s=self.urgent_settle_s, ids=ids, exclude=list(self._inflight))
 
     async def _io(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
@@ -169,10 +168,12 @@ class SyncEngine:
         try:
             async with asyncio.timeout(min(PROBE_TIMEOUT_S, self.lease_s)):
                 await self.backend.probe(self.probe_member)
-        except (TimeoutError, errors.BackendUnavailable) as exc:
-            reached = not isinstance(exc, TimeoutError) and exc.reached
-            self._contact(reached=reached, trouble=True, detail=str(exc))
-        except errors.NotAuthorized as exc:
+        except TimeoutError:
+            self._contact(reached=False, trouble=True,
+                          detail=f"no answer to a health check within {min(PROBE_TIMEOUT_S, self.lease_s):g} s")
+        except errors.BackendUnavailable as exc:
+            self._contact(reached=exc.reached, trouble=True, detail=str(exc))
+        except (errors.NotAuthorized, errors.Redirected) as exc:
             self._contact(reached=True)
             await self._pause(exc)
         except errors.LoyaltyError:
@@ -186,128 +187,19 @@ class SyncEngine:
                 self.hub.publish(ev.DeliveryResumed())
 
     async def _pause(self, exc: errors.LoyaltyError) -> None:
-        reason = f"The loyalty service refused this terminal's credentials ({exc.code or exc.status}). " \
-                 "Nothing is lost: sales wait in the queue until the API secret or site settings are fixed."
-        if self._paused is None:
-            log.error("delivery paused: authorization refused (%s)", exc.code or exc.status)
+        if isinstance(exc, errors.Redirected):
+            reason = f"The backend URL redirects; check backend.url (it answered {exc.status}). Nothing is " \
+                     "lost and nothing was sent elsewhere: sales wait in the queue until the URL is fixed."
+        else:
+            reason = f"The loyalty service refused this terminal's credentials ({exc.code or exc.status}). " \
+                     "Nothing is lost: sales wait in the queue until the API secret or site settings are fixed."
+        if self._paused != reason:
+            log.error("delivery paused: %s (%s)", "the backend URL redirects" if isinstance(exc, errors.Redirected)
+                      else "authorization refused", exc.code or exc.status)
             self.hub.publish(ev.DeliveryPaused(reason))
         self._paused = reason
         self._next_probe = self.clock() + self.settings.auth_retry_s
         await self._io(self.outbox.pause, reason)
-
-    # -- one delivery ----------------------------------------------------------------
-
-    async def _deliver(self, row: Row) -> None:
-        try:
-            await self._deliver_row(row)
-        except StorageError as exc:
-            # The row keeps its lease and its doubt: after the lease it is reconciled.
-            log.error("could not record the outcome of operation %s (%s); it will be checked with the "
-                      "backend once the database accepts writes again", row.id, type(exc).__name__)
-            self.hub.publish(ev.StorageFailed(str(exc)))
-        except Exception:
-            # A bug must not lose the row: it keeps its lease and doubt, and is reconciled later.
-            log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
-
-    async def _deliver_row(self, row: Row) -> None:
-        # "reconcile": the last attempt is in doubt and we are asking the backend;
-        # "send": an attempt is recorded on disk and the request is leaving.
-        stage = "reconcile" if row.maybe_sent else "send"
-        try:
-            if stage == "reconcile":
-                verdict = await reconcile(self.backend, row)
-                self._contact(reached=True)
-                if verdict.applied:
-                    await self._finish(row, verdict.reply)
-                    return
-                if verdict.mismatch:
-                    await self._dead(row, "The backend holds something else under this operation's key: "
-                                     + "; ".join(verdict.differences), verdict.held)
-                    return
-                if verdict.unknown:
-                    await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                                   "the backend's record could not be read", maybe_sent=True)
-                    return
-                if row.cancel_requested:
-                    await self._io(self.outbox.cancelled, row.id, row.lease)
-                    return
-                if not await self._io(self.outbox.mark_sending, row.id, row.lease, self.lease_s):
-                    return  # our lease ran out and another drainer has the row now
-                stage = "send"
-            reply = await self.backend.send_raw(row.method, row.path, row.body)
-            self._contact(reached=True)
-            await self._finish(row, reply)
-        except errors.BackendUnavailable as exc:
-            self._contact(reached=exc.reached, trouble=True, detail=str(exc))
-            # A refused connection or a 429 surely changed nothing; anything else may have.
-            # (An earlier attempt that reconciliation found not applied had settled: it can't land later.)
-            doubt = exc.maybe_applied if stage == "send" else True
-            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, exc), exc.user_message,
-                           maybe_sent=doubt)
-        except errors.NotAuthorized as exc:
-            self._contact(reached=True)
-            # A 401 changes nothing; what was in doubt before still is.
-            await self._io(self.outbox.release, row.id, row.lease, maybe_sent=stage == "reconcile")
-            await self._pause(exc)
-        except errors.Conflict as exc:
-            self._contact(reached=True)
-            await self._conflict(row, exc)
-        except errors.LoyaltyError as exc:
-            self._contact(reached=True)
-            if stage == "reconcile":
-                await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
-                                      f"{exc.detail or exc.user_message}); it may have been.")
-            elif isinstance(exc, REFUSABLE.get(row.kind, ())):
-                # A card without the balance, a used coupon: the sale that asked is told,
-                # and the refusal holds nothing back (a dead letter would block the card).
-                await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)
-            else:
-                await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
-        except StorageError:
-            raise
-        except Exception:
-            log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
-            await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                           "unexpected error; see the log", maybe_sent=True)
-
-    async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
-        """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""
-        try:
-            verdict = await reconcile(self.backend, row)
-        except errors.BackendUnavailable as failed:
-            # Can't tell now: stay in doubt and ask again later, never dead-letter on a guess.
-            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
-                           maybe_sent=True)
-            return
-        except errors.NotAuthorized as refused:
-            await self._io(self.outbox.release, row.id, row.lease, maybe_sent=True)
-            await self._pause(refused)
-            return
-        except errors.LoyaltyError as failed:
-            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}; checking what the backend holds "
-                                  f"failed too ({failed.code or failed.status})")
-            return
-        if verdict.applied:
-            await self._finish(row, verdict.reply)
-        elif verdict.unknown:
-            await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                           "the backend's record could not be read", maybe_sent=True)
-        else:
-            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", verdict.held)
-
-    def _backoff(self, row: Row, exc: errors.BackendUnavailable) -> float:
-        delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
-        return max(delay, exc.retry_after or 0.0)
-
-    async def _finish(self, row: Row, reply: Any) -> None:
-        if await self._io(self.outbox.done, row.id, row.lease, reply):
-            self.delivered += 1
-
-    async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
-        if await self._io(self.outbox.dead, row.id, row.lease, reason, held):
-            # The reason can name members and card numbers: it stays in the database, not the log.
-            log.error("operation %s (%s) dead-lettered; `kiosk queue list --state dead` shows why", row.id, row.kind)
-            self.hub.publish(ev.DeadLettered(row.id, row.kind, reason))
 
     def _spawn(self, row: Row) -> asyncio.Task:
         task = asyncio.ensure_future(self._deliver(row))
@@ -328,26 +220,57 @@ class SyncEngine:
         What does not finish in time stays queued and is finished in the
         background; its outcome says 'pending'."""
         wanted = list(op_ids)
+        self._awaited.update(wanted)
+        try:
+            await self._deliver_waiting(wanted, timeout_s)
+        finally:
+            self._awaited.subtract(wanted)
+            self._awaited = +self._awaited  # unary plus keeps the ids someone still waits for
+        return list(await self._io(self._outcomes, wanted))
+
+    async def _deliver_waiting(self, wanted: list[int], timeout_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        first = True
         while True:
             # Claimed again each round: an operation queued behind another of its group
             # (two rewards of one member, a card behind its own earlier undo) becomes
             # deliverable when that one finishes.
             idle = [i for i in wanted if i not in self._inflight]
-            for row in (await self._claim(len(idle), ids=idle)) if idle else []:
+            try:
+                claimed = (await self._claim(len(idle), ids=idle)) if idle else []
+            except StorageError as exc:
+                if first:
+                    raise  # nothing was sent: the caller says why (a full disk)
+                # Sent already; the rest waits in the queue, whose rows stay put.
+                log.error("outbox storage: %s", exc)
+                self.hub.publish(ev.StorageFailed(str(exc)))
+                break
+            first = False
+            for row in claimed:
                 self._spawn(row)
             # Ours in flight; failing that, anything in flight, which may be what one of
-            # ours waits behind. Nothing in flight: nothing can change before the timeout
-            # but the clock (a backoff), and that is left to the drain loop.
+            # ours waits behind.
             running = [self._inflight[i] for i in wanted if i in self._inflight] or list(self._inflight.values())
             left = deadline - loop.time()
-            if left <= 0 or not running:
+            if left <= 0:
                 break
+            if not running:
+                # Nothing in flight: only the clock can help (a lost reply settling, a
+                # backoff ending). For what a Pay waits for (the urgent lane), wait for
+                # it if that comes before the deadline.
+                now = self.clock()
+                due = await self._io(self.outbox.next_due, now, self.settle_s, self.urgent_settle_s, wanted,
+                                     URGENT)
+                if due is None or due - now >= left:
+                    break
+                await asyncio.sleep(due - now + 0.005)
+                if self.clock() < due:
+                    break  # a clock that does not run (a test's): waiting would not help
+                continue
             # shield: a caller giving up must not cancel a send that is under way.
             await asyncio.wait([asyncio.shield(t) for t in running], timeout=left,
                                return_when=asyncio.FIRST_COMPLETED)
-        return list(await self._io(self._outcomes, wanted))
 
     def _outcomes(self, op_ids: list[int]) -> list[Outcome]:
         found = []
@@ -368,7 +291,7 @@ class SyncEngine:
         self._stopping = False
         self._paused = await self._io(self.outbox.paused)
         self._next_probe = self.clock()  # learn the state, and test a recorded pause, at once
-        await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
+        self._next_prune = self.clock()  # at start, then every PRUNE_EVERY_S (see _tidy)
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -376,6 +299,7 @@ class SyncEngine:
                     if self.clock() >= self._next_probe and not self._inflight:
                         await self._probe()
                     status = await self._publish_status()
+                    await self._tidy(status)
                     # Rows held back by a dead letter wait for a person, not for this loop.
                     if until_empty and not self._inflight and (status.depth == status.blocked or self._paused):
                         return status
@@ -397,6 +321,20 @@ class SyncEngine:
         finally:
             await self._drain_inflight()
 
+    async def _tidy(self, status: QueueStatus) -> None:
+        """Keep the database small on a small disk: delivered rows pruned while the till
+        runs (not only at start), the journal emptied after a drain and cut by size."""
+        now = self.clock()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_S
+            await self._io(self.outbox.prune, self.settings.keep_done_days * 86400)
+            for job in self.housekeeping:
+                await self._io(job, now)
+        drained = status.depth == 0 and not self._inflight and self.delivered != self._delivered_at_checkpoint
+        if drained or await self._io(self.outbox.db.wal_bytes) > WAL_LIMIT_BYTES:
+            self._delivered_at_checkpoint = self.delivered
+            await self._io(self.outbox.db.checkpoint)
+
     async def _sleep(self) -> None:
         """Until a delivery finishes, something is queued, a backoff ends or a probe is due.
         Rows waiting only for a predecessor in flight are woken by its completion."""
@@ -404,7 +342,7 @@ class SyncEngine:
         # The probe runs only when nothing is in flight (deliveries tell us enough then).
         wait = 1.0 if self._inflight else min(1.0, max(self._next_probe - now, 0.0))
         if self._paused is None and self.state != ev.OFFLINE and len(self._inflight) < self.settings.max_in_flight:
-            due = await self._io(self.outbox.next_due, now, self.settings.settle_s)
+            due = await self._io(self.outbox.next_due, now, self.settle_s, self.urgent_settle_s)
             if due is not None:
                 wait = min(wait, due - now + 0.005)
         if wait <= 0:

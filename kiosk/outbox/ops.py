@@ -57,8 +57,23 @@ def _order_group(order_id: str) -> str:
     return f"order:{order_id}"
 
 
-def _code_group(code: str) -> str:
-    return f"code:{code.upper()}"
+def code_prefix(code: str) -> str:
+    """What the groups of every redemption and undo of one card start with."""
+    return f"code:{code.upper()}:"
+
+
+def _code_group(code: str, reference: str) -> str:
+    # A redemption and its own undo, not every use of the card: a new sale's payment
+    # must not wait behind another sale's payment whose reply was lost (the backend
+    # checks the balance; the undo still follows the redemption it reverses).
+    return code_prefix(code) + reference
+
+
+def undo_after(op_id: int) -> str:
+    """The group that ties an undo to the row of the redemption it reverses, queued
+    while that one is still in doubt: if the redemption turns out never to have
+    taken effect, its undo is cancelled with it (Outbox._close_in)."""
+    return f"undo-of:{op_id}"
 
 
 def create_order(order: Order) -> Operation:
@@ -104,20 +119,21 @@ def reverse_reward(member: str, reward_code: str, key: str, store_id: str | None
 def redeem_code(spend: CodeSpend) -> Operation:
     if spend.undo_of:
         raise ValueError("an undo is built with undo_code")
-    return _op("redeem_code", spend.reference_id, rq.update_code(spend), [_code_group(spend.code)],
-               spend.user_id)
+    return _op("redeem_code", spend.reference_id, rq.update_code(spend),
+               [_code_group(spend.code, spend.reference_id)], spend.user_id)
 
 
-def undo_code(spend: CodeSpend) -> Operation:
+def undo_code(spend: CodeSpend, after_op: int | None = None) -> Operation:
+    """`after_op`: the outbox row of the redemption, when it is still in doubt."""
     if not spend.undo_of:
         raise ValueError("an undo names the redemption it reverses (undo_of)")
-    return _op("undo_code", spend.reference_id, rq.update_code(spend), [_code_group(spend.code)],
-               spend.user_id)
+    groups = [_code_group(spend.code, spend.undo_of)] + ([undo_after(after_op)] if after_op is not None else [])
+    return _op("undo_code", spend.reference_id, rq.update_code(spend), groups, spend.user_id)
 
 
 def redeem_codes(site_id: str, spends: Sequence[CodeSpend], key: str) -> Operation:
     """Several cards at once, all or nothing. Each item keeps its own referenceId."""
     if not spends:
         raise ValueError("a batch needs at least one code")
-    groups = sorted({_code_group(spend.code) for spend in spends})
+    groups = sorted({_code_group(spend.code, spend.reference_id) for spend in spends})
     return _op("redeem_codes", key, rq.update_codes(site_id, spends), groups, spends[0].user_id)

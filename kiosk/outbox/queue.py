@@ -14,9 +14,11 @@ import random
 import sqlite3
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
-from kiosk.outbox.ops import BACKGROUND, URGENT, Operation
+from kiosk.outbox import ops
+from kiosk.outbox.ops import BACKGROUND, URGENT, Operation, undo_after
 from kiosk.outbox.store import Database
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
@@ -70,15 +72,21 @@ class QueueStatus:
     blocked: int = 0  # pending, but held back by a dead operation of the same order or code
 
 
-def _eligible(conn: sqlite3.Connection, now: float, limit: int, settle_s: float, *, lane: str | None = None,
-              only: Sequence[int] | None = None, exclude: Sequence[int] = ()) -> list[sqlite3.Row]:
+# When a row in doubt may be asked about: `settle_s` after its attempt was sent
+# (the urgent lane's own, shorter, settle for what a Pay waits for).
+_SETTLED_AT = "COALESCE(o.sent_at, 0) + CASE WHEN o.lane = 'urgent' THEN ? ELSE ? END"
+
+
+def _eligible(conn: sqlite3.Connection, now: float, limit: int, settle: tuple[float, float], *,
+              lane: str | None = None, only: Sequence[int] | None = None,
+              exclude: Sequence[int] = ()) -> list[sqlite3.Row]:
     """Pending, due, unleased rows that are the oldest undelivered one in each of their groups.
 
-    A row in doubt waits `settle_s` after its attempt was sent, so that request can
-    no longer be in flight anywhere when the backend is asked about it."""
+    A row in doubt waits to settle (`settle`: urgent, background) after its attempt
+    was sent, so that request can no longer be in flight when the backend is asked about it."""
     where = ["o.state = 'pending'", "o.next_at <= ?", "(o.lease_until IS NULL OR o.lease_until < ?)",
-             "(o.maybe_sent = 0 OR COALESCE(o.sent_at, 0) + ? <= ?)"]
-    args: list = [now, now, settle_s, now]
+             f"(o.maybe_sent = 0 OR {_SETTLED_AT} <= ?)"]
+    args: list = [now, now, *settle, now]
     if lane is not None:
         where.append("o.lane = ?")
         args.append(lane)
@@ -123,21 +131,23 @@ class Outbox:
     # -- leasing -----------------------------------------------------------
 
     def claim(self, owner: str, limit: int, lease_s: float, *, settle_s: float = 0.0,
-              ids: Iterable[int] | None = None, exclude: Iterable[int] = ()) -> list[Row]:
+              urgent_settle_s: float | None = None, ids: Iterable[int] | None = None,
+              exclude: Iterable[int] = ()) -> list[Row]:
         """Lease up to `limit` deliverable rows, urgent lane first. `owner` is the lease token.
 
         A row with no attempt in doubt is marked as being sent in the same commit;
         a row whose last attempt is in doubt is only leased (it is reconciled first)."""
         skip = list(exclude)
+        settle = (settle_s if urgent_settle_s is None else urgent_settle_s, settle_s)
         with self.db.tx() as conn:
             now = self.clock()  # after the write lock: waiting for it must not eat the lease
             if ids is not None:
                 wanted = list(ids)
-                rows = _eligible(conn, now, limit, settle_s, only=wanted, exclude=skip) if wanted else []
+                rows = _eligible(conn, now, limit, settle, only=wanted, exclude=skip) if wanted else []
             else:
-                rows = _eligible(conn, now, limit, settle_s, lane=URGENT, exclude=skip)
+                rows = _eligible(conn, now, limit, settle, lane=URGENT, exclude=skip)
                 if len(rows) < limit:
-                    rows += _eligible(conn, now, limit - len(rows), settle_s, lane=BACKGROUND, exclude=skip)
+                    rows += _eligible(conn, now, limit - len(rows), settle, lane=BACKGROUND, exclude=skip)
             unsent_cancelled = [r["id"] for r in rows if r["cancel_requested"] and not r["maybe_sent"]]
             for op_id in unsent_cancelled:
                 self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "1")
@@ -199,6 +209,11 @@ class Outbox:
             (state, reason, now, op_id, *[now if a is _NOW else a for a in args])).rowcount == 1
         if changed:
             conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+            if state in (CANCELLED, REFUSED):
+                # It never took effect: an undo queued for it while it was in doubt has nothing to undo.
+                for (undo_id,) in conn.execute("SELECT op_id FROM op_groups WHERE grp=?",
+                                               (undo_after(op_id),)).fetchall():
+                    self._close_in(conn, undo_id, CANCELLED, "what it would undo never took effect", "1")
         return changed
 
     def cancel(self, op_id: int) -> str:
@@ -263,6 +278,17 @@ class Outbox:
         return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
                            self.paused(), blocked)
 
+    def giving_back(self) -> tuple[int, Decimal]:
+        """Undos (of failed sales, of card payments returned) not yet delivered: how many,
+        and the money they hold on cards."""
+        rows = self.db.read("SELECT body FROM ops WHERE state IN ('pending', 'dead')"
+                            " AND kind IN ('undo_code', 'reverse_reward')")
+        held = Decimal("0.00")
+        for (body,) in rows:
+            value = json.loads(body).get("codeValue")
+            held += Decimal(str(value)) if value is not None else 0
+        return len(rows), held
+
     def rows(self, state: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
         if state:
             return self.db.read("SELECT * FROM ops WHERE state=? ORDER BY id LIMIT ?", (state, limit))
@@ -278,13 +304,30 @@ class Outbox:
         found = self.db.read("SELECT * FROM ops WHERE id=?", (op_id,))
         return found[0] if found else None
 
-    def next_due(self, after: float, settle_s: float = 0.0) -> float | None:
-        """The next moment after `after` when a pending row's backoff, lease or settling ends."""
+    def next_due(self, after: float, settle_s: float = 0.0, urgent_settle_s: float | None = None,
+                 ids: Sequence[int] | None = None, lane: str | None = None) -> float | None:
+        """The next moment after `after` when a pending row's (of `ids`, of `lane`: one of
+        those rows') backoff, lease or settling ends."""
+        only = "" if ids is None else f" AND o.id IN ({','.join('?' * len(ids))})"
+        if lane is not None:
+            only += f" AND o.lane = '{URGENT if lane == URGENT else BACKGROUND}'"
         (at,), = self.db.read(
-            "SELECT MIN(t) FROM (SELECT MAX(next_at, COALESCE(lease_until, 0),"
-            " CASE WHEN maybe_sent THEN COALESCE(sent_at, 0) + ? ELSE 0 END) AS t"
-            " FROM ops WHERE state='pending') WHERE t > ?", (settle_s, after))
+            "SELECT MIN(t) FROM (SELECT MAX(o.next_at, COALESCE(o.lease_until, 0),"
+            f" CASE WHEN o.maybe_sent THEN {_SETTLED_AT} ELSE 0 END) AS t"
+            f" FROM ops o WHERE o.state='pending'{only}) WHERE t > ?",
+            (settle_s if urgent_settle_s is None else urgent_settle_s, settle_s, *(ids or ()), after))
         return at
+
+    def code_settles_in(self, code: str, settle_s: float, urgent_settle_s: float | None = None) -> float | None:
+        """Seconds until every payment or undo of this card still queued is settled (a lost
+        reply looked up, an undo sent), roughly; None when none is queued."""
+        prefix = ops.code_prefix(code)
+        (count, last), = self.db.read(
+            f"SELECT COUNT(*), MAX(MAX(o.next_at, CASE WHEN o.maybe_sent THEN {_SETTLED_AT} ELSE 0 END))"
+            " FROM ops o JOIN op_groups g ON g.op_id = o.id"
+            " WHERE o.state='pending' AND substr(g.grp, 1, length(?)) = ?",
+            (settle_s if urgent_settle_s is None else urgent_settle_s, settle_s, prefix, prefix))
+        return max(last - self.clock(), 0.0) if count else None
 
     def retry(self, op_id: int) -> bool:
         """A person sends a dead operation again. If its last attempt is in doubt it is

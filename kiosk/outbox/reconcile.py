@@ -119,7 +119,10 @@ async def _code(reader: Reader, item: dict) -> tuple[dict | None, tuple[str, ...
     if not _ids_equal(held.get("referenceId"), item["referenceId"]) or "incentiveCode" not in held:
         raise _Unreadable()
     expected = {"incentiveCode": item["incentiveCode"], "userId": item["userId"],
-                "action": item.get("action", "REDEEM"), "orderId": item.get("orderId", "")}
+                "action": item.get("action", "REDEEM")}
+    if item.get("orderId"):
+        # Only when sent: an undo built without one is held under the original's order.
+        expected["orderId"] = item["orderId"]
     if "codeValue" in item:
         expected["codeValue"] = item["codeValue"]
     if "originalReferenceId" in item:
@@ -141,6 +144,60 @@ async def _codes(reader: Reader, items: list[dict]) -> Verdict:
         # A batch is all or nothing: half of it held means someone else used our references.
         differences += ("only part of the batch is recorded under its references",)
     return _verdict(held, differences)
+
+
+def _reply_problems(sent: Any, reply: Any, fields: dict[str, Any]) -> list[str]:
+    if not isinstance(reply, dict):
+        return [f"the reply is {type(reply).__name__}, not an object"]
+    return [f"{name}: sent {want!r}, reply has {reply.get(name)!r}" for name, want in fields.items()
+            if want not in (None, "") and not _ids_equal(reply.get(name), want)]
+
+
+def _points_amount(sent: dict, reply: dict) -> list[str]:
+    """The amount a points movement says it moved: what was sent, or less (a limit, a
+    balance that ran out), never more, and never a number that is not one."""
+    for asked, moved in (("credit", "pointsAwarded"), ("debit", "pointsDeducted")):
+        if asked not in sent:
+            continue
+        if asked in reply and not _same(reply[asked], sent[asked]):
+            return [f"{asked}: sent {sent[asked]!r}, reply has {reply[asked]!r}"]
+        value = reply.get(moved, reply.get(asked))
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return [f"{moved}: {value!r} is not a number"]
+        if not (0 <= amount <= Decimal(str(sent[asked])) and amount == amount.to_integral_value()):
+            return [f"{moved}: {value!r} for {sent[asked]!r} sent"]
+    return []
+
+
+def reply_problems(row: Row, reply: Any) -> tuple[str, ...]:
+    """Why a 2xx reply does not answer what this operation sent (empty: it does).
+
+    Each kind checks what its documented reply carries: an order its id and member, a
+    code its code, reference and member, points the member and the amount. A reply
+    that fails is not a success: the outcome is unknown and is reconciled."""
+    sent = row.payload()
+    if row.kind == "order":
+        problems = _reply_problems(sent, reply, {"userId": sent.get("userId")})
+        if isinstance(reply, dict) and not _ids_equal(reply.get("id", reply.get("orderId")), sent["id"]):
+            problems.append(f"id: sent {sent['id']!r}, reply has {reply.get('id', reply.get('orderId'))!r}")
+        return tuple(problems)
+    if row.kind == "full_return":
+        return tuple(_reply_problems(sent, reply, {"orderId": sent.get("orderId")}))
+    if row.kind in ("redeem_code", "undo_code"):
+        return tuple(_code_reply(sent, reply))
+    if row.kind == "redeem_codes":
+        items = sent if isinstance(sent, list) else [sent]
+        if not isinstance(reply, list) or len(reply) != len(items):
+            return (f"the reply is not a list of {len(items)} redemptions",)
+        return tuple(p for item, answer in zip(items, reply) for p in _code_reply(item, answer))
+    problems = _reply_problems(sent, reply, {"id": sent.get("id")})
+    return tuple(problems or _points_amount(sent, reply))
+
+
+def _code_reply(sent: dict, reply: Any) -> list[str]:
+    return _reply_problems(sent, reply, {name: sent.get(name) for name in ("incentiveCode", "referenceId", "userId")})
 
 
 async def reconcile(reader: Reader, row: Row) -> Verdict:

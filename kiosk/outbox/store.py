@@ -9,6 +9,7 @@ returned is on disk even if the power goes a moment later.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from kiosk.outbox.errors import StorageBusy, StorageCorrupt, StorageError, Stora
 
 log = logging.getLogger(__name__)
 
+
+WAL_LIMIT_BYTES = 512 * 1024
 
 FULL_MESSAGE = ("The terminal's disk is full, so this was not saved and nothing was sent. "
                 "Free some space (or call IT) and try again.")
@@ -177,9 +180,18 @@ def _v4_sales(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v5_retention(conn: sqlite3.Connection) -> None:
+    # The audit log stays append-only, except for entries past their retention: the
+    # pruning transaction names its cut-off in outbox_state (kiosk/checkout/retention.py).
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.at >= COALESCE("
+                 "(SELECT CAST(value AS REAL) FROM outbox_state WHERE name = 'audit_prune_before'), 0) "
+                 "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
 # Index i brings the schema from version i to i + 1. Later issues append here
 # (receipts, ...), never edit an entry that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales, _v5_retention]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -230,6 +242,22 @@ class Database:
             except sqlite3.Error as exc:
                 raise (_translate(exc, self.path) or exc) from None
 
+    def wal_bytes(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
+
+    def checkpoint(self) -> bool:
+        """Copy the journal into the database and empty it (the file shrinks to nothing).
+        False when a reader elsewhere (`kiosk queue drain`) kept part of it; the next try finishes."""
+        with self.lock:
+            try:
+                busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                raise (_translate(exc, self.path) or exc) from None
+        return not busy
+
     def integrity(self) -> str:
         return self.read("PRAGMA integrity_check")[0][0]
 
@@ -248,6 +276,9 @@ def open_database(path: Path | str, *, busy_timeout_s: float = 10.0) -> Database
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
+        # SQLite checkpoints the journal itself every ~4 MB but keeps the file at its
+        # largest; past this size it is cut back (and the engine empties it after a drain).
+        conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         conn.execute("PRAGMA foreign_keys=ON")
         db = Database(conn, path)
         _migrate(db)
