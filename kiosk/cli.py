@@ -92,9 +92,11 @@ def _config(action: str) -> int:
 def _decode(files: list[str], mode: str) -> int:
     # OpenCV and the decoders load here only: the other commands never pay for them.
     from kiosk.scanner.decoders import DecoderUnavailable
-    from kiosk.scanner.files import decode_file
+    from kiosk.scanner.files import Limits, decode_file
     from kiosk.scanner.reader import FrameReader
 
+    decode = config.load_settings().decode
+    limits = Limits(max_megapixels=decode.max_megapixels, max_file_mb=decode.max_file_mb)
     try:
         reader = FrameReader(mode=mode)
     except DecoderUnavailable as exc:
@@ -103,7 +105,7 @@ def _decode(files: list[str], mode: str) -> int:
     if reader.notice:
         print(f"kiosk decode: {reader.notice}", file=sys.stderr)
     for name in files:
-        print(json.dumps(decode_file(name, reader)), flush=True)
+        print(json.dumps(decode_file(name, reader, limits)), flush=True)
     return 0
 
 

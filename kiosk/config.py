@@ -172,6 +172,16 @@ class PrinterSettings(BaseModel):
         return value
 
 
+class DecodeSettings(BaseModel):
+    """What one file given to `kiosk decode` may cost; a file over either limit is refused unread."""
+
+    # The dimensions an image's header declares (a video's frame size too). At most 170:
+    # Pillow, which reads the headers, refuses anything over 179 as a decompression bomb.
+    max_megapixels: float = Field(40.0, gt=0, le=170)
+    # Size on disk of an image (decoded from memory whole; videos are streamed).
+    max_file_mb: float = Field(200.0, gt=0, le=10_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -186,6 +196,7 @@ class Settings(BaseSettings):
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    decode: DecodeSettings = Field(default_factory=DecodeSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,
