@@ -9,9 +9,11 @@ import signal
 import sys
 from pathlib import Path
 
-from kiosk import config
+from kiosk import config, private
 
 NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
+# The commands that open Kiosk's files: their modes are checked (and tightened) first.
+KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,8 +113,11 @@ def _decode(files: list[str], mode: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    private.restrict_umask()
     args = _parser().parse_args(argv)
     try:
+        if args.command in KEEPS_DATA:
+            private.secure_install(config.load_settings())
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "cards":

@@ -50,6 +50,9 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
         print("kiosk: no display to show the cashier window on. Start it from the desktop session, or run "
               "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
+    from kiosk import private
+
+    private.restrict_umask()
     import qasync
     from PySide6.QtWidgets import QApplication
 

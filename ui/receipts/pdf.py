@@ -20,6 +20,7 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter,
                            QPdfWriter)
 
+from kiosk import private
 from kiosk.checkout.printing import styled_lines
 from kiosk.checkout.receipt import Receipt
 
@@ -73,8 +74,7 @@ def barcode_image(data: str, module_px: int = 2, height_px: int = 70) -> QImage:
 
 def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     """Write `receipt` as a one-page PDF at `path` (folders made as needed); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private.create_file(Path(path))  # Qt's writer keeps the mode of the file it replaces
     lines = receipt.text(width).splitlines()
     modules = code128_modules(receipt.barcode)
 
