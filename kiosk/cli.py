@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
 
-from kiosk import config, private
+from kiosk import config, logs, private
 
 NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
 # The commands that open Kiosk's files: their modes are checked (and tightened) first.
@@ -112,10 +111,12 @@ def _decode(files: list[str], mode: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.setup()
     private.restrict_umask()
     args = _parser().parse_args(argv)
     try:
+        if args.command != "config":  # `config` shows a broken file's problem itself
+            logs.set_level(config.load_settings().log.level)
         if args.command in KEEPS_DATA:
             private.secure_install(config.load_settings())
         if args.command == "sandbox":

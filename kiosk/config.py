@@ -182,6 +182,12 @@ class DecodeSettings(BaseModel):
     max_file_mb: float = Field(200.0, gt=0, le=10_000)
 
 
+class LogSettings(BaseModel):
+    # What reaches stderr (the journal, under a service manager). No level logs
+    # request URLs or secrets (kiosk/logs.py).
+    level: Literal["debug", "info", "warning", "error"] = "warning"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -197,6 +203,7 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     decode: DecodeSettings = Field(default_factory=DecodeSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

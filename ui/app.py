@@ -53,8 +53,9 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
         print("kiosk: no display to show the cashier window on. Start it from the desktop session, or run "
               "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
-    from kiosk import private
+    from kiosk import logs, private
 
+    logs.setup()
     private.restrict_umask()
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -95,6 +96,7 @@ def drive(loop: asyncio.AbstractEventLoop, main) -> Any:
 async def _run(app, on_ready=None, on_shown=None) -> int:
     from PySide6.QtCore import QTimer
 
+    from kiosk import logs
     from ui.cashier.window import WORK_MODULES, CashierWindow
     from ui.tasks import Tasks
 
@@ -125,6 +127,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             # let the first frame out before it starts, so the cashier sees the form now.
             await painted.wait(timeout=1.0)
             settings = await asyncio.to_thread(_load_settings)
+            logs.set_level(settings.log.level)
             lifecycle = await asyncio.to_thread(importlib.import_module, "ui.lifecycle")
             # Each step runs to its end (a half-started sandbox or database is worse than
             # a second's wait); closed meanwhile, the steps after it are skipped.

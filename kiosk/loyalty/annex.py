@@ -26,10 +26,8 @@ from kiosk.loyalty.models import (
 from kiosk.loyalty.parse import items, mapping
 
 log = logging.getLogger(__name__)
-# httpx logs every request's full URL at INFO, and our URLs carry member ids
-# and emails: keep its loggers to warnings and log route templates ourselves.
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+# httpx logs every request's full URL at INFO, and our URLs carry member ids and
+# emails: kiosk.logs keeps its loggers to warnings; we log route templates ourselves.
 
 ATTEMPT_SECONDS = 5.0  # Toast's limit for a loyalty provider
 

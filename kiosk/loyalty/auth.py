@@ -16,10 +16,16 @@ import base64
 import hashlib
 import hmac
 import json
+import warnings
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
+# PyJWT warns when an HMAC key is shorter than SHA-256's 32 bytes, and says how long
+# it is. The secret is issued by the loyalty service, not chosen here, and its length
+# is a hint to an attacker: that warning is never shown.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 
 class AuthError(Exception):
