@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kiosk import config, logs, private
+from kiosk import __version__, config, logs, private
 
 NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
 # The commands that open Kiosk's files: their modes are checked (and tightened) first.
@@ -16,8 +16,11 @@ KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Kiosk loyalty terminal")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Kiosk loyalty terminal. Plain `kiosk` (or `kiosk gui`) opens the cashier "
+        "window; the commands below run without it.")
+    parser.add_argument("-V", "--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
     sb.add_argument("--host", default="127.0.0.1")

@@ -173,3 +173,19 @@ def test_closing_the_window_while_the_till_starts_ends_cleanly_without_attaching
     result = _gui(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert "ATTACHED" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_version_and_help_without_opening_a_window(tmp_path):
+    # No display at all: a command that tried to open the window would say so and exit 2.
+    env = {k: v for k, v in _env(tmp_path).items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    import kiosk
+
+    for flag in ("--version", "-V"):
+        result = subprocess.run([KIOSK, flag], capture_output=True, text=True, env=env, timeout=60)
+        assert (result.returncode, result.stdout) == (0, f"kiosk {kiosk.__version__}\n"), result.stderr
+    from importlib.metadata import version
+
+    assert version("kiosk") == kiosk.__version__  # the installed package says the same
+    result = subprocess.run([KIOSK, "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0
+    assert "Plain `kiosk` (or `kiosk gui`) opens the cashier window" in " ".join(result.stdout.split())

@@ -1,6 +1,6 @@
 """Hang guard: the cashier window keeps turning while the camera scans and the outbox drains.
 
-Generous on purpose (DESIGN.md: speed targets live in the benchmarks): this fails
+Generous on purpose (speed targets live in the benchmarks, docs/architecture.md): this fails
 only on a stall over 250 ms, a freeze a cashier would notice. The real figure
 against the 16 ms target is in tests/benchmarks/bench_ui_live.py.
 """

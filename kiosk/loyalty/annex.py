@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
 
+from kiosk import __version__
 from kiosk.loyalty import auth, errors, ids
 from kiosk.loyalty import requests as rq
 from kiosk.loyalty.models import (
@@ -62,7 +63,7 @@ class AnnexCloudClient:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url, transport=self._transport,
                 timeout=httpx.Timeout(self._attempt_timeout),
-                headers={"Accept": "application/json", "User-Agent": "kiosk/0.1"},
+                headers={"Accept": "application/json", "User-Agent": f"kiosk/{__version__}"},
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             )
             self._loop = loop
