@@ -22,14 +22,6 @@ def check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-def is_valid(code: str) -> bool:
-    try:
-        normalise(code)
-    except ValueError:
-        return False
-    return True
-
-
 def normalise(text: str) -> str:
     """The 13-digit form of an EAN-13, UPC-A, EAN-8 or GTIN-14 (indicator 0).
 

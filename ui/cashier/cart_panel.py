@@ -71,11 +71,6 @@ class CartPanel(QWidget):
         sale.search_results.connect(self._show_results)
         self.refresh()
 
-    def set_sale(self, sale) -> None:
-        self.sale = sale
-        sale.search_results.connect(self._show_results)
-        self.refresh()
-
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         """+ and - in the empty product field change the selected line's quantity."""
         if watched is self.entry and event.type() == QEvent.KeyPress and not self.entry.text() \

@@ -28,7 +28,6 @@ def amount_of(text: str) -> Decimal:
 
 class Sale(QObject):
     changed = Signal()  # the cart, member, rewards, coupons or tenders changed
-    member_found = Signal(object)  # MemberView
     search_results = Signal(list)  # catalogue products for the typed text
     paying = Signal(bool)
     paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
@@ -167,7 +166,6 @@ class Sale(QObject):
         def attach(view):
             if self.cart_open:
                 self.session.attach_member(view)
-            self.member_found.emit(view)
 
         self._task("member", self.checkout.find_member(ref), attach)
 
