@@ -23,6 +23,8 @@ import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kiosk.scanner.payload import MEMBER_ID
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "kiosk"
@@ -116,7 +118,7 @@ class ScannerSettings(BaseModel):
     symbologies: list[_SYMBOLOGY] = Field(default_factory=lambda: ["QRCode", "Code128", "EAN13", "UPCA", "PDF417"])
     accept: list[_PAYLOAD_KIND] = Field(default_factory=lambda: [
         "member_id", "member_card", "member_email", "member_phone", "member_url", "code", "product", "receipt"])
-    member_id_pattern: str = r"M[0-9]{6}"
+    member_id_pattern: str = MEMBER_ID
     member_card_pattern: str = r"[0-9]{16}"
     code_pattern: str = r"[A-Z0-9][A-Z0-9\-]{2,31}"
     member_url_hosts: list[str] = Field(default_factory=list)

@@ -140,9 +140,11 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             if _is_config_error(exc):
                 print(f"kiosk: {exc}", file=sys.stderr)
                 status = 2
+                window.show_fatal(str(exc))
             else:
-                log.exception("start-up failed")
-            window.show_fatal(str(exc))
+                from ui.tasks import sentence
+
+                window.show_fatal(sentence(exc, "start-up"))
             await quitting.wait()
             return status
         from ui.bridge import HubBridge

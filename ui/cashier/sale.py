@@ -71,12 +71,8 @@ class Sale(QObject):
         def failed(exc: BaseException) -> bool:
             if on_error is not None and on_error(exc):
                 return True
-            if isinstance(exc, ValueError) and not isinstance(exc, CheckoutError):
-                self._say(str(exc))  # the barcode check's sentence
-                self.changed.emit()
-                return True
             self.changed.emit()
-            return False
+            return False  # Tasks tells the cashier (ui/tasks.py: sentence)
 
         return self.tasks.run(name, work, done, failed)
 
