@@ -73,6 +73,7 @@ async def test_lost_replies_and_errors_without_backend_deduplication_apply_once(
     assert_exactly_once(sandbox, operations)
 
 
+@pytest.mark.slow  # drains a large queue
 async def test_one_permanent_failure_is_dead_lettered_after_one_attempt_while_the_rest_drain(sandbox, outbox):
     operations = Workload(seed=3).operations(999, mix=(("order", 80), ("points", 20)))
     bad = ops.award_points("M999999", 10, ops.new_key("T01"), "goodwill")  # no such member
