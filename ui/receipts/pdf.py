@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import barcode
+import numpy as np
+import zxingcpp
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter,
                            QPdfWriter)
@@ -34,7 +35,11 @@ RESOLUTION_DPI = 600
 
 def code128_modules(data: str) -> str:
     """The bars of `data` in Code 128, quiet zones excluded: "1" dark, "0" light, one module each."""
-    return barcode.Code128(data).build()[0]
+    # zxing-cpp encodes (it writes the demo cards and reads every scan too); its one-pixel
+    # image row is the module sequence.
+    row = np.asarray(zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.Code128)
+                     .to_image(scale=1, add_quiet_zones=False))[0]
+    return "".join("1" if pixel < 128 else "0" for pixel in row)
 
 
 def monospace_font() -> QFont:
