@@ -56,14 +56,18 @@ def secure(path: Path) -> bool:
 
 
 def make_dir(path: Path) -> Path:
-    """`path` and its missing parents as 0700 folders; an existing one checked and tightened."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    secure(path)
+    """`path` and its missing parents, made as 0700 folders. An existing folder is left as it
+    is: it may be one a person chose and shares (a spool folder, /tmp); secure_install
+    tightens Kiosk's own folders."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
+        os.chmod(folder, DIR_MODE)  # mkdir's mode passes through the umask
     return path
 
 
 def create_file(path: Path) -> Path:
-    """An empty 0600 file at `path` unless one is there (then checked and tightened), in a 0700 folder."""
+    """An empty 0600 file at `path` unless one is there (then checked and tightened)."""
     make_dir(path.parent)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
@@ -86,7 +90,8 @@ def kiosk_paths(settings: config.Settings) -> tuple[list[Path], list[Path]]:
 
     databases = [terminal_db_path(settings), default_path(settings), sandbox_db_path(settings)]
     receipts = receipts_dir(settings.printer)
-    folders = [config.data_dir(), config.config_dir(), receipts, *(db.parent for db in databases)]
+    # Only the folders Kiosk names itself: a folder set in the settings may be shared on purpose.
+    folders = [config.data_dir(), config.config_dir(), config.data_dir() / "receipts"]
     files = [f for db in databases for f in database_files(db)]
     # Not the credentials file: one that others could read is refused (kiosk.credentials), since
     # its secret may have been read already and only a person can decide what to do about it.

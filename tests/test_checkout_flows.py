@@ -192,6 +192,7 @@ async def _paid_by_card(till, code: str):
     return sale
 
 
+@pytest.mark.slow  # waits out the authorize timeout
 async def test_a_redemption_that_answers_too_late_is_undone_once_it_lands(sandbox, tmp_path):
     async with running_till(sandbox, tmp_path, authorize_timeout_s=0.5) as till:
         co = till.checkout

@@ -190,6 +190,7 @@ async def test_a_failed_urgent_delivery_says_why_and_stays_queued(sandbox, outbo
     assert outbox.status().depth == 1
 
 
+@pytest.mark.slow  # waits out real outage timings
 async def test_offline_is_known_and_delivery_resumes_each_within_10_s(sandbox, outbox):
     from kiosk.sandbox.server import SandboxServer
 
@@ -230,6 +231,7 @@ async def test_offline_is_known_and_delivery_resumes_each_within_10_s(sandbox, o
     assert 3 in depth and depth[-1] == 0
 
 
+@pytest.mark.slow  # forty orders against a slowed backend
 async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twice(sandbox, outbox):
     operations = Workload(seed=4).operations(40, mix=(("order", 1),))
     ids_ = outbox.enqueue(operations)

@@ -81,6 +81,7 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
     _assert_exactly_once(sandbox, db, operations)
 
 
+@pytest.mark.slow  # two drainer processes racing over a real queue
 def test_two_drainers_on_one_database_send_nothing_twice(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 4), seed=42).operations(300)

@@ -115,3 +115,13 @@ def test_a_credentials_file_others_can_read_is_refused_by_every_command_that_con
         assert f"The credentials file {secret} can be read by other users, so Kiosk will not use the secret " \
                f"in it." in result.stderr and f"chmod 600 {secret}" in result.stderr
     assert mode(secret) == 0o644  # refused, not quietly changed: only a person knows if it leaked
+
+
+def test_a_folder_named_in_the_settings_keeps_its_mode_and_the_file_in_it_is_private(home):
+    root, env = home
+    shared = root / "spool"
+    shared.mkdir()
+    shared.chmod(0o755)  # a folder a person chose, perhaps shared on purpose (/tmp is one)
+    env = {**env, "KIOSK_OUTBOX__DB_PATH": str(shared / "terminal.sqlite3")}
+    assert kiosk(env, "queue", "status").returncode == 0
+    assert mode(shared) == 0o755 and mode(shared / "terminal.sqlite3") == 0o600

@@ -7,6 +7,8 @@ against the 16 ms target is in tests/benchmarks/bench_ui_live.py.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.live_scan import MEMBER, PacedFrames, pipeline_for, scene_frames, stop_in_thread, timeline
 from tests.outbox_workload import Workload
 from tests.test_ui_cashier import early_window, screen, sign_in  # noqa: F401 (the fixtures)
@@ -18,6 +20,7 @@ HANG_MS = 250
 QUEUED = 300
 
 
+@pytest.mark.slow  # scans and drains for seconds on purpose
 def test_scanning_and_draining_never_freeze_the_window(qtbot, qloop, screen):  # noqa: F811
     window = screen
     sign_in(qtbot, window)
