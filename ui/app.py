@@ -86,10 +86,12 @@ def drive(loop: asyncio.AbstractEventLoop, main) -> Any:
     asyncio.set_event_loop(loop)
     task = loop.create_task(main)
     task.add_done_callback(lambda _: loop.stop())
+    said = False
     while not task.done():
         loop.run_forever()
-        if not task.done():
+        if not task.done() and not said:
             log.info("Qt's event loop was ended from outside (the display went away?); finishing the shutdown")
+            said = True
     return task.result()
 
 
