@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,29 @@ def test_a_folder_named_in_the_settings_keeps_its_mode_and_the_file_in_it_is_pri
     env = {**env, "KIOSK_OUTBOX__DB_PATH": str(shared / "terminal.sqlite3")}
     assert kiosk(env, "queue", "status").returncode == 0
     assert mode(shared) == 0o755 and mode(shared / "terminal.sqlite3") == 0o600
+
+
+def test_the_window_refuses_a_credentials_file_others_can_read_with_the_same_sentence(home):
+    root, env = home
+    cfg = root / "config" / "kiosk"
+    cfg.mkdir(parents=True)
+    (cfg / "settings.toml").write_text('[backend]\nurl = "http://127.0.0.1:9/api/3.0/"\n'
+                                       'site_id = "900100"\nsite_name = "store"\n')
+    secret = cfg / "credentials"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+    log = root / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([KIOSK], env={**env, "QT_QPA_PLATFORM": "offscreen"}, stdout=subprocess.DEVNULL,
+                                stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while "can be read by other users" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)  # the window stays up with the sentence until it is closed
+        assert proc.wait(30) == 2
+    finally:
+        proc.kill()
+    text = log.read_text()
+    assert f"kiosk: The credentials file {secret} can be read by other users" in text and "Traceback" not in text
