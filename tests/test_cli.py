@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
 from kiosk.loyalty.annex import AnnexCloudClient
 
@@ -119,6 +120,7 @@ def test_kiosk_without_a_display_says_what_to_do_instead_of_crashing(tmp_path):
     assert "no display" in result.stderr and "kiosk demo" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a whole-app run
 def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_in_order(tmp_path):
     """The real `kiosk` entry point, offscreen: up, interactive, then closed, exit 0, no traceback."""
     code = ("import sys; from ui.app import run_gui; "
@@ -130,6 +132,7 @@ def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_i
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
 
 
+@pytest.mark.slow  # a whole-app run
 def test_sigterm_closes_the_cashier_window_in_order(tmp_path):
     code = ("import sys; from ui.app import run_gui; "
             "sys.exit(run_gui(on_ready=lambda window, terminal: print('READY', flush=True)))")

@@ -32,10 +32,15 @@ def test_the_demo_at_debug_level_logs_no_urls_and_no_member_data(tmp_path):
 
 def test_the_level_is_a_setting_and_warnings_is_the_default(tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    result = subprocess.run([KIOSK, "demo"], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 0 and "INFO" not in result.stderr and "DEBUG" not in result.stderr
-    env["KIOSK_LOG__LEVEL"] = "loud"
-    result = subprocess.run([KIOSK, "demo"], capture_output=True, text=True, env=env, timeout=120)
+    # A new terminal database logs its schema migration at INFO.
+    result = subprocess.run([KIOSK, "queue", "status"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    (tmp_path / "data" / "kiosk" / "terminal.sqlite3").unlink()
+    result = subprocess.run([KIOSK, "queue", "status"], capture_output=True, text=True, timeout=120,
+                            env={**env, "KIOSK_LOG__LEVEL": "info"})
+    assert "INFO kiosk.outbox.store: terminal database schema 0 -> " in result.stderr, result.stderr
+    result = subprocess.run([KIOSK, "queue", "status"], capture_output=True, text=True, timeout=120,
+                            env={**env, "KIOSK_LOG__LEVEL": "loud"})
     assert result.returncode == 2 and "log.level" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -95,11 +95,9 @@ def test_a_database_owned_by_another_user_is_refused_with_a_sentence(home):
     assert kiosk(env, "queue", "status").returncode == 0
     database = root / "data" / "kiosk" / "terminal.sqlite3"
     os.chown(database, 65534, 65534)
-    for command in (["queue", "status"], ["operators", "list"]):
-        result = kiosk(env, *command)
-        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-        assert f"kiosk: {database} belongs to another user, so Kiosk will not keep its data there." \
-            in result.stderr
+    result = kiosk(env, "operators", "list")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"kiosk: {database} belongs to another user, so Kiosk will not keep its data there." in result.stderr
 
 
 def test_a_credentials_file_others_can_read_is_refused_by_every_command_that_connects(home):
