@@ -56,7 +56,7 @@ def decode_file(path: str, reader: FrameReader, limits: Limits = Limits(),
         result["error"] = f"The file cannot be read: {exc.strerror or exc}."
         return result
     except Exception as exc:  # one file a decoder chokes on must not end the run for the others
-        log.debug("decoding %s failed", path, exc_info=True)
+        log.warning("decoding %s failed", path, exc_info=True)  # a decoder bug: worth a report
         result["error"] = f"The file could not be decoded ({type(exc).__name__})."
         return result
     result["symbols"] = [{"symbology": s.symbology, "text": s.text} for s in symbols]
