@@ -100,8 +100,8 @@ def test_a_database_owned_by_another_user_is_refused_with_a_sentence(home):
     assert f"kiosk: {database} belongs to another user, so Kiosk will not keep its data there." in result.stderr
 
 
-def test_a_credentials_file_others_can_read_is_refused_by_every_command_that_connects(home):
-    root, env = home
+def readable_credentials(root: Path) -> Path:
+    """A backend in the settings and its secret in a credentials file others can read."""
     cfg = root / "config" / "kiosk"
     cfg.mkdir(parents=True)
     (cfg / "settings.toml").write_text('[backend]\nurl = "http://127.0.0.1:9/api/3.0/"\n'
@@ -109,6 +109,12 @@ def test_a_credentials_file_others_can_read_is_refused_by_every_command_that_con
     secret = cfg / "credentials"
     secret.write_text("s3cret\n")
     secret.chmod(0o644)
+    return secret
+
+
+def test_a_credentials_file_others_can_read_is_refused_by_every_command_that_connects(home):
+    root, env = home
+    secret = readable_credentials(root)
     for command in (["queue", "drain"], ["demo"]):
         result = kiosk(env, *command)
         assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
@@ -129,13 +135,7 @@ def test_a_folder_named_in_the_settings_keeps_its_mode_and_the_file_in_it_is_pri
 
 def test_the_window_refuses_a_credentials_file_others_can_read_with_the_same_sentence(home):
     root, env = home
-    cfg = root / "config" / "kiosk"
-    cfg.mkdir(parents=True)
-    (cfg / "settings.toml").write_text('[backend]\nurl = "http://127.0.0.1:9/api/3.0/"\n'
-                                       'site_id = "900100"\nsite_name = "store"\n')
-    secret = cfg / "credentials"
-    secret.write_text("s3cret\n")
-    secret.chmod(0o644)
+    secret = readable_credentials(root)
     log = root / "stderr.txt"
     with open(log, "w") as err:
         proc = subprocess.Popen([KIOSK], env={**env, "QT_QPA_PLATFORM": "offscreen"}, stdout=subprocess.DEVNULL,
