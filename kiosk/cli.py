@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
 
-from kiosk import config
+from kiosk import __version__, config, logs, private
 
 NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
+# The commands that open Kiosk's files: their modes are checked (and tightened) first.
+KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Kiosk loyalty terminal")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Kiosk loyalty terminal. Plain `kiosk` (or `kiosk gui`) opens the cashier "
+        "window; the commands below run without it.")
+    parser.add_argument("-V", "--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
     sb.add_argument("--host", default="127.0.0.1")
@@ -92,9 +96,11 @@ def _config(action: str) -> int:
 def _decode(files: list[str], mode: str) -> int:
     # OpenCV and the decoders load here only: the other commands never pay for them.
     from kiosk.scanner.decoders import DecoderUnavailable
-    from kiosk.scanner.files import decode_file
+    from kiosk.scanner.files import Limits, decode_file
     from kiosk.scanner.reader import FrameReader
 
+    decode = config.load_settings().decode
+    limits = Limits(max_megapixels=decode.max_megapixels, max_file_mb=decode.max_file_mb)
     try:
         reader = FrameReader(mode=mode)
     except DecoderUnavailable as exc:
@@ -103,14 +109,19 @@ def _decode(files: list[str], mode: str) -> int:
     if reader.notice:
         print(f"kiosk decode: {reader.notice}", file=sys.stderr)
     for name in files:
-        print(json.dumps(decode_file(name, reader)), flush=True)
+        print(json.dumps(decode_file(name, reader, limits)), flush=True)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.setup()
+    private.restrict_umask()
     args = _parser().parse_args(argv)
     try:
+        if args.command != "config":  # `config` shows a broken file's problem itself
+            logs.set_level(config.load_settings().log.level)
+        if args.command in KEEPS_DATA:
+            private.secure_install(config.load_settings())
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "cards":

@@ -23,6 +23,8 @@ import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kiosk.scanner.payload import MEMBER_ID
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "kiosk"
@@ -134,7 +136,7 @@ class ScannerSettings(BaseModel):
     symbologies: list[_SYMBOLOGY] = Field(default_factory=lambda: ["QRCode", "Code128", "EAN13", "UPCA", "PDF417"])
     accept: list[_PAYLOAD_KIND] = Field(default_factory=lambda: [
         "member_id", "member_card", "member_email", "member_phone", "member_url", "code", "product", "receipt"])
-    member_id_pattern: str = r"M[0-9]{6}"
+    member_id_pattern: str = MEMBER_ID
     member_card_pattern: str = r"[0-9]{16}"
     code_pattern: str = r"[A-Z0-9][A-Z0-9\-]{2,31}"
     member_url_hosts: list[str] = Field(default_factory=list)
@@ -208,6 +210,22 @@ class ScreenSettings(BaseModel):
     full_screen: bool = False
 
 
+class DecodeSettings(BaseModel):
+    """What one file given to `kiosk decode` may cost; a file over either limit is refused unread."""
+
+    # The dimensions an image's header declares (a video's frame size too). At most 170:
+    # Pillow, which reads the headers, refuses anything over 179 as a decompression bomb.
+    max_megapixels: float = Field(40.0, gt=0, le=170)
+    # Size on disk of an image (decoded from memory whole; videos are streamed).
+    max_file_mb: float = Field(200.0, gt=0, le=10_000)
+
+
+class LogSettings(BaseModel):
+    # What reaches stderr (the journal, under a service manager). No level logs
+    # request URLs or secrets (kiosk/logs.py).
+    level: Literal["debug", "info", "warning", "error"] = "warning"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -223,6 +241,8 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     screen: ScreenSettings = Field(default_factory=ScreenSettings)
+    decode: DecodeSettings = Field(default_factory=DecodeSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,
@@ -313,7 +333,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.replace(tmp, path)  # a crash mid-write never leaves half a file

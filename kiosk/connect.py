@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kiosk import config, credentials
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.errors import InvalidIdentifier
 
 if TYPE_CHECKING:  # FastAPI and uvicorn load only when the sandbox is embedded
     from kiosk.sandbox.server import SandboxServer
@@ -35,9 +36,7 @@ class Connection:
 def sandbox_db_path(settings: config.Settings) -> Path:
     if settings.sandbox.db_path:
         return Path(settings.sandbox.db_path)
-    folder = config.data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "sandbox.sqlite3"
+    return config.data_dir() / "sandbox.sqlite3"
 
 
 def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) -> Connection:
@@ -66,8 +65,11 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
             "backend.url is set but no API secret was found: store it in the OS keyring "
             f"(service {credentials.KEYRING_SERVICE!r}, account = site id), set {credentials.ENV_VAR}, "
             f"or write it to {credentials.credentials_path()} with mode 600.")
-    client = AnnexCloudClient(base_url=b.url, site_id=b.site_id, site_name=b.site_name,
-                              secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
-                              get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
-                              store_id=settings.store.store_id)
+    try:
+        client = AnnexCloudClient(base_url=b.url, site_id=b.site_id, site_name=b.site_name,
+                                  secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
+                                  get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
+                                  store_id=settings.store.store_id)
+    except InvalidIdentifier as exc:  # a site id from the settings file, not from a scan
+        raise config.ConfigError(f"In the [backend] or [store] settings: {exc}") from None
     return Connection(client, None)

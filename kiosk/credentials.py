@@ -23,7 +23,7 @@ KEYRING_SERVICE = "kiosk-annex-cloud"
 ENV_VAR = "KIOSK_API_SECRET"
 
 
-class CredentialsError(Exception):
+class CredentialsError(config.ConfigError):
     """The secret exists but can't be used safely; the message says how to fix it."""
 
 
@@ -57,9 +57,12 @@ def _from_file(path: Path) -> str | None:
         return None
     if os.name == "posix":
         if info.st_uid != os.getuid():
-            raise CredentialsError(f"{path} belongs to another user; it must belong to the user running Kiosk.")
+            raise CredentialsError(f"The credentials file {path} belongs to another user, so Kiosk will not "
+                                   "use the secret in it; it must belong to the user running Kiosk.")
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise CredentialsError(f"{path} can be read by other users; run: chmod 600 {path}")
+            raise CredentialsError(f"The credentials file {path} can be read by other users, so Kiosk will not "
+                                   "use the secret in it. If someone may have read it, have the secret changed; "
+                                   f"then run: chmod 600 {path}")
     secret = path.read_text("utf-8").strip()
     return secret or None
 
@@ -81,7 +84,7 @@ def load_secret(site_id: str, *, env: Mapping[str, str] | None = None,
 def save_secret_file(secret: str, path: Path | None = None) -> Path:
     """Write the credentials file readable by this user only (for headless kiosks)."""
     path = path or credentials_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret)

@@ -51,8 +51,3 @@ class EventHub:
                 # One broken subscriber must not stop the others, nor the publisher
                 # (the outbox publishing queue depth must never fail a delivery).
                 log.exception("subscriber failed on %s", type(event).__name__)
-
-
-@dataclass(frozen=True)
-class SandboxStarted(Event):
-    base_url: str

@@ -9,7 +9,7 @@ DEBS=(
   python3 python3-venv
   # pyzbar loads the system zbar library.
   libzbar0
-  # Qt offscreen and xcb platforms (DESIGN.md, measured on a clean Debian 12).
+  # Qt offscreen and xcb platforms (measured on a clean Debian 12; docs/architecture.md).
   libgl1 libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1

@@ -3,5 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export QT_QPA_PLATFORM=offscreen LANG=C.UTF-8 HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-ci}
+# The quick lane (-m "not slow") tries fewer random examples per property test (the dev
+# profile, tests/conftest.py); CI and the plain command run the full ci profile.
+profile=ci
+for arg in "$@"; do
+  if [[ "$arg" == *"not slow"* ]]; then profile=dev; fi
+done
+export QT_QPA_PLATFORM=offscreen LANG=C.UTF-8 HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-$profile}
 exec .venv/bin/python -m pytest "$@"

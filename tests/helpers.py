@@ -9,9 +9,9 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from kiosk.loyalty import auth
 from kiosk.loyalty.annex import AnnexCloudClient
 from kiosk.sandbox.server import SandboxServer
+from tests import stdlib_jwt
 
 
 def client_for(server: SandboxServer, **kwargs: Any) -> AnnexCloudClient:
@@ -34,13 +34,14 @@ def set_faults(server: SandboxServer, **changes: Any) -> dict:
 
 def token(server: SandboxServer, payload: bytes, *, now: float | None = None, secret: str | None = None,
           site_id: str | None = None) -> str:
+    """Signed by the tests' own reading of the rules (tests/stdlib_jwt.py), not the client's code."""
     site = server.store.site
-    return auth.make_token(secret=secret or site.secret, site_id=site_id or site.site_id,
-                           site_name=site.site_name, payload=payload, now=time.time() if now is None else now)
+    return stdlib_jwt.token(secret=secret or site.secret, site_id=site_id or site.site_id, site_name=site.site_name,
+                            payload=payload, exp=int(time.time() if now is None else now) + 300)
 
 
 def raw_get(server: SandboxServer, path: str, identifier: str, **token_args: Any) -> httpx.Response:
-    headers = {"Authorization": "Bearer " + token(server, auth.get_payload(identifier), **token_args)}
+    headers = {"Authorization": "Bearer " + token(server, stdlib_jwt.get_payload(identifier), **token_args)}
     return httpx.get(server.base_url + path, headers=headers, timeout=5)
 
 

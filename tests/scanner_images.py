@@ -15,8 +15,7 @@ from importlib.resources import files
 
 import cv2
 import numpy as np
-from barcode import EAN13, UPCA
-from barcode.writer import ImageWriter
+import zxingcpp
 
 from kiosk.sandbox import cards
 
@@ -69,12 +68,11 @@ def render(symbology: str, text: str) -> np.ndarray:
         return _pil_gray(cards.render_code128(text))
     if symbology == "PDF417":
         return _pil_gray(cards.render_pdf417(text))
-    kind = {"EAN13": EAN13, "UPCA": UPCA}[symbology]
-    # python-barcode recomputes the check digit from the first 12 (11) digits.
+    # zxing-cpp computes the check digit from the first 12 (11) digits, as a printer does.
     digits = text[:12] if symbology == "EAN13" else text[:11]
-    options = {"module_width": cards.MODULE_MM, "module_height": 15.0, "quiet_zone": 12 * cards.MODULE_MM,
-               "font_size": 10, "text_distance": 4.0}
-    return _pil_gray(kind(digits, writer=ImageWriter(dpi=cards.DPI)).render(options))
+    fmt = zxingcpp.BarcodeFormat.EAN13 if symbology == "EAN13" else zxingcpp.BarcodeFormat.UPCA
+    symbol = zxingcpp.create_barcode(digits, fmt)
+    return _pil_gray(cards.draw(symbol, 12, cards.MODULE_PX, hrt=True))
 
 
 def background(rng: np.random.Generator) -> np.ndarray:

@@ -1,56 +1,51 @@
-"""Request signing (Annex Cloud's JWT guide) and the sandbox's refusal of bad tokens."""
+"""Request signing (Annex Cloud's JWT guide): the client's tokens and the sandbox's check,
+each held against the rules as tests/stdlib_jwt.py writes them with the standard library."""
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 
+import httpx
 import pytest
 
 from kiosk.loyalty import auth
+from kiosk.sandbox import signing
+from tests import stdlib_jwt
 from tests.helpers import ledger, raw_get, raw_send
 
-SECRET = "golden-secret-for-kiosk-tests-0001"
+SECRET = "vector-secret-for-kiosk-tests-0001"
 BODY = b'{"id":"M100001","actionId":100,"activity":"CREDIT","credit":50}'
-GOLDEN_POST = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJraW9zay1zYW5kYm94IiwiZXhwIjoxNzAwMDAwMzAwLCJzaXRlX2lkIjoiOTAwMTAwIiwiaG1hYyI6Im1WbUNsamVzQ2wxTTRSU2V6amdJOUo3cGpabzBHeXRvR2NFOHFvOWNldVE9In0.S7nKTbOb6OPO3kVIZ0UqjoKvZl4-f18f_NvCT2Mdxb4"
-GOLDEN_GET = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJraW9zay1zYW5kYm94IiwiZXhwIjoxNzAwMDAwMzAwLCJzaXRlX2lkIjoiOTAwMTAwIiwiaG1hYyI6InpqT2prYUcyK3lxaXBmbUJ2eXQ4T2NGUlR6RHFKT2hEV0NaenI4dlNYT1E9In0.vwcIIQOzDgi6fPPRjCFLM7W9X7EFLyyjWq_jU5YFjLg"
+NOW = 1_700_000_000
 
 
-def _claims(token: str) -> dict:
-    part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+@pytest.mark.parametrize("payload", [BODY, stdlib_jwt.get_payload("user@domain.com"),
+                                     stdlib_jwt.get_payload('odd "quoted" \\ id')])
+def test_the_client_signs_by_the_published_rules(payload):
+    token = auth.make_token(secret=SECRET, site_id="900100", site_name="kiosk-sandbox", payload=payload, now=NOW)
+    header, claims = stdlib_jwt.read(token, SECRET)  # the HS256 signature checked with hmac alone
+    assert header == {"alg": "HS256", "typ": "JWT"}
+    assert claims == {"sub": "kiosk-sandbox", "exp": NOW + 300, "site_id": "900100",
+                      "hmac": stdlib_jwt.payload_hmac(SECRET, payload)}
 
 
-def test_golden_tokens_are_pinned():
-    assert auth.make_token(secret=SECRET, site_id="900100", site_name="kiosk-sandbox", payload=BODY,
-                           now=1_700_000_000) == GOLDEN_POST
-    assert auth.make_token(secret=SECRET, site_id="900100", site_name="kiosk-sandbox",
-                           payload=auth.get_payload("user@domain.com"), now=1_700_000_000) == GOLDEN_GET
+def test_a_get_signs_its_identifier_as_a_json_string_with_its_quotes():
+    assert auth.get_payload("user@domain.com") == b'"user@domain.com"' == stdlib_jwt.get_payload("user@domain.com")
+    assert auth.get_payload('a"b') == stdlib_jwt.get_payload('a"b') == b'"a\\"b"'
 
 
-def test_hmac_claim_follows_the_published_recipe():
-    # Recomputed here by hand: base64(HMAC-SHA256(secret, base64(payload))).
-    expected = base64.b64encode(hmac.new(SECRET.encode(), base64.b64encode(BODY), hashlib.sha256).digest()).decode()
-    claims = _claims(GOLDEN_POST)
-    assert claims == {"sub": "kiosk-sandbox", "exp": 1_700_000_300, "site_id": "900100", "hmac": expected}
-    # A GET signs its identifier as a JSON string literal, quotes included.
-    assert auth.get_payload("user@domain.com") == b'"user@domain.com"'
-    get_expected = base64.b64encode(hmac.new(SECRET.encode(), base64.b64encode(b'"user@domain.com"'),
-                                             hashlib.sha256).digest()).decode()
-    assert _claims(GOLDEN_GET)["hmac"] == get_expected
+def _vector(**changes):
+    args = {"secret": SECRET, "site_id": "900100", "site_name": "kiosk-sandbox", "payload": BODY, "exp": NOW + 300}
+    return stdlib_jwt.token(**{**args, **changes})
 
 
-def test_verify_accepts_the_token_it_made():
-    claims = auth.verify_token(GOLDEN_POST, secret=SECRET, site_id="900100", payload=BODY, now=1_700_000_100)
+def test_the_sandbox_accepts_a_token_made_by_the_rules():
+    claims = signing.check(_vector(), secret=SECRET, site_id="900100", payload=BODY, now=NOW + 100)
     assert claims["sub"] == "kiosk-sandbox"
 
 
-@pytest.mark.parametrize("change", ["expired", "secret", "site", "payload", "garbage", "alg_none"])
-def test_verify_refuses(change):
-    token, secret, site, payload, now = GOLDEN_POST, SECRET, "900100", BODY, 1_700_000_100
+@pytest.mark.parametrize("change", ["expired", "secret", "site", "payload", "garbage", "alg_none", "alg_hs512"])
+def test_the_sandbox_refuses(change):
+    token, secret, site, payload, now = _vector(), SECRET, "900100", BODY, NOW + 100
     if change == "expired":
-        now = 1_700_000_300 + 31  # past exp and the 30 s leeway
+        now = NOW + 300 + signing.LEEWAY_S + 1
     elif change == "secret":
         secret = "another-secret-of-sufficient-length-00"
     elif change == "site":
@@ -60,17 +55,18 @@ def test_verify_refuses(change):
     elif change == "garbage":
         token = "not.a.jwt"
     elif change == "alg_none":
-        header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-        token = header + "." + GOLDEN_POST.split(".")[1] + "."
-    with pytest.raises(auth.AuthError):
-        auth.verify_token(token, secret=secret, site_id=site, payload=payload, now=now)
+        token = _vector(header={"alg": "none", "typ": "JWT"}).rsplit(".", 1)[0] + "."
+    elif change == "alg_hs512":
+        token = _vector(header={"alg": "HS512", "typ": "JWT"})
+    with pytest.raises(signing.Unauthorized):
+        signing.check(token, secret=secret, site_id=site, payload=payload, now=now)
 
 
-def test_bearer_header_parsing():
-    assert auth.bearer("Bearer abc") == "abc"
+def test_the_sandbox_wants_a_bearer_token():
+    assert signing.token_from("Bearer abc") == "abc"
     for bad in (None, "", "Basic abc", "Bearer "):
-        with pytest.raises(auth.AuthError):
-            auth.bearer(bad)
+        with pytest.raises(signing.Unauthorized):
+            signing.token_from(bad)
 
 
 # --- the sandbox refuses, with AC1002 and HTTP 401, and changes nothing ---------
@@ -114,10 +110,10 @@ def test_sandbox_refuses_bad_auth_on_writes_and_changes_nothing(sandbox, case):
 
 
 def test_sandbox_refuses_a_get_signed_for_another_id(sandbox):
-    headers = {"Authorization": "Bearer " + auth.make_token(
-        secret=sandbox.store.site.secret, site_id=sandbox.store.site.site_id,
-        site_name=sandbox.store.site.site_name, payload=auth.get_payload("M100002"), now=time.time())}
-    import httpx
+    site = sandbox.store.site
+    headers = {"Authorization": "Bearer " + stdlib_jwt.token(
+        secret=site.secret, site_id=site.site_id, site_name=site.site_name,
+        payload=stdlib_jwt.get_payload("M100002"), exp=int(time.time()) + 300)}
     _refused(httpx.get(sandbox.base_url + "users/M100001", headers=headers))
     assert raw_get(sandbox, "users/M100001", "M100001").status_code == 200
 

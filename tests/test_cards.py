@@ -1,14 +1,11 @@
 """The printable demo cards decode back to what they encode, with two decoders;
-the demo product list is consistent between its JSON and CSV forms."""
+the demo products import whole and each one is found by its scanned barcode."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from html.parser import HTMLParser
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from kiosk.checkout.catalogue import Catalogue
+from kiosk.checkout.catalogue_import import import_products
+from kiosk.config import TaxSettings
 from kiosk.sandbox import cards
+from kiosk.scanner import payload
 
 DEMO = files("kiosk_resources").joinpath("demo")
 
@@ -166,68 +167,23 @@ def test_filename_never_leaves_the_directory(prefix: str, token: str) -> None:
     assert Path(name).name == name and name.isascii() and ".." not in name
 
 
-# --- products -------------------------------------------------------------
-
-FIELDS = ["sku", "barcode", "name", "price", "category", "taxClass"]
+# --- products: the demo catalogue as the till reads it -------------------------
 
 
-def _gs1_check_digit(data: str) -> int:
-    # Weights 3,1,3,... from the rightmost data digit: same rule for EAN-13 and UPC-A.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(data)))
-    return (10 - total % 10) % 10
-
-
-def _products_json() -> list[dict[str, str]]:
-    return _demo_json("products.json")
-
-
-def _products_csv() -> list[dict[str, str]]:
-    text = DEMO.joinpath("products.csv").read_text(encoding="utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    assert reader.fieldnames == FIELDS
-    return list(reader)
-
-
-@pytest.mark.parametrize("code", ["4006381333931", "9780306406157", "036000291452"])
-def test_check_digit_rule_matches_published_codes(code: str) -> None:
-    assert _gs1_check_digit(code[:-1]) == int(code[-1])
-
-
-def test_products_json_and_csv_hold_the_same_rows() -> None:
-    rows = _products_json()
-    assert 12 <= len(rows) <= 20
-    assert rows == _products_csv()
-
-
-def test_product_fields_are_well_formed() -> None:
-    for row in _products_json():
-        assert list(row) == FIELDS, row
-        assert all(isinstance(v, str) and v.strip() == v and v for v in row.values()), row
-        assert re.fullmatch(r"\d+\.\d{2}", row["price"]), row
-        assert row["taxClass"] in {"standard", "reduced", "zero"}, row
-
-
-def test_product_barcodes_have_valid_check_digits() -> None:
-    for row in _products_json():
-        code = row["barcode"]
-        assert re.fullmatch(r"\d{12}|\d{13}", code), row
-        assert _gs1_check_digit(code[:-1]) == int(code[-1]), row
-
-
-def test_product_barcodes_survive_a_round_trip_through_zxing() -> None:
-    # A second, independent check-digit implementation: zxing refuses to draw
-    # a code with a wrong one. It reads UPC-A back as 13 digits with a leading 0.
-    for row in _products_json():
-        code = row["barcode"]
-        fmt = zxingcpp.BarcodeFormat.EAN13 if len(code) == 13 else zxingcpp.BarcodeFormat.UPCA
-        image = zxingcpp.create_barcode(code, fmt).to_image(scale=3)
-        assert [r.text for r in zxingcpp.read_barcodes(image)] == [code.zfill(13)], row
-
-
-def test_product_barcodes_and_skus_are_unique() -> None:
-    rows = _products_json()
-    skus = [r["sku"] for r in rows]
-    # A UPC-A and the EAN-13 "0" + same digits are one code to a scanner.
-    barcodes = [r["barcode"].zfill(13) for r in rows]
-    assert len(set(skus)) == len(skus)
-    assert len(set(barcodes)) == len(barcodes)
+@pytest.mark.parametrize("name", ["products.csv", "products.json"])
+def test_the_demo_catalogue_imports_whole_and_each_product_scans(name: str, tmp_path: Path) -> None:
+    # The import checks every field, check digit and duplicate (UPC-A "0..." and EAN-13 alike):
+    # a demo file that fails any of them loses rows here.
+    with as_file(DEMO.joinpath(name)) as source:
+        report = import_products(source, tmp_path / "catalogue.sqlite3", TaxSettings().rates.keys(), strict=True)
+    rows = _demo_json("products.json")
+    assert report.rejected == [] and report.imported == len(rows)
+    with Catalogue.open(tmp_path / "catalogue.sqlite3") as catalogue:
+        for row in rows:
+            # Drawn and read back as a hand scanner or the camera would, then looked up.
+            fmt = zxingcpp.BarcodeFormat.EAN13 if len(row["barcode"]) == 13 else zxingcpp.BarcodeFormat.UPCA
+            image = zxingcpp.create_barcode(row["barcode"], fmt).to_image(scale=3)
+            (read,) = zxingcpp.read_barcodes(image)
+            ref = payload.parse(read.text, "EAN13")
+            product = catalogue.by_barcode(ref.gtin)
+            assert product is not None and product.sku == row["sku"] and str(product.price) == row["price"], row

@@ -206,6 +206,9 @@ def test_cli_import_find_info(tmp_path, kiosk_env, capsys):
     assert cli.main(["catalogue", "info"]) == 0
     info = capsys.readouterr().out
     assert str(kiosk_env) in info and "products:   2" in info and "from products.csv" in info
+    # A small catalogue is tens of kB: the size says so, not "0.0 MB".
+    size = kiosk_env.stat().st_size
+    assert size < 1_000_000 and f"({round(size / 1000)} kB)" in info, info
 
 
 def test_cli_import_reports_rejections_and_strict_exit_codes(tmp_path, kiosk_env, capsys):

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
 from kiosk.loyalty.annex import AnnexCloudClient
 
@@ -119,6 +120,7 @@ def test_kiosk_without_a_display_says_what_to_do_instead_of_crashing(tmp_path):
     assert "no display" in result.stderr and "kiosk demo" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a whole-app run
 def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_in_order(tmp_path):
     """The real `kiosk` entry point, offscreen: up, interactive, then closed, exit 0, no traceback."""
     code = ("import sys; from ui.app import run_gui; "
@@ -130,6 +132,7 @@ def test_kiosk_opens_the_cashier_window_on_the_embedded_sandbox_and_shuts_down_i
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
 
 
+@pytest.mark.slow  # a whole-app run
 def test_sigterm_closes_the_cashier_window_in_order(tmp_path):
     code = ("import sys; from ui.app import run_gui; "
             "sys.exit(run_gui(on_ready=lambda window, terminal: print('READY', flush=True)))")
@@ -173,3 +176,19 @@ def test_closing_the_window_while_the_till_starts_ends_cleanly_without_attaching
     result = _gui(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert "ATTACHED" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_version_and_help_without_opening_a_window(tmp_path):
+    # No display at all: a command that tried to open the window would say so and exit 2.
+    env = {k: v for k, v in _env(tmp_path).items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    import kiosk
+
+    for flag in ("--version", "-V"):
+        result = subprocess.run([KIOSK, flag], capture_output=True, text=True, env=env, timeout=60)
+        assert (result.returncode, result.stdout) == (0, f"kiosk {kiosk.__version__}\n"), result.stderr
+    from importlib.metadata import version
+
+    assert version("kiosk") == kiosk.__version__  # the installed package says the same
+    result = subprocess.run([KIOSK, "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0
+    assert "Plain `kiosk` (or `kiosk gui`) opens the cashier window" in " ".join(result.stdout.split())

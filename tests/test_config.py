@@ -8,6 +8,7 @@ from keyring.backend import KeyringBackend
 
 from kiosk import config, credentials
 from kiosk.connect import connect
+from kiosk.sizes import readable_size
 
 
 def test_defaults_without_a_file(tmp_path):
@@ -176,3 +177,10 @@ async def test_the_embedded_sandbox_follows_the_points_ratio_setting(tmp_path):
         assert result.points_awarded == 25
     finally:
         await conn.aclose()
+
+
+@pytest.mark.parametrize("size, shown", [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (40_960, "41 kB"),
+                                         (999_499, "999 kB"), (999_500, "1 MB"), (123_456_789, "123 MB"),
+                                         (2 * 1024 ** 3, "2.15 GB")])
+def test_sizes_are_shown_in_the_unit_that_fits(size, shown):
+    assert readable_size(size) == shown

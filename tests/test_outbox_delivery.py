@@ -73,6 +73,7 @@ async def test_lost_replies_and_errors_without_backend_deduplication_apply_once(
     assert_exactly_once(sandbox, operations)
 
 
+@pytest.mark.slow  # drains a large queue
 async def test_one_permanent_failure_is_dead_lettered_after_one_attempt_while_the_rest_drain(sandbox, outbox):
     operations = Workload(seed=3).operations(999, mix=(("order", 80), ("points", 20)))
     bad = ops.award_points("M999999", 10, ops.new_key("T01"), "goodwill")  # no such member
@@ -189,6 +190,7 @@ async def test_a_failed_urgent_delivery_says_why_and_stays_queued(sandbox, outbo
     assert outbox.status().depth == 1
 
 
+@pytest.mark.slow  # waits out real outage timings
 async def test_offline_is_known_and_delivery_resumes_each_within_10_s(sandbox, outbox):
     from kiosk.sandbox.server import SandboxServer
 
@@ -229,6 +231,7 @@ async def test_offline_is_known_and_delivery_resumes_each_within_10_s(sandbox, o
     assert 3 in depth and depth[-1] == 0
 
 
+@pytest.mark.slow  # forty orders against a slowed backend
 async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twice(sandbox, outbox):
     operations = Workload(seed=4).operations(40, mix=(("order", 1),))
     ids_ = outbox.enqueue(operations)

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -134,6 +135,7 @@ class OutboxModel(RuleBasedStateMachine):
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # a stateful model run over many steps
 def test_queue_model_keeps_exactly_once_and_order(sandbox):
     set_faults(sandbox, duplicate_protection=False)
     OutboxModel.sandbox = sandbox

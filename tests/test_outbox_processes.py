@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import set_faults
 from tests.outbox_workload import Workload, assert_exactly_once, enqueue_into, make_gift_cards
 
@@ -51,6 +53,7 @@ def _assert_exactly_once(sandbox, db: Path, operations) -> None:
         assert conn.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall() == [("done", len(operations))]
 
 
+@pytest.mark.slow  # a hundred processes killed and restarted: about two minutes
 def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 6), seed=2026).operations(1000)
@@ -78,6 +81,7 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
     _assert_exactly_once(sandbox, db, operations)
 
 
+@pytest.mark.slow  # two drainer processes racing over a real queue
 def test_two_drainers_on_one_database_send_nothing_twice(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 4), seed=42).operations(300)

@@ -1,5 +1,6 @@
 """Project rules that a reviewer would otherwise have to remember."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,16 +14,29 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
 def _source_files():
-    for top in ("kiosk", "ui", "tests", "resources"):
+    for top in ("kiosk", "ui", "tests", "resources", "scripts", "docs", "packaging", "requirements", ".ci"):
         for path in (ROOT / top).rglob("*"):
-            if path.is_file() and path.suffix in (".py", ".json", ".csv", ".md", ".toml", ".txt", ".sh"):
+            if path.is_file() and path.suffix in (".py", ".json", ".csv", ".md", ".toml", ".txt", ".sh", ""):
                 yield path
+    yield from (ROOT / "pyproject.toml", ROOT / "README.md")
 
 
-def test_nothing_reads_the_shared_folder():
-    needle = "/".join(["..", "shared"])  # built here so this file does not match itself
-    offenders = [str(p.relative_to(ROOT)) for p in _source_files() if needle in p.read_text(errors="replace")]
+def test_nothing_reads_or_cites_what_a_clone_does_not_have():
+    # Built here so this file does not match itself: the shared folder, and a design
+    # document that lives outside the repository.
+    needles = ("/".join(["..", "shared"]), "DESIGN" + ".md")
+    offenders = [str(p.relative_to(ROOT)) for p in _source_files()
+                 if any(n in p.read_text(errors="replace") for n in needles)]
     assert offenders == []
+
+
+def test_the_paths_the_architecture_page_names_exist():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`((?:kiosk|ui|tests|scripts|docs)/[\w/.\-]*)`", page))
+    # The page also names the core's files from inside kiosk/ ("checkout/pay.py").
+    named |= {f"kiosk/{p}" for p in re.findall(r"`((?:checkout|outbox|loyalty|scanner|sandbox)/[\w/.\-]*)`", page)}
+    assert len(named) > 20
+    assert sorted(p for p in named if not (ROOT / p).exists()) == []
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:

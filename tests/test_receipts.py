@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import stat
 import threading
 import time
 import zlib
@@ -368,3 +370,15 @@ def test_the_preview_shows_why_the_printer_did_not_print(qtbot, qloop, threads, 
     assert dialog.status.text() == (f"The receipt printer at 127.0.0.1:{port} does not answer; check it is on, "
                                     "or print a PDF.")
     assert notices == []  # said in the dialog, not twice
+
+
+def test_a_saved_pdf_is_private_whatever_the_umask(qapp, receipt, tmp_path):
+    from ui.receipts.pdf import save_pdf
+
+    previous = os.umask(0o022)  # new files 0644 and folders 0755 unless the writer says otherwise
+    try:
+        path = save_pdf(receipt, tmp_path / "receipts" / "r.pdf")
+    finally:
+        os.umask(previous)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -34,6 +34,7 @@ def _hit(symbols, sample) -> bool:
     return any(s.text == sample.text and s.symbology == sample.symbology for s in symbols)
 
 
+@pytest.mark.slow  # decodes the whole synthetic set
 def test_the_pipeline_reads_every_symbology_under_every_distortion(frames, reader):
     read, wrong = Counter(), []
     for sample in frames:
@@ -49,6 +50,7 @@ def test_the_pipeline_reads_every_symbology_under_every_distortion(frames, reade
         assert read[symbology] >= floor, (symbology, read)
 
 
+@pytest.mark.slow  # decodes the whole synthetic set three times
 def test_the_pipeline_reads_at_least_as_many_as_either_library_alone(frames, reader):
     zxing, zbar = ZxingDecoder(), ZbarDecoder()
     counts = Counter()

@@ -74,13 +74,6 @@ def test_a_store_can_have_2d_codes_confirmed_twice_too():
         Acceptor(agree_2d=0)
 
 
-def test_a_skipped_frame_restarts_agreement():
-    acceptor = Acceptor(agree=2, clock=Clock())
-    acceptor.offer([CARD])
-    acceptor.skip_frame()
-    assert acceptor.offer([CARD]) == []
-
-
 def _type(detector, keys, start, gap):
     """Feed keys at a fixed gap; returns (scans, released text, end time)."""
     scans, released, t = [], "", start

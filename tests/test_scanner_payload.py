@@ -115,6 +115,7 @@ def _nasty_examples(test):
     return test
 
 
+@pytest.mark.slow  # ten thousand examples
 @settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=3000) | st.text(alphabet="M0123456789.%2eEfF/:@+-_R\r\n\x00\u202e", max_size=64),
        symbology=st.sampled_from([None, "QRCode", "Code128", "EAN13", "UPCA", "PDF417"]))

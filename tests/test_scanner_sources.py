@@ -239,3 +239,17 @@ def test_a_still_scene_is_not_decoded_again_until_something_moves(colour):
     pipeline.start().join(30)
     assert (pipeline.frames, pipeline.skipped) == (2, 12)  # the first frame, then the card as it came
     assert scans == [Scanned(MemberRef("id", "M100004"), "QRCode", "camera")]
+
+
+def test_the_camera_gives_the_parser_the_text_as_encoded(tmp_path):
+    import zxingcpp
+
+    # A card from a template that ends its field with the GS separator. zxing-cpp's display
+    # form would hand over "M100001<GS>", which no payload of ours matches; the real text has
+    # a control character, which the parser strips as it does for every scanner.
+    symbol = zxingcpp.create_barcode("M100001\x1d", zxingcpp.BarcodeFormat.QRCode)
+    cv2.imwrite(str(tmp_path / "card.png"), np.pad(np.asarray(symbol.to_image(scale=8)), 60, constant_values=255))
+    scans = []
+    pipeline = ScanPipeline(ImageFolderSource(tmp_path), scans.append, budget_s=1.0, max_fps=100)
+    pipeline.start().join(30)
+    assert scans == [Scanned(MemberRef("id", "M100001"), "QRCode", "camera")]

@@ -406,3 +406,20 @@ def test_new_details_typed_while_the_till_starts_replace_the_first_ones(qtbot, e
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=5000)
     failed = terminal.till.db.read("SELECT COUNT(*) AS n FROM audit_log WHERE action='sign_in_failed'")
     assert window.operator.id == "C01" and failed[0]["n"] == 0
+
+
+def test_a_core_bug_during_a_scan_is_logged_and_told_as_one_not_shown_verbatim(qtbot, screen, monkeypatch,
+                                                                              caplog):
+    from ui.tasks import BUG_MESSAGE
+
+    window = screen
+    sign_in(qtbot, window)
+
+    def broken(gtin):  # a core bug: a plain ValueError with internal detail in it
+        raise ValueError(f"invalid literal for int() with base 10: {gtin!r}")
+
+    monkeypatch.setattr(window.terminal.till.catalogue, "by_barcode", broken)
+    scan(window, ProductRef(COFFEE))
+    qtbot.waitUntil(lambda: window.notices.text == BUG_MESSAGE, timeout=5000)
+    assert any(r.exc_info and isinstance(r.exc_info[1], ValueError) for r in caplog.records)
+    assert lines(window) == []

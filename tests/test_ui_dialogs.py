@@ -225,6 +225,29 @@ def test_member_search_by_phone(qtbot, qloop, sandbox, tmp_path):
         qtbot.waitUntil(lambda: not [w for w in QApplication.topLevelWidgets() if w.isVisible()], timeout=2000)
 
 
+def test_a_member_the_sale_refuses_is_not_found_the_dialog_says_why_and_stays_open(qtbot, qloop, sandbox, tmp_path):
+    with a_till(qtbot, qloop, sandbox, tmp_path) as till:
+        sale = till.checkout.new_sale("C01")
+        sale.cart.add(till.catalogue.by_sku("APP-001"))
+        chloe = run(qtbot, qloop, till.checkout.find_member("M100003"))
+        sale.attach_member(chloe)
+        sale.select_reward(chloe.usable_rewards[0])
+        dialog = opened(qtbot, MemberSearchDialog(till.checkout, Tasks(), attach=sale.attach_member))
+        found = []
+        dialog.found.connect(found.append)
+        qtbot.keyClicks(dialog.query, "555-010-0002")  # Ben, while Chloé's reward is on the sale
+        qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "Remove the rewards" in dialog.error.text(), timeout=WAIT_MS)
+        assert dialog.isVisible() and found == [] and "Found" not in dialog.result.text()
+        assert sale.member_id == "M100003" and dialog.search_button.isEnabled()
+
+        sale.detach_member()  # the cashier takes Chloé off; the same search now attaches Ben
+        qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+        assert [v.member_id for v in found] == ["M100002"] and sale.member_id == "M100002"
+        dialog.deleteLater()
+
+
 def test_a_dead_letter_is_listed_without_member_data_and_sent_again(qtbot, qloop, sandbox, tmp_path):
     with a_till(qtbot, qloop, sandbox, tmp_path) as till:
         op_id, = till.outbox.enqueue([ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill")])

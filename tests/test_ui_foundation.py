@@ -56,6 +56,25 @@ def test_tasks_replace_by_name_and_turn_errors_into_sentences(qtbot, qloop):
     assert notices == ["Gift card has 4.20 left; 15.80 still due.", BUG_MESSAGE]
 
 
+def test_a_plain_value_error_is_a_bug_logged_not_a_sentence_shown(qtbot, qloop, caplog):
+    from ui.cashier.dialog_kit import CashierDialog
+
+    async def internal():
+        raise ValueError("invalid literal for int() with base 10: 'M100001'")
+
+    tasks = Tasks()
+    notices = []
+    tasks.failed.connect(notices.append)
+    tasks.run("lookup", internal())
+    dialog = CashierDialog(tasks)
+    qtbot.addWidget(dialog)
+    dialog.run("search", internal())
+    qtbot.waitUntil(lambda: bool(notices and dialog.error.text()), timeout=3000)
+    assert notices == [BUG_MESSAGE] and dialog.error.text() == BUG_MESSAGE  # one rule, both ways in
+    failures = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], ValueError)]
+    assert [r.getMessage() for r in failures] == ["task lookup failed", "dialog task search failed"]
+
+
 def test_a_spinner_only_when_a_person_waits_longer_than_150_ms(qtbot, qloop):
     tasks = Tasks()
     busy = []

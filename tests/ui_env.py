@@ -1,6 +1,6 @@
 """The qasync loop for widget tests (pytest-qt has no qasync support).
 
-What holds up here (DESIGN.md, measured): one qasync loop for the whole session,
+What holds up here (measured; docs/architecture.md): one qasync loop for the whole session,
 attached to the QApplication as already running, so it never starts or stops Qt's
 own loop (stopping it would call QApplication.exit(), after which every qtbot.wait
 returns at once); the loop is the running loop only inside a test that asks for it;

@@ -4,8 +4,8 @@ Non-GUI subcommands go to kiosk.cli before anything imports Qt, so `kiosk
 sandbox` runs on a server with no display libraries. `kiosk` alone (or `kiosk
 gui`) starts the cashier window; `kiosk demo` is the command-line walk-through.
 
-The window runs on a qasync loop (asyncio on Qt's event loop), started with
-asyncio.Runner's loop factory (Python 3.11's asyncio.run has none).
+The window runs on a qasync loop (asyncio on Qt's event loop), driven by
+`drive` below rather than asyncio.run: Qt may end its own loop (see there).
 
 Start-up order, so the cashier can type from the first frame: Qt, then the
 window (sign-in form, only Qt-light modules), shown; then, in threads, the
@@ -14,7 +14,10 @@ then the selling screen's modules; then the start-up heap is frozen (settle).
 
 Quitting sets an event that the main coroutine awaits; then the shutdown runs in
 order: the window's tasks, the bridge, then the terminal (scanners, delivery,
-SQLite, HTTP client, sandbox). SIGINT and SIGTERM quit the same way.
+SQLite, HTTP client, sandbox). Whatever ends the session quits the same way, with
+exit status 0: the window closed, SIGTERM, SIGINT, SIGHUP (the terminal it was
+started from closed) or the display going away, which ends a session like a
+logout does; it is not a crash.
 """
 
 from __future__ import annotations
@@ -50,18 +53,52 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
         print("kiosk: no display to show the cashier window on. Start it from the desktop session, or run "
               "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
+    from kiosk import logs, private
+
+    logs.setup()
+    private.restrict_umask()
     import qasync
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(_run(app, on_ready, on_shown))
+    loop = qasync.QEventLoop(app)
+    try:
+        return drive(loop, _run(app, on_ready, on_shown))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def drive(loop: asyncio.AbstractEventLoop, main) -> Any:
+    """Run the coroutine `main` on the qasync `loop` to its end, and return its result.
+
+    When the X server goes away, Qt's xcb plugin ends Qt's event loop itself
+    (QCoreApplication::exit, "The X11 connection broke") on every pass through it,
+    and asyncio.run would stop there with the shutdown half done: the HTTP client
+    closed outside any loop (a traceback) and the sandbox never stopped. So the
+    loop is entered again until `main` has finished: each entry is at least one
+    pass, in which the shutdown's next steps run. Quitting the app that way also
+    emits aboutToQuit, which starts the shutdown. (Not qasync's run_until_complete:
+    it makes one more pass after the loop ends, outside it, where a step of `main`
+    finds no running loop.)
+    """
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(main)
+    task.add_done_callback(lambda _: loop.stop())
+    said = False
+    while not task.done():
+        loop.run_forever()
+        if not task.done() and not said:
+            log.info("Qt's event loop was ended from outside (the display went away?); finishing the shutdown")
+            said = True
+    return task.result()
 
 
 async def _run(app, on_ready=None, on_shown=None) -> int:
     from PySide6.QtCore import QTimer
 
+    from kiosk import logs
     from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
     from ui.tasks import Tasks
 
@@ -70,7 +107,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     quitting = asyncio.Event()
     app.setQuitOnLastWindowClosed(False)
     app.aboutToQuit.connect(quitting.set)
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: quitting.set())
     # Python runs signal handlers only when it gets control: a timer gives it some.
     ticker = QTimer(interval=250)
@@ -92,6 +129,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             # let the first frame out before it starts, so the cashier sees the form now.
             await painted.wait(timeout=1.0)
             settings = await asyncio.to_thread(_load_settings)
+            logs.set_level(settings.log.level)
             lifecycle = await asyncio.to_thread(importlib.import_module, "ui.lifecycle")
             # Each step runs to its end (a half-started sandbox or database is worse than
             # a second's wait); closed meanwhile, the steps after it are skipped.
@@ -104,9 +142,11 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             if _is_config_error(exc):
                 print(f"kiosk: {exc}", file=sys.stderr)
                 status = 2
+                window.show_fatal(str(exc))
             else:
-                log.exception("start-up failed")
-            window.show_fatal(str(exc))
+                from ui.tasks import sentence
+
+                window.show_fatal(sentence(exc, "start-up"))
             await quitting.wait()
             return status
         from ui.bridge import HubBridge

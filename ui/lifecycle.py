@@ -1,6 +1,6 @@
 """The running terminal's parts, started and stopped in order, without Qt widgets.
 
-start: settings -> backend (or the embedded sandbox with demo data) -> the till
+start: settings -> file modes checked (kiosk/private.py) -> backend (or the embedded sandbox with demo data) -> the till
 (database, outbox engine, checkout; interrupted sales resolved) -> scanners -> the
 start-up checks. stop, the other way round: scanners, background tasks, the till
 (engine, then SQLite), the HTTP client, then the sandbox.
@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk import checks, config
+from kiosk import checks, config, private
 from kiosk.checkout import till as tills
 from kiosk.connect import Connection, connect
 from kiosk.events import EventHub
@@ -62,6 +62,7 @@ class Terminal:
 
 async def start(settings: config.Settings, hub: EventHub | None = None) -> Terminal:
     hub = hub or EventHub()
+    await asyncio.to_thread(private.secure_install, settings)
     connection = await asyncio.to_thread(connect, settings)
     client = connection.client
     try:

@@ -5,7 +5,8 @@
 - A spinner appears only when the work takes longer than ~150 ms.
 - CheckoutError and LoyaltyError carry a sentence for the cashier: it is shown as a
   non-modal notice. Cancellation is silent. Anything else is a bug: logged with its
-  traceback, and shown as a short notice, never a traceback.
+  traceback, and shown as a short notice, never a traceback. `sentence` is that rule,
+  the one way from an exception to what a person reads, for the dialogs too.
 """
 
 from __future__ import annotations
@@ -27,12 +28,22 @@ BUG_MESSAGE = "Something went wrong there; it was logged. Try again, or call IT 
 
 
 def user_message(exc: BaseException) -> str | None:
-    """The sentence to show for `exc`, or None when it is a bug."""
+    """The sentence to show for `exc`, or None when it is a bug (a plain ValueError too:
+    the core says what a person should read through its own error types)."""
     if isinstance(exc, LoyaltyError):
         return exc.user_message
     if isinstance(exc, (CheckoutError, StorageError)):
         return str(exc)
     return None
+
+
+def sentence(exc: BaseException, doing: str = "work") -> str:
+    """What to tell a person about `exc`; a bug is logged with its traceback and told as BUG_MESSAGE."""
+    message = user_message(exc)
+    if message is None:
+        log.error("%s failed", doing, exc_info=exc)
+        return BUG_MESSAGE
+    return message
 
 
 class Tasks(QObject):
@@ -69,7 +80,7 @@ class Tasks(QObject):
                 return
             if on_error is not None and on_error(exc):
                 return
-            self.failed.emit(self._describe(name, exc))
+            self.failed.emit(sentence(exc, f"task {name}"))
 
         task.add_done_callback(finished)
         return task
@@ -78,15 +89,7 @@ class Tasks(QObject):
         try:
             fn(value)
         except Exception as exc:  # a bug in a result handler must not kill the loop's callback
-            self.failed.emit(self._describe(name, exc))
-
-    @staticmethod
-    def _describe(name: str, exc: BaseException) -> str:
-        message = user_message(exc)
-        if message is None:
-            log.error("task %s failed", name, exc_info=exc)
-            return BUG_MESSAGE
-        return message
+            self.failed.emit(sentence(exc, f"task {name}"))
 
     def cancel(self, name: str) -> None:
         task = self._tasks.get(name)

@@ -8,6 +8,8 @@ the supplier's file wrote it.
 
 from __future__ import annotations
 
+from kiosk.checkout.errors import BarcodeError
+
 _NAMES = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
 
 
@@ -22,32 +24,24 @@ def check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-def is_valid(code: str) -> bool:
-    try:
-        normalise(code)
-    except ValueError:
-        return False
-    return True
-
-
 def normalise(text: str) -> str:
     """The 13-digit form of an EAN-13, UPC-A, EAN-8 or GTIN-14 (indicator 0).
 
     Spaces and hyphens (as printed under the bars) are ignored. Raises
-    ValueError with a sentence fit for a cashier or an import report.
+    BarcodeError (a ValueError) with a sentence fit for a cashier or an import report.
     """
     code = "".join(text.split()).replace("-", "")
     if not code:
-        raise ValueError("the barcode is empty")
+        raise BarcodeError("the barcode is empty")
     if not code.isascii() or not code.isdigit():
-        raise ValueError(f"barcode {code} has characters other than digits")
+        raise BarcodeError(f"barcode {code} has characters other than digits")
     if len(code) not in _NAMES:
-        raise ValueError(f"barcode {code} has {len(code)} digits; an EAN-13 has 13, a UPC-A 12 and an EAN-8 8")
+        raise BarcodeError(f"barcode {code} has {len(code)} digits; an EAN-13 has 13, a UPC-A 12 and an EAN-8 8")
     if len(code) == 14 and code[0] != "0":
-        raise ValueError(f"barcode {code} is a case code (GTIN-14 with indicator {code[0]}), not a product's")
+        raise BarcodeError(f"barcode {code} is a case code (GTIN-14 with indicator {code[0]}), not a product's")
     expected = check_digit(code[:-1])
     if int(code[-1]) != expected:
-        raise ValueError(f"barcode {code} has a wrong check digit (expected {expected})")
+        raise BarcodeError(f"barcode {code} has a wrong check digit (expected {expected})")
     return code[-13:].rjust(13, "0")
 
 

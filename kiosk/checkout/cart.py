@@ -15,7 +15,6 @@ from kiosk.checkout.money import to_cents
 
 MAX_QUANTITY = 999  # per line; checkout.max_quantity sets it per store
 MAX_LINE_CENTS = 10_000_000  # 100,000.00: beyond that a slip of the finger is likelier than a sale
-AMOUNT_SKU = "AMOUNT"
 
 
 class ProductLike(Protocol):
@@ -63,17 +62,9 @@ class Cart:
         self._editable()
         self._check_quantity(quantity)
         for n, line in enumerate(self.lines):
-            if line.sku == product.sku and line.list_cents is None and line.sku != AMOUNT_SKU:
+            if line.sku == product.sku and line.list_cents is None:
                 return self._replace(n, replace(line, quantity=self._check_quantity(line.quantity + quantity)))
         return self._append(product.sku, product.name, to_cents(product.price), quantity, product.tax_class)
-
-    def add_amount(self, amount: Decimal, tax_class: str, label: str = "Amount") -> Line:
-        """An 'amount only' line, for stores that ring items up on another till."""
-        self._editable()
-        cents = to_cents(amount)
-        if cents <= 0:
-            raise CartError("Enter an amount above zero.")
-        return self._append(AMOUNT_SKU, label, cents, 1, tax_class)
 
     def set_quantity(self, line_id: str, quantity: int) -> Line | None:
         """Quantity 0 removes the line."""

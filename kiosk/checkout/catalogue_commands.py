@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from kiosk import config
+from kiosk.sizes import readable_size
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -101,7 +102,7 @@ def _info(path: Path) -> int:
         return 1
     with catalogue:
         info = catalogue.info()
-    print(f"catalogue:  {path} ({path.stat().st_size / 2**20:.1f} MB)")
+    print(f"catalogue:  {path} ({readable_size(path.stat().st_size)})")
     print(f"products:   {info.get('count', '?')}")
     print(f"imported:   {info.get('imported_at', '?')} from {info.get('source', '?')}")
     return 0

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+from kiosk import private
 from kiosk.checkout import barcodes
 from kiosk.checkout.catalogue import (APPLICATION_ID, INDEXES, SCHEMA, SCHEMA_VERSION, code_words, fold)
 
@@ -224,11 +225,12 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
 
 
 def _build_and_swap(products: list[tuple], target: Path, source_name: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private.make_dir(target.parent)
     _remove_debris(target)
     building = target.with_name(f"{target.name}.importing-{os.getpid()}")
     building.unlink(missing_ok=True)
     try:
+        private.create_file(building)
         conn = sqlite3.connect(building, isolation_level=None)
         try:
             # Nobody else sees this file until it is complete, so a crash may lose it: speed wins.

@@ -19,6 +19,10 @@ class MoneyError(CheckoutError, ValueError):
     """An amount that is not money: not a number, or finer than a cent."""
 
 
+class BarcodeError(CheckoutError, ValueError):
+    """A product barcode that is not one: wrong length, characters or check digit."""
+
+
 class ApprovalError(CheckoutError):
     pass
 

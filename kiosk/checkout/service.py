@@ -29,6 +29,7 @@ from kiosk.loyalty.backend import LoyaltyBackend
 from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
 from kiosk.outbox import events as ev
 from kiosk.outbox import ops
+from kiosk.scanner.payload import MEMBER_ID
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Checkout:
     def __init__(self, backend: LoyaltyBackend, payer: Payer, hub: EventHub, *, inclusive_tax: bool,
                  tax_rates: dict, points_after_tax: bool = False, allowances: Allowances | None = None,
                  audit: Callable[..., None] | None = None, record_approval: Callable[..., int] | None = None,
-                 member_patterns: tuple[str, ...] = (r"M[0-9]{6}",), approvals: Approvals | None = None):
+                 member_patterns: tuple[str, ...] = (MEMBER_ID,), approvals: Approvals | None = None):
         self.backend = backend
         self.payer = payer
         self.hub = hub

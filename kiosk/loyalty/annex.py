@@ -21,6 +21,7 @@ from tenacity import (
     AsyncRetrying, retry_if_exception_type, retry_if_not_exception_type, stop_before_delay, wait_random_exponential,
 )
 
+from kiosk import __version__
 from kiosk.loyalty import auth, errors, ids
 from kiosk.loyalty import requests as rq
 from kiosk.loyalty.models import (
@@ -30,10 +31,8 @@ from kiosk.loyalty.models import (
 from kiosk.loyalty.parse import items, mapping
 
 log = logging.getLogger(__name__)
-# httpx logs every request's full URL at INFO, and our URLs carry member ids
-# and emails: keep its loggers to warnings and log route templates ourselves.
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+# httpx logs every request's full URL at INFO, and our URLs carry member ids and
+# emails: kiosk.logs keeps its loggers to warnings; we log route templates ourselves.
 
 ATTEMPT_SECONDS = 5.0  # Toast's limit for a loyalty provider
 # No reply of the API comes near this (a member's codes list is the largest, a few kB).
@@ -74,7 +73,7 @@ class AnnexCloudClient:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url, transport=self._transport,
                 timeout=httpx.Timeout(self._attempt_timeout),
-                headers={"Accept": "application/json", "User-Agent": "kiosk/0.1"},
+                headers={"Accept": "application/json", "User-Agent": f"kiosk/{__version__}"},
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             )
             self._loop = loop

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from kiosk import private
 from kiosk.outbox.errors import StorageBusy, StorageCorrupt, StorageError, StorageFull
 
 log = logging.getLogger(__name__)
@@ -270,7 +271,7 @@ def open_database(path: Path | str, *, busy_timeout_s: float = 10.0) -> Database
     """Open (or create) the terminal database and bring its schema up to date."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.create_file(path)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                timeout=busy_timeout_s)
         conn.row_factory = sqlite3.Row
@@ -316,6 +317,7 @@ def _backup(db: Database, version: int) -> None:
     if target.exists():
         return
     try:
+        private.create_file(target)
         with sqlite3.connect(target) as copy:
             db.conn.backup(copy)
     except sqlite3.Error as exc:

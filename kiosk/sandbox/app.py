@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kiosk.loyalty import auth
-from kiosk.sandbox import codes, loyalty, orders
+from kiosk.sandbox import codes, loyalty, orders, signing
 from kiosk.sandbox.db import ApiError, Store, invalid, open_store
 from kiosk.sandbox.faults import FaultMiddleware, Faults
 
@@ -27,15 +26,12 @@ async def authorize(request: Request) -> None:
     """Every route: a Bearer JWT whose hmac covers exactly this request's payload."""
     store: Store = request.app.state.store
     try:
-        token = auth.bearer(request.headers.get("authorization"))
-        if request.method in ("POST", "PATCH", "PUT"):
-            payload = await request.body()
-        else:
-            (identifier,) = request.path_params.values()
-            payload = auth.get_payload(identifier)
-        auth.verify_token(token, secret=store.site.secret, site_id=store.site.site_id,
-                          payload=payload, now=time.time())
-    except auth.AuthError:
+        token = signing.token_from(request.headers.get("authorization"))
+        body = await request.body() if request.method in ("POST", "PATCH", "PUT") else b""
+        identifier = next(iter(request.path_params.values()), None)
+        signing.check(token, secret=store.site.secret, site_id=store.site.site_id,
+                      payload=signing.signed_payload(request.method, body, identifier), now=time.time())
+    except signing.Unauthorized:
         raise ApiError(401, "AC1002", "Request Not Authorized") from None
 
 

@@ -7,17 +7,14 @@ plus an index.html that a person prints and holds in front of the kiosk camera.
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import pdf417gen
-import segno
-from barcode import Code128
-from barcode.writer import ImageWriter
+import numpy as np
+import zxingcpp
 from PIL import Image
 
 # Every image is drawn for one print resolution, so index.html can give each
@@ -25,13 +22,11 @@ from PIL import Image
 DPI = 300
 # 12 px at 300 dpi is a 1 mm QR module: easy for a phone camera at arm's length.
 QR_SCALE = 12
-# 5 px = 0.42 mm modules for Code128 and PDF417: roomy for webcams. The mm
-# value is derived from the pixels because python-barcode converts back with
-# truncation; its default 0.2 mm gives bars of uneven 2-3 px widths.
+# 5 px = 0.42 mm modules for Code128 and PDF417: roomy for webcams.
 MODULE_PX = 5
-MODULE_MM = MODULE_PX * 25.4 / DPI
-# PDF417 rows must be at least 3 modules tall and need a 2-module quiet zone.
-PDF417_ROW_RATIO, PDF417_QUIET_MODULES = 3, 6
+# Quiet zones, in modules: QR asks for 4, Code 128 for 10 (15 forgives a sloppy
+# crop), PDF417 for 2 (6 likewise).
+QR_QUIET, CODE128_QUIET, PDF417_QUIET = 4, 15, 6
 
 _TOKEN = {"member": re.compile(r"[A-Za-z0-9]+"), "card": re.compile(r"[A-Za-z0-9-]+"),
           "coupon": re.compile(r"[A-Za-z0-9-]+")}
@@ -50,28 +45,30 @@ def _load(name: str) -> list[dict[str, Any]]:
     return json.loads(files("kiosk_resources").joinpath("demo", name).read_text(encoding="utf-8"))
 
 
+# zxing-cpp draws every symbology here (and reads them in kiosk/scanner): one library
+# for writing and reading, where three writers (segno, python-barcode, pdf417gen) were.
+
+
+def draw(symbol, quiet_modules: int, module_px: int, hrt: bool = False) -> Image.Image:
+    """The symbol at whole pixels per module, with `quiet_modules` of white all round."""
+    pixels = np.asarray(symbol.to_image(scale=module_px, add_hrt=hrt, add_quiet_zones=False))
+    pad = quiet_modules * module_px
+    return Image.fromarray(np.pad(pixels, pad, constant_values=255), "L")
+
+
 def render_qr(payload: str) -> Image.Image:
-    # make_qr, not make: segno picks a Micro QR for short payloads, which
-    # phone cameras and most scanner apps do not read. Default border is the
-    # 4-module quiet zone the spec asks for.
-    buffer = io.BytesIO()
-    segno.make_qr(payload, error="m").save(buffer, kind="png", scale=QR_SCALE, dpi=DPI)
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        return image.convert("L")
+    # Always a full QR code (never a Micro QR, which phone cameras don't read), level M.
+    return draw(zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M"), QR_QUIET, QR_SCALE)
 
 
 def render_code128(text: str) -> Image.Image:
-    # The symbology asks for a 10-module quiet zone; 15 forgives a sloppy crop.
-    options = {"module_width": MODULE_MM, "module_height": 12.0, "quiet_zone": 15 * MODULE_MM,
-               "font_size": 10, "text_distance": 4.0}
-    return Code128(text, writer=ImageWriter(dpi=DPI)).render(options)
+    # With the text under the bars, for a cashier to type when a scan fails.
+    return draw(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128), CODE128_QUIET, MODULE_PX, hrt=True)
 
 
 def render_pdf417(text: str) -> Image.Image:
-    codes = pdf417gen.encode(text, columns=3, security_level=2)
-    return pdf417gen.render_image(codes, scale=MODULE_PX, ratio=PDF417_ROW_RATIO,
-                                  padding=PDF417_QUIET_MODULES * MODULE_PX)
+    # Three data columns keep a gift card's symbol short and wide, as cards print it.
+    return draw(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.PDF417, columns=3), PDF417_QUIET, MODULE_PX)
 
 
 def _write_qr(path: Path, payload: str) -> None:

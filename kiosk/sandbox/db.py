@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from kiosk import private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS members (
@@ -186,6 +189,8 @@ def digits(phone: str | None) -> str | None:
 
 
 def open_store(path: str, site: Site, *, fresh: bool = False) -> Store:
+    if path != ":memory:":
+        private.create_file(Path(path))
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

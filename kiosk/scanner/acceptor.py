@@ -52,7 +52,3 @@ class Acceptor:
 
     def frames_needed(self, symbol: Symbol) -> int:
         return self.agree_2d if symbol.symbology in ERROR_CORRECTED else self.agree
-
-    def skip_frame(self) -> None:
-        """A frame went by undecoded (time budget, camera hiccup): agreement has to start over."""
-        self._streak.clear()

@@ -30,6 +30,8 @@ MODES = ("auto", "zxing", "zbar")
 ZBAR_READS = ("QRCode", "Code128", "EAN13", "UPCA")
 
 Point = tuple[int, int]
+# zxing-cpp refuses an image wider or taller than this (a ValueError, whatever the area).
+MAX_SIDE = 65535
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ class ZxingDecoder:
         if "EAN13" in wanted:
             wanted.add("UPCA")
         self._formats = [getattr(zxingcpp.BarcodeFormat, name) for name in sorted(wanted)]
-        self._options = {"try_rotate": try_rotate, "try_invert": try_invert, "try_downscale": try_downscale}
+        # Plain: the payload exactly as encoded. The default (HRI) shows control characters as
+        # Unicode pictures (GS as U+241D, even a space as U+2420), which breaks ISO/IEC 15434
+        # payloads (shipping labels, ID cards) whose fields are split by GS and RS.
+        self._options = {"try_rotate": try_rotate, "try_invert": try_invert, "try_downscale": try_downscale,
+                         "text_mode": zxingcpp.TextMode.Plain}
         self._names = {getattr(zxingcpp.BarcodeFormat, name): name for name in SUPPORTED}
 
     def decode(self, gray: np.ndarray) -> list[Symbol]:

@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from typing import Literal, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from kiosk.checkout.barcodes import check_digit
 from kiosk.loyalty.ids import PATTERNS
 
+# A member id as the demo's (and a typical store's) cards print it. The one definition:
+# the scanner.member_id_pattern setting, the offline check and the notice scrubber use it.
+MEMBER_ID = r"M[0-9]{6}"
 KINDS = ("member_id", "member_card", "member_email", "member_phone", "member_url", "code", "product", "receipt")
 MAX_LENGTH = 512
 # Printable ASCII that any accepted format can contain; anything else is refused outright.
@@ -72,7 +76,7 @@ class PayloadFormats:
     """What one store accepts. Patterns must match the whole text."""
 
     accept: frozenset[str] = frozenset(KINDS)
-    member_id: str = r"M[0-9]{6}"
+    member_id: str = MEMBER_ID
     member_card: str = r"[0-9]{16}"
     code: str = r"[A-Z0-9][A-Z0-9\-]{2,31}"
     member_url_hosts: tuple[str, ...] = ()
@@ -118,12 +122,9 @@ def clean(text: str) -> str:
 
 
 def gtin_valid(digits: str) -> bool:
-    if not digits.isdigit() or len(digits) not in (8, 12, 13):
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13):
         return False
-    body, check = digits[:-1], int(digits[-1])
-    weights = (3, 1) if len(body) % 2 else (1, 3)
-    total = sum(int(d) * weights[i % 2] for i, d in enumerate(body))
-    return (10 - total % 10) % 10 == check
+    return check_digit(digits[:-1]) == int(digits[-1])
 
 
 def parse(text: object, symbology: str | None = None, formats: PayloadFormats = DEFAULT) -> Ref:

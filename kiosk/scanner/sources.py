@@ -214,6 +214,13 @@ class VideoFileSource:
     def finished(self) -> bool:
         return self._done
 
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) the container declares, before a frame is decoded."""
+        import cv2
+
+        return (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
     def next_frame(self, timeout: float = 0.0) -> np.ndarray | None:
         if self._done:
             return None

@@ -103,11 +103,6 @@ class CartPanel(QWidget):
         sale.search_results.connect(self._show_results)
         self.refresh()
 
-    def set_sale(self, sale) -> None:
-        self.sale = sale
-        sale.search_results.connect(self._show_results)
-        self.refresh()
-
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         """The product field's keys: + and - (empty field, a line selected) change that
         line; a number then * is how many of the next product; Ctrl+Z in the empty field

@@ -1,15 +1,14 @@
 """What the cashier screen's dialogs share: touch-size controls, a line for sentences,
 running work through `Tasks` with its failure shown inside the dialog, and the keys.
 
-A dialog never shows a traceback: CheckoutError, LoyaltyError, StorageError and
-OperatorError carry a sentence for the cashier; anything else is logged with its
-traceback and the dialog shows the short "something went wrong" sentence.
+A dialog never shows a traceback: ui.tasks.sentence turns an exception into what
+the cashier reads (the core's own errors carry it; anything else is logged with its
+traceback and told as the short "something went wrong" sentence).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from typing import Any, Awaitable, Callable
 
@@ -18,28 +17,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
-from kiosk.checkout.operators import Approval, OperatorError
-from ui.tasks import BUG_MESSAGE, Tasks, user_message
+from kiosk.checkout.operators import Approval
+from kiosk.scanner.payload import MEMBER_ID
+from ui.tasks import Tasks, sentence
 from ui.widgets.controls import BUTTON_HEIGHT
-
-log = logging.getLogger(__name__)
 
 Approve = Callable[[str, str], Awaitable[Approval | None]]
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_MEMBER_ID = re.compile(r"\b[A-Z]\d{6}\b")
-
-
-def sentence(exc: BaseException) -> str:
-    """What to tell the cashier about `exc`."""
-    if isinstance(exc, OperatorError):
-        return str(exc)
-    message = user_message(exc)
-    if message is None:
-        log.error("dialog work failed", exc_info=exc)
-        return BUG_MESSAGE
-    return message
+_MEMBER_ID = re.compile(rf"\b(?:{MEMBER_ID})\b")
 
 
 def scrub(text: str | None, *known: str | None) -> str:
@@ -122,7 +109,7 @@ class CashierDialog(QDialog):
                 on_ok(result)
 
         def failed(exc: BaseException) -> bool:
-            text = sentence(exc)
+            text = sentence(exc, f"dialog task {name}")
             if shiboken6.isValid(self):
                 self.show_error(text)
                 if on_error is not None:

@@ -1,8 +1,13 @@
-"""Find a member by phone or email (`checkout.search_member`); `found` carries the MemberView."""
+"""Find a member by phone or email (`checkout.search_member`) and put them on the sale.
+
+`attach(view)` puts the member found on the sale; when the sale refuses (it holds
+another member's reward), the dialog says why and stays open. `found` carries the
+MemberView once it is on the sale.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -10,15 +15,17 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from kiosk.loyalty.models import MemberView
 from ui.cashier.dialog_kit import CashierDialog, message_label, touch_button
 from ui.cashier.enrol_dialog import EMAIL, line_edit, phone_ok
-from ui.tasks import Tasks
+from ui.tasks import Tasks, user_message
 
 
 class MemberSearchDialog(CashierDialog):
     found = Signal(object)  # MemberView
 
-    def __init__(self, checkout: Any, tasks: Tasks, parent: QWidget | None = None):
+    def __init__(self, checkout: Any, tasks: Tasks, parent: QWidget | None = None,
+                 attach: Callable[[MemberView], None] = lambda view: None):
         super().__init__(tasks, parent)
         self.checkout = checkout
+        self._attach = attach
         self.member: MemberView | None = None
         self.setWindowTitle(self.tr("Find a member"))
         self.setAccessibleName(self.tr("Find a member"))
@@ -60,6 +67,14 @@ class MemberSearchDialog(CashierDialog):
 
     def _found(self, view: MemberView) -> None:
         self.search_button.setEnabled(True)
+        try:
+            self._attach(view)
+        except Exception as exc:
+            refusal = user_message(exc)
+            if refusal is None:
+                raise  # a bug: Tasks logs it and says so
+            self.show_error(refusal)
+            return
         self.member = view
         name = view.member.display_name if view.member else view.member_id
         self.result.setText(self.tr("Found %1 (%2).").replace("%1", name).replace("%2", view.member_id))

@@ -32,7 +32,6 @@ def _who(view) -> str:
 
 class Sale(QObject):
     changed = Signal()  # the cart, member, rewards, coupons or tenders changed
-    member_found = Signal(object)  # MemberView
     search_results = Signal(list)  # catalogue products for the typed text
     paying = Signal(bool)
     paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
@@ -77,12 +76,8 @@ class Sale(QObject):
         def failed(exc: BaseException) -> bool:
             if on_error is not None and on_error(exc):
                 return True
-            if isinstance(exc, ValueError) and not isinstance(exc, CheckoutError):
-                self._say(str(exc))  # the barcode check's sentence
-                self.changed.emit()
-                return True
             self.changed.emit()
-            return False
+            return False  # Tasks tells the cashier (ui/tasks.py: sentence)
 
         return self.tasks.run(name, work, done, failed)
 
@@ -229,7 +224,6 @@ class Sale(QObject):
                 return  # another member is on the sale, and the cashier kept them
             if self.cart_open:
                 self.session.attach_member(view)
-            self.member_found.emit(view)
 
         self._task("member", self._replacing(self.checkout.find_member(ref)), attach)
 

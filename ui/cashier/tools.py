@@ -14,6 +14,7 @@ from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
+from ui.tasks import user_message
 from ui.widgets.camera_preview import CameraPreview, FrameRelay
 
 
@@ -63,11 +64,21 @@ class Tools(QWidget):
         show_on_top(dialog)
 
     def _attach(self, view) -> None:
+        """The member on the open sale; a CheckoutError says why the sale refuses."""
         sale = self.window.sale
         if sale is not None and sale.cart_open:
             sale.session.attach_member(view)
-            sale.member_found.emit(view)
             sale.changed.emit()
+
+    def _attach_enrolled(self, view) -> None:
+        # The member exists now whatever the sale says: a refusal to attach is a notice.
+        try:
+            self._attach(view)
+        except Exception as exc:
+            refusal = user_message(exc)
+            if refusal is None:
+                raise
+            self.window.notices.show_notice(refusal)
 
     def toggle_camera(self) -> None:
         terminal = self.window.terminal
@@ -88,15 +99,14 @@ class Tools(QWidget):
         show_on_top(self.preview)
 
     def find_member(self) -> None:
-        dialog = MemberSearchDialog(self.till.checkout, self.window.tasks, self.window)
-        dialog.found.connect(self._attach)
+        dialog = MemberSearchDialog(self.till.checkout, self.window.tasks, self.window, attach=self._attach)
         self._open(dialog)
 
     def enrol(self) -> None:
         settings = self.window.settings
         dialog = EnrolDialog(self.till.checkout, self.window.tasks, self.window, printer=settings.printer,
                              store_name=settings.store.name)
-        dialog.enrolled.connect(self._attach)
+        dialog.enrolled.connect(self._attach_enrolled)
         self._open(dialog)
 
     def returns(self, scanned: str = "") -> None:

@@ -377,11 +377,12 @@ class CashierWindow(QMainWindow):
     def override_price(self, line_id: str, price_text: str) -> None:
         from decimal import Decimal
 
+        from kiosk.checkout.errors import CheckoutError
         from ui.cashier.sale import amount_of
 
         try:
             price = amount_of(price_text) if price_text.strip() else None
-        except Exception as exc:
+        except CheckoutError as exc:  # MoneyError: what is wrong with the typed price
             self.notices.show_notice(str(exc))
             return
         if price is None:

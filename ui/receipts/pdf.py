@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import barcode
+import numpy as np
+import zxingcpp
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter,
                            QPdfWriter)
 
+from kiosk import private
 from kiosk.checkout.printing import styled_lines
 from kiosk.checkout.receipt import Receipt
 
@@ -34,7 +36,11 @@ RESOLUTION_DPI = 600
 
 def code128_modules(data: str) -> str:
     """The bars of `data` in Code 128, quiet zones excluded: "1" dark, "0" light, one module each."""
-    return barcode.Code128(data).build()[0]
+    # zxing-cpp encodes (it writes the demo cards and reads every scan too); its one-pixel
+    # image row is the module sequence.
+    row = np.asarray(zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.Code128)
+                     .to_image(scale=1, add_quiet_zones=False))[0]
+    return "".join("1" if pixel < 128 else "0" for pixel in row)
 
 
 def monospace_font() -> QFont:
@@ -89,8 +95,7 @@ def _page(path: Path, title: str, page_name: str, width_mm: float, height_mm: fl
 
 def save_pdf(receipt: Receipt, path: Path | str, width: int = 42) -> Path:
     """Write `receipt` as a one-page PDF at `path` (folders made as needed); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private.create_file(Path(path))  # Qt's writer keeps the mode of the file it replaces
     lines = receipt.text(width).splitlines()
     modules = code128_modules(receipt.barcode)
 
