@@ -114,23 +114,17 @@ def scanner_keys(code: str) -> list[str]:
                          indirect=["display"])
 def test_a_product_a_member_and_a_gift_card_typed_by_xdotool_end_up_on_the_sale(display, suffix, tmp_path):
     """With openbox the scanner ends each code with Enter (one `xdotool key` run, 20 ms a key);
-    without a window manager, and with nothing focused, it ends them with a line feed, as
-    `xdotool type --delay 20` types "CODE\\n". Either way Shift goes down and up around
-    each capital."""
-    env, wm = display
+    without a window manager it ends them with a line feed, as `xdotool type --delay 20`
+    types "CODE\\n". Either way Shift goes down and up around each capital."""
+    env, _wm = display
     app = App(env, tmp_path, KIOSK_SCANNER__WEDGE_SUFFIX=suffix)
     try:
-        if wm is None:
-            # Nothing hands a window the keyboard without a window manager: X sends the
-            # keys to the window under the pointer, and Qt has no focus window at all,
-            # the "nothing has focus" case where a scan must still be taken.
-            app.xdotool("mousemove", "683", "384")
-            app.until(lambda s: s.get("screen") == "sign_in" and s.get("focus") is None)
-        else:
-            app.until(lambda s: s.get("focus") == "Operator id")
+        # Without a window manager nothing else gives the window the keyboard: it takes it.
+        app.until(lambda s: s.get("focus") == "Operator id")
+        app.xdotool("mousemove", "1300", "700")  # wherever the pointer is (a touch moves it)
         app.xdotool("type", "--delay", "120", "C01\t1111")  # a person signing in
         app.xdotool("key", "Return")
-        app.until(lambda s: s.get("screen") == "work" and s.get("focus") == ("Product" if wm else None))
+        app.until(lambda s: s.get("screen") == "work" and s.get("focus") == "Product")
 
         def scan(code: str) -> None:
             if suffix == "enter":
@@ -146,6 +140,34 @@ def test_a_product_a_member_and_a_gift_card_typed_by_xdotool_end_up_on_the_sale(
         state = app.until(lambda s: s.get("cards") == ["GC-1000-0002"])
         assert state["scans"] == ["2004242000017", "M100003", "GC-1000-0002"]
         assert "not a code" not in (state.get("notice") or "")
+        assert app.stop() == 0
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()
+
+
+@pytest.mark.parametrize("display", ["no window manager"], indirect=True)
+def test_without_a_window_manager_a_dialog_gets_the_keyboard(display, tmp_path):
+    """A locked-down terminal often runs no window manager: nothing then gives a new window
+    the keyboard unless the app does. F6 opens Find member; the X server's focus must be
+    on it (typed keys reach it), and back on the till's window after Esc."""
+    env, _wm = display
+    app = App(env, tmp_path)
+    try:
+        app.until(lambda s: s.get("focus") == "Operator id")
+        app.xdotool("type", "--delay", "120", "C01\t1111")
+        app.xdotool("key", "Return")
+        app.until(lambda s: s.get("screen") == "work")
+        app.xdotool("key", "F6")
+        app.until(lambda s: s.get("focus") == "Phone or email")
+        focused = subprocess.run(["xdotool", "getwindowfocus", "getwindowname"], env=app.env, capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+        assert focused == "Find a member"
+        app.xdotool("key", "Escape")
+        app.until(lambda s: s.get("focus") == "Product")
+        focused = subprocess.run(["xdotool", "getwindowfocus", "getwindowname"], env=app.env, capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+        assert focused == "Kiosk"
         assert app.stop() == 0
     finally:
         if app.proc.poll() is None:

@@ -118,7 +118,12 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     window = CashierWindow(None, tasks)
     window.closed.connect(quitting.set)
     painted = _FirstPaint(window.sign_in)
-    window.showMaximized()  # laid out from the screen's size; full screen once the settings say so
+    # Laid out from the screen's size; full screen once the settings say so. Without a
+    # window manager nothing maximises a window or gives it the keyboard: the geometry is
+    # set here, and the window asks for the keyboard itself.
+    window.setGeometry(window.screen().availableGeometry())
+    window.showMaximized()
+    window.activateWindow()
     if on_shown is not None:
         on_shown(window)
     terminal = bridge = None

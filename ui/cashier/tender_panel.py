@@ -83,6 +83,7 @@ class TenderPanel(QWidget):
         row.addWidget(self.back)
         layout.addLayout(row)
         layout.addLayout(grid)
+        layout.addStretch(1)  # what is left goes here: Pay stays at the bottom, the rest at the top
         layout.addWidget(self.outcome)
         layout.addWidget(self.pay)
         self.busy = False
