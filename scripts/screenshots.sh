@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the cashier window's main states under Xvfb (installed if missing,
-# as root), into OUT (default: screenshots/). Not part of the tests.
+# as root), into OUT (default: screenshots/): OUT/1366x768 and OUT/1920x1080-200 (the
+# same screen at QT_SCALE_FACTOR=2, what a store that wants it bigger sets). Not part
+# of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-screenshots}
@@ -14,4 +16,5 @@ if ! command -v xvfb-run >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xvfb xauth >/dev/null
 fi
 unset QT_QPA_PLATFORM
-exec xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m ui.screenshots "$OUT"
+xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m ui.screenshots "$OUT/1366x768"
+QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m ui.screenshots "$OUT/1920x1080-200"

@@ -3,8 +3,9 @@ what a cashier would see cut off (tests/test_ui_layout.py).
 
 The test starts this with `QT_QPA_PLATFORM=offscreen:configfile=...` (the screen's size)
 and, for 200 %, `QT_SCALE_FACTOR=2`. It signs in, rings up a sale with a member, her
-rewards and a gift card, shows a notice with its Undo, then prints one JSON line: the
-screen, whether the selling screen scrolls, and every problem found:
+rewards and a gift card, shows a notice with its Undo and looks; then pays in cash with
+change, closes the receipt and looks again; then prints one JSON line: the screen,
+whether the selling screen scrolls, and every problem found:
 
 - `outside`: a visible widget whose rectangle does not lie inside the window (or,
   when the screen scrolls, one that can't be scrolled into view);
@@ -125,6 +126,16 @@ async def _tour(window) -> dict:
     await asyncio.sleep(0.5)
     screen = window.screen()
     result = check(window)
+    # Paid in cash with change, the receipt shown and closed: the screen must fit as well.
+    window.tender.amount.setText("50.00")
+    window.tender.cash.click()
+    window.tender.pay.click()
+    await _until(lambda: bool(window.receipts))
+    window.receipts[0].close()
+    await asyncio.sleep(0.5)
+    after = check(window)
+    result = {"scrolls": result["scrolls"] or after["scrolls"], "outside": result["outside"] + after["outside"],
+              "cut": result["cut"] + after["cut"]}
     result.update(screen=[screen.geometry().width(), screen.geometry().height()],
                   window=[window.width(), window.height()], maximised=window.isMaximized())
     return result

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-STATES = ("sign-in", "sale", "tendering", "receipt", "returns", "offline")
+STATES = ("sign-in", "sale", "notice", "tendering", "receipt", "change-due", "returns", "offline")
 
 
 async def _until(condition, timeout: float = 15.0) -> None:
@@ -55,10 +55,16 @@ async def _tour(window, terminal, out: Path) -> None:
     await _until(lambda: window.sale.session.member is not None and window.member.reward_buttons)
     await asyncio.sleep(0.3)
     await _save(window, out, "sale")
+    # The crisps taken off: the notice strip offers Undo, and nothing else moves.
+    window.sale.remove_line(window.sale.session.cart.lines[-1].line_id)
+    await asyncio.sleep(0.3)
+    await _save(window, out, "notice")
+    window.sale.undo()
     scan(CodeRef("GC-1000-0003"))
     await _until(lambda: window.tender.tenders.count() == 1)
     await asyncio.sleep(0.3)
     await _save(window, out, "tendering")
+    window.tender.amount.setText("20.00")
     window.tender.cash.click()
     await asyncio.sleep(0.2)
     window.tender.pay.click()
@@ -68,6 +74,8 @@ async def _tour(window, terminal, out: Path) -> None:
     await _save(receipt, out, "receipt")
     order_id = receipt.receipt.sale_id
     receipt.close()
+    await asyncio.sleep(0.3)
+    await _save(window, out, "change-due")
     scan(ReceiptRef(order_id))
     await _until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
     await asyncio.sleep(0.3)
@@ -88,8 +96,6 @@ def main(out: Path) -> int:
         failures: list[BaseException] = []
 
         def ready(window, terminal) -> None:
-            window.resize(1366, 768)
-
             def done(task: asyncio.Task) -> None:
                 if not task.cancelled() and task.exception() is not None:
                     failures.append(task.exception())

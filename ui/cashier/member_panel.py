@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QProgressBar,
-                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.widgets.controls import BUTTON_HEIGHT, ElidedLabel, button, takes_typing
+from ui.widgets.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
 from ui.widgets.notices import keep_place
 
 
@@ -28,11 +28,8 @@ class MemberPanel(QWidget):
         row.addWidget(self.find)
 
         self.name, self.tier, self.points, self.value, self.status = (ElidedLabel(self) for _ in range(5))
-        self.offline = keep_place(QLabel(self))  # its two lines are kept: nothing below moves
-        self.offline.setWordWrap(True)
+        self.offline = keep_place(FixedLines(2, self))  # its two lines are kept: nothing below moves
         self.offline.setAccessibleName(self.tr("Member offline"))
-        self.offline.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 4)
-        self.offline.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to next tier"))
         self.progress.setTextVisible(True)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
-from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.widgets.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
 from ui.widgets.notices import keep_place
 
 
@@ -55,12 +54,8 @@ class TenderPanel(QWidget):
         self.pay.setMinimumHeight(56)
         self.pay.setStyleSheet("font-size: 22px; font-weight: bold;")
         # Two lines are kept for what Pay says: a sentence coming never moves Pay.
-        self.outcome = keep_place(QLabel(self))
-        self.outcome.setWordWrap(True)
+        self.outcome = keep_place(FixedLines(2, self))
         self.outcome.setAccessibleName(self.tr("Payment outcome"))
-        self.outcome.setFixedHeight(2 * self.outcome.fontMetrics().lineSpacing() + 4)
-        self.outcome.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
-        self.outcome.setAlignment(Qt.AlignLeft | Qt.AlignTop)
 
         self.tenders.setMinimumHeight(BUTTON_HEIGHT)
         # A tender's line wraps rather than scrolling sideways: what is left on a card is read whole.
@@ -104,7 +99,6 @@ class TenderPanel(QWidget):
 
     def show_outcome(self, result) -> None:
         self.outcome.setText(result.message)
-        self.outcome.setToolTip(result.message)
         if result.ok:
             # Shown large until the next sale starts: the cashier counts the change out from it.
             self.last_change, self._paid = self.sale.session.change, self.sale.session

@@ -41,6 +41,27 @@ def takes_typing(field: QWidget) -> QWidget:
     return field
 
 
+class FixedLines(QLabel):
+    """Word-wrapped text in a fixed number of lines' room (the whole in its tooltip). Its
+    height never depends on its width: a wrapping label otherwise makes its whole screen's
+    layout height-for-width, and a scroll area then sizes the screen by its preferred
+    height, not its minimum (the selling screen scrolled at 200 % after a Pay)."""
+
+    def __init__(self, lines: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + 4)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self.setToolTip(text)
+
+
 class ElidedLabel(QLabel):
     """One line that, short of room, ends in "…" and has the whole text as its tooltip:
     a long name never widens its panel, and nothing is lost."""
