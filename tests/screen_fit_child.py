@@ -21,14 +21,7 @@ import sys
 
 from PySide6.QtCore import QPoint, QRect
 
-
-async def _until(condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("the window did not reach the expected state")
-        await asyncio.sleep(0.05)
+from ui.screenshots import until as _until
 
 
 def _name(widget) -> str:

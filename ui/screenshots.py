@@ -17,7 +17,8 @@ from pathlib import Path
 STATES = ("sign-in", "sale", "notice", "tendering", "receipt", "change-due", "returns", "offline")
 
 
-async def _until(condition, timeout: float = 15.0) -> None:
+async def until(condition, timeout: float = 15.0) -> None:
+    """Wait, letting the loop run, until `condition()` holds (tests' window children use it too)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -42,17 +43,17 @@ async def _tour(window, terminal, out: Path) -> None:
     def scan(ref) -> None:
         window.hub.publish(Scanned(ref, None, "wedge"))
 
-    await _until(lambda: window.stack.currentWidget() is window.sign_in)
+    await until(lambda: window.stack.currentWidget() is window.sign_in)
     window.sign_in.operator.setText("C01")
     window.sign_in.pin.setText("1111")
     await _save(window, out, "sign-in")
     window.sign_in.go.click()
-    await _until(lambda: window.stack.currentWidget() is window.work)
+    await until(lambda: window.stack.currentWidget() is window.work)
     for gtin in ("2004242000017", "2004242000017", "2004242000116"):
         scan(ProductRef(gtin))
         await asyncio.sleep(0.2)
     scan(MemberRef("id", "M100003"))
-    await _until(lambda: window.sale.session.member is not None and window.member.reward_buttons)
+    await until(lambda: window.sale.session.member is not None and window.member.reward_buttons)
     await asyncio.sleep(0.3)
     await _save(window, out, "sale")
     # The crisps taken off: the notice strip offers Undo, and nothing else moves.
@@ -61,14 +62,14 @@ async def _tour(window, terminal, out: Path) -> None:
     await _save(window, out, "notice")
     window.sale.undo()
     scan(CodeRef("GC-1000-0003"))
-    await _until(lambda: window.tender.tenders.count() == 1)
+    await until(lambda: window.tender.tenders.count() == 1)
     await asyncio.sleep(0.3)
     await _save(window, out, "tendering")
     window.tender.amount.setText("20.00")
     window.tender.cash.click()
     await asyncio.sleep(0.2)
     window.tender.pay.click()
-    await _until(lambda: bool(window.receipts))
+    await until(lambda: bool(window.receipts))
     await asyncio.sleep(0.5)
     receipt = window.receipts[0]
     await _save(receipt, out, "receipt")
@@ -77,7 +78,7 @@ async def _tour(window, terminal, out: Path) -> None:
     await asyncio.sleep(0.3)
     await _save(window, out, "change-due")
     scan(ReceiptRef(order_id))
-    await _until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
+    await until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
     await asyncio.sleep(0.3)
     await _save(window.tools.dialogs[-1], out, "returns")
     window.tools.close_all()
