@@ -52,6 +52,7 @@ class MemberPanel(QWidget):
         # the rest of the screen away.
         self.rewards_box = QVBoxLayout()
         self.rewards_box.setContentsMargins(0, 0, 0, 0)
+        self.rewards_box.addStretch(1)  # the buttons sit together at the top
         self.reward_buttons: list = []
         self._reward_holder = QWidget()
         self._reward_holder.setLayout(self.rewards_box)
@@ -158,7 +159,7 @@ class MemberPanel(QWidget):
                            lambda _=False, r=reward: self.sale.select_reward(r))
                 b.setAccessibleDescription(why or "")
                 b.setEnabled(why is None)
-                self.rewards_box.addWidget(b)
+                self.rewards_box.insertWidget(self.rewards_box.count() - 1, b)
                 self.reward_buttons.append(b)
         # The rewards come right after the member's search in the Tab order, not after
         # everything else on the window (where new buttons would otherwise go).
