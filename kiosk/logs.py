@@ -67,5 +67,10 @@ def setup(level: str = "warning") -> None:
 
 def set_level(level: str) -> None:
     logging.getLogger().setLevel(level.upper())
+    quiet_transport()
+
+
+def quiet_transport() -> None:
+    """httpx and httpcore to warnings: below that they log every request's URL."""
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)

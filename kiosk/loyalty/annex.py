@@ -28,11 +28,14 @@ from kiosk.loyalty.models import (
     CodeInfo, CodeRedemption, CodeSpend, Member, MemberView, NewMember, Order, OrderResult,
     PointsBalance, PointsMovement, ReturnLine, ReturnResult, Reward, RewardRedemption,
 )
+from kiosk import logs
 from kiosk.loyalty.parse import items, mapping
 
 log = logging.getLogger(__name__)
 # httpx logs every request's full URL at INFO, and our URLs carry member ids and
-# emails: kiosk.logs keeps its loggers to warnings; we log route templates ourselves.
+# emails: its loggers stay at warnings wherever this client runs (not only in the
+# processes that set logging up); we log route templates ourselves.
+logs.quiet_transport()
 
 ATTEMPT_SECONDS = 5.0  # Toast's limit for a loyalty provider
 # No reply of the API comes near this (a member's codes list is the largest, a few kB).
