@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from kiosk.loyalty import errors, ids
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import requests as rq
 
 BASE = "https://loyalty.example.com/api/3.0/"
 

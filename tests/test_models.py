@@ -7,15 +7,16 @@ from decimal import Decimal
 import pytest
 
 from kiosk.loyalty import errors, parse
+from kiosk.loyalty.annex import errors as annex_errors
+from kiosk.loyalty.annex import replies as annex_replies
 from kiosk.loyalty.models import (
-    CodeRedemption, Member, MemberView, OrderResult, PointsBalance, PointsMovement, ReturnResult, Reward,
-    RewardRedemption,
+    MemberView, PointsBalance,
 )
 from tests.seed_fixtures import load_seed
 
 
 def test_user_details_example():
-    m = Member.from_api(load_seed("002_get_user_details"))
+    m = annex_replies.member(load_seed("002_get_user_details"))
     assert (m.id, m.email, m.first_name, m.last_name, m.phone) == (
         "user@domain.com", "user@domain.com", "John", "Doe", "123-123-4567")
     assert m.opted_in is True and m.active
@@ -25,18 +26,18 @@ def test_user_details_example():
 
 
 def test_points_examples_both_shapes():
-    loyalty = PointsBalance.from_api(load_seed("000_points_get_response"))
+    loyalty = annex_replies.points_balance(load_seed("000_points_get_response"))
     assert (loyalty.member_id, loyalty.available, loyalty.lifetime, loyalty.used) == ("user@domain.com", 6620, 8620, 2000)
     assert loyalty.currency_value == Decimal("10.50")  # a JSON number, read exactly
     assert loyalty.expire_date is not None
-    pos = PointsBalance.from_api(load_seed("002_get_user_points"))
+    pos = annex_replies.points_balance(load_seed("002_get_user_points"))
     assert pos.available == 50 and pos.expire_date is None  # "" as a date is empty, not an error
     assert pos.currency_ratio == Decimal("1")
 
 
 def test_rewards_example_has_no_discount_values_so_none_is_usable():
     body = load_seed("002_available_rewards")
-    rewards = tuple(Reward.from_api(r) for r in parse.items(body, "rewardDetail"))
+    rewards = tuple(annex_replies.reward(r) for r in parse.items(body, "rewardDetail"))
     assert [(r.name, r.credit_required, r.eligible) for r in rewards] == [
         ("10off", 250, True), ("25off", 500, True), ("50off", 1000, True)]
     # deductAmount is "0.00" in the documents: a till can't apply such a reward.
@@ -46,7 +47,7 @@ def test_rewards_example_has_no_discount_values_so_none_is_usable():
 
 
 def test_reward_with_a_value_is_usable_only_when_points_cover_it():
-    reward = Reward.from_api({"rewardId": "1", "displayText": "10off", "creditRequired": "250",
+    reward = annex_replies.reward({"rewardId": "1", "displayText": "10off", "creditRequired": "250",
                               "deductAmount": "10.00", "eligible": "YES", "remainingCount": 1})
     assert reward.discount == Decimal("10.00")
     assert MemberView("x", None, PointsBalance("x", available=249), (reward,)).usable_rewards == ()
@@ -55,29 +56,29 @@ def test_reward_with_a_value_is_usable_only_when_points_cover_it():
 
 
 def test_order_examples():
-    order = OrderResult.from_api(load_seed("002_place_order_response"))
+    order = annex_replies.order_result(load_seed("002_place_order_response"))
     assert order.points_awarded == 20 and order.total == Decimal("20.00")
     assert order.tier == "FRIENDS" and order.next_tier == "BESTIES"
     assert order.lines[0].points == 20 and order.lines[0].unit_price == Decimal("20.00")
-    back = ReturnResult.from_api(load_seed("002_order_return_response"))
+    back = annex_replies.return_result(load_seed("002_order_return_response"))
     assert (back.order_id, back.points_removed, back.available_after) == ("fsdafsafsad2432323423", 20, 340)
 
 
 def test_points_post_examples():
     replies = load_seed("000_points_post_response")
-    redeemed = RewardRedemption.from_api(replies["To Redeem Rewards"])
+    redeemed = annex_replies.reward_redemption(replies["To Redeem Rewards"])
     assert (redeemed.reward_code, redeemed.points_deducted, redeemed.available_after) == ("4260", 300, 4545)
     assert redeemed.expires == datetime(2020, 10, 30, 5, 30)
-    award = PointsMovement.from_api(replies["To Award Points"])
+    award = annex_replies.points_movement(replies["To Award Points"])
     assert (award.points, award.available_after) == (50, 4545)
-    debit = PointsMovement.from_api(load_seed("002_points_debit_response"))
+    debit = annex_replies.points_movement(load_seed("002_points_debit_response"))
     assert (debit.points, debit.available_after, debit.tier) == (30, 3034, None)
 
 
 def test_a_wrong_type_becomes_empty_with_a_warning_that_hides_the_value(caplog):
     odd = load_seed("000_points_post_response")["To Deduct Custom Points"]
     with caplog.at_level(logging.WARNING, logger="kiosk.loyalty.parse"):
-        movement = PointsMovement.from_api(odd)
+        movement = annex_replies.points_movement(odd)
     # The document itself sends "general survey" as updatedAvailablePoints.
     assert movement.available_after is None
     assert movement.not_moved == 50
@@ -86,16 +87,16 @@ def test_a_wrong_type_becomes_empty_with_a_warning_that_hides_the_value(caplog):
 
 
 def test_code_examples():
-    single = CodeRedemption.from_api(load_seed("001_updatecodedetails_response"))
+    single = annex_replies.code_redemption(load_seed("001_updatecodedetails_response"))
     assert (single.code, single.reference_id, single.balance_after, single.redeemed) == (
         "APPMFDTC", "xyz01", Decimal("8.00"), 4)
-    batch = CodeRedemption.from_api(load_seed("001_updatebatchcodedetails_response"))
+    batch = annex_replies.code_redemption(load_seed("001_updatebatchcodedetails_response"))
     assert batch.status == "Partially Used" and batch.order_id == "BB0547"
 
 
 @pytest.mark.parametrize("body", ["002_error_ac1002", "002_error_ac1005"])
 def test_error_examples_map_to_exceptions(body):
-    exc = errors.from_error_body(401 if body.endswith("1002") else 404, load_seed(body))
+    exc = annex_errors.from_error_body(401 if body.endswith("1002") else 404, load_seed(body))
     assert isinstance(exc, errors.NotAuthorized if body.endswith("1002") else errors.NotFound)
     assert exc.detail in ("Request Not Authorized", "No data found")
 

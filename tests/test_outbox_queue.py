@@ -200,7 +200,7 @@ class _Reader:
 
 @pytest.mark.parametrize("record", [{}, {"status": "placed"}, {"id": "someone-else", "orderTotal": "5.00"}])
 async def test_a_record_that_does_not_name_our_order_is_not_taken_as_applied(outbox, record):
-    from kiosk.outbox.reconcile import reconcile
+    from kiosk.loyalty.annex.reconcile import reconcile
 
     [op_id] = outbox.enqueue([_order()])
     [row] = outbox.claim("a", 1, 5.0)
@@ -209,7 +209,7 @@ async def test_a_record_that_does_not_name_our_order_is_not_taken_as_applied(out
 
 
 async def test_points_and_codes_need_their_key_in_the_record(outbox):
-    from kiosk.outbox.reconcile import reconcile
+    from kiosk.loyalty.annex.reconcile import reconcile
 
     award = ops.award_points("M100001", 5, "K-1", "goodwill")
     redeem = ops.redeem_code(CodeSpend("GC-1", "guest", "R-1", amount=Decimal("1.00")))

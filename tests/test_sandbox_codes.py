@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from kiosk.loyalty import errors
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import CodeSpend
 from tests.helpers import ledger, raw_send
 

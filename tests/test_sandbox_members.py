@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from kiosk.loyalty import errors
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import (
     Member, MemberView, NewMember, PointsMovement, Reward,
 )

@@ -13,7 +13,7 @@ from itertools import count
 import pytest
 
 from kiosk.loyalty import errors
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import Order, OrderLine, ReturnLine
 from kiosk.sandbox.server import SandboxServer
 from tests.helpers import client_for, ledger, raw_get, raw_send

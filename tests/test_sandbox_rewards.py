@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from kiosk.loyalty import errors
+from kiosk.loyalty.annex import replies as annex_replies
 from kiosk.loyalty.models import (
     MemberView, PointsBalance, Reward, RewardRedemption,
 )
@@ -176,9 +177,9 @@ def _reward_json(reward_id: str, deduct: str, cost: int = 250) -> dict:
 
 @pytest.mark.parametrize("deduct", ["0.00", "0", "", None])
 def test_a_reward_without_a_discount_value_is_not_usable(deduct):
-    free = Reward.from_api(_reward_json("1", deduct))
+    free = annex_replies.reward(_reward_json("1", deduct))
     assert free.discount is None and free.eligible and free.credit_required == 250
-    paid = Reward.from_api(_reward_json("2", "10.00"))
+    paid = annex_replies.reward(_reward_json("2", "10.00"))
     assert paid.discount == Decimal("10.00")
 
     view = MemberView(member_id=BEN, member=None,

@@ -2,7 +2,8 @@
 
 Every backend failure becomes one of these. `user_message` is a sentence a
 cashier can read; `transient` tells the outbox whether trying again later can
-help. Backend error codes (``AC....``) map to classes in `from_error_body`.
+help. Each adapter maps its vendor's error replies to these (Annex Cloud's:
+kiosk.loyalty.annex.errors).
 """
 
 from __future__ import annotations
@@ -134,48 +135,3 @@ class UnusableReply(BackendUnavailable):
     so the outbox reconciles it like a lost reply."""
 
     default_message = "The loyalty service sent a reply the terminal cannot use."
-
-
-# The codes the documents name, plus the ones the sandbox adds where they are
-# silent (kiosk/sandbox/README.md lists each with its meaning).
-CODE_CLASSES: dict[str, type[LoyaltyError]] = {
-    "AC1002": NotAuthorized,
-    "AC1005": NotFound,
-    "AC1026": PointsLimitReached,
-    "AC1028": PointsLimitReached,
-    "AC2001": InvalidRequest,
-    "AC2002": Conflict,
-    "AC2003": AlreadyExists,
-    "AC2010": InsufficientPoints,
-    "AC2011": RewardNotAvailable,
-    "AC2020": CodeNotUsable,
-    "AC2021": InsufficientBalance,
-    "AC2022": Conflict,
-    "AC2030": InvalidRequest,
-    "AC5003": BackendUnavailable,
-}
-
-
-def from_error_body(status: int, body: object) -> LoyaltyError:
-    """Turn an HTTP error reply into the matching exception."""
-    code = message = ""
-    if isinstance(body, dict):
-        code = shown_text(body.get("errorCode") or "", 32)
-        message = shown_text(body.get("errorMessage") or "")
-    cls = CODE_CLASSES.get(code)
-    if cls is None:
-        if status in (401, 403):
-            cls = NotAuthorized
-        elif status == 404:
-            cls = NotFound
-        elif status == 429 or status >= 500:
-            cls = BackendUnavailable
-        elif status == 409:
-            cls = Conflict
-        else:
-            cls = InvalidRequest
-    # The documented codes carry terse developer texts ("No data found"); the
-    # sandbox's AC2xxx codes carry a sentence about this very request
-    # ("Insufficient balance: 4.20 left") that a cashier can act on.
-    shown = message if code.startswith("AC2") and message else None
-    return cls(shown, code=code, status=status, detail=message)

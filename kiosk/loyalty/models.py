@@ -1,7 +1,6 @@
 """The terminal's view of loyalty data: typed, immutable, money in Decimal.
 
-`from_api` constructors read the backend's loose JSON through kiosk.loyalty.parse;
-nothing here knows about HTTP.
+Vendor-neutral: each adapter (kiosk.loyalty.annex, ...) reads its own replies into these.
 """
 
 from __future__ import annotations
@@ -9,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping
-
-from kiosk.loyalty import parse as p
+from typing import Mapping
 
 ZERO = Decimal("0.00")
 
@@ -39,23 +36,6 @@ class Member:
     def active(self) -> bool:
         return (self.status or "ACTIVE").upper() == "ACTIVE"
 
-    @classmethod
-    def from_api(cls, data: Any) -> "Member":
-        d = p.mapping(data, "user")
-        return cls(
-            id=p.text(d, "id") or "",
-            email=p.text(d, "email"),
-            first_name=p.text(d, "firstName"),
-            last_name=p.text(d, "lastName"),
-            phone=p.text(d, "phone"),
-            zip_code=p.text(d, "zipCode"),
-            status=p.text(d, "status"),
-            opted_in=p.yes_no(d, "optInStatus"),
-            birth_date=p.day(d, "birthDate"),
-            created=p.timestamp(d, "createDate"),
-            total_spend=p.money(d, "totalSpendCurrency"),
-        )
-
 
 @dataclass(frozen=True)
 class PointsBalance:
@@ -72,25 +52,6 @@ class PointsBalance:
     currency_value: Decimal | None = None
     points_to_expire: int | None = None
     expire_date: datetime | None = None
-
-    @classmethod
-    def from_api(cls, data: Any) -> "PointsBalance":
-        d = p.mapping(data, "points")
-        return cls(
-            member_id=p.text(d, "id") or "",
-            available=p.integer(d, "availablePoints") or 0,
-            lifetime=p.integer(d, "lifetimePoints") or 0,
-            used=p.integer(d, "usedPoints") or 0,
-            on_hold=p.integer(d, "holdPoints") or 0,
-            tier=p.text(d, "currentTier"),
-            next_tier=p.text(d, "nextTier"),
-            points_to_next_tier=p.integer(d, "pointsToNextTier"),
-            spend_to_next_tier=p.money(d, "spendToNextTier"),
-            currency_ratio=p.decimal(d, "creditsToCurrencyRatio"),
-            currency_value=p.money(d, "creditsToCurrencyValue"),
-            points_to_expire=p.integer(d, "pointsToExpire"),
-            expire_date=p.timestamp(d, "pointsToExpireDate"),
-        )
 
     def tier_progress(self, floors: Mapping[str, int]) -> tuple[int, int] | None:
         """(points earned since the current tier began, points from its start to the next tier),
@@ -116,23 +77,6 @@ class Reward:
     redeemed_count: int | None = None
     remaining_count: int | None = None
     expiration: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Any) -> "Reward":
-        d = p.mapping(data, "reward")
-        discount = p.money(d, "deductAmount")
-        return cls(
-            reward_id=p.text(d, "rewardId") or "",
-            name=p.text(d, "displayText") or p.text(d, "rewardName") or "",
-            credit_required=p.integer(d, "creditRequired") or 0,
-            discount=discount if discount else None,
-            eligible=bool(p.yes_no(d, "eligible")),
-            description=p.text(d, "rewardDescription"),
-            limit=p.integer(d, "rewardLimit"),
-            redeemed_count=p.integer(d, "redeemCount"),
-            remaining_count=p.integer(d, "remainingCount"),
-            expiration=p.text(d, "rewardExpirationPeriod"),
-        )
 
 
 @dataclass(frozen=True)
@@ -183,21 +127,6 @@ class PointsMovement:
     lifetime_after: int | None = None
     tier: str | None = None
 
-    @classmethod
-    def from_api(cls, data: Any) -> "PointsMovement":
-        d = p.mapping(data, "points movement")
-        moved = p.integer(d, "pointsAwarded")
-        if moved is None:
-            moved = p.integer(d, "pointsDeducted")
-        return cls(
-            member_id=p.text(d, "id") or "",
-            points=moved or 0,
-            not_moved=p.integer(d, "pointsNotDeducted") or 0,
-            available_after=p.integer(d, "updatedAvailablePoints"),
-            lifetime_after=p.integer(d, "updatedLifetimePoints"),
-            tier=p.text(d, "updatedUserTier"),
-        )
-
 
 @dataclass(frozen=True)
 class RewardRedemption:
@@ -208,19 +137,6 @@ class RewardRedemption:
     available_after: int | None
     expires: datetime | None
     key: str | None
-
-    @classmethod
-    def from_api(cls, data: Any) -> "RewardRedemption":
-        d = p.mapping(data, "reward redemption")
-        return cls(
-            member_id=p.text(d, "id") or "",
-            reward_id=p.text(d, "rewardId") or "",
-            reward_code=p.text(d, "rewardCode") or "",
-            points_deducted=p.integer(d, "pointsDeducted") or 0,
-            available_after=p.integer(d, "updatedAvailablePoints"),
-            expires=p.timestamp(d, "rewardCodeExpDate"),
-            key=p.text(d, "customId"),
-        )
 
 
 @dataclass(frozen=True)
@@ -241,26 +157,6 @@ class CodeInfo:
     usable: bool
     reason: str | None = None
 
-    @classmethod
-    def from_api(cls, data: Any) -> "CodeInfo":
-        d = p.mapping(data, "code")
-        discount = (p.text(d, "discountType") or "").lower()
-        return cls(
-            code=p.text(d, "incentiveCode") or "",
-            kind=(p.text(d, "incentiveType") or "coupon").lower(),
-            partial=(p.text(d, "redemptionType") or "").lower() == "partial",
-            discount_type="percent" if discount.startswith("percent") else "fixed",
-            value=p.money(d, "codeValue") or ZERO,
-            balance=p.money(d, "balanceCodeValue"),
-            status=p.text(d, "codeStatus") or "",
-            valid_until=p.timestamp(d, "codeValidity"),
-            assigned_to=p.text(d, "userId"),
-            redemption_limit=p.integer(d, "redemptionLimit"),
-            redeemed=p.integer(d, "redeemed"),
-            usable=bool(p.yes_no(d, "valid")),
-            reason=p.text(d, "message"),
-        )
-
 
 @dataclass(frozen=True)
 class CodeRedemption:
@@ -272,20 +168,6 @@ class CodeRedemption:
     status: str
     redeemed: int | None
     order_id: str | None
-
-    @classmethod
-    def from_api(cls, data: Any) -> "CodeRedemption":
-        d = p.mapping(data, "code redemption")
-        return cls(
-            code=p.text(d, "incentiveCode") or "",
-            user_id=p.text(d, "userId") or "",
-            reference_id=p.text(d, "referenceId") or "",
-            amount=p.money(d, "codeValue") or ZERO,
-            balance_after=p.money(d, "balanceCodeValue"),
-            status=p.text(d, "codeStatus") or "",
-            redeemed=p.integer(d, "redeemed"),
-            order_id=p.text(d, "orderId"),
-        )
 
 
 @dataclass(frozen=True)
@@ -316,21 +198,6 @@ class OrderLine:
     tax: Decimal | None = None
     returned: int = 0
 
-    @classmethod
-    def from_api(cls, data: Any) -> "OrderLine":
-        d = p.mapping(data, "order line")
-        return cls(
-            id=p.text(d, "id") or "",
-            name=p.text(d, "productName") or "",
-            unit_price=p.money(d, "unitPrice") or ZERO,
-            quantity=p.integer(d, "quantity") or 0,
-            points=p.integer(d, "points"),
-            sku=p.text(d, "secondaryKey"),
-            discount=p.money(d, "discountAmount"),
-            tax=p.money(d, "taxAmount"),
-            returned=p.integer(d, "returnedQuantity") or 0,
-        )
-
 
 @dataclass(frozen=True)
 class Payment:
@@ -340,12 +207,6 @@ class Payment:
     reference_id: str
     amount: Decimal
     user_id: str
-
-    @classmethod
-    def from_api(cls, data: Any) -> "Payment":
-        d = p.mapping(data, "payment")
-        return cls(code=p.text(d, "incentiveCode") or "", reference_id=p.text(d, "referenceId") or "",
-                   amount=p.money(d, "amount") or ZERO, user_id=p.text(d, "userId") or "")
 
 
 @dataclass(frozen=True)
@@ -387,29 +248,6 @@ class OrderResult:
     terminal_id: str | None = None
     points_remaining: int | None = None
 
-    @classmethod
-    def from_api(cls, data: Any) -> "OrderResult":
-        d = p.mapping(data, "order")
-        return cls(
-            discount=p.money(d, "discountAmount"),
-            tax=p.money(d, "taxAmount"),
-            coupons=tuple(str(c) for c in (d.get("coupon") or []) if c not in (None, "")),
-            payments=tuple(Payment.from_api(x) for x in p.items(d, "payments")),
-            store_id=p.text(d, "storeId"),
-            terminal_id=p.text(d, "terminalId"),
-            points_remaining=p.integer(d, "pointsRemaining"),
-            order_id=p.text(d, "id") or p.text(d, "orderId") or "",
-            member_id=p.text(d, "userId") or "",
-            total=p.money(d, "orderTotal"),
-            points_awarded=p.integer(d, "pointsAwarded") or 0,
-            points_removed=p.integer(d, "pointsRemoved") or 0,
-            status=(p.text(d, "status") or "placed").lower(),
-            available_after=p.integer(d, "updatedAvailablePoints"),
-            tier=p.text(d, "currentTier"),
-            next_tier=p.text(d, "nextTier"),
-            lines=tuple(OrderLine.from_api(x) for x in p.items(d, "orderDetail")),
-        )
-
 
 @dataclass(frozen=True)
 class ReturnResult:
@@ -417,19 +255,6 @@ class ReturnResult:
     points_removed: int
     available_after: int | None
     tier: str | None
-
-    @classmethod
-    def from_api(cls, data: Any) -> "ReturnResult":
-        d = p.mapping(data, "return")
-        removed = p.integer(d, "pointsRemoved")
-        if removed is None:
-            removed = p.integer(d, "pointsDeducted")
-        return cls(
-            order_id=p.text(d, "orderId") or "",
-            points_removed=removed or 0,
-            available_after=p.integer(d, "updatedAvailablePoints"),
-            tier=p.text(d, "currentTier") or p.text(d, "updatedUserTier"),
-        )
 
 
 @dataclass(frozen=True)

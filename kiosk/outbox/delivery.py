@@ -14,7 +14,7 @@ from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
 from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Row
-from kiosk.outbox.reconcile import reconcile, reply_problems
+from kiosk.loyalty.annex.reconcile import reconcile, reply_problems
 from kiosk.outbox.store import StorageError
 
 log = logging.getLogger(__name__)

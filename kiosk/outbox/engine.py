@@ -29,7 +29,7 @@ from kiosk.outbox import events as ev
 from kiosk.outbox.delivery import Deliveries
 from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
-from kiosk.outbox.reconcile import Reader
+from kiosk.loyalty.annex.reconcile import Reader
 from kiosk.outbox.store import WAL_LIMIT_BYTES, StorageError
 
 log = logging.getLogger(__name__)

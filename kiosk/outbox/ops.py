@@ -14,7 +14,7 @@ from typing import Sequence
 from ulid import ULID
 
 from kiosk.loyalty import ids
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import CodeSpend, Order, ReturnLine
 
 BACKGROUND = "background"

@@ -23,7 +23,9 @@ from tenacity import (
 
 from kiosk import __version__
 from kiosk.loyalty import auth, errors, ids
-from kiosk.loyalty import requests as rq
+from kiosk.loyalty.annex import errors as annex_errors
+from kiosk.loyalty.annex import replies
+from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import (
     CodeInfo, CodeRedemption, CodeSpend, Member, MemberView, NewMember, Order, OrderResult,
     PointsBalance, PointsMovement, ReturnLine, ReturnResult, Reward, RewardRedemption,
@@ -139,7 +141,7 @@ class AnnexCloudClient:
         except (ValueError, RecursionError):  # RecursionError: a reply nested thousands deep
             body = None
         if status >= 400:
-            exc = errors.from_error_body(status, body)
+            exc = annex_errors.from_error_body(status, body)
             if isinstance(exc, errors.BackendUnavailable):
                 exc.retry_after = _retry_after(reply_headers.get("Retry-After"))
                 exc.maybe_applied = status != 429  # 429 refuses before doing anything
@@ -233,14 +235,14 @@ class AnnexCloudClient:
     # -- members -------------------------------------------------------------
 
     async def get_member(self, member: str) -> Member:
-        return Member.from_api(await self.execute(rq.get_user(member)))
+        return replies.member(await self.execute(rq.get_user(member)))
 
     async def get_points(self, member: str) -> PointsBalance:
-        return PointsBalance.from_api(await self.execute(rq.get_points(member)))
+        return replies.points_balance(await self.execute(rq.get_points(member)))
 
     async def get_rewards(self, member: str) -> tuple[Reward, ...]:
         body = mapping(await self.execute(rq.get_rewards(member)), "rewards")
-        return tuple(Reward.from_api(item) for item in items(body, "rewardDetail"))
+        return tuple(replies.reward(item) for item in items(body, "rewardDetail"))
 
     async def lookup_member(self, ref: str) -> MemberView:
         """User, points and rewards at once: one round trip of wall time.
@@ -279,66 +281,66 @@ class AnnexCloudClient:
         return await self.get_member(key)
 
     async def enrol_member(self, new: NewMember) -> Member:
-        return Member.from_api(await self.execute(rq.enrol(new)))
+        return replies.member(await self.execute(rq.enrol(new)))
 
     # -- points and rewards --------------------------------------------------
 
     async def redeem_reward(self, member: str, reward_id: str, key: str,
                             order_id: str | None = None) -> RewardRedemption:
-        return RewardRedemption.from_api(
+        return replies.reward_redemption(
             await self.execute(rq.redeem_reward(member, reward_id, key, order_id, self.store_id)))
 
     async def reverse_reward(self, member: str, reward_code: str, key: str) -> PointsMovement:
-        return PointsMovement.from_api(await self.execute(rq.reverse_reward(member, reward_code, key, self.store_id)))
+        return replies.points_movement(await self.execute(rq.reverse_reward(member, reward_code, key, self.store_id)))
 
     async def award_points(self, member: str, points: int, key: str, reason: str,
                            order_id: str | None = None) -> PointsMovement:
-        return PointsMovement.from_api(await self.execute(
+        return replies.points_movement(await self.execute(
             rq.adjust_points(member, points, key, credit=True, reason=reason, order_id=order_id,
                              store_id=self.store_id)))
 
     async def debit_points(self, member: str, points: int, key: str, reason: str,
                            order_id: str | None = None) -> PointsMovement:
-        return PointsMovement.from_api(await self.execute(
+        return replies.points_movement(await self.execute(
             rq.adjust_points(member, points, key, credit=False, reason=reason, order_id=order_id,
                              store_id=self.store_id)))
 
     # -- incentive codes -----------------------------------------------------
 
     async def validate_code(self, code: str, user_id: str | None = None) -> CodeInfo:
-        return CodeInfo.from_api(await self.execute(rq.validate_code(code, user_id)))
+        return replies.code_info(await self.execute(rq.validate_code(code, user_id)))
 
     async def redeem_code(self, spend: CodeSpend) -> CodeRedemption:
-        return CodeRedemption.from_api(await self.execute(rq.update_code(spend)))
+        return replies.code_redemption(await self.execute(rq.update_code(spend)))
 
     async def undo_code(self, spend: CodeSpend) -> CodeRedemption:
         if not spend.undo_of:
             raise ValueError("an undo names the redemption it reverses (undo_of)")
-        return CodeRedemption.from_api(await self.execute(rq.update_code(spend)))
+        return replies.code_redemption(await self.execute(rq.update_code(spend)))
 
     async def redeem_codes(self, spends: Sequence[CodeSpend]) -> tuple[CodeRedemption, ...]:
         body = await self.execute(rq.update_codes(self.site_id, spends))
         replies = body if isinstance(body, list) else [body]
-        return tuple(CodeRedemption.from_api(reply) for reply in replies)
+        return tuple(replies.code_redemption(reply) for reply in replies)
 
     async def member_codes(self, member: str) -> tuple[CodeInfo, ...]:
         body = mapping(await self.execute(rq.member_codes(member)), "member codes")
-        return tuple(CodeInfo.from_api(item) for item in items(body, "codes"))
+        return tuple(replies.code_info(item) for item in items(body, "codes"))
 
     # -- orders ----------------------------------------------------------------
 
     async def create_order(self, order: Order) -> OrderResult:
-        return OrderResult.from_api(await self.execute(rq.create_order(order)))
+        return replies.order_result(await self.execute(rq.create_order(order)))
 
     async def get_order(self, order_id: str) -> OrderResult:
-        return OrderResult.from_api(await self.execute(rq.get_order(order_id)))
+        return replies.order_result(await self.execute(rq.get_order(order_id)))
 
     async def return_order(self, order_id: str) -> ReturnResult:
-        return ReturnResult.from_api(await self.execute(rq.return_order(order_id)))
+        return replies.return_result(await self.execute(rq.return_order(order_id)))
 
     async def return_lines(self, member: str, order_id: str, lines: Sequence[ReturnLine],
                            key: str) -> ReturnResult:
-        return ReturnResult.from_api(await self.execute(rq.return_lines(member, order_id, lines, key, self.store_id)))
+        return replies.return_result(await self.execute(rq.return_lines(member, order_id, lines, key, self.store_id)))
 
 
 def _template(path: str) -> str:
