@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--fresh", action="store_true", help="start again from the demo data")
     sb.add_argument("--faults", action="store_true",
                     help="enable fault switches and the /_admin routes (tests only)")
+    sb.add_argument("--profile", choices=("extended", "documented"), default="extended",
+                    help="documented: only what the published API documents show (default extended)")
     sb.add_argument("--points-ratio", help="points per currency unit on orders (default 1)")
 
     cards = sub.add_parser("cards", help="save demo member and gift cards as scannable images")
@@ -61,7 +63,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     db = args.db or str(sandbox_db_path(config.load_settings()))
     site = {"pointsPerCurrencyUnit": args.points_ratio} if args.points_ratio else None
     try:
-        server = SandboxServer(db, host=args.host, port=args.port, faults=args.faults, fresh=args.fresh, site=site)
+        server = SandboxServer(db, host=args.host, port=args.port, faults=args.faults, fresh=args.fresh, site=site,
+                               profile=args.profile)
     except OSError as exc:
         print(f"kiosk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kiosk.sandbox import codes, loyalty, orders, signing
+from kiosk.sandbox import codes, documented, loyalty, orders, signing
 from kiosk.sandbox.db import ApiError, Store, invalid, open_store
 from kiosk.sandbox.faults import FaultMiddleware, Faults
 
@@ -45,79 +45,96 @@ async def _json(request: Request) -> object:
         raise invalid("The request body is not valid JSON") from None
 
 
-def _routes() -> APIRouter:
+PROFILES = ("extended", "documented")
+
+
+def _routes(profile: str) -> APIRouter:
     r = APIRouter(prefix=PREFIX, dependencies=[Depends(authorize)])
+    doc = profile == "documented"
 
     def store(request: Request) -> Store:
         return request.app.state.store
 
+    async def call(route: str, fn, *args):
+        reply = await run_in_threadpool(fn, *args)
+        return documented.trim(route, reply) if doc else reply
+
+    def extended_only(decorator):
+        # Routes the documents do not show are simply not mounted in the documented
+        # profile: the 404 handler then answers AC1005, as for a missing record.
+        return decorator if not doc else (lambda fn: fn)
+
     @r.get("/users/{member_id}")
     async def get_user(member_id: str, request: Request):
-        return await run_in_threadpool(loyalty.get_user, store(request), member_id)
+        return await call("user", loyalty.get_user, store(request), member_id)
 
-    @r.post("/users")
+    @extended_only(r.post("/users"))
     async def enrol(request: Request):
         return await run_in_threadpool(loyalty.enrol, store(request), await _json(request))
 
     @r.get("/points/{member_id}")
     async def get_points(member_id: str, request: Request):
-        return await run_in_threadpool(loyalty.get_points, store(request), member_id)
+        return await call("points", loyalty.get_points, store(request), member_id)
 
-    @r.get("/points/{member_id}/activity")
+    @extended_only(r.get("/points/{member_id}/activity"))
     async def points_activity(member_id: str, request: Request, customId: str = ""):
         return await run_in_threadpool(loyalty.points_activity, store(request), member_id, customId)
 
     @r.post("/points")
     async def post_points(request: Request):
-        return await run_in_threadpool(loyalty.post_points, store(request), await _json(request))
+        return await call("points_post", loyalty.post_points, store(request), await _json(request))
 
     @r.post("/bulkpoints")
     async def bulk_points(request: Request):
-        return await run_in_threadpool(loyalty.bulk_points, store(request), await _json(request))
+        return await call("bulkpoints", loyalty.bulk_points, store(request), await _json(request))
 
     @r.get("/users/{member_id}/reward")
     async def rewards(member_id: str, request: Request):
-        return await run_in_threadpool(loyalty.rewards_json, store(request), member_id)
+        return await call("rewards", loyalty.rewards_json, store(request), member_id)
 
     @r.post("/orders")
     async def create_order(request: Request):
-        return await run_in_threadpool(orders.create_order, store(request), await _json(request))
+        return await call("order", orders.create_order, store(request), await _json(request))
 
-    @r.get("/orders/{order_id}")
+    @extended_only(r.get("/orders/{order_id}"))
     async def get_order(order_id: str, request: Request):
         return await run_in_threadpool(orders.get_order, store(request), order_id)
 
     @r.patch("/orders/{order_id}")
     async def return_order(order_id: str, request: Request):
-        return await run_in_threadpool(orders.return_order, store(request), order_id, await _json(request))
+        return await call("return", orders.return_order, store(request), order_id, await _json(request))
 
     @r.get("/incentive/validatecode/{code}")
     async def validate(code: str, request: Request, userId: str | None = None):
-        return await run_in_threadpool(codes.validate, store(request), code, userId)
+        return await call("code", codes.validate, store(request), code, userId)
 
     @r.patch("/incentive/updatecodedetails/{user_id}")
     async def update_code(user_id: str, request: Request):
-        return await run_in_threadpool(codes.update_code, store(request), user_id, await _json(request))
+        return await call("code", codes.update_code, store(request), user_id, await _json(request))
 
     @r.patch("/incentive/updatebatchcodedetails/{site_id}")
     async def update_batch(site_id: str, request: Request):
-        return await run_in_threadpool(codes.update_batch, store(request), site_id, await _json(request))
+        return await call("batch", codes.update_batch, store(request), site_id, await _json(request))
 
-    @r.get("/incentive/redemption/{reference_id}")
+    @extended_only(r.get("/incentive/redemption/{reference_id}"))
     async def redemption(reference_id: str, request: Request):
         return await run_in_threadpool(codes.redemption, store(request), reference_id)
 
     @r.get("/incentive/usercodedetails/{user_id}")
     async def user_codes(user_id: str, request: Request):
-        return await run_in_threadpool(codes.user_codes, store(request), user_id)
+        return await call("user_codes", codes.user_codes, store(request), user_id)
 
-    @r.post("/incentive/codes")
+    @extended_only(r.post("/incentive/codes"))
     async def create_codes(request: Request):
         return await run_in_threadpool(codes.create_codes, store(request), await _json(request))
 
-    @r.post("/incentive/assigncodes")
+    @extended_only(r.post("/incentive/assigncodes"))
     async def assign_code(request: Request):
         return await run_in_threadpool(codes.assign_code, store(request), await _json(request))
+
+    @r.post("/incentive/getredemptionlog")
+    async def redemption_log(request: Request):
+        return await call("redemption_log", codes.redemption_log, store(request), await _json(request))
 
     return r
 
@@ -135,7 +152,7 @@ def _admin(faults: Faults) -> APIRouter:
             faults.update(await request.json())
         except (ValueError, TypeError) as exc:
             return _error(400, "AC2001", str(exc))
-        request.app.state.store.duplicate_protection = faults.duplicate_protection
+        faults.apply_to(request.app.state.store)
         return faults.public()
 
     @r.get("/ledger")
@@ -146,32 +163,44 @@ def _admin(faults: Faults) -> APIRouter:
     return r
 
 
-def create_app(store: Store, *, faults: Faults | None = None) -> FastAPI:
+def create_app(store: Store, *, faults: Faults | None = None, profile: str = "extended") -> FastAPI:
     app = FastAPI(title="Kiosk sandbox (Annex Cloud Loyalty API v3)", docs_url=None, redoc_url=None)
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
+    doc = profile == "documented"
+    store.profile = profile
     app.state.store = store
-    app.include_router(_routes())
+    app.state.profile = profile
+    app.include_router(_routes(profile))
+
+    def error(status: int, code: str, message: str) -> JSONResponse:
+        return _error(status, documented.error_code(status, code) if doc else code, message)
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
-        return _error(exc.status, exc.code, exc.message)
+        return error(exc.status, exc.code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request, exc: StarletteHTTPException):
-        if exc.status_code == 404:
+        # 405 too in the documented profile: GET /orders/{id} exists there only as a
+        # PATCH, and "method not allowed" would tell the client the path is real.
+        if exc.status_code == 404 or (doc and exc.status_code == 405):
             return _error(404, "AC1005", "No data found")
-        return _error(exc.status_code, "AC2030", "Unsupported request")
+        return error(exc.status_code, "AC2030", "Unsupported request")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request, exc: RequestValidationError):
-        return _error(400, "AC2001", "The request is not valid")
+        return error(400, "AC2001", "The request is not valid")
 
     if faults is not None:
-        store.duplicate_protection = faults.duplicate_protection
+        faults.apply_to(store)
         app.include_router(_admin(faults))
         app.add_middleware(FaultMiddleware, faults=faults)
     return app
 
 
-def build(db_path: str, *, fresh: bool = False, faults: bool = False, site: dict | None = None) -> FastAPI:
+def build(db_path: str, *, fresh: bool = False, faults: bool = False, site: dict | None = None,
+          profile: str = "extended") -> FastAPI:
     from kiosk.sandbox.db import load_site
-    return create_app(open_store(db_path, load_site(site), fresh=fresh), faults=Faults() if faults else None)
+    return create_app(open_store(db_path, load_site(site), fresh=fresh), faults=Faults() if faults else None,
+                      profile=profile)

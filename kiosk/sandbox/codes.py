@@ -116,11 +116,15 @@ def _apply(store: Store, conn: sqlite3.Connection, item: dict) -> dict:
 def _redeem_or_undo(store: Store, conn: sqlite3.Connection, item: dict, code: str, user_id: str,
                     reference: str) -> dict:
     if conn.execute("SELECT 1 FROM code_redemptions WHERE reference_id=?", (reference,)).fetchone() \
-            and store.duplicate_protection:
+            and store.code_protection:
         raise ApiError(409, "AC2002", "This referenceId was already used")
     row = _code(conn, code)
     user = _user(store, conn, user_id)
-    undo = str(item.get("action") or "").upper() == "UNDO"
+    action = str(item.get("action") or "REDEEM").upper()
+    if action not in ("REDEEM", "UNDO"):
+        # Never read an unknown action as a redemption: a misspelt undo would spend the code twice.
+        raise invalid('action must be "UNDO" (or absent, or "REDEEM", for a redemption)')
+    undo = action == "UNDO"
     message = _undo(store, conn, row, item, user, reference) if undo else _redeem(store, conn, row, item, user, reference)
     after = _code(conn, row["code"])
     amount = conn.execute("SELECT amount_cents FROM code_redemptions WHERE reference_id=?",
@@ -170,7 +174,7 @@ def _undo(store: Store, conn: sqlite3.Connection, row: sqlite3.Row, item: dict, 
     if original["user_id"] != user:
         # Only whoever redeemed (the same member, or the guest id) can give it back.
         raise invalid("That redemption was made for another member")
-    if original["undone_by"] and store.duplicate_protection:
+    if original["undone_by"] and store.code_protection:
         raise ApiError(409, "AC2022", "That redemption was already undone")
     amount = original["amount_cents"]
     conn.execute("UPDATE codes SET balance_cents=balance_cents+?, redeemed=MAX(redeemed-1,0) WHERE code=?",
@@ -288,3 +292,38 @@ def redemption(store: Store, reference: str) -> dict:
     if row["undo_of"]:
         reply["originalReferenceId"] = row["undo_of"]
     return reply
+
+
+LOG_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _log_date(body: dict, name: str) -> str:
+    """A window end as stored in code_redemptions.created (UTC, seconds)."""
+    try:
+        when = datetime.strptime(str(body.get(name) or ""), LOG_FORMAT)
+    except ValueError:
+        raise invalid(f"{name} is required, as YYYY-MM-DD HH:MM:SS in UTC") from None
+    return when.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def redemption_log(store: Store, body: dict) -> dict:
+    """POST /incentive/getredemptionlog: how many redemptions and undos were recorded
+    in a window (both ends included), optionally for one code and/or one member.
+    001 names the method without a shape; this one is assumed (README.md)."""
+    if not isinstance(body, dict):
+        raise invalid("The body must be a JSON object")
+    start, end = _log_date(body, "fromDate"), _log_date(body, "toDate")
+    where, args = ["created >= ?", "created <= ?"], [start, end]
+    code, user = body.get("incentiveCode"), body.get("userId")
+    if code not in (None, ""):
+        where.append("code = ? COLLATE NOCASE")
+        args.append(str(code))
+    if user not in (None, ""):
+        where.append("user_id = ?")
+        args.append(str(user))
+    rows = store.read(f"SELECT action, COUNT(*) AS n FROM code_redemptions WHERE {' AND '.join(where)}"
+                      " GROUP BY action", tuple(args))
+    counts = {row["action"]: row["n"] for row in rows}
+    return {"incentiveCode": code or "", "userId": user or "", "fromDate": body["fromDate"],
+            "toDate": body["toDate"], "redemptionCount": counts.get("redeem", 0),
+            "undoRedemptionCount": counts.get("undo", 0)}

@@ -117,8 +117,28 @@ class Store:
     site: Site
     lock: threading.RLock = field(default_factory=threading.RLock)
     # Off only for tests that need to see what a retried write does to a
-    # backend that does not deduplicate (the outbox crash test).
-    duplicate_protection: bool = True
+    # backend that does not deduplicate (the outbox crash test), one switch per
+    # kind of write: orders (by order id, and their full return), points (by
+    # customId), codes (by referenceId).
+    order_protection: bool = True
+    points_protection: bool = True
+    code_protection: bool = True
+    profile: str = "extended"
+
+    @property
+    def duplicate_protection(self) -> bool:
+        return self.order_protection and self.points_protection and self.code_protection
+
+    @duplicate_protection.setter
+    def duplicate_protection(self, on: bool) -> None:
+        self.order_protection = self.points_protection = self.code_protection = bool(on)
+
+    def protects(self, scope: str) -> bool:
+        if scope.startswith("points:"):
+            return self.points_protection
+        if scope == "code":
+            return self.code_protection
+        return self.order_protection  # "order" and "return"
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -152,7 +172,7 @@ class Store:
         if not key:
             return apply()
         digest = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
-        if self.duplicate_protection:
+        if self.protects(scope):
             row = self.conn.execute("SELECT request_hash, reply FROM replay WHERE scope=? AND key=?",
                                     (scope, key)).fetchone()
             if row is not None:

@@ -18,14 +18,29 @@ class Faults:
     latency_ms: float = 0.0
     error_rate: float = 0.0  # answered 503 before anything is applied
     drop_reply_rate: float = 0.0  # applied, then the connection is cut before the reply
-    duplicate_protection: bool = True
+    order_protection: bool = True
+    points_protection: bool = True
+    code_protection: bool = True
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def public(self) -> dict:
         data = asdict(self)
         data.pop("rng")
+        data["duplicate_protection"] = self.duplicate_protection
         return data
+
+    @property
+    def duplicate_protection(self) -> bool:
+        return self.order_protection and self.points_protection and self.code_protection
+
+    @duplicate_protection.setter
+    def duplicate_protection(self, on: bool) -> None:
+        self.order_protection = self.points_protection = self.code_protection = bool(on)
+
+    def apply_to(self, store) -> None:
+        store.order_protection, store.points_protection, store.code_protection = \
+            self.order_protection, self.points_protection, self.code_protection
 
     def update(self, changes: dict) -> None:
         for name in ("latency_ms", "error_rate", "drop_reply_rate"):
@@ -36,6 +51,10 @@ class Faults:
                 setattr(self, name, value)
         if "duplicate_protection" in changes:
             self.duplicate_protection = bool(changes["duplicate_protection"])
+        # After the combined switch, so {"duplicate_protection": true, "code_protection": false} means what it says.
+        for name in ("order_protection", "points_protection", "code_protection"):
+            if name in changes:
+                setattr(self, name, bool(changes[name]))
         if "seed" in changes:
             self.seed = changes["seed"]
             self.rng.seed(self.seed)

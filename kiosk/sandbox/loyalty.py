@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 
+from kiosk.sandbox.documented import error_code
 from kiosk.sandbox.db import ApiError, Store, digits, invalid, money, not_found, now_iso
 
 REWARD_ACTION = 107
@@ -208,8 +209,11 @@ def post_points(store: Store, body: dict) -> dict:
             raise invalid(f"{name} must be a string")
     from kiosk.sandbox.orders import partial_return  # the Orders side owns line math
 
+    # The documents have no line return: in the documented profile returnLines is an
+    # unknown field and ignored, so a DEBIT there needs its own `debit`.
+    lines = body.get("returnLines") is not None and store.profile != "documented"
     with store.tx() as conn:
-        if member_key == store.site.guest_user_id and body.get("returnLines") is not None:
+        if member_key == store.site.guest_user_id and lines:
             # Assumption 12: a guest order's lines are returned the same way, with no
             # points, so every terminal knows what already came back.
             return store.once(f"points:{member_key}", body.get("customId"), body,
@@ -220,7 +224,7 @@ def post_points(store: Store, body: dict) -> dict:
             return store.once(scope, body.get("customId"), body, lambda: _redeem_reward(store, conn, m, body))
         if action == str(REWARD_ACTION):
             return store.once(scope, body.get("customId"), body, lambda: _reverse_reward(store, conn, m, body))
-        if body.get("returnLines") is not None:
+        if lines:
             return store.once(scope, body.get("customId"), body, lambda: partial_return(store, conn, m, body))
         return store.once(scope, body.get("customId"), body, lambda: _adjust(store, conn, m, body, activity))
 
@@ -346,7 +350,8 @@ def bulk_points(store: Store, body: dict) -> dict:
         try:
             replies[number] = post_points(store, item)
         except ApiError as exc:
-            replies[number] = {"errorCode": exc.code, "errorMessage": exc.message}
+            code = error_code(exc.status, exc.code) if store.profile == "documented" else exc.code
+            replies[number] = {"errorCode": code, "errorMessage": exc.message}
     return replies
 
 

@@ -172,6 +172,19 @@ def _return_all(store: Store, conn: sqlite3.Connection, order_id: str) -> dict:
             "status": "returned", **reply}
 
 
+def returned_line_points(line_points: int, bought: int, returned_before: int, points_returned_before: int,
+                         qty: int) -> int:
+    """The points `qty` more returned units of a line take back: their share of the
+    line's points, rounded down, except that the last units take whatever the line
+    has left, so a line returned in several steps gives back exactly what it earned.
+    Pure, so a client's tests can check their own arithmetic against the sandbox's."""
+    if not 0 < qty <= bought - returned_before:
+        raise ValueError("qty must be between 1 and the units not yet returned")
+    if qty == bought - returned_before:
+        return line_points - points_returned_before
+    return line_points * qty // bought
+
+
 def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row | None, body: dict) -> dict:
     """A points DEBIT tied to an order and the lines returned (the API has no partial return).
     `m` None: a guest's order, whose lines are recorded as returned with no points."""
@@ -206,10 +219,8 @@ def partial_return(store: Store, conn: sqlite3.Connection, m: sqlite3.Row | None
         left = line["quantity"] - line["returned"] - units_before
         if qty > left:
             raise invalid(f"Line {line['line_id']}: {qty} returned but only {left} left on the order")
-        # The last units of a line take whatever points it has left, so a line
-        # returned in several steps gives back exactly what it earned.
-        share = line["points"] - line["points_returned"] - points_before if qty == left \
-            else line["points"] * qty // line["quantity"]
+        share = returned_line_points(line["points"], line["quantity"], line["returned"] + units_before,
+                                     line["points_returned"] + points_before, qty)
         claimed[line["line_id"]] = (units_before + qty, points_before + share)
         points += share
         updates.append((qty, share, order["seq"], line["line_no"]))

@@ -34,7 +34,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def startup_info(store: Store, base_url: str, faults: bool) -> dict:
+def startup_info(store: Store, base_url: str, faults: bool, profile: str = "extended") -> dict:
     """The one JSON line a client or an integrator needs to talk to this sandbox."""
     with store.lock:
         members = store.conn.execute(
@@ -47,6 +47,7 @@ def startup_info(store: Store, base_url: str, faults: bool) -> dict:
     return {
         "baseUrl": base_url, "siteId": store.site.site_id, "siteName": store.site.site_name,
         "secret": store.site.secret, "guestUserId": store.site.guest_user_id, "faults": faults,
+        "profile": profile,
         "members": [{"id": m["id"], "email": m["email"], "phone": m["phone"],
                      "name": f"{m['first_name']} {m['last_name']}".strip(),
                      "tier": tier_of(store, m["lifetime"])[0], "availablePoints": m["available"]}
@@ -61,8 +62,10 @@ class SandboxServer:
     """The sandbox on a thread of its own, with its own event loop (never the Qt loop)."""
 
     def __init__(self, db_path: str | Path, *, host: str = "127.0.0.1", port: int = 0,
-                 faults: bool = False, fresh: bool = False, site: dict | None = None):
-        self.app = sandbox_app.build(str(db_path), fresh=fresh, faults=faults, site=site)
+                 faults: bool = False, fresh: bool = False, site: dict | None = None,
+                 profile: str = "extended"):
+        self.app = sandbox_app.build(str(db_path), fresh=fresh, faults=faults, site=site, profile=profile)
+        self.profile = profile
         self.faults = faults
         self.db_path = str(db_path)
         self._sock = _bind(host, port)
@@ -80,7 +83,7 @@ class SandboxServer:
         return self.app.state.store
 
     def info(self) -> dict:
-        return startup_info(self.store, self.base_url, self.faults)
+        return startup_info(self.store, self.base_url, self.faults, self.profile)
 
     def start(self, timeout: float = 15.0) -> "SandboxServer":
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
