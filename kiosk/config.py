@@ -36,10 +36,22 @@ class ConfigError(Exception):
 
 
 class BackendSettings(BaseModel):
+    # Which adapter talks to the backend (kiosk/loyalty/<vendor>/).
+    vendor: Literal["annex"] = "annex"
     # Empty url: no backend configured, the embedded sandbox is used.
     url: str = ""
     site_id: str = ""
     site_name: str = ""
+    # What this site's backend has beyond the published documents, as the site has
+    # confirmed with its provider; nothing is assumed, and nothing is turned on because
+    # a probe answered (docs/backend-contract.md). The embedded sandbox declares its own.
+    # Reads by key that tell whether a write whose reply was lost was applied.
+    reads: list[Literal["orders", "points_activity", "code_redemption"]] = Field(default_factory=list)
+    # Kinds of write the provider applies once however often their key is sent: an
+    # in-doubt write of such a kind that no read can check is sent again with its key.
+    deduplicates: list[Literal["orders", "points", "codes"]] = Field(default_factory=list)
+    # Undocumented features: enrolment at the till, returned lines priced by the backend.
+    features: list[Literal["enrol", "priced_line_returns"]] = Field(default_factory=list)
     attempt_timeout_s: float = Field(5.0, gt=0, le=60)
     get_retry_budget_s: float = Field(8.0, ge=0, le=120)
     token_lifetime_s: int = Field(300, ge=30, le=3600)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kiosk import config, credentials
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from kiosk.loyalty.errors import InvalidIdentifier
 
 if TYPE_CHECKING:  # FastAPI and uvicorn load only when the sandbox is embedded
@@ -53,9 +54,11 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
         server = SandboxServer(sandbox_db or sandbox_db_path(settings), site=site).start()
         site = server.store.site
         log.info("no backend configured: embedded sandbox at %s", server.base_url)
+        # The embedded sandbox is the extended one: it declares the reads and features it adds.
         client = AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,
                                   secret=site.secret, attempt_timeout=b.attempt_timeout_s,
-                                  get_budget=b.get_retry_budget_s, store_id=settings.store.store_id)
+                                  get_budget=b.get_retry_budget_s, store_id=settings.store.store_id,
+                                  **SANDBOX_EXTENDED)
         return Connection(client, server)
     if not b.site_id or not b.site_name:
         raise config.ConfigError("backend.url is set, so backend.site_id and backend.site_name are needed too.")
@@ -69,7 +72,8 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
         client = AnnexCloudClient(base_url=b.url, site_id=b.site_id, site_name=b.site_name,
                                   secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
                                   get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
-                                  store_id=settings.store.store_id)
+                                  store_id=settings.store.store_id, reads=b.reads, deduplicates=b.deduplicates,
+                                  features=b.features)
     except InvalidIdentifier as exc:  # a site id from the settings file, not from a scan
         raise config.ConfigError(f"In the [backend] or [store] settings: {exc}") from None
     return Connection(client, None)

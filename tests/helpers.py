@@ -10,15 +10,26 @@ from typing import Any, Awaitable, Callable
 import httpx
 
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from kiosk.sandbox.server import SandboxServer
 from tests import stdlib_jwt
 
 
 def client_for(server: SandboxServer, **kwargs: Any) -> AnnexCloudClient:
+    """A client that declares what the extended sandbox adds (its reads and features),
+    as the embedded demo does; pass reads=(), features=() for the documented API alone."""
     site = server.store.site
+    for name, value in SANDBOX_EXTENDED.items():
+        kwargs.setdefault(name, value)
     kwargs.setdefault("get_budget", 1.0)
     kwargs.setdefault("secret", site.secret)
     return AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name, **kwargs)
+
+
+def annex_encoder(site_id: str = "900100", store_id: str | None = "STORE-001") -> AnnexCloudClient:
+    """An Annex Cloud adapter used only to encode intents (it never connects)."""
+    return AnnexCloudClient(base_url="http://127.0.0.1:9/api/3.0/", site_id=site_id, site_name="tests",
+                            secret="s" * 32, store_id=store_id)
 
 
 def ledger(server: SandboxServer, kind: str | None = None) -> list[dict]:

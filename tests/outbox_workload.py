@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kiosk.loyalty.models import CodeSpend, Order, OrderLine, ReturnLine
+from kiosk.loyalty import writes as w
+from kiosk.loyalty.models import CodeSpend, Order, OrderLine
 from kiosk.outbox import ops
 from kiosk.outbox.ops import Operation
 from kiosk.outbox.queue import Outbox
@@ -44,9 +45,17 @@ class Workload:
     orders: list[tuple[Order, dict[str, int]]] = field(default_factory=list)  # order, units left per line
     returned: set[str] = field(default_factory=set)
     redemptions: list[CodeSpend] = field(default_factory=list)
+    # Encodes the intents (any adapter; its bytes are what is sent). None: Annex Cloud.
+    encoder: ops.Encoder | None = None
+    # Returned lines priced by the terminal (a documented points debit), not by the backend.
+    priced_here: bool = False
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        if self.encoder is None:
+            from tests.helpers import annex_encoder
+
+            self.encoder = annex_encoder()
 
     def operations(self, count: int, mix=MIX) -> list[Operation]:
         kinds = [k for k, share in mix for _ in range(share)]
@@ -68,7 +77,7 @@ class Workload:
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
         order = Order(order_id, self.rng.choice(MEMBERS), total, lines, store_id="STORE-001")
         self.orders.append((order, {line.id: line.quantity for line in lines}))
-        return ops.create_order(order)
+        return ops.create_order(self.encoder, w.AccrueOrder(order))
 
     def _returnable(self) -> list[tuple[Order, dict[str, int]]]:
         return [(o, left) for o, left in self.orders if o.id not in self.returned and any(left.values())]
@@ -77,28 +86,30 @@ class Workload:
         order, left = self.rng.choice(self._returnable())
         if self.rng.random() < 0.3:
             self.returned.add(order.id)
-            return ops.full_return(order.id)
+            return ops.full_return(self.encoder, w.ReturnOrder(order.id, order.member_id))
         line_id = self.rng.choice([k for k, v in left.items() if v])
         left[line_id] -= 1
-        return ops.return_lines(order.member_id, order.id, [ReturnLine(line_id, 1)], ops.new_key(self.terminal))
+        line = w.ReturnedLine(line_id, 1, 1 if self.priced_here else None)
+        return ops.return_lines(self.encoder, w.ReturnLines(order.member_id, order.id, (line,), ops.new_key(self.terminal)))
 
     def _points(self) -> Operation:
         member, key = self.rng.choice(MEMBERS), ops.new_key(self.terminal)
         if self.rng.random() < 0.7:
-            return ops.award_points(member, self.rng.randint(1, 50), key, "goodwill")
-        return ops.debit_points(member, self.rng.randint(1, 5), key, "correction")
+            return ops.points(self.encoder, w.AwardPoints(member, self.rng.randint(1, 50), key, "goodwill"))
+        return ops.points(self.encoder, w.DebitPoints(member, self.rng.randint(1, 5), key, "correction"))
 
     def _code(self) -> Operation:
         undoable = [r for r in self.redemptions if r.reference_id]
         if undoable and self.rng.random() < 0.2:
             original = undoable.pop(self.rng.randrange(len(undoable)))
             self.redemptions.remove(original)
-            return ops.undo_code(CodeSpend(original.code, original.user_id, ops.new_key(self.terminal),
-                                           undo_of=original.reference_id))
+            return ops.undo_code(self.encoder, w.UndoCode(CodeSpend(original.code, original.user_id,
+                                                                    ops.new_key(self.terminal),
+                                                                    undo_of=original.reference_id)))
         spend = CodeSpend(self.rng.choice(self.cards), "guest", ops.new_key(self.terminal),
                           amount=Decimal(self.rng.randint(1, 100)) / 100)
         self.redemptions.append(spend)
-        return ops.redeem_code(spend)
+        return ops.redeem_code(self.encoder, w.SpendCode(spend))
 
 
 def ledger_key(op: Operation) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests import annex_ops
 from kiosk.checkout.session import CheckoutError, Session, State
 from kiosk.loyalty.models import MemberView, PointsBalance, Reward
 from tests.checkout_env import approve, running_till
@@ -220,14 +221,13 @@ def test_tenders_can_be_taken_off_again():
 def test_a_dead_lettered_redemption_of_a_failed_sale_is_listed_for_a_person(db):
     from kiosk.checkout.sales import PlannedRedemption, Sales
     from kiosk.loyalty.models import CodeSpend
-    from kiosk.outbox import ops
     from kiosk.outbox.queue import Outbox
 
     outbox = Outbox(db)
     sales = Sales(db, outbox, "T01", "STORE-001")
     spend = CodeSpend("GC-1", "guest", "T01-KEY-1", Decimal("5.00"), order_id="S1")
     [op_id] = sales.begin("S1", "C01", None, {"sale_id": "S1"},
-                          [PlannedRedemption("card", "GC-1", "guest", "T01-KEY-1", 500, ops.redeem_code(spend).urgent())])
+                          [PlannedRedemption("card", "GC-1", "guest", "T01-KEY-1", 500, annex_ops.redeem_code(spend).urgent())])
     [row] = outbox.claim("me", 1, 30)
     outbox.dead(row.id, "me", "AC2001: the request is not valid")
     sales.fail("S1", "failed", {op_id: ("undo_wanted", None)}, undo=lambda r: None)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests import annex_ops
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine
@@ -45,7 +46,7 @@ async def drain(outbox: Outbox, client, hub: EventHub | None = None, **settings)
 def _order(member: str = "M100001", total: str = "5.00", order_id: str | None = None) -> ops.Operation:
     order = Order(order_id or ops.new_order_id("T01"), member, Decimal(total),
                   (OrderLine("L1", "Tea", Decimal(total), 1),))
-    return ops.create_order(order)
+    return annex_ops.create_order(order)
 
 
 async def deliver_losing_the_first_reply(sandbox, outbox: Outbox, client, op_id: int) -> str:
@@ -76,7 +77,7 @@ async def test_lost_replies_and_errors_without_backend_deduplication_apply_once(
 @pytest.mark.slow  # drains a large queue
 async def test_one_permanent_failure_is_dead_lettered_after_one_attempt_while_the_rest_drain(sandbox, outbox):
     operations = Workload(seed=3).operations(999, mix=(("order", 80), ("points", 20)))
-    bad = ops.award_points("M999999", 10, ops.new_key("T01"), "goodwill")  # no such member
+    bad = annex_ops.award_points("M999999", 10, ops.new_key("T01"), "goodwill")  # no such member
     operations.insert(500, bad)
     outbox.enqueue(operations)
     hub, dead = EventHub(), []
@@ -144,7 +145,7 @@ async def test_a_key_used_for_another_request_is_a_dead_letter_with_both_sides(s
 async def test_a_lost_reply_is_reconciled_into_the_backends_answer(sandbox, outbox):
     [card] = make_gift_cards(sandbox, 1, balance="20.00")
     spend = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("7.50"))
-    [op_id] = outbox.enqueue([ops.redeem_code(spend)])
+    [op_id] = outbox.enqueue([annex_ops.redeem_code(spend)])
     set_faults(sandbox, duplicate_protection=False)
     async with client_for(sandbox) as client:
         assert await deliver_losing_the_first_reply(sandbox, outbox, client, op_id) == "pending"
@@ -156,8 +157,8 @@ async def test_a_lost_reply_is_reconciled_into_the_backends_answer(sandbox, outb
 
 async def test_urgent_delivery_returns_the_reply_or_gives_up_in_time(sandbox, outbox):
     [card] = make_gift_cards(sandbox, 1, balance="20.00")
-    first = ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("4.00"))).urgent()
-    second = ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("1.00"))).urgent()
+    first = annex_ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("4.00"))).urgent()
+    second = annex_ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("1.00"))).urgent()
     ids_ = outbox.enqueue([first, second])
     async with client_for(sandbox, attempt_timeout=3.0) as client:
         engine = engine_for(outbox, client)
@@ -262,11 +263,11 @@ async def test_a_full_disk_while_delivering_loses_nothing_and_sends_nothing_twic
 
 async def test_reward_redemption_and_its_reversal_survive_lost_replies(sandbox, outbox):
     set_faults(sandbox, duplicate_protection=False)
-    [first] = outbox.enqueue([ops.redeem_reward("M100003", "29660", ops.new_key("T01"))])
+    [first] = outbox.enqueue([annex_ops.redeem_reward("M100003", "29660", ops.new_key("T01"))])
     async with client_for(sandbox) as client:
         assert await deliver_losing_the_first_reply(sandbox, outbox, client, first) == "pending"
         reward_code = json.loads(outbox.get(first)["reply"])["rewardCode"]
-        [second] = outbox.enqueue([ops.reverse_reward("M100003", reward_code, ops.new_key("T01"))])
+        [second] = outbox.enqueue([annex_ops.reverse_reward("M100003", reward_code, ops.new_key("T01"))])
         assert await deliver_losing_the_first_reply(sandbox, outbox, client, second) == "pending"
     assert [e["kind"] for e in ledger(sandbox) if e["kind"].startswith("reward")] == ["reward_redeem", "reward_reverse"]
     assert outbox.status().dead == 0
@@ -275,7 +276,7 @@ async def test_reward_redemption_and_its_reversal_survive_lost_replies(sandbox, 
 async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox, outbox):
     cards = make_gift_cards(sandbox, 2, balance="30.00")
     spends = [CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("10.00")) for card in cards]
-    [op_id] = outbox.enqueue([ops.redeem_codes(sandbox.store.site.site_id, spends, ops.new_key("T01"))])
+    [op_id] = outbox.enqueue([annex_ops.redeem_codes(sandbox.store.site.site_id, spends, ops.new_key("T01"))])
     set_faults(sandbox, duplicate_protection=False)
     async with client_for(sandbox) as client:
         assert await deliver_losing_the_first_reply(sandbox, outbox, client, op_id) == "pending"
@@ -287,15 +288,15 @@ async def test_a_batch_of_cards_whose_reply_was_lost_is_recognised_whole(sandbox
 async def test_an_undo_without_an_order_id_whose_reply_was_lost_is_recognised(sandbox, outbox):
     [card] = make_gift_cards(sandbox, 1, balance="20.00")
     spend = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), order_id="T01-SALE1")
-    [redeem] = outbox.enqueue([ops.redeem_code(spend)])
+    [redeem] = outbox.enqueue([annex_ops.redeem_code(spend)])
     set_faults(sandbox, duplicate_protection=False)
     async with client_for(sandbox) as client:
         await drain(outbox, client)
         undo = CodeSpend(card, "guest", ops.new_key("T01"), amount=Decimal("6.00"), undo_of=spend.reference_id)
-        [undo_id] = outbox.enqueue([ops.undo_code(undo)])
+        [undo_id] = outbox.enqueue([annex_ops.undo_code(undo)])
         assert await deliver_losing_the_first_reply(sandbox, outbox, client, undo_id) == "pending"
         # What queued after it is not held back.
-        [behind] = outbox.enqueue([ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), Decimal("1.00")))])
+        [behind] = outbox.enqueue([annex_ops.redeem_code(CodeSpend(card, "guest", ops.new_key("T01"), Decimal("1.00")))])
         await drain(outbox, client)
     assert outbox.status().dead == 0 and outbox.get(behind)["state"] == "done"
     assert outbox.get(undo_id)["state"] == "done" and outbox.get(undo_id)["attempts"] == 1

@@ -11,9 +11,11 @@ from decimal import Decimal
 
 import pytest
 
+from tests import annex_ops
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine
 from kiosk.outbox import events as ev
 from kiosk.outbox import ops
@@ -45,6 +47,7 @@ def outbox(tmp_path):
 @pytest.fixture
 async def engine(hostile, outbox):
     client = AnnexCloudClient(base_url=hostile.base_url, site_id="1", site_name="hostile", secret="s" * 32,
+                              reads=SANDBOX_EXTENDED["reads"],
                               attempt_timeout=ATTEMPT_S, get_budget=0)
     hub = EventHub()
     engine = SyncEngine(outbox, client, OutboxSettings(**FAST), hub=hub, attempt_timeout_s=ATTEMPT_S)
@@ -58,7 +61,7 @@ async def engine(hostile, outbox):
 
 
 def _order(order_id: str = "T01-0001", member: str = "M100001") -> ops.Operation:
-    return ops.create_order(Order(order_id, member, Decimal("5.00"), (OrderLine("L1", "Tea", Decimal("5.00"), 1),)))
+    return annex_ops.create_order(Order(order_id, member, Decimal("5.00"), (OrderLine("L1", "Tea", Decimal("5.00"), 1),)))
 
 
 ORDER_REPLY = {"id": "T01-0001", "userId": "M100001", "orderTotal": "5.00", "pointsAwarded": 5, "status": "placed"}
@@ -118,14 +121,14 @@ async def test_a_wrong_reply_to_an_order_the_backend_has_is_settled_by_its_recor
 
 
 @pytest.mark.parametrize(("op", "reply"), [
-    (ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))),
+    (annex_ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))),
      {"incentiveCode": "GC-1", "userId": "M100001", "referenceId": "T01-R0", "codeValue": "5.00"}),
-    (ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))),
+    (annex_ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))),
      {"incentiveCode": "GC-2", "userId": "M100001", "referenceId": "T01-R1", "codeValue": "5.00"}),
-    (ops.award_points("M100001", 10, "T01-P1", "goodwill"),
+    (annex_ops.award_points("M100001", 10, "T01-P1", "goodwill"),
      {"id": "M100001", "credit": 10000, "pointsAwarded": 10000}),
-    (ops.debit_points("M100001", 10, "T01-P1", "fix"), {"id": "M100001", "debit": 10, "pointsDeducted": 11}),
-    (ops.award_points("M100001", 10, "T01-P1", "goodwill"), {"id": "M100002", "credit": 10, "pointsAwarded": 10}),
+    (annex_ops.debit_points("M100001", 10, "T01-P1", "fix"), {"id": "M100001", "debit": 10, "pointsDeducted": 11}),
+    (annex_ops.award_points("M100001", 10, "T01-P1", "goodwill"), {"id": "M100002", "credit": 10, "pointsAwarded": 10}),
 ], ids=["code-other-reference", "code-other-code", "points-other-amount", "points-more-than-asked",
         "points-other-member"])
 async def test_codes_and_points_check_their_reply(hostile, outbox, engine, op, reply):
@@ -143,7 +146,7 @@ async def test_pay_learns_a_lost_replys_outcome_within_its_wait(hostile, outbox,
     hostile.answer = lambda r: _route(r, lambda _: next(replies))
     engine.settings = OutboxSettings(**{**FAST, "settle_s": 30})
     engine.settle_s = 30
-    op_id, = outbox.enqueue([ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
+    op_id, = outbox.enqueue([annex_ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
     started = time.monotonic()
     first, = await engine.deliver_now([op_id], timeout_s=ATTEMPT_S + 1 + 1.5)
     assert first.state == "done" and first.reply == reply
@@ -154,7 +157,7 @@ async def test_pay_learns_a_lost_replys_outcome_within_its_wait(hostile, outbox,
 async def test_a_right_reply_is_a_delivery(hostile, outbox, engine):
     reply = {"incentiveCode": "GC-1", "userId": "M100001", "referenceId": "T01-R1", "codeValue": "5.00"}
     hostile.answer = lambda r: _route(r, lambda _: json_reply(reply))
-    op_id, = outbox.enqueue([ops.redeem_code(CodeSpend("gc-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
+    op_id, = outbox.enqueue([annex_ops.redeem_code(CodeSpend("gc-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
     first, = await engine.deliver_now([op_id], timeout_s=2)
     assert first.state == "done" and first.reply == reply
 
@@ -163,7 +166,7 @@ async def test_a_right_reply_is_a_delivery(hostile, outbox, engine):
 async def test_a_huge_reply_to_a_write_is_an_unknown_outcome(hostile, outbox, engine, endless):
     huge = Reply(200, b'{"id": "', {"Content-Type": "application/json"}, filler=50 * MB, endless=endless)
     hostile.answer = lambda r: _route(r, lambda _: huge)
-    op_id, = outbox.enqueue([ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
+    op_id, = outbox.enqueue([annex_ops.redeem_code(CodeSpend("GC-1", "M100001", "T01-R1", Decimal("5.00"))).urgent()])
     with bounded(3, 15):
         first, = await engine.deliver_now([op_id], timeout_s=0.5)
     row = outbox.get(op_id)
@@ -199,7 +202,7 @@ async def test_a_redirect_pauses_delivery_and_sends_nothing_elsewhere(hostile, o
 async def test_a_backend_error_text_reaches_the_dead_letter_cut_and_clean(hostile, outbox, engine):
     text = "\x1b[31mNo\x1b[0m <script>alert(1)</script>" + "B" * 200_000
     hostile.answer = lambda r: _route(r, lambda _: json_reply({"errorCode": "AC2001", "errorMessage": text}, 400))
-    op_id, = outbox.enqueue([ops.award_points("M100001", 10, "T01-P1", "goodwill")])
+    op_id, = outbox.enqueue([annex_ops.award_points("M100001", 10, "T01-P1", "goodwill")])
     row = await _deliver(engine, op_id)
     assert row["state"] == "dead"
     assert len(row["last_error"]) < 260 and "\x1b" not in row["last_error"] and "<" not in row["last_error"]
@@ -211,7 +214,7 @@ async def test_a_refused_background_return_is_a_dead_letter(hostile, outbox, eng
 
     hostile.answer = lambda r: _route(r, lambda _: json_reply(
         {"errorCode": "AC2030", "errorMessage": "More returned than is left on the order"}, 422))
-    op_id, = outbox.enqueue([ops.return_lines("M100001", "T01-0001", [ReturnLine("L1", 1)], "T01-RET1")])
+    op_id, = outbox.enqueue([annex_ops.return_lines("M100001", "T01-0001", [ReturnLine("L1", 1)], "T01-RET1")])
     row = await _deliver(engine, op_id)
     assert row["state"] == "dead" and outbox.status().dead == 1
     assert outbox.retry(op_id)  # a manager can send it again

@@ -99,7 +99,7 @@ class OutboxModel(RuleBasedStateMachine):
         for row in self.outbox.claim("doomed", n, 3.0):
             if sent and not row.maybe_sent:
                 try:
-                    self._run(self.client.send_raw(row.method, row.path, row.body))
+                    self._run(self.client.send_write(row.kind, row.wire))
                 except errors.LoyaltyError:
                     pass
         self.engine.close()

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests import annex_ops
 from kiosk.loyalty import ids
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, ReturnLine
 from kiosk.outbox import ops
@@ -31,7 +32,7 @@ def outbox(tmp_path, clock):
 
 def _order(order_id: str | None = None) -> ops.Operation:
     order_id = order_id or ops.new_order_id("T01")
-    return ops.create_order(Order(order_id, "M100001", Decimal("5.00"), (OrderLine("L1", "Tea", Decimal("2.50"), 2),)))
+    return annex_ops.create_order(Order(order_id, "M100001", Decimal("5.00"), (OrderLine("L1", "Tea", Decimal("2.50"), 2),)))
 
 
 def test_keys_are_terminal_plus_time_ordered_ulid_and_fit_the_id_patterns():
@@ -49,14 +50,17 @@ def test_an_operation_keeps_the_bytes_and_key_it_was_born_with(outbox):
     op = _order()
     [op_id] = outbox.enqueue([op])
     row = outbox.claim("a", 1, 5.0)[0]
-    assert (row.id, row.key, row.body, row.path) == (op_id, op.key, op.body, "orders")
-    assert row.payload()["id"] == op.key
+    assert (row.id, row.key, row.wire, row.vendor) == (op_id, op.key, op.wire, "annex")
+    assert row.wire.startswith(b"POST orders\n")
+    assert json.loads(row.wire.split(b"\n", 1)[1])["id"] == op.key
+    # The intent, in the terminal's terms, is kept beside the bytes.
+    assert (row.intent["kind"], row.intent["order"]["id"]) == ("order", op.key)
 
 
 def test_operations_of_one_order_go_in_sequence_other_orders_in_parallel(outbox):
     first, second = ops.new_order_id("T01"), ops.new_order_id("T01")
-    ids_ = outbox.enqueue([_order(first), ops.full_return(first), _order(second),
-                           ops.return_lines("M100001", second, [ReturnLine("L1", 1)], ops.new_key("T01"))])
+    ids_ = outbox.enqueue([_order(first), annex_ops.full_return(first), _order(second),
+                           annex_ops.return_lines("M100001", second, [ReturnLine("L1", 1)], ops.new_key("T01"))])
     claimed = outbox.claim("a", 8, 5.0)
     assert [r.id for r in claimed] == [ids_[0], ids_[2]]  # both orders; their returns wait
     assert outbox.done(ids_[0], "a", {"ok": True})
@@ -66,7 +70,7 @@ def test_operations_of_one_order_go_in_sequence_other_orders_in_parallel(outbox)
 def test_a_redemption_goes_before_its_undo(outbox):
     redeem = CodeSpend("GC-1", "guest", "R-1", amount=Decimal("1.00"))
     undo = CodeSpend("gc-1", "guest", "R-2", undo_of="R-1")
-    ids_ = outbox.enqueue([ops.redeem_code(redeem), ops.undo_code(undo)])
+    ids_ = outbox.enqueue([annex_ops.redeem_code(redeem), annex_ops.undo_code(undo)])
     assert [r.id for r in outbox.claim("a", 8, 5.0)] == [ids_[0]]
     outbox.later(ids_[0], "a", 0, "503", maybe_sent=True)
     # Still pending: the undo keeps waiting even while the redemption backs off.
@@ -75,7 +79,7 @@ def test_a_redemption_goes_before_its_undo(outbox):
 
 def test_a_dead_operation_holds_back_its_group_until_retried(outbox):
     order_id = ops.new_order_id("T01")
-    ids_ = outbox.enqueue([_order(order_id), ops.full_return(order_id), _order()])
+    ids_ = outbox.enqueue([_order(order_id), annex_ops.full_return(order_id), _order()])
     outbox.claim("a", 8, 5.0)
     outbox.dead(ids_[0], "a", "AC1005: No data found")
     outbox.done(ids_[2], "a", {})
@@ -136,7 +140,7 @@ def test_refused_connection_clears_the_doubt_a_timeout_keeps_it(outbox, clock):
 
 def test_urgent_lane_is_claimed_first(outbox):
     background = outbox.enqueue([_order() for _ in range(3)])
-    [urgent] = outbox.enqueue([ops.redeem_code(CodeSpend("GC-9", "guest", "R-9", amount=Decimal("1")))
+    [urgent] = outbox.enqueue([annex_ops.redeem_code(CodeSpend("GC-9", "guest", "R-9", amount=Decimal("1")))
                                .urgent()])
     assert outbox.claim("a", 1, 5.0)[0].id == urgent
     assert [r.id for r in outbox.claim("a", 8, 5.0, ids=[background[2]])] == [background[2]]
@@ -198,28 +202,37 @@ class _Reader:
         return self.record
 
 
+def _record(row):
+    from kiosk.loyalty.backend import WriteRecord
+
+    return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, row.sent_at)
+
+
+ALL_READS = frozenset({"orders", "points_activity", "code_redemption"})
+
+
 @pytest.mark.parametrize("record", [{}, {"status": "placed"}, {"id": "someone-else", "orderTotal": "5.00"}])
 async def test_a_record_that_does_not_name_our_order_is_not_taken_as_applied(outbox, record):
     from kiosk.loyalty.annex.reconcile import reconcile
 
     [op_id] = outbox.enqueue([_order()])
     [row] = outbox.claim("a", 1, 5.0)
-    verdict = await reconcile(_Reader(record), row)
+    verdict = await reconcile(_Reader(record), _record(row), ALL_READS)
     assert not verdict.applied and verdict.unknown
 
 
 async def test_points_and_codes_need_their_key_in_the_record(outbox):
     from kiosk.loyalty.annex.reconcile import reconcile
 
-    award = ops.award_points("M100001", 5, "K-1", "goodwill")
-    redeem = ops.redeem_code(CodeSpend("GC-1", "guest", "R-1", amount=Decimal("1.00")))
+    award = annex_ops.award_points("M100001", 5, "K-1", "goodwill")
+    redeem = annex_ops.redeem_code(CodeSpend("GC-1", "guest", "R-1", amount=Decimal("1.00")))
     outbox.enqueue([award, redeem])
     rows = outbox.claim("a", 2, 5.0)
-    assert (await reconcile(_Reader({"reply": {"pointsAwarded": 5}}), rows[0])).unknown
-    held = {"customId": "K-1", "request": {**json.loads(award.body)}, "reply": {"pointsAwarded": 5}}
-    assert (await reconcile(_Reader(held), rows[0])).applied
+    assert (await reconcile(_Reader({"reply": {"pointsAwarded": 5}}), _record(rows[0]), ALL_READS)).unknown
+    held = {"customId": "K-1", "request": {**json.loads(award.wire.split(b"\n", 1)[1])}, "reply": {"pointsAwarded": 5}}
+    assert (await reconcile(_Reader(held), _record(rows[0]), ALL_READS)).applied
     held["request"]["credit"] = 50
-    assert "credit" in (await reconcile(_Reader(held), rows[0])).differences[0]
-    assert (await reconcile(_Reader({"codeValue": "1.00"}), rows[1])).unknown
+    assert "credit" in (await reconcile(_Reader(held), _record(rows[0]), ALL_READS)).differences[0]
+    assert (await reconcile(_Reader({"codeValue": "1.00"}), _record(rows[1]), ALL_READS)).unknown
     assert (await reconcile(_Reader({"referenceId": "R-1", "incentiveCode": "GC-1", "userId": "guest",
-                                     "codeValue": "1.00", "action": "REDEEM", "orderId": ""}), rows[1])).applied
+                                     "codeValue": "1.00", "action": "REDEEM", "orderId": ""}), _record(rows[1]), ALL_READS)).applied

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.loyalty.models import Order, OrderLine
+from tests import annex_ops
 from kiosk.outbox import ops
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import SCHEMA_VERSION, StorageCorrupt, StorageError, StorageFull, open_database
@@ -19,7 +21,7 @@ FIXTURE_V1 = Path(__file__).parent / "fixtures" / "outbox_v1.sqlite3"
 
 def _order(n: int = 1) -> ops.Operation:
     lines = tuple(OrderLine(f"L{i}", "Tea", Decimal("2.50"), 2) for i in range(n))
-    return ops.create_order(Order(ops.new_order_id("T01"), "M100001", Decimal("5.00") * n, lines))
+    return annex_ops.create_order(Order(ops.new_order_id("T01"), "M100001", Decimal("5.00") * n, lines))
 
 
 def test_new_database_is_wal_full_sync_at_current_schema(tmp_path):
@@ -44,13 +46,19 @@ def test_version_1_database_with_pending_rows_migrates_and_loses_none(tmp_path):
     shutil.copy(FIXTURE_V1, path)
     with sqlite3.connect(path) as old:
         assert old.execute("PRAGMA user_version").fetchone()[0] == 1
-        before = old.execute("SELECT id, key, kind, body, state, maybe_sent FROM ops ORDER BY id").fetchall()
+        before = old.execute("SELECT id, key, kind, method, path, body, state, maybe_sent FROM ops ORDER BY id"
+                             ).fetchall()
         assert "lane" not in [c[1] for c in old.execute("PRAGMA table_info(ops)")]
-    assert len([r for r in before if r[4] == "pending"]) >= 3
+    assert len([r for r in before if r[6] == "pending"]) >= 3
 
     db = open_database(path)
-    after = [tuple(r) for r in db.read("SELECT id, key, kind, body, state, maybe_sent FROM ops ORDER BY id")]
-    assert after == [tuple(r) for r in before]
+    after = [tuple(r) for r in db.read("SELECT id, key, kind, wire, state, maybe_sent, vendor FROM ops ORDER BY id")]
+    # The queued Annex Cloud bytes are carried over unchanged: method, path and body, as sent.
+    assert after == [(i, key, kind, f"{method} {path}\n".encode() + bytes(body), state, sent, "annex")
+                     for i, key, kind, method, path, body, state, sent in before]
+    # Their intents are read back for the queue's people and sums.
+    intents = [json.loads(r["intent"]) for r in db.read("SELECT intent FROM ops ORDER BY id")]
+    assert [i["kind"] for i in intents] == [r[2] for r in before]
     assert {r["lane"] for r in db.read("SELECT lane FROM ops")} == {"background"}
     assert db.read("PRAGMA user_version")[0][0] == SCHEMA_VERSION
     # The old file was copied aside before it was changed.

@@ -49,7 +49,7 @@ async def test_a_reference_that_could_escape_its_path_is_refused_before_sending(
 async def test_a_refused_connection_surely_changed_nothing():
     async with client_for_port(9) as client:
         with pytest.raises(errors.BackendUnavailable) as caught:
-            await client.send_raw("POST", "orders", b"{}")
+            await client.send_write("order", b"POST orders\n{}")
     assert (caught.value.maybe_applied, caught.value.reached) == (False, False)
 
 
@@ -57,10 +57,10 @@ async def test_a_timeout_may_have_applied_and_a_503_reached_the_backend(sandbox)
     async with client_for(sandbox, attempt_timeout=0.3) as client:
         set_faults(sandbox, latency_ms=1000)
         with pytest.raises(errors.BackendUnavailable) as slow:
-            await client.send_raw("POST", "points", b"{}")
+            await client.send_write("award_points", b"POST points\n{}")
         set_faults(sandbox, latency_ms=0, error_rate=1.0)
         with pytest.raises(errors.BackendUnavailable) as failing:
-            await client.send_raw("POST", "points", b"{}")
+            await client.send_write("award_points", b"POST points\n{}")
     assert (slow.value.maybe_applied, slow.value.reached) == (True, False)
     assert (failing.value.maybe_applied, failing.value.reached, failing.value.code) == (True, True, "AC5003")
 

@@ -28,11 +28,11 @@ from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import Session, State
-from kiosk.loyalty import parse
+from kiosk.loyalty import writes as w
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
 from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
-from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
+from kiosk.outbox.queue import CANCELLED, DEAD, DONE, HELD, REFUSED, Outbox
 from kiosk.outbox.store import StorageError, StorageFull
 
 log = logging.getLogger(__name__)
@@ -73,23 +73,26 @@ class Payer:
     def user_of(self, session: Session) -> str:
         return session.member_id or self.terminal.guest_user_id
 
+    @property
+    def backend(self) -> ops.Encoder:
+        return self.engine.backend
+
     def plan(self, session: Session, *, offline: bool = False) -> list[PlannedRedemption]:
         user = self.user_of(session)
         planned = []
-        store = self.terminal.store_id
         for reward in session.rewards:
             key = ops.new_key(self.terminal.terminal_id)
-            op = ops.redeem_reward(user, reward.reward_id, key, order_id=session.sale_id, store_id=store)
+            op = ops.redeem_reward(self.backend, w.RedeemReward(user, reward.reward_id, key, session.sale_id))
             planned.append(PlannedRedemption("reward", reward.reward_id, user, key, reward.cents, op))
         priced = session.priced()
         for coupon, taken in zip(session.coupons, priced.discounts[len(session.rewards):]):
             key = ops.new_key(self.terminal.terminal_id)
-            op = ops.redeem_code(CodeSpend(coupon.code, user, key, order_id=session.sale_id))
+            op = ops.redeem_code(self.backend, w.SpendCode(CodeSpend(coupon.code, user, key, order_id=session.sale_id)))
             planned.append(PlannedRedemption("coupon", coupon.code, user, key, taken, op))
         for card in session.cards:
             key = ops.new_key(self.terminal.terminal_id)
-            op = ops.redeem_code(CodeSpend(card.code, user, key, money.to_money(card.amount),
-                                           order_id=session.sale_id))
+            op = ops.redeem_code(self.backend, w.SpendCode(CodeSpend(card.code, user, key, money.to_money(card.amount),
+                                                                     order_id=session.sale_id)))
             planned.append(PlannedRedemption("card", card.code, user, key, card.amount, op))
         # Offline (with an allowance) they wait in the background queue instead of being awaited.
         return planned if offline else [replace(p, op=p.op.urgent()) for p in planned]
@@ -125,11 +128,13 @@ class Payer:
 
     async def _commit(self, session: Session, replies: dict[int, Any], planned: list[PlannedRedemption],
                       op_ids: list[int], *, offline: bool = False) -> PayResult:
-        codes = [r.get("rewardCode") for r in replies.values() if isinstance(r, dict) and r.get("rewardCode")]
+        kinds = {op_id: p.op.kind for op_id, p in zip(op_ids, planned)}
+        codes = [code for op_id, r in replies.items()
+                 if (code := self.backend.result(kinds.get(op_id, "redeem_reward"), r).reward_code)]
         order = self.order_of(session, planned, reward_codes=codes)
         receipt = session.snapshot()
         receipt["reward_codes"] = codes
-        order_op = ops.create_order(order)
+        order_op = ops.create_order(self.backend, w.AccrueOrder(order))
 
         def audit(conn: Any) -> None:
             if self.audit is not None:
@@ -148,10 +153,10 @@ class Payer:
             # Nothing after the commit may fail the Pay: the cashier would charge again.
             try:
                 outcome, = await self.engine.deliver_now([order_op_id], self.points_wait_s)
-                if outcome.state == DONE and isinstance(outcome.reply, dict):
-                    # Bounded reads: a reply's "1e999999999" must not stall the till.
-                    points = parse.integer(outcome.reply, "pointsAwarded") or 0
-                    receipt["points_after"] = parse.integer(outcome.reply, "updatedAvailablePoints")
+                if outcome.state == DONE:
+                    result = self.backend.result("order", outcome.reply)
+                    points = result.points or 0
+                    receipt["points_after"] = result.available_after
             except Exception:
                 log.exception("sale %s is paid; its points could not be read back", session.sale_id)
         receipt["points_awarded"] = points
@@ -189,6 +194,10 @@ class Payer:
                 problems.append(await self._refusal(p, outcome))
             elif outcome.state == DEAD:
                 problems.append(f"{_label(p)} failed ({outcome.error}); a manager can see it in the queue")
+            elif outcome.state == HELD:
+                problems.append(f"{_label(p)}: its answer was lost and the loyalty service can't be asked "
+                                "whether it went through; a manager settles it in the queue (F11), and it is "
+                                "given back if it did")
             elif outcome.state not in (DONE, CANCELLED):
                 problems.append(f"{_label(p)} got no answer in time")
         outcome_text = _failure_message(problems, planned, verdicts, op_of)
@@ -239,15 +248,15 @@ class Payer:
         """The operation that gives back a redemption that took effect."""
         key = ops.new_key(self.terminal.terminal_id)
         if r.kind == "reward":
-            code = (r.reply or {}).get("rewardCode")
+            code = self.backend.result("redeem_reward", r.reply).reward_code
             if not code:
                 log.error("redemption %s took effect but its reward code is unknown; it needs a person", r.id)
                 return None
-            return ops.reverse_reward(r.user_id, code, key, self.terminal.store_id)
+            return ops.reverse_reward(self.backend, w.ReverseReward(r.user_id, code, key))
         amount = money.to_money(r.amount_cents) if r.kind == "card" else None
         in_doubt = r.op_state is not None and r.op_state != DONE
-        return ops.undo_code(CodeSpend(r.ref, r.user_id, key, amount, order_id=r.sale_id, undo_of=r.key),
-                             after_op=r.op_id if in_doubt else None)
+        spend = CodeSpend(r.ref, r.user_id, key, amount, order_id=r.sale_id, undo_of=r.key)
+        return ops.undo_code(self.backend, w.UndoCode(spend), after_op=r.op_id if in_doubt else None)
 
     # -- after a crash, and in the background --------------------------------------------------
 

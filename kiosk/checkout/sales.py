@@ -160,7 +160,7 @@ class Sales:
         # held. (A reward's reversal needs the reward code from its reply: it waits.)
         rows = conn.execute("SELECT r.*, o.state AS op_state FROM sale_redemptions r JOIN ops o"
                             " ON o.id = r.op_id WHERE r.state='undo_wanted' AND (o.state='done'"
-                            " OR (r.sale_id = ? AND r.kind != 'reward' AND o.state IN ('pending', 'dead')))"
+                            " OR (r.sale_id = ? AND r.kind != 'reward' AND o.state IN ('pending', 'dead', 'held')))"
                             " AND (? IS NULL OR r.sale_id = ?)", (sale_id, sale_id, sale_id)).fetchall()
         queued = 0
         for r in rows:

@@ -98,6 +98,12 @@ class InvalidRequest(LoyaltyError):
     default_message = "The loyalty service rejected the request as invalid."
 
 
+class Refused(InvalidRequest):
+    """A 4xx whose code the terminal does not know: the backend said no, for a reason of its own."""
+
+    default_message = "The loyalty service refused it."
+
+
 class AlreadyExists(LoyaltyError):
     default_message = "A member with that email, phone or id already exists."
 

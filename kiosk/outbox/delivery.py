@@ -11,24 +11,18 @@ import random
 from typing import Any
 
 from kiosk.loyalty import errors
+from kiosk.loyalty.backend import Verdict, WriteRecord
+from kiosk.loyalty.writes import family_of
 from kiosk.outbox import events as ev
 from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Row
-from kiosk.loyalty.annex.reconcile import reconcile, reply_problems
 from kiosk.outbox.store import StorageError
 
 log = logging.getLogger(__name__)
 
-# What the backend may refuse for a reason of the card's, member's or order's own: the
-# refusal is the answer (the sale or return that asked is told), not a dead letter.
-_REDEMPTION_REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
-                        errors.RewardNotAvailable, errors.NotFound)
-REFUSABLE: dict[str, tuple[type[errors.LoyaltyError], ...]] = {
-    "redeem_code": _REDEMPTION_REFUSALS,
-    "redeem_reward": _REDEMPTION_REFUSALS,
-    # More returned than is left on the order (another terminal was quicker).
-    "return_lines": (errors.InvalidRequest, errors.NotFound),
-}
+# How far around an attempt this terminal's other uses of the same card count as
+# overlapping it, for a count in a log (the adapter's window is narrower).
+OVERLAP_WINDOW_S = 120.0
 # Refusals a sale reports whoever waits: Pay, or the offline allowance's report (kiosk/checkout/offline.py).
 REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward"})
 
@@ -59,8 +53,11 @@ class Deliveries:
         stage = "reconcile" if row.maybe_sent else "send"
         try:
             if stage == "reconcile":
-                verdict = await reconcile(self.backend, row)
+                verdict = await self.backend.reconcile(await self._record(row))
                 self._contact(reached=True)
+                if verdict.unverifiable and not self._deduplicated(row):
+                    await self._hold(row, verdict)
+                    return
                 if verdict.applied:
                     await self._finish(row, verdict.reply)
                     return
@@ -72,15 +69,18 @@ class Deliveries:
                     await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
                                    "the backend's record could not be read", maybe_sent=True)
                     return
-                if row.cancel_requested:
+                if row.cancel_requested and not verdict.unverifiable:
                     await self._io(self.outbox.cancelled, row.id, row.lease)
                     return
+                # Not applied; or unknowable, and the provider applies a repeated key once
+                # (then even a cancelled sale's redemption goes out: its answer is certain,
+                # and what took effect is undone after).
                 if not await self._io(self.outbox.mark_sending, row.id, row.lease, self.lease_s):
                     return  # our lease ran out and another drainer has the row now
                 stage = "send"
-            reply = await self.backend.send_raw(row.method, row.path, row.body)
+            reply = await self.backend.send_write(row.kind, row.wire)
             self._contact(reached=True)
-            problems = reply_problems(row, reply)
+            problems = self.backend.reply_problems(row.kind, row.wire, reply)
             if problems:
                 # Not an answer to this request (`200 []`, another order): what happened is
                 # unknown, and is found out the way a lost reply's is.
@@ -109,10 +109,10 @@ class Deliveries:
             if stage == "reconcile":
                 await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
                                       f"{exc.detail or exc.user_message}); it may have been.")
-            elif self._told(row) and isinstance(exc, REFUSABLE.get(row.kind, ())):
+            elif self._told(row) and self.backend.refused_for_sale(row.kind, exc):
                 # A card without the balance, a used coupon: the sale (or return) that asked
                 # is told, and the refusal holds nothing back.
-                await self._io(self.outbox.refuse, row.id, row.lease, exc.user_message)
+                await self._io(self.outbox.refuse, row.id, row.lease, _refusal_text(exc))
             else:
                 await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
         except StorageError:
@@ -131,7 +131,7 @@ class Deliveries:
     async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
         """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""
         try:
-            verdict = await reconcile(self.backend, row)
+            verdict = await self.backend.reconcile(await self._record(row))
         except errors.BackendUnavailable as failed:
             # Can't tell now: stay in doubt and ask again later, never dead-letter on a guess.
             await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
@@ -145,13 +145,39 @@ class Deliveries:
             await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}; checking what the backend holds "
                                   f"failed too ({failed.code or failed.status})")
             return
-        if verdict.applied:
+        if verdict.unverifiable:
+            # A key reused, by the backend's word, and nothing declared to check what it holds.
+            await self._hold(row, verdict, f"{exc.code}: {exc.detail or exc.user_message}")
+        elif verdict.applied:
             await self._finish(row, verdict.reply)
         elif verdict.unknown:
             await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
                            "the backend's record could not be read", maybe_sent=True)
         else:
             await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", verdict.held)
+
+    def _deduplicated(self, row: Row) -> bool:
+        """Declared by the site: its provider applies a repeated key of this kind once,
+        so an in-doubt write that can't be checked is sent again with its key."""
+        return family_of(row.kind) in self.backend.capabilities.deduplicated
+
+    async def _record(self, row: Row) -> WriteRecord:
+        doubtful, applied = await self._io(self.outbox.overlapping, row, OVERLAP_WINDOW_S)
+        return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, row.sent_at, doubtful, applied)
+
+    async def _hold(self, row: Row, verdict: Verdict, answer: str = "") -> None:
+        """Never sent again blindly: held for a person, with what they need to judge it."""
+        try:
+            evidence = await self.backend.evidence(await self._record(row))
+            facts = {"at": evidence.at, **evidence.facts}
+        except Exception as exc:  # the evidence helps a person; its absence must not lose the hold
+            facts = {"evidence": f"could not be read ({type(exc).__name__})"}
+        reason = ("The reply was lost" + (f" ({answer})" if answer else "") + ", and " + verdict.unverifiable
+                  + ". It is held: a manager checks the backend and says whether it was applied.")
+        if await self._io(self.outbox.hold, row.id, row.lease, reason, facts):
+            log.error("operation %s (%s) held for a person: its outcome can't be checked; `kiosk queue list "
+                      "--state held` shows it", row.id, row.kind)
+            self.hub.publish(ev.WriteHeld(row.id, row.kind, reason))
 
     def _backoff(self, row: Row, exc: errors.BackendUnavailable) -> float:
         delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
@@ -166,3 +192,10 @@ class Deliveries:
             # The reason can name members and card numbers: it stays in the database, not the log.
             log.error("operation %s (%s) dead-lettered; `kiosk queue list --state dead` shows why", row.id, row.kind)
             self.hub.publish(ev.DeadLettered(row.id, row.kind, reason))
+
+
+def _refusal_text(exc: errors.LoyaltyError) -> str:
+    """The terminal's sentence, and the backend's own words (cleaned, cut) when it said more."""
+    if exc.detail and exc.detail not in exc.user_message:
+        return f"{exc.user_message} The loyalty service said: “{exc.detail}”"
+    return exc.user_message

@@ -20,7 +20,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
@@ -29,7 +29,7 @@ from kiosk.outbox import events as ev
 from kiosk.outbox.delivery import Deliveries
 from kiosk.outbox.ops import URGENT
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
-from kiosk.loyalty.annex.reconcile import Reader
+from kiosk.loyalty.backend import WriteAdapter
 from kiosk.outbox.store import WAL_LIMIT_BYTES, StorageError
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,7 @@ SLOW_HOLD_S = 2.0
 PRUNE_EVERY_S = 3600.0
 
 
-class Backend(Reader, Protocol):
-    async def send_raw(self, method: str, path: str, content: bytes) -> Any: ...
-    async def probe(self, member: str) -> None: ...
+Backend = WriteAdapter  # the engine needs only the write half of the contract
 
 
 @dataclass(frozen=True)
@@ -369,7 +367,8 @@ class SyncEngine(Deliveries):
         status = await self._io(self.outbox.status)
         self._status_at = now
         previous, self._last_status = self._last_status, status
-        if force or previous is None or (status.depth, status.dead, status.paused) != (
-                previous.depth, previous.dead, previous.paused) or status.depth:
-            self.hub.publish(ev.QueueChanged(status.depth, status.oldest_age_s, status.dead, status.paused))
+        if force or previous is None or (status.depth, status.dead, status.paused, status.held) != (
+                previous.depth, previous.dead, previous.paused, previous.held) or status.depth:
+            self.hub.publish(ev.QueueChanged(status.depth, status.oldest_age_s, status.dead, status.paused,
+                                             status.held))
         return status

@@ -21,6 +21,7 @@ class QueueChanged(Event):
     oldest_age_s: float | None
     dead: int
     paused: str | None
+    held: int = 0  # writes waiting for a person to say whether they were applied
 
 
 def age_text(seconds: float | None) -> str:
@@ -47,6 +48,15 @@ class DeliveryResumed(Event):
 
 @dataclass(frozen=True)
 class DeadLettered(Event):
+    op_id: int
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WriteHeld(Event):
+    """A write whose outcome can't be checked waits for a person (`kiosk queue resolve`)."""
+
     op_id: int
     kind: str
     reason: str

@@ -1,9 +1,10 @@
-"""Backend writes as outbox operations: exact bytes, an idempotency key from birth, ordering groups.
+"""Backend writes as outbox operations: an intent, its exact bytes, its key, its ordering groups.
 
-An operation is built once, when the sale (or return) is made, and stored with
-the bytes it will send on every attempt. Its key is minted here and never again:
-a retry sends the same key, so the backend (or our reconciliation) can tell a
-repeat from a new request.
+An operation is built once, when the sale (or return) is made: the vendor's adapter
+encodes the intent (kiosk.loyalty.writes) into the bytes it will send on every
+attempt, and the operation keeps both. Its key is born with the intent and never
+minted again: a retry sends the same key, so the backend (or our reconciliation) can
+tell a repeat from a new request. Nothing here knows a path, a field name or a code.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Sequence
 
 from ulid import ULID
 
+import json
+from typing import Protocol
+
 from kiosk.loyalty import ids
-from kiosk.loyalty.annex import requests as rq
-from kiosk.loyalty.models import CodeSpend, Order, ReturnLine
+from kiosk.loyalty import writes as w
 
 BACKGROUND = "background"
 URGENT = "urgent"
@@ -31,13 +34,19 @@ def new_order_id(terminal_id: str) -> str:
     return ids.check("order", new_key(terminal_id))
 
 
+class Encoder(Protocol):
+    vendor: str
+
+    def encode(self, write: w.Write) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class Operation:
+    vendor: str
     kind: str
     key: str
-    method: str
-    path: str
-    body: bytes
+    intent: str  # the intent as JSON, in the terminal's terms
+    wire: bytes  # what the vendor's adapter sends, the same on every attempt
     # Operations sharing a group are delivered in the order they were queued.
     groups: tuple[str, ...]
     member_id: str | None = None
@@ -47,10 +56,10 @@ class Operation:
         return replace(self, lane=URGENT)
 
 
-def _op(kind: str, key: str, request: rq.ApiRequest, groups: Sequence[str],
-        member_id: str | None = None) -> Operation:
-    return Operation(kind, ids.check("key", key), request.method, request.path, request.encoded() or b"",
-                     tuple(groups), member_id)
+def of(adapter: Encoder, write: w.Write, groups: Sequence[str]) -> Operation:
+    return Operation(adapter.vendor, write.kind, ids.check("key", write.key),
+                     json.dumps(write.to_json(), separators=(",", ":"), ensure_ascii=False),
+                     adapter.encode(write), tuple(groups), write.member)
 
 
 def _order_group(order_id: str) -> str:
@@ -76,64 +85,44 @@ def undo_after(op_id: int) -> str:
     return f"undo-of:{op_id}"
 
 
-def create_order(order: Order) -> Operation:
-    return _op("order", order.id, rq.create_order(order), [_order_group(order.id)], order.member_id)
+def create_order(adapter: Encoder, write: w.AccrueOrder) -> Operation:
+    return of(adapter, write, [_order_group(write.order.id)])
 
 
-def full_return(order_id: str) -> Operation:
-    # The order id is the backend's key for a full return; ours only has to be unique here.
-    return _op("full_return", f"{order_id}-RETURN", rq.return_order(order_id), [_order_group(order_id)])
+def full_return(adapter: Encoder, write: w.ReturnOrder) -> Operation:
+    return of(adapter, write, [_order_group(write.order_id)])
 
 
-def return_lines(member: str, order_id: str, lines: Sequence[ReturnLine], key: str,
-                 store_id: str | None = None) -> Operation:
-    return _op("return_lines", key, rq.return_lines(member, order_id, lines, key, store_id),
-               [_order_group(order_id)], member)
+def return_lines(adapter: Encoder, write: w.ReturnLines) -> Operation:
+    return of(adapter, write, [_order_group(write.order_id)])
 
 
-def award_points(member: str, points: int, key: str, reason: str, *, order_id: str | None = None,
-                 store_id: str | None = None) -> Operation:
-    request = rq.adjust_points(member, points, key, credit=True, reason=reason, order_id=order_id,
-                               store_id=store_id)
-    return _op("award_points", key, request, [_order_group(order_id)] if order_id else [], member)
+def points(adapter: Encoder, write: w.AwardPoints) -> Operation:
+    """An award or a debit (DebitPoints)."""
+    return of(adapter, write, [_order_group(write.order_id)] if write.order_id else [])
 
 
-def debit_points(member: str, points: int, key: str, reason: str, *, order_id: str | None = None,
-                 store_id: str | None = None) -> Operation:
-    request = rq.adjust_points(member, points, key, credit=False, reason=reason, order_id=order_id,
-                               store_id=store_id)
-    return _op("debit_points", key, request, [_order_group(order_id)] if order_id else [], member)
+def redeem_reward(adapter: Encoder, write: w.RedeemReward) -> Operation:
+    return of(adapter, write, [f"reward:{write.member_id}"])
 
 
-def redeem_reward(member: str, reward_id: str, key: str, *, order_id: str | None = None,
-                  store_id: str | None = None) -> Operation:
-    return _op("redeem_reward", key, rq.redeem_reward(member, reward_id, key, order_id, store_id),
-               [f"reward:{member}"], member)
+def reverse_reward(adapter: Encoder, write: w.ReverseReward) -> Operation:
+    return of(adapter, write, [f"reward:{write.member_id}"])
 
 
-def reverse_reward(member: str, reward_code: str, key: str, store_id: str | None = None) -> Operation:
-    return _op("reverse_reward", key, rq.reverse_reward(member, reward_code, key, store_id),
-               [f"reward:{member}"], member)
-
-
-def redeem_code(spend: CodeSpend) -> Operation:
-    if spend.undo_of:
+def redeem_code(adapter: Encoder, write: w.SpendCode) -> Operation:
+    if isinstance(write, w.UndoCode):
         raise ValueError("an undo is built with undo_code")
-    return _op("redeem_code", spend.reference_id, rq.update_code(spend),
-               [_code_group(spend.code, spend.reference_id)], spend.user_id)
+    return of(adapter, write, [_code_group(write.spend.code, write.spend.reference_id)])
 
 
-def undo_code(spend: CodeSpend, after_op: int | None = None) -> Operation:
+def undo_code(adapter: Encoder, write: w.UndoCode, after_op: int | None = None) -> Operation:
     """`after_op`: the outbox row of the redemption, when it is still in doubt."""
-    if not spend.undo_of:
-        raise ValueError("an undo names the redemption it reverses (undo_of)")
-    groups = [_code_group(spend.code, spend.undo_of)] + ([undo_after(after_op)] if after_op is not None else [])
-    return _op("undo_code", spend.reference_id, rq.update_code(spend), groups, spend.user_id)
+    spend = write.spend
+    groups = [_code_group(spend.code, spend.undo_of or "")] + ([undo_after(after_op)] if after_op is not None else [])
+    return of(adapter, write, groups)
 
 
-def redeem_codes(site_id: str, spends: Sequence[CodeSpend], key: str) -> Operation:
-    """Several cards at once, all or nothing. Each item keeps its own referenceId."""
-    if not spends:
-        raise ValueError("a batch needs at least one code")
-    groups = sorted({_code_group(spend.code, spend.reference_id) for spend in spends})
-    return _op("redeem_codes", key, rq.update_codes(site_id, spends), groups, spends[0].user_id)
+def redeem_codes(adapter: Encoder, write: w.SpendCodes) -> Operation:
+    """Several cards at once, all or nothing. Each item keeps its own reference."""
+    return of(adapter, write, sorted({_code_group(s.code, s.reference_id) for s in write.spends}))

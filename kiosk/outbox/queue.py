@@ -22,6 +22,9 @@ from kiosk.outbox.ops import BACKGROUND, URGENT, Operation, undo_after
 from kiosk.outbox.store import Database
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
+# In doubt, and nothing the site declared can tell whether it was applied: a person
+# decides (`kiosk queue resolve`). It holds its groups back, like a dead letter.
+HELD = "held"
 # Final states that hold nothing back: the backend said no to a redemption at
 # Pay (REFUSED), or a redemption abandoned at Pay never took effect (CANCELLED).
 REFUSED, CANCELLED = "refused", "cancelled"
@@ -29,7 +32,7 @@ NEVER_APPLIED = "cancelled at the till; it never took effect"
 _NOW = object()  # stands for the clock's reading inside the transaction
 # True for a pending row `o` that an earlier dead operation of one of its groups holds back.
 _HELD = ("EXISTS (SELECT 1 FROM op_groups g JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id"
-         " JOIN ops p ON p.id = e.op_id AND p.state = 'dead' WHERE g.op_id = o.id)")
+         " JOIN ops p ON p.id = e.op_id AND p.state IN ('dead', 'held') WHERE g.op_id = o.id)")
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,9 @@ class Row:
     id: int
     key: str
     kind: str
-    method: str
-    path: str
-    body: bytes
+    vendor: str
+    intent: dict
+    wire: bytes
     member_id: str | None
     sale_id: str | None
     lane: str
@@ -52,15 +55,13 @@ class Row:
     last_error: str | None
     lease: str = ""  # the token of the claim that holds this row
     cancel_requested: bool = False
+    sent_at: float | None = None
 
     @classmethod
     def of(cls, r: sqlite3.Row, lease: str = "") -> "Row":
-        return cls(r["id"], r["key"], r["kind"], r["method"], r["path"], bytes(r["body"]), r["member_id"],
-                   r["sale_id"], r["lane"], r["state"], r["attempts"], bool(r["maybe_sent"]),
-                   r["created_at"], r["last_error"], lease, bool(r["cancel_requested"]))
-
-    def payload(self) -> object:
-        return json.loads(self.body) if self.body else None
+        return cls(r["id"], r["key"], r["kind"], r["vendor"], json.loads(r["intent"] or "{}"), bytes(r["wire"]),
+                   r["member_id"], r["sale_id"], r["lane"], r["state"], r["attempts"], bool(r["maybe_sent"]),
+                   r["created_at"], r["last_error"], lease, bool(r["cancel_requested"]), r["sent_at"])
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class QueueStatus:
     oldest_age_s: float | None
     dead: int
     paused: str | None  # why delivery is paused, when it is
-    blocked: int = 0  # pending, but held back by a dead operation of the same order or code
+    blocked: int = 0  # pending, but held back by a dead or held operation of the same order or code
+    held: int = 0  # in doubt and unverifiable: waiting for a person to say whether it was applied
 
 
 # When a row in doubt may be asked about: `settle_s` after its attempt was sent
@@ -100,7 +102,7 @@ def _eligible(conn: sqlite3.Connection, now: float, limit: int, settle: tuple[fl
     sql = f"""SELECT * FROM ops o WHERE {' AND '.join(where)}
               AND NOT EXISTS (SELECT 1 FROM op_groups g
                               JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id
-                              JOIN ops p ON p.id = e.op_id AND p.state IN ('pending', 'dead')
+                              JOIN ops p ON p.id = e.op_id AND p.state IN ('pending', 'dead', 'held')
                               WHERE g.op_id = o.id)
               ORDER BY o.id LIMIT ?"""
     return conn.execute(sql, (*args, limit)).fetchall()
@@ -116,9 +118,9 @@ class Outbox:
     def add(self, conn: sqlite3.Connection, op: Operation, sale_id: str | None = None) -> int:
         """Queue inside the caller's transaction (a sale and its operations commit together)."""
         op_id = conn.execute(
-            "INSERT INTO ops (key, kind, method, path, body, member_id, sale_id, lane, created_at)"
+            "INSERT INTO ops (key, kind, vendor, intent, wire, member_id, sale_id, lane, created_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (op.key, op.kind, op.method, op.path, op.body, op.member_id, sale_id, op.lane, self.clock()),
+            (op.key, op.kind, op.vendor, op.intent, op.wire, op.member_id, sale_id, op.lane, self.clock()),
         ).lastrowid
         conn.executemany("INSERT INTO op_groups (grp, op_id) VALUES (?, ?)", [(g, op_id) for g in op.groups])
         return op_id
@@ -187,6 +189,57 @@ class Outbox:
                 " WHERE id=? AND lease_owner=? AND state='pending'",
                 (reason, None if backend_view is None else json.dumps(backend_view), op_id, owner)).rowcount == 1
 
+    def hold(self, op_id: int, owner: str, reason: str, evidence: object = None) -> bool:
+        """In doubt, and nothing declared can tell: a person decides. It keeps its doubt."""
+        with self.db.tx() as conn:
+            return conn.execute(
+                "UPDATE ops SET state='held', last_error=?, evidence=?, lease_owner=NULL, lease_until=NULL"
+                " WHERE id=? AND lease_owner=? AND state='pending'",
+                (reason, None if evidence is None else json.dumps(evidence), op_id, owner)).rowcount == 1
+
+    def resolve(self, op_id: int, applied: bool, note: str) -> str | None:
+        """A person's answer for a held write: it was applied (done), or it was not (sent
+        again with its own key; or cancelled, when its sale had been given up meanwhile).
+        Returns the state it ends in, None when it is not held."""
+        with self.db.tx() as conn:
+            row = conn.execute("SELECT cancel_requested FROM ops WHERE id=? AND state='held'", (op_id,)).fetchone()
+            if row is None:
+                return None
+            if applied:
+                conn.execute("UPDATE ops SET state='done', reply=?, done_at=?, maybe_sent=0, last_error=NULL"
+                             " WHERE id=?", (json.dumps({"resolved": "applied", "note": note}), self.clock(), op_id))
+                conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+                return DONE
+            conn.execute("UPDATE ops SET state='pending', maybe_sent=0, next_at=0, last_error=NULL WHERE id=?",
+                         (op_id,))
+            if row["cancel_requested"]:
+                self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "1")
+                return CANCELLED
+            return PENDING
+
+    def overlapping(self, row: Row, window_s: float) -> tuple[int, int]:
+        """This terminal's other uses of the same card by the same member whose attempts fall
+        within `window_s` of this row's: (how many are still in doubt, how many were applied)."""
+        if row.sent_at is None or row.kind not in ("redeem_code", "undo_code", "redeem_codes"):
+            return 0, 0
+        codes = sorted({g.split(":")[1] for (g,) in self.db.read(
+            "SELECT grp FROM op_groups WHERE op_id=? AND grp LIKE 'code:%'", (row.id,))})
+        if not codes:
+            return 0, 0
+        kinds = ("undo_code",) if row.kind == "undo_code" else ("redeem_code", "redeem_codes")
+        found = self.db.read(
+            f"SELECT DISTINCT o.id, o.state, o.maybe_sent FROM ops o JOIN op_groups g ON g.op_id = o.id"
+            f" WHERE o.id != ? AND o.member_id IS ? AND o.kind IN ({','.join('?' * len(kinds))})"
+            f" AND o.sent_at BETWEEN ? AND ? AND g.grp LIKE ?",
+            (row.id, row.member_id, *kinds, row.sent_at - window_s, row.sent_at + window_s, f"code:{codes[0]}:%"))
+        doubtful = sum(1 for r in found if r["state"] in (PENDING, HELD) and r["maybe_sent"])
+        applied = sum(1 for r in found if r["state"] == DONE)
+        return doubtful, applied
+
+    def vendors_waiting(self) -> list[str]:
+        """The vendors of writes not yet delivered (pending, held or dead)."""
+        return [r[0] for r in self.db.read("SELECT DISTINCT vendor FROM ops WHERE state IN ('pending', 'held', 'dead')")]
+
     def refuse(self, op_id: int, owner: str, reason: str) -> bool:
         """The backend said no to a redemption: final, and nothing of it holds its group."""
         return self._close(op_id, REFUSED, reason, "lease_owner=?", owner)
@@ -226,7 +279,7 @@ class Outbox:
                        "(lease_owner IS NULL OR lease_until < ?) AND maybe_sent=0", _NOW):
             return CANCELLED
         with self.db.tx() as conn:
-            conn.execute("UPDATE ops SET cancel_requested=1 WHERE id=? AND state='pending'", (op_id,))
+            conn.execute("UPDATE ops SET cancel_requested=1 WHERE id=? AND state IN ('pending', 'held')", (op_id,))
             row = conn.execute("SELECT state FROM ops WHERE id=?", (op_id,)).fetchone()
         return row["state"] if row else CANCELLED
 
@@ -272,20 +325,21 @@ class Outbox:
     def status(self) -> QueueStatus:
         (depth, oldest), = self.db.read("SELECT COUNT(*), MIN(created_at) FROM ops WHERE state='pending'")
         (dead,), = self.db.read("SELECT COUNT(*) FROM ops WHERE state='dead'")
+        (held,), = self.db.read("SELECT COUNT(*) FROM ops WHERE state='held'")
         blocked = 0
-        if dead:
+        if dead or held:
             (blocked,), = self.db.read(f"SELECT COUNT(*) FROM ops o WHERE o.state='pending' AND {_HELD}")
         return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
-                           self.paused(), blocked)
+                           self.paused(), blocked, held)
 
     def giving_back(self) -> tuple[int, Decimal]:
         """Undos (of failed sales, of card payments returned) not yet delivered: how many,
         and the money they hold on cards."""
-        rows = self.db.read("SELECT body FROM ops WHERE state IN ('pending', 'dead')"
+        rows = self.db.read("SELECT intent FROM ops WHERE state IN ('pending', 'dead', 'held')"
                             " AND kind IN ('undo_code', 'reverse_reward')")
         held = Decimal("0.00")
-        for (body,) in rows:
-            value = json.loads(body).get("codeValue")
+        for (intent,) in rows:
+            value = (json.loads(intent or "{}").get("spend") or {}).get("amount")
             held += Decimal(str(value)) if value is not None else 0
         return len(rows), held
 

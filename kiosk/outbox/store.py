@@ -8,6 +8,7 @@ returned is on disk even if the power goes a moment later.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -190,9 +191,30 @@ def _v5_retention(conn: sqlite3.Connection) -> None:
                  "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
 
 
+def _v6_intents(conn: sqlite3.Connection) -> None:
+    # Writes as intents: each row keeps its vendor, its intent in the terminal's terms,
+    # and the adapter's bytes ("wire"), opaque here. Rows queued before are Annex
+    # Cloud's: their method, path and body become its wire bytes, unchanged, and their
+    # intent is read back from the body by that adapter (for the queue's people and sums).
+    from kiosk.loyalty.annex.writes import legacy_intent
+
+    conn.execute("ALTER TABLE ops ADD COLUMN vendor TEXT NOT NULL DEFAULT 'annex'")
+    conn.execute("ALTER TABLE ops ADD COLUMN intent TEXT")
+    conn.execute("ALTER TABLE ops ADD COLUMN wire BLOB")
+    conn.execute("ALTER TABLE ops ADD COLUMN evidence TEXT")
+    for row in conn.execute("SELECT id, kind, method, path, body FROM ops").fetchall():
+        body = bytes(row["body"])
+        conn.execute("UPDATE ops SET wire=?, intent=? WHERE id=?",
+                     (f"{row['method']} {row['path']}\n".encode() + body,
+                      json.dumps(legacy_intent(row["kind"], body)), row["id"]))
+    for column in ("method", "path", "body"):
+        conn.execute(f"ALTER TABLE ops DROP COLUMN {column}")
+
+
 # Index i brings the schema from version i to i + 1. Later issues append here
 # (receipts, ...), never edit an entry that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales, _v5_retention]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales, _v5_retention,
+                                                       _v6_intents]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,7 +14,8 @@ import json
 import logging
 import math
 import time
-from typing import Any, Callable, Sequence
+from datetime import datetime
+from typing import Any, Callable, Iterable, Sequence
 
 import httpx
 from tenacity import (
@@ -23,8 +24,10 @@ from tenacity import (
 
 from kiosk import __version__
 from kiosk.loyalty import auth, errors, ids
+from kiosk.loyalty import backend as contract
+from kiosk.loyalty import writes as w
 from kiosk.loyalty.annex import errors as annex_errors
-from kiosk.loyalty.annex import replies
+from kiosk.loyalty.annex import reconcile, replies, writes
 from kiosk.loyalty.annex import requests as rq
 from kiosk.loyalty.models import (
     CodeInfo, CodeRedemption, CodeSpend, Member, MemberView, NewMember, Order, OrderResult,
@@ -48,13 +51,39 @@ MIN_ATTEMPT_S = 0.25
 MAX_RETRY_AFTER_S = 300.0
 
 
+# What the documents give every Annex Cloud site: cards and the (assumed) reward reversal.
+DOCUMENTED_FEATURES = frozenset({contract.CARDS, contract.REWARD_REVERSAL})
+# What a site may declare on top (backend.features), each an extension of the extended sandbox.
+EXTRA_FEATURES = frozenset({contract.ENROL, contract.PRICED_LINE_RETURNS})
+# The extended sandbox (the demo's embedded backend) declares everything it adds.
+SANDBOX_EXTENDED = {"reads": reconcile.READS, "features": tuple(EXTRA_FEATURES)}
+# Refusals of a redemption for a reason of the card's, member's or reward's own: the
+# sale that asked is told, and the card can still be used.
+_REDEMPTION_REFUSALS = (errors.InsufficientBalance, errors.CodeNotUsable, errors.InsufficientPoints,
+                        errors.RewardNotAvailable, errors.NotFound, errors.Refused)
+
+
 class AnnexCloudClient:
-    """One per app and event loop. Use `async with` or call `aclose()`."""
+    """One per app and event loop. Use `async with` or call `aclose()`.
+
+    `reads`, `deduplicates` and `features` are what the site declared (backend.*):
+    nothing undocumented is used unless declared, and nothing is turned on because
+    a probe answered."""
+
+    vendor = "annex"
 
     def __init__(self, *, base_url: str, site_id: str, site_name: str, secret: str,
                  attempt_timeout: float = ATTEMPT_SECONDS, get_budget: float = 8.0,
                  clock: Callable[[], float] = time.time, token_lifetime: int = 300,
-                 transport: httpx.AsyncBaseTransport | None = None, store_id: str | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, store_id: str | None = None,
+                 reads: Iterable[str] = (), deduplicates: Iterable[str] = (), features: Iterable[str] = ()):
+        self.reads = frozenset(reads)
+        unknown = (self.reads - set(reconcile.READS)) | (set(features) - EXTRA_FEATURES) \
+            | (set(deduplicates) - set(w.FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown declarations for Annex Cloud: {sorted(unknown)}")
+        self.deduplicates = frozenset(deduplicates)
+        self.features = DOCUMENTED_FEATURES | frozenset(features)
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.site_id = ids.check("site", site_id)
         self.site_name = site_name
@@ -179,9 +208,73 @@ class AnnexCloudClient:
         content = request.encoded() or b""
         return await self._attempt(request.method, request.path, content, content)
 
-    async def send_raw(self, method: str, path: str, content: bytes) -> Any:
-        """Send stored bytes exactly as they are (the outbox's retries)."""
-        return await self._attempt(method, path, content, content)
+    # -- the write contract (kiosk.loyalty.backend.WriteAdapter) ------------------
+
+    @property
+    def capabilities(self) -> contract.Capabilities:
+        features = set(self.features)
+        if reconcile.ORDERS_READ in self.reads:
+            features.add(contract.ORDER_DETAILS)
+        verifiable = {w.CODES}  # the documented Redemption Log, when its count is unambiguous
+        if reconcile.ORDERS_READ in self.reads:
+            verifiable.add(w.ORDERS)
+        if reconcile.POINTS_READ in self.reads:
+            verifiable.add(w.POINTS)
+        return contract.Capabilities(frozenset(features), frozenset(verifiable), self.deduplicates)
+
+    def disable_read(self, read: str) -> None:
+        """A declared read that answered like a missing route is not trusted for this run."""
+        self.reads = self.reads - {read}
+
+    def encode(self, write: w.Write) -> bytes:
+        return writes.encode(write, store_id=self.store_id, site_id=self.site_id)
+
+    async def send_write(self, kind: str, wire: bytes) -> Any:
+        """Send stored bytes exactly as they are, on every attempt."""
+        method, path, body = writes.unpack(wire)
+        return await self._attempt(method, path, body, body)
+
+    def reply_problems(self, kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
+        return reconcile.reply_problems(kind, wire, reply)
+
+    async def reconcile(self, record: contract.WriteRecord) -> contract.Verdict:
+        return await reconcile.reconcile(self, record, self.reads)
+
+    def refused_for_sale(self, kind: str, exc: Exception) -> bool:
+        if kind in ("redeem_code", "redeem_reward"):
+            return isinstance(exc, _REDEMPTION_REFUSALS)
+        if kind == "return_lines":
+            # More returned than is left on the order (another terminal was quicker).
+            return isinstance(exc, (errors.InvalidRequest, errors.NotFound))
+        return False
+
+    def result(self, kind: str, reply: Any) -> w.WriteResult:
+        return writes.result(kind, reply)
+
+    async def evidence(self, record: contract.WriteRecord) -> contract.Evidence:
+        """The member's points or the card's balance now, from documented reads."""
+        facts: dict[str, str] = {}
+        sent = writes.body_of(record.wire)
+        items = sent if isinstance(sent, list) else [sent]
+        try:
+            if record.kind in ("redeem_code", "undo_code", "redeem_codes"):
+                for item in items:
+                    code = str(item.get("incentiveCode", ""))
+                    info = await self.validate_code(code)
+                    facts[f"card {code}"] = (f"balance {info.balance}" if info.balance is not None
+                                             else f"status {info.status or 'unknown'}")
+            elif record.member_id:
+                points = await self.get_points(record.member_id)
+                facts["member's points"] = f"{points.available} available, {points.lifetime} lifetime"
+        except errors.LoyaltyError as exc:
+            facts["evidence"] = f"could not be read ({exc.code or exc.status or type(exc).__name__})"
+        return contract.Evidence(self._clock(), facts)
+
+    async def redemption_log(self, code: str, user_id: str, start: datetime, end: datetime) -> dict:
+        """The documented Redemption Log's counts for one card and member in a window (one attempt)."""
+        request = rq.redemption_log(code, user_id, start, end)
+        content = request.encoded() or b""
+        return mapping(await self._attempt("POST", request.path, content, content), "redemption log")
 
     async def read_once(self, request: rq.ApiRequest) -> Any:
         """One GET attempt, no retries: the outbox keeps its own schedule."""

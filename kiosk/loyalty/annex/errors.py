@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from kiosk.loyalty.errors import (
     AlreadyExists, BackendUnavailable, CodeNotUsable, Conflict, InsufficientBalance, InsufficientPoints,
-    InvalidRequest, LoyaltyError, NotAuthorized, NotFound, PointsLimitReached, RewardNotAvailable, shown_text,
+    InvalidRequest, LoyaltyError, NotAuthorized, NotFound, PointsLimitReached, Refused, RewardNotAvailable,
+    shown_text,
 )
 
 # The codes the documents name, plus the ones the sandbox adds where they are
@@ -49,6 +50,8 @@ def from_error_body(status: int, body: object) -> LoyaltyError:
             cls = BackendUnavailable
         elif status == 409:
             cls = Conflict
+        elif code:
+            cls = Refused  # a code of the backend's own: a refusal, its text says why
         else:
             cls = InvalidRequest
     # The documented codes carry terse developer texts ("No data found"); the

@@ -1,4 +1,12 @@
-"""After an attempt with an unknown outcome: ask the backend what it holds under our key.
+"""After an attempt with an unknown outcome: ask Annex Cloud what it holds under our key.
+
+Only with the reads the site declared (backend.reads). The documents have no read
+by key; the extended sandbox adds three (kiosk/sandbox/README.md, assumption 23):
+`orders` (GET /orders/{id}), `points_activity` (GET /points/{id}/activity?customId=)
+and `code_redemption` (GET /incentive/redemption/{referenceId}). Code redemptions
+can also be counted in the documented Redemption Log, when the count can only be
+ours. Whatever can't be checked is `unverifiable`, and the outbox holds it for a
+person (or resends it, where the site declared that its provider deduplicates).
 
 "Applied" is only believed when what the backend holds matches what we sent;
 anything else under our key is a mismatch for a person to look at, never a
@@ -7,36 +15,25 @@ success and never a blind resend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from kiosk.outbox.queue import Row
+from kiosk.loyalty.annex.writes import body_of
+from kiosk.loyalty.backend import NOT_APPLIED, UNKNOWN, Verdict, WriteRecord, unverifiable
+
+ORDERS_READ, POINTS_READ, CODES_READ = "orders", "points_activity", "code_redemption"
+READS = (ORDERS_READ, POINTS_READ, CODES_READ)
+# The Redemption Log is asked about a window around the attempt: wide enough for a
+# backend clock a little off ours, narrow enough that the card's other uses rarely fall in it.
+LOG_MARGIN_S = 30
 
 
 class Reader(Protocol):
     async def find_order(self, order_id: str) -> dict | None: ...
     async def find_points_activity(self, member: str, key: str) -> dict | None: ...
     async def find_code_redemption(self, reference: str) -> dict | None: ...
-
-
-@dataclass(frozen=True)
-class Verdict:
-    applied: bool
-    reply: Any = None  # the backend's record, when applied
-    differences: tuple[str, ...] = ()  # non-empty: the backend holds something else under our key
-    held: Any = None
-    # The backend answered with a record that does not say what it is (no key, wrong
-    # shape): neither applied nor not; the operation stays in doubt.
-    unknown: bool = False
-
-    @property
-    def mismatch(self) -> bool:
-        return bool(self.differences)
-
-
-NOT_APPLIED = Verdict(False)
-UNKNOWN = Verdict(False, unknown=True)
+    async def redemption_log(self, code: str, user_id: str, start: datetime, end: datetime) -> dict: ...
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -102,7 +99,7 @@ _POINTS_FIELDS = ("id", "actionId", "activity", "credit", "debit", "rewardId", "
                   "returnLines")
 
 
-async def _points(reader: Reader, row: Row, sent: dict) -> Verdict:
+async def _points(reader: Reader, row: WriteRecord, sent: dict) -> Verdict:
     found = await reader.find_points_activity(row.member_id or sent["id"], row.key)
     if found is None:
         return NOT_APPLIED
@@ -171,23 +168,23 @@ def _points_amount(sent: dict, reply: dict) -> list[str]:
     return []
 
 
-def reply_problems(row: Row, reply: Any) -> tuple[str, ...]:
+def reply_problems(kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
     """Why a 2xx reply does not answer what this operation sent (empty: it does).
 
     Each kind checks what its documented reply carries: an order its id and member, a
     code its code, reference and member, points the member and the amount. A reply
     that fails is not a success: the outcome is unknown and is reconciled."""
-    sent = row.payload()
-    if row.kind == "order":
+    sent = body_of(wire)
+    if kind == "order":
         problems = _reply_problems(sent, reply, {"userId": sent.get("userId")})
         if isinstance(reply, dict) and not _ids_equal(reply.get("id", reply.get("orderId")), sent["id"]):
             problems.append(f"id: sent {sent['id']!r}, reply has {reply.get('id', reply.get('orderId'))!r}")
         return tuple(problems)
-    if row.kind == "full_return":
+    if kind == "full_return":
         return tuple(_reply_problems(sent, reply, {"orderId": sent.get("orderId")}))
-    if row.kind in ("redeem_code", "undo_code"):
+    if kind in ("redeem_code", "undo_code"):
         return tuple(_code_reply(sent, reply))
-    if row.kind == "redeem_codes":
+    if kind == "redeem_codes":
         items = sent if isinstance(sent, list) else [sent]
         if not isinstance(reply, list) or len(reply) != len(items):
             return (f"the reply is not a list of {len(items)} redemptions",)
@@ -200,24 +197,66 @@ def _code_reply(sent: dict, reply: Any) -> list[str]:
     return _reply_problems(sent, reply, {name: sent.get(name) for name in ("incentiveCode", "referenceId", "userId")})
 
 
-async def reconcile(reader: Reader, row: Row) -> Verdict:
+async def reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str],
+                    now: datetime | None = None) -> Verdict:
     try:
-        return await _reconcile(reader, row)
+        return await _reconcile(reader, row, reads, now or datetime.now(timezone.utc))
     except _Unreadable:
         return UNKNOWN
 
 
-async def _reconcile(reader: Reader, row: Row) -> Verdict:
-    sent = row.payload()
-    if row.kind == "order":
-        return await _order(reader, sent)
-    if row.kind == "full_return":
+_NO_READ = ("this backend offers no way to check whether {what} was recorded (backend.reads does not declare "
+            "{read})")
+
+
+async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str], now: datetime) -> Verdict:
+    sent = body_of(row.wire)
+    if row.kind in ("order", "full_return"):
+        if ORDERS_READ not in reads:
+            return unverifiable(_NO_READ.format(what="the order" if row.kind == "order" else "the return",
+                                                read=ORDERS_READ))
+        if row.kind == "order":
+            return await _order(reader, sent)
         return await _full_return(reader, sent["orderId"])
     if row.kind in ("return_lines", "award_points", "debit_points", "redeem_reward", "reverse_reward"):
+        if POINTS_READ not in reads:
+            return unverifiable(_NO_READ.format(what="the points movement", read=POINTS_READ))
         return await _points(reader, row, sent)
-    if row.kind in ("redeem_code", "undo_code"):
-        held, differences = await _code(reader, sent)
-        return _verdict(held, differences)
-    if row.kind == "redeem_codes":
-        return await _codes(reader, sent if isinstance(sent, list) else [sent])
+    items = sent if isinstance(sent, list) else [sent]
+    if CODES_READ in reads:
+        if row.kind in ("redeem_code", "undo_code"):
+            held, differences = await _code(reader, sent)
+            return _verdict(held, differences)
+        if row.kind == "redeem_codes":
+            return await _codes(reader, items)
+    if row.kind in ("redeem_code", "undo_code", "redeem_codes"):
+        return await _by_log(reader, row, items, now)
     raise ValueError(f"no reconciliation for operation kind {row.kind!r}")
+
+
+async def _by_log(reader: Reader, row: WriteRecord, items: list[dict], now: datetime) -> Verdict:
+    """Count the card's redemptions (or undos) by this member in the Redemption Log around
+    the attempt. Believed only when the count can be ours alone: none of this terminal's
+    other uses of the card overlap the window, and the log shows 0 (not applied) or 1
+    more than this terminal's own uses it knows were applied (applied)."""
+    if row.sent_at is None:
+        return unverifiable("no attempt time is recorded to look the redemption up in the Redemption Log")
+    if row.overlapping:
+        return unverifiable("another use of this card by this member was in doubt at the same time, so the "
+                            "Redemption Log's count can't tell which one was recorded")
+    start = datetime.fromtimestamp(row.sent_at, timezone.utc) - timedelta(seconds=LOG_MARGIN_S)
+    end = max(now, start) + timedelta(seconds=LOG_MARGIN_S)
+    counts = []
+    for item in items:
+        log = await reader.redemption_log(item["incentiveCode"], item["userId"], start, end)
+        field = "undoRedemptionCount" if str(item.get("action", "")).upper() == "UNDO" else "redemptionCount"
+        value = log.get(field) if isinstance(log, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return UNKNOWN
+        counts.append(value - row.known_applied)
+    if all(count == 0 for count in counts):
+        return NOT_APPLIED
+    if all(count == 1 for count in counts):
+        return Verdict(True, reply={"reconciled": "redemption log", "counts": counts})
+    return unverifiable(f"the Redemption Log shows {', '.join(str(c) for c in counts)} unexplained uses of "
+                        "this card by this member in those minutes, so it can't tell whether this one was recorded")

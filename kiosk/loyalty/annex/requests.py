@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
@@ -88,6 +89,14 @@ def points_activity(member: str, key: str) -> ApiRequest:
 
 def code_redemption(reference: str) -> ApiRequest:
     return _get("incentive/redemption/{id}", "key", reference)
+
+
+def redemption_log(code: str, user_id: str, start: datetime, end: datetime) -> ApiRequest:
+    """Seed 001 names the Redemption Log with no shape; the one here is the sandbox's
+    (kiosk/sandbox/README.md): counts for a code and member between two UTC times."""
+    body = {"incentiveCode": ids.check("code", code), "userId": ids.check("member", user_id),
+            "fromDate": start.strftime("%Y-%m-%d %H:%M:%S"), "toDate": end.strftime("%Y-%m-%d %H:%M:%S")}
+    return ApiRequest("POST", "incentive/getredemptionlog", body)
 
 
 def member_codes(member: str) -> ApiRequest:
