@@ -23,7 +23,7 @@ def test_the_demo_at_debug_level_logs_no_urls_and_no_member_data(tmp_path):
     result = subprocess.run([KIOSK, "demo"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     log = result.stderr
-    assert "DEBUG kiosk.loyalty.annex: GET users/{id} took" in log  # the level applies, to our loggers
+    assert "DEBUG kiosk.loyalty.annex.client: GET users/{id} took" in log  # the level applies, to our loggers
     assert "INFO kiosk.connect: no backend configured: embedded sandbox at http://127.0.0.1:" in log
     for needle in MEMBER_DATA:
         assert needle not in log, needle

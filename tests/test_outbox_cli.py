@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests import annex_ops
 from kiosk import cli
 from kiosk.loyalty.models import Order, OrderLine
 from kiosk.outbox import ops
@@ -31,7 +32,7 @@ def _queue(db, *operations) -> list[int]:
 
 
 def _order(member: str = "M100001") -> ops.Operation:
-    return ops.create_order(Order(ops.new_order_id("T01"), member, Decimal("3.00"),
+    return annex_ops.create_order(Order(ops.new_order_id("T01"), member, Decimal("3.00"),
                                   (OrderLine("L1", "Tea", Decimal("3.00"), 1),)))
 
 

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSpinBox
 
+from tests import annex_ops
 from kiosk.checkout import money
 from kiosk.outbox import ops
 from kiosk.sandbox import loyalty as sandbox_loyalty
@@ -250,7 +251,7 @@ def test_a_member_the_sale_refuses_is_not_found_the_dialog_says_why_and_stays_op
 
 def test_a_dead_letter_is_listed_without_member_data_and_sent_again(qtbot, qloop, sandbox, tmp_path):
     with a_till(qtbot, qloop, sandbox, tmp_path) as till:
-        op_id, = till.outbox.enqueue([ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill")])
+        op_id, = till.outbox.enqueue([annex_ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill")])
         till.engine.wake()
         qtbot.waitUntil(lambda: till.outbox.get(op_id)["state"] == "dead", timeout=WAIT_MS)
 

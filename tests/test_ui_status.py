@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from tests import annex_ops
 from kiosk.checkout.operators import DEMO_OPERATORS
 from kiosk.connect import Connection
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in, wedge_scan  # noqa: F401
@@ -288,8 +289,8 @@ def test_the_queue_shows_what_is_held_back_behind_what_could_not_be_sent(qtbot, 
     # Points for a member the backend doesn't know, on an order: a refusal that holds the order's
     # later writes back. The member's id must not show.
     stuck, later = till.outbox.enqueue([
-        ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1"),
-        ops.debit_points("M100003", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1")])
+        annex_ops.award_points("M999999", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1"),
+        annex_ops.debit_points("M100003", 5, ops.new_key("T01"), "goodwill", order_id="T01-HELD-1")])
     till.engine.wake()
     qtbot.waitUntil(lambda: till.outbox.get(stuck)["state"] == "dead", timeout=15000)
     dialog = open_queue(qtbot, window)

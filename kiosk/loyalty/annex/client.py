@@ -413,8 +413,8 @@ class AnnexCloudClient:
 
     async def redeem_codes(self, spends: Sequence[CodeSpend]) -> tuple[CodeRedemption, ...]:
         body = await self.execute(rq.update_codes(self.site_id, spends))
-        replies = body if isinstance(body, list) else [body]
-        return tuple(replies.code_redemption(reply) for reply in replies)
+        answers = body if isinstance(body, list) else [body]
+        return tuple(replies.code_redemption(answer) for answer in answers)
 
     async def member_codes(self, member: str) -> tuple[CodeInfo, ...]:
         body = mapping(await self.execute(rq.member_codes(member)), "member codes")
