@@ -30,7 +30,8 @@ ROLES = (CASHIER, MANAGER)
 MAX_FAILURES = 5
 LOCK_SECONDS = 60.0
 PIN_MIN, PIN_MAX = 4, 8
-APPROVAL_ACTIONS = frozenset({"price_override", "void", "return", "offline_allowance", "retry_dead_letter"})
+APPROVAL_ACTIONS = frozenset({"price_override", "void", "return", "offline_allowance", "retry_dead_letter",
+                              "resolve_held_write"})
 # 16 MiB and about 50 ms per check: slow for a thief's loop, unnoticeable at the till.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 16384, 8, 1
 _MAXMEM = 64 * 1024 * 1024

@@ -73,6 +73,18 @@ class Till:
         self.db.close()
 
 
+def _same_vendor(outbox: Outbox, vendor: str, db: Database) -> None:
+    """Writes queued for one vendor's backend are never sent to another's: a terminal whose
+    backend.vendor changed while some are still waiting does not start."""
+    others = sorted(set(outbox.vendors_waiting()) - {vendor})
+    if others:
+        db.close()
+        raise config.ConfigError(
+            f"This terminal still has writes queued for the {', '.join(others)} backend, but backend.vendor is now "
+            f"{vendor!r}. Nothing was sent. Set backend.vendor back until `kiosk queue status` shows none pending, "
+            "held or dead, then switch.")
+
+
 def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | None = None,
           db_path: Path | None = None, catalogue_path: Path | None = None, demo: bool = False,
           clock: Callable[[], float] = time.time) -> Till:
@@ -81,6 +93,7 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
     terminal_id = settings.store.terminal_id
     db = open_database(db_path or terminal_db_path(settings))
     outbox = Outbox(db, clock)
+    _same_vendor(outbox, getattr(backend, "vendor", settings.backend.vendor), db)
     engine = SyncEngine(outbox, backend, settings.outbox, hub=hub,
                         attempt_timeout_s=settings.backend.attempt_timeout_s,
                         probe_member=settings.loyalty.guest_user_id, clock=clock,

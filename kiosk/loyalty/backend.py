@@ -54,6 +54,13 @@ class WriteRecord:
     overlapping: int = 0
     # This terminal's uses of that card and member in the window known to be applied.
     known_applied: int = 0
+    # The window a count in a log is asked about (epoch seconds), set by the outbox.
+    window: tuple[float, float] | None = None
+
+
+# A count in a log is asked about this much around the attempt: wide enough for a
+# backend clock a little off ours, narrow enough that the card's other uses rarely fall in it.
+LOG_MARGIN_S = 30.0
 
 
 @dataclass(frozen=True)

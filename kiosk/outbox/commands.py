@@ -33,10 +33,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = queue.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="depth, oldest item, dead letters, pause")
     listing = actions.add_parser("list", help="operations not yet delivered (or --state done|dead|pending)")
-    listing.add_argument("--state", choices=("pending", "dead", "done", "refused", "cancelled"))
+    listing.add_argument("--state", choices=("pending", "held", "dead", "done", "refused", "cancelled"))
     listing.add_argument("--limit", type=int, default=50)
     retry = actions.add_parser("retry", help="send a dead-lettered operation again")
     retry.add_argument("id", type=int)
+    resolve = actions.add_parser("resolve", help="settle a held write (its outcome could not be checked): "
+                                 "a manager says whether the backend applied it")
+    resolve.add_argument("id", type=int)
+    answer = resolve.add_mutually_exclusive_group(required=True)
+    answer.add_argument("--applied", action="store_true", help="the backend has it: mark it delivered")
+    answer.add_argument("--resend", action="store_true", help="the backend does not have it: send it again")
+    resolve.add_argument("--manager", required=True, help="the approving manager's operator id")
+    resolve.add_argument("--reason", default="", help="what was checked, in a few words")
+    resolve.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of standard input")
     drain = actions.add_parser("drain", help="deliver everything pending, then exit")
     drain.add_argument("--max-seconds", type=float, default=None,
                        help="give up after this long (default: until the queue is empty)")
@@ -66,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"kiosk queue: operation {args.id} is not dead-lettered (see `kiosk queue list --state dead`)",
                   file=sys.stderr)
             return 1
+        if args.action == "resolve":
+            return _resolve(outbox, settings, args)
         return asyncio.run(_drain(outbox, settings, args.max_seconds))
     except StorageError as exc:
         print(f"kiosk queue: {exc}", file=sys.stderr)
@@ -80,6 +91,8 @@ def _status(outbox: "Outbox", path: Path) -> int:
     print(f"database:   {path} ({'ok' if integrity == 'ok' else 'DAMAGED: ' + integrity})")
     print(f"pending:    {status.depth} (oldest {age_text(status.oldest_age_s)})")
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
+    print(f"held:       {status.held}" + ("  -> `kiosk queue list --state held`, then `kiosk queue resolve ID`"
+                                          if status.held else ""))
     undos, held = outbox.giving_back()
     if undos:
         print(f"giving back: {undos} redemption(s) of failed sales or returns, {held} of it on cards "
@@ -103,7 +116,73 @@ def _list(outbox: "Outbox", state: str | None, limit: int) -> int:
             line["reason"] = row["last_error"]
         if row["backend_view"]:
             line["backend_has"] = json.loads(row["backend_view"])
+        if row["state"] == "held":
+            # What a manager needs to judge it: what was asked (amounts, no member data
+            # beyond what the queue already shows), and the documented reads' answers.
+            line["sent"] = _summary(json.loads(row["intent"] or "{}"))
+            if row["evidence"]:
+                line["evidence"] = json.loads(row["evidence"])
         print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _summary(intent: dict) -> str:
+    kind = intent.get("kind", "")
+    if kind == "order":
+        order = intent.get("order") or {}
+        return f"order {order.get('id')} of {order.get('total')}"
+    if kind in ("redeem_code", "undo_code"):
+        spend = intent.get("spend") or {}
+        verb = "undo of a redemption of" if kind == "undo_code" else "redemption of"
+        return f"{verb} card {spend.get('code')}" + (f" for {spend['amount']}" if spend.get("amount") else "")
+    if kind == "redeem_codes":
+        return "redemption of cards " + ", ".join(f"{s.get('code')} for {s.get('amount')}"
+                                                 for s in intent.get("spends") or [])
+    if kind == "full_return":
+        return f"full return of order {intent.get('order_id')}"
+    if kind == "return_lines":
+        return f"return of {len(intent.get('lines') or [])} line(s) of order {intent.get('order_id')}"
+    if kind in ("award_points", "debit_points"):
+        return f"{'award' if kind == 'award_points' else 'debit'} of {intent.get('points')} points"
+    if kind == "redeem_reward":
+        return f"reward {intent.get('reward_id')} redeemed"
+    if kind == "reverse_reward":
+        return "reward redemption reversed"
+    return kind
+
+
+def _resolve(outbox: "Outbox", settings: config.Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.checkout.audit import AuditLog
+    from kiosk.checkout.operators import OperatorError, Operators
+
+    row = outbox.get(args.id)
+    if row is None or row["state"] != "held":
+        print(f"kiosk queue: operation {args.id} is not held (see `kiosk queue list --state held`)", file=sys.stderr)
+        return 1
+    audit = AuditLog(outbox.db, settings.store.terminal_id)
+    operators = Operators(outbox.db, terminal_id=settings.store.terminal_id, audit=audit)
+    pin = sys.stdin.readline().strip() if args.pin_stdin else getpass.getpass(f"PIN of {args.manager}: ")
+    reason = args.reason or ("the backend has it" if args.applied else "the backend does not have it")
+    try:
+        approval = operators.authorize("resolve_held_write", args.manager, pin, requested_by=args.manager,
+                                       subject=f"operation {args.id}", reason=reason)
+    except OperatorError as exc:
+        print(f"kiosk queue: {exc}", file=sys.stderr)
+        return 1
+    with outbox.db.tx() as conn:
+        state = outbox.resolve_in(conn, args.id, args.applied, reason)
+        if state is not None:
+            operators.record_approval(conn, approval, {"operation": args.id, "kind": row["kind"],
+                                                       "applied": bool(args.applied), "now": state})
+    if state is None:
+        print(f"kiosk queue: operation {args.id} was settled meanwhile; nothing changed", file=sys.stderr)
+        return 1
+    print({"done": f"operation {args.id} is marked delivered",
+           "pending": f"operation {args.id} is queued again with its own key; the app (or `kiosk queue drain`) "
+                      "sends it",
+           "cancelled": f"operation {args.id} is cancelled: its sale had been given up, so nothing is sent"}[state])
     return 0
 
 

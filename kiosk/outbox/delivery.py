@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from kiosk.loyalty import errors
-from kiosk.loyalty.backend import Verdict, WriteRecord
+from kiosk.loyalty.backend import LOG_MARGIN_S, Verdict, WriteRecord
 from kiosk.loyalty.writes import family_of
 from kiosk.outbox import events as ev
 from kiosk.outbox.ops import URGENT
@@ -20,9 +20,6 @@ from kiosk.outbox.store import StorageError
 
 log = logging.getLogger(__name__)
 
-# How far around an attempt this terminal's other uses of the same card count as
-# overlapping it, for a count in a log (the adapter's window is narrower).
-OVERLAP_WINDOW_S = 120.0
 # Refusals a sale reports whoever waits: Pay, or the offline allowance's report (kiosk/checkout/offline.py).
 REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward"})
 
@@ -162,8 +159,13 @@ class Deliveries:
         return family_of(row.kind) in self.backend.capabilities.deduplicated
 
     async def _record(self, row: Row) -> WriteRecord:
-        doubtful, applied = await self._io(self.outbox.overlapping, row, OVERLAP_WINDOW_S)
-        return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, row.sent_at, doubtful, applied)
+        if row.sent_at is None:
+            return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, None)
+        # Wall-clock seconds: the window is compared with the backend's own timestamps.
+        window = (row.sent_at - LOG_MARGIN_S, max(self.clock(), row.sent_at) + LOG_MARGIN_S)
+        ambiguous, applied = await self._io(self.outbox.overlapping, row, *window, self.lease_s)
+        return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, row.sent_at, ambiguous, applied,
+                           window)
 
     async def _hold(self, row: Row, verdict: Verdict, answer: str = "") -> None:
         """Never sent again blindly: held for a person, with what they need to judge it."""

@@ -202,6 +202,11 @@ class Outbox:
         again with its own key; or cancelled, when its sale had been given up meanwhile).
         Returns the state it ends in, None when it is not held."""
         with self.db.tx() as conn:
+            return self.resolve_in(conn, op_id, applied, note)
+
+    def resolve_in(self, conn: sqlite3.Connection, op_id: int, applied: bool, note: str) -> str | None:
+        """`resolve` inside the caller's transaction (with the manager's approval)."""
+        if True:
             row = conn.execute("SELECT cancel_requested FROM ops WHERE id=? AND state='held'", (op_id,)).fetchone()
             if row is None:
                 return None
@@ -217,10 +222,12 @@ class Outbox:
                 return CANCELLED
             return PENDING
 
-    def overlapping(self, row: Row, window_s: float) -> tuple[int, int]:
-        """This terminal's other uses of the same card by the same member whose attempts fall
-        within `window_s` of this row's: (how many are still in doubt, how many were applied)."""
-        if row.sent_at is None or row.kind not in ("redeem_code", "undo_code", "redeem_codes"):
+    def overlapping(self, row: Row, start: float, end: float, attempt_s: float) -> tuple[int, int]:
+        """This terminal's other uses of the same card by the same member that a count in a log
+        over [start, end] may include: (how many leave it ambiguous, how many it surely includes).
+        One applied surely inside is known; one in doubt, or whose attempt (sent_at up to
+        sent_at + attempt_s) straddles an edge of the window, makes the count ambiguous."""
+        if row.kind not in ("redeem_code", "undo_code", "redeem_codes"):
             return 0, 0
         codes = sorted({g.split(":")[1] for (g,) in self.db.read(
             "SELECT grp FROM op_groups WHERE op_id=? AND grp LIKE 'code:%'", (row.id,))})
@@ -228,13 +235,18 @@ class Outbox:
             return 0, 0
         kinds = ("undo_code",) if row.kind == "undo_code" else ("redeem_code", "redeem_codes")
         found = self.db.read(
-            f"SELECT DISTINCT o.id, o.state, o.maybe_sent FROM ops o JOIN op_groups g ON g.op_id = o.id"
+            f"SELECT DISTINCT o.id, o.state, o.maybe_sent, o.sent_at FROM ops o JOIN op_groups g ON g.op_id = o.id"
             f" WHERE o.id != ? AND o.member_id IS ? AND o.kind IN ({','.join('?' * len(kinds))})"
             f" AND o.sent_at BETWEEN ? AND ? AND g.grp LIKE ?",
-            (row.id, row.member_id, *kinds, row.sent_at - window_s, row.sent_at + window_s, f"code:{codes[0]}:%"))
-        doubtful = sum(1 for r in found if r["state"] in (PENDING, HELD) and r["maybe_sent"])
-        applied = sum(1 for r in found if r["state"] == DONE)
-        return doubtful, applied
+            (row.id, row.member_id, *kinds, start - attempt_s, end, f"code:{codes[0]}:%"))
+        ambiguous = applied = 0
+        for r in found:
+            inside = start <= r["sent_at"] and r["sent_at"] + attempt_s <= end
+            if r["state"] == DONE and inside:
+                applied += 1
+            elif r["state"] in (PENDING, HELD) and r["maybe_sent"] or (r["state"] == DONE and not inside):
+                ambiguous += 1
+        return ambiguous, applied
 
     def vendors_waiting(self) -> list[str]:
         """The vendors of writes not yet delivered (pending, held or dead)."""

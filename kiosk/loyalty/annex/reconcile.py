@@ -24,9 +24,6 @@ from kiosk.loyalty.backend import NOT_APPLIED, UNKNOWN, Verdict, WriteRecord, un
 
 ORDERS_READ, POINTS_READ, CODES_READ = "orders", "points_activity", "code_redemption"
 READS = (ORDERS_READ, POINTS_READ, CODES_READ)
-# The Redemption Log is asked about a window around the attempt: wide enough for a
-# backend clock a little off ours, narrow enough that the card's other uses rarely fall in it.
-LOG_MARGIN_S = 30
 
 
 class Reader(Protocol):
@@ -239,13 +236,13 @@ async def _by_log(reader: Reader, row: WriteRecord, items: list[dict], now: date
     the attempt. Believed only when the count can be ours alone: none of this terminal's
     other uses of the card overlap the window, and the log shows 0 (not applied) or 1
     more than this terminal's own uses it knows were applied (applied)."""
-    if row.sent_at is None:
+    if row.window is None:
         return unverifiable("no attempt time is recorded to look the redemption up in the Redemption Log")
     if row.overlapping:
         return unverifiable("another use of this card by this member was in doubt at the same time, so the "
                             "Redemption Log's count can't tell which one was recorded")
-    start = datetime.fromtimestamp(row.sent_at, timezone.utc) - timedelta(seconds=LOG_MARGIN_S)
-    end = max(now, start) + timedelta(seconds=LOG_MARGIN_S)
+    start = datetime.fromtimestamp(row.window[0], timezone.utc).replace(microsecond=0)
+    end = datetime.fromtimestamp(row.window[1], timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
     counts = []
     for item in items:
         log = await reader.redemption_log(item["incentiveCode"], item["userId"], start, end)
