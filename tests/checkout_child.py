@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiosk.checkout import till as tills
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from tests.checkout_env import settings_for
 
 
@@ -21,7 +22,7 @@ async def main(folder: Path) -> None:
     env = os.environ
     client = AnnexCloudClient(base_url=env["KIOSK_BACKEND__URL"], site_id=env["KIOSK_BACKEND__SITE_ID"],
                               site_name=env["KIOSK_BACKEND__SITE_NAME"], secret=env["KIOSK_API_SECRET"],
-                              attempt_timeout=2.0)
+                              attempt_timeout=2.0, **SANDBOX_EXTENDED)
     till = tills.build(settings_for(folder), client, site_id=env["KIOSK_BACKEND__SITE_ID"], demo=True)
     await till.start()
     sale = till.checkout.new_sale("C01")

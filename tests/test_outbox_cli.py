@@ -20,6 +20,7 @@ def terminal(tmp_path, monkeypatch, sandbox):
     db = tmp_path / "terminal.sqlite3"
     site = sandbox.store.site
     for name, value in {"KIOSK_OUTBOX__DB_PATH": str(db), "KIOSK_BACKEND__URL": sandbox.base_url,
+                        "KIOSK_BACKEND__READS": '["orders", "points_activity", "code_redemption"]',
                         "KIOSK_BACKEND__SITE_ID": site.site_id, "KIOSK_BACKEND__SITE_NAME": site.site_name,
                         "KIOSK_API_SECRET": site.secret, "KIOSK_SETTINGS": str(tmp_path / "settings.toml"),
                         "KIOSK_OUTBOX__BACKOFF_BASE_S": "0.02"}.items():

@@ -24,6 +24,7 @@ from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.cart import MAX_QUANTITY
 from kiosk.checkout.session import CardTender, CouponChoice, Session, State
 from kiosk.events import Event, EventHub
+from kiosk.loyalty.backend import ENROL
 from kiosk.loyalty import errors, ids
 from kiosk.loyalty.backend import LoyaltyBackend
 from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
@@ -130,7 +131,15 @@ class Checkout:
             raise CheckoutError(exc.user_message) from None
         return await self.find_member(member.id)
 
+    def can_enrol(self) -> bool:
+        caps = getattr(self.backend, "capabilities", None)
+        return caps is None or caps.has(ENROL)
+
     async def enrol(self, new: NewMember) -> MemberView:
+        if not self.can_enrol():
+            # Refused before anything is sent: this backend has no documented enrolment.
+            raise CheckoutError("New members can't be enrolled at this terminal: this loyalty service does not "
+                                "offer it here. The shopper can join online or at the service desk.")
         if not (new.email or new.phone):
             raise CheckoutError("Enter an email address or a phone number to enrol.")
         try:

@@ -103,6 +103,11 @@ class Tools(QWidget):
         self._open(dialog)
 
     def enrol(self) -> None:
+        if not self.till.checkout.can_enrol():
+            # Said at once, not after a form is filled in: this backend has no enrolment.
+            self.window.notices.show_notice(self.tr(
+                "New members can't be enrolled here: this loyalty service does not offer it at the till."))
+            return
         settings = self.window.settings
         dialog = EnrolDialog(self.till.checkout, self.window.tasks, self.window, printer=settings.printer,
                              store_name=settings.store.name)
