@@ -68,11 +68,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"kiosk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-    print_info(server)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the
-    # signal; turning that into a normal exit lets a service manager see 0.
+    # signal; turning that into a normal exit lets a service manager see 0. Installed
+    # before the info line: whoever reads it may stop the sandbox at once.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: sys.exit(0))
+    print_info(server)
     try:
         server.serve_forever()
     finally:
