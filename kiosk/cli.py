@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup()
     private.restrict_umask()
     args = _parser().parse_args(argv)
+    from kiosk.ops import hooks, logfiles
+
+    logfiles.start(args.command)
+    hooks.install()
     try:
         if args.command != "config":  # `config` shows a broken file's problem itself
             logs.set_level(config.load_settings().log.level)

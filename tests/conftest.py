@@ -22,6 +22,7 @@ _HOME = tempfile.mkdtemp(prefix="kiosk-tests-")
 os.environ.update({
     "XDG_CONFIG_HOME": os.path.join(_HOME, "config"),
     "XDG_DATA_HOME": os.path.join(_HOME, "data"),
+    "XDG_STATE_HOME": os.path.join(_HOME, "state"),
     "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
 })

@@ -54,15 +54,19 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
               "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
     from kiosk import logs, private
+    from kiosk.ops import hooks, logfiles
 
     logs.setup()
     private.restrict_umask()
+    logfiles.start("gui")
+    hooks.install()  # the notice joins in once the window exists (_run)
     import qasync
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
     loop = qasync.QEventLoop(app)
+    hooks.watch_loop(loop)
     try:
         return drive(loop, _run(app, on_ready, on_shown))
     finally:
@@ -117,6 +121,9 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     tasks = Tasks()
     window = CashierWindow(None, tasks)
     window.closed.connect(quitting.set)
+    from ui.ops.crash import CrashNotices
+
+    crashes = CrashNotices(window).connect_to(window.notices.show_notice)
     painted = _FirstPaint(window.sign_in)
     # Laid out from the screen's size; full screen once the settings say so. Without a
     # window manager nothing maximises a window or gives it the keyboard: the geometry is
@@ -169,6 +176,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             bridge.close()
         if terminal is not None:
             await terminal.stop()
+        crashes.said.disconnect()
         window.close()
         gc.unfreeze()  # the exit's own clean-up then collects everything, as without settle()
     return status
