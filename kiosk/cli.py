@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="kiosk", description="Kiosk loyalty terminal. Plain `kiosk` (or `kiosk gui`) opens the cashier "
         "window; the commands below run without it.")
     parser.add_argument("-V", "--version", action="version", version=f"kiosk {__version__}")
+    # Taken out of the command line before parsing (kiosk/ops/environments.py), so it may stand anywhere.
+    parser.add_argument("--environment", choices=("demo", "live", "training"),
+                        help="demo, live or training, over the settings' environment")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
@@ -116,6 +119,13 @@ def _decode(files: list[str], mode: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     logs.setup()
     private.restrict_umask()
+    from kiosk.ops import environments
+
+    try:
+        argv = environments.take_flag(list(sys.argv[1:] if argv is None else argv))
+    except config.ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     from kiosk.ops import hooks, logfiles
 

@@ -28,6 +28,8 @@ os.environ.update({
 })
 for _name in [k for k in os.environ if k.startswith("KIOSK_")]:
     del os.environ[_name]
+# Nor the machine's own /etc/kiosk/settings.toml.
+os.environ["KIOSK_SYSTEM_SETTINGS"] = os.path.join(_HOME, "system-settings.toml")
 
 
 @pytest.fixture

@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from kiosk.ops.environments import take_flag  # Qt-free; `kiosk --environment training` is the window too
+
+    try:
+        args = take_flag(args)
+    except Exception as exc:  # a ConfigError: the flag's value is not an environment
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     if not args or args[:1] == ["gui"]:
         return run_gui()
     from kiosk import cli
