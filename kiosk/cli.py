@@ -10,7 +10,8 @@ from pathlib import Path
 
 from kiosk import __version__, config, logs, private
 
-NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
+NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue", "doctor",
+           "support-bundle")
 # The commands that open Kiosk's files: their modes are checked (and tightened) first.
 KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     operator_commands.add_parser(sub)
     catalogue_commands.add_parser(sub)
+    doc = sub.add_parser("doctor", help="check this terminal: settings, backend, database, queue, devices, disk")
+    doc.add_argument("--json", action="store_true", help="one JSON line per check")
+    sub.add_parser("support-bundle", help="write a zip for support to this folder: logs, versions, doctor, "
+                   "settings without secrets, queue status (never the databases)")
     return parser
 
 
@@ -132,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     logfiles.start(args.command)
     hooks.install()
     try:
+        if args.command == "doctor":  # before the settings load: it says what is wrong with them
+            from kiosk.ops import doctor
+
+            return doctor.main(args.json)
         if args.command != "config":  # `config` shows a broken file's problem itself
             logs.set_level(config.load_settings().log.level)
         if args.command in KEEPS_DATA:

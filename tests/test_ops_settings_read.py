@@ -87,8 +87,8 @@ def test_the_recorder_sees_a_read_and_not_a_dump():
     assert reads == {"store", "store.terminal_id"}
 
 
-def test_every_settings_field_is_read_by_the_till_and_the_window_or_named_with_its_reader(qtbot, qloop, tmp_path,
-                                                                                         monkeypatch):  # noqa: F811
+def test_every_settings_field_is_read_by_the_till_and_the_window_or_named_with_its_reader(
+        qtbot, qloop, tmp_path, monkeypatch):  # noqa: F811
     import qasync
 
     from kiosk.ops import environments
