@@ -141,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             from kiosk.ops import doctor
 
             return doctor.main(args.json)
+        if args.command == "support-bundle":  # also when the settings are broken: that is what it is for
+            from kiosk.ops import bundle
+
+            return bundle.main()
         if args.command != "config":  # `config` shows a broken file's problem itself
             logs.set_level(config.load_settings().log.level)
         if args.command in KEEPS_DATA:
