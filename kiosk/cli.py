@@ -11,7 +11,7 @@ from pathlib import Path
 from kiosk import __version__, config, logs, private
 
 NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue", "doctor",
-           "support-bundle")
+           "setup", "support-bundle")
 # The commands that open Kiosk's files: their modes are checked (and tightened) first.
 KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     catalogue_commands.add_parser(sub)
     doc = sub.add_parser("doctor", help="check this terminal: settings, backend, database, queue, devices, disk")
     doc.add_argument("--json", action="store_true", help="one JSON line per check")
+    st = sub.add_parser("setup", help="set this terminal up: environment, backend, secret, store, devices, "
+                        "the first manager (again: changes only what differs)")
+    st.add_argument("--from", dest="from_file", metavar="FILE",
+                    help="answers from a TOML file, for unattended roll-out (kiosk/ops/setup.py lists the keys)")
     sub.add_parser("support-bundle", help="write a zip for support to this folder: logs, versions, doctor, "
                    "settings without secrets, queue status (never the databases)")
     return parser
@@ -141,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             from kiosk.ops import doctor
 
             return doctor.main(args.json)
+        if args.command == "setup":  # before the settings load: it is how they get fixed
+            from kiosk.ops import setup
+
+            return setup.main(args.from_file)
         if args.command == "support-bundle":  # also when the settings are broken: that is what it is for
             from kiosk.ops import bundle
 
