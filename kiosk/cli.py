@@ -138,8 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from kiosk.ops import hooks, logfiles
 
+    # A run's log file and hooks, taken down again when the run ends: a command run in-process
+    # (the tests, a script) leaves the process's logging as it found it.
+    ours = logfiles.current() is None
     logfiles.start(args.command)
-    hooks.install()
+    previous = hooks.install()
+    # An exception on its way out keeps them: sys.excepthook (ours) logs it to the run's file.
+    status = _run(args)
+    hooks.restore(previous)
+    if ours:
+        logfiles.stop()
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "doctor":  # before the settings load: it says what is wrong with them
             from kiosk.ops import doctor

@@ -232,3 +232,32 @@ sys.exit(run_gui(on_ready=ready))
     assert "in thread" in text and "thread went wrong" in text
     assert "asyncio: task went wrong" in text
     assert text.count("Traceback") >= 2
+
+
+def test_a_command_run_in_process_leaves_logging_as_it_found_it(tmp_path, monkeypatch):
+    from kiosk import cli
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from kiosk import logs
+
+    logs.setup()  # the stderr handler stays: it is installed once per process, by design
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level, sys.excepthook, threading.excepthook)
+    assert cli.main(["queue", "status"]) == 0
+    assert (list(root.handlers), root.level, sys.excepthook, threading.excepthook) == before
+    [path] = log_files(tmp_path)
+    assert "-queue.log" in path.name
+
+
+def test_a_command_that_crashes_logs_its_traceback_to_the_run_file(tmp_path):
+    code = ("import sys\nfrom kiosk import cli\nimport kiosk.cli as c\n"
+            "def boom(args):\n    raise RuntimeError('a bug in a command')\n"
+            "c._config = lambda action: boom(action)\nsys.exit(cli.main(['config', 'show']))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                            env=env_for(tmp_path))
+    assert result.returncode == 1
+    [path] = log_files(tmp_path)
+    text = path.read_text()
+    assert "ERROR kiosk.crash: uncaught RuntimeError" in text and "a bug in a command" in text
+    assert result.stderr.count("a bug in a command") == 1  # said once, not twice

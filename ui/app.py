@@ -65,8 +65,9 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
 
     logs.setup()
     private.restrict_umask()
+    ours = logfiles.current() is None
     logfiles.start("gui")
-    hooks.install()  # the notice joins in once the window exists (_run)
+    previous = hooks.install()  # the notice joins in once the window exists (_run)
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -75,10 +76,14 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
     loop = qasync.QEventLoop(app)
     hooks.watch_loop(loop)
     try:
-        return drive(loop, _run(app, on_ready, on_shown))
+        status = drive(loop, _run(app, on_ready, on_shown))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    hooks.restore(previous)
+    if ours:
+        logfiles.stop()
+    return status
 
 
 def drive(loop: asyncio.AbstractEventLoop, main) -> Any:

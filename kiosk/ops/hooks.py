@@ -22,12 +22,20 @@ log = logging.getLogger("kiosk.crash")
 _on_bug: Callable[[], None] | None = None
 
 
-def install(on_bug: Callable[[], None] | None = None) -> None:
-    """Hooks for the main thread and for threads; `on_bug` (any thread may call it) tells a person."""
+def install(on_bug: Callable[[], None] | None = None) -> tuple:
+    """Hooks for the main thread and for threads; `on_bug` (any thread may call it) tells a person.
+    Returns what was there, for `restore`."""
     global _on_bug
+    previous = (_on_bug, sys.excepthook, threading.excepthook)
     _on_bug = on_bug
     sys.excepthook = _main_hook
     threading.excepthook = _thread_hook
+    return previous
+
+
+def restore(previous: tuple) -> None:
+    global _on_bug
+    _on_bug, sys.excepthook, threading.excepthook = previous
 
 
 def uninstall() -> None:

@@ -87,6 +87,15 @@ def start(entry: str, folder: Path | None = None) -> Path | None:
     return path
 
 
+def stop() -> None:
+    """This process's log file closed and detached (a command run in-process, as tests do, ends its run)."""
+    handler = current()
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        logs.refresh_level()
+
+
 def runs(folder: Path | None = None) -> list[Path]:
     """Every log file in the folder (rotated parts included), newest first."""
     folder = folder or log_dir()
