@@ -170,3 +170,14 @@ async def test_training_is_the_sandbox_with_the_stores_operators_and_catalogue_a
         assert live.read("SELECT COUNT(*) FROM ops")[0][0] == 0
     finally:
         live.close()
+
+
+def test_the_packaged_machine_wide_file_says_live(home):
+    shipped = Path(__file__).parents[1] / "packaging" / "etc" / "settings.toml"
+    write(home / "etc" / "settings.toml", shipped.read_text())
+    settings = config.load_settings()
+    assert settings.environment == "live" and environments.why(settings) == "named"
+    from kiosk.connect import connect
+
+    with pytest.raises(config.ConfigError, match="run `kiosk setup`"):
+        connect(settings)
