@@ -208,3 +208,18 @@ async def test_doctor_runs_beside_a_running_terminal_and_the_till_keeps_selling(
     lines = [json.loads(line) for line in out.decode().splitlines()]
     assert [line["state"] for line in by(lines, "database")] == ["ok"]
     assert by(lines, "backend")[0]["state"] == "ok" and all(line["state"] == "ok" for line in by(lines, "outbox"))
+
+
+def test_a_device_held_by_another_kiosk_process_is_found_with_its_pid(tmp_path):
+    device = tmp_path / "video0"  # what /dev/video0 is to the camera check: a path some process holds open
+    device.write_bytes(b"")
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; f = open(sys.argv[1]); print('open', flush=True)"
+                               "; time.sleep(30)", str(device), "ui.app"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert doctor._kiosk_holding(device) == holder.pid
+        assert doctor._kiosk_holding(tmp_path / "nothing") is None
+    finally:
+        holder.kill()
+        holder.wait()
+    assert doctor._kiosk_holding(device) is None
