@@ -10,7 +10,8 @@ from pathlib import Path
 
 from kiosk import __version__, config, logs, private
 
-NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue")
+NON_GUI = ("sandbox", "cards", "demo", "config", "queue", "decode", "operators", "audit", "catalogue", "doctor",
+           "setup", "support-bundle")
 # The commands that open Kiosk's files: their modes are checked (and tightened) first.
 KEEPS_DATA = ("sandbox", "demo", "queue", "operators", "audit", "catalogue")
 
@@ -20,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="kiosk", description="Kiosk loyalty terminal. Plain `kiosk` (or `kiosk gui`) opens the cashier "
         "window; the commands below run without it.")
     parser.add_argument("-V", "--version", action="version", version=f"kiosk {__version__}")
+    # Taken out of the command line before parsing (kiosk/ops/environments.py), so it may stand anywhere.
+    parser.add_argument("--environment", choices=("demo", "live", "training"),
+                        help="demo, live or training, over the settings' environment")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
@@ -53,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
 
     operator_commands.add_parser(sub)
     catalogue_commands.add_parser(sub)
+    doc = sub.add_parser("doctor", help="check this terminal: settings, backend, database, queue, devices, disk")
+    doc.add_argument("--json", action="store_true", help="one JSON line per check")
+    st = sub.add_parser("setup", help="set this terminal up: environment, backend, secret, store, devices, "
+                        "the first manager (again: changes only what differs)")
+    st.add_argument("--from", dest="from_file", metavar="FILE",
+                    help="answers from a TOML file, for unattended roll-out (kiosk/ops/setup.py lists the keys)")
+    sub.add_parser("support-bundle", help="write a zip for support to this folder: logs, versions, doctor, "
+                   "settings without secrets, queue status (never the databases)")
     return parser
 
 
@@ -120,8 +132,43 @@ def _decode(files: list[str], mode: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     logs.setup()
     private.restrict_umask()
-    args = _parser().parse_args(argv)
+    from kiosk.ops import environments
+
     try:
+        argv = environments.take_flag(list(sys.argv[1:] if argv is None else argv))
+    except config.ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    args = _parser().parse_args(argv)
+    from kiosk.ops import hooks, logfiles
+
+    # A run's log file and hooks, taken down again when the run ends: a command run in-process
+    # (the tests, a script) leaves the process's logging as it found it.
+    ours = logfiles.current() is None
+    logfiles.start(args.command)
+    previous = hooks.install()
+    # An exception on its way out keeps them: sys.excepthook (ours) logs it to the run's file.
+    status = _run(args)
+    hooks.restore(previous)
+    if ours:
+        logfiles.stop()
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "doctor":  # before the settings load: it says what is wrong with them
+            from kiosk.ops import doctor
+
+            return doctor.main(args.json)
+        if args.command == "setup":  # before the settings load: it is how they get fixed
+            from kiosk.ops import setup
+
+            return setup.main(args.from_file)
+        if args.command == "support-bundle":  # also when the settings are broken: that is what it is for
+            from kiosk.ops import bundle
+
+            return bundle.main()
         if args.command != "config":  # `config` shows a broken file's problem itself
             logs.set_level(config.load_settings().log.level)
         if args.command in KEEPS_DATA:

@@ -242,6 +242,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
     schema_version: int = SCHEMA_VERSION
+    # demo | live | training (kiosk/ops/environments.py); empty: live when backend.url is set,
+    # else demo. load_settings makes it explicit.
+    environment: Literal["", "demo", "live", "training"] = ""
     backend: BackendSettings = Field(default_factory=BackendSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     loyalty: LoyaltySettings = Field(default_factory=LoyaltySettings)
@@ -266,6 +269,8 @@ class Settings(BaseSettings):
 
     @property
     def uses_sandbox(self) -> bool:
+        if self.environment:
+            return self.environment != "live"
         return not self.backend.url
 
 
@@ -279,6 +284,36 @@ def data_dir() -> Path:
 
 def settings_path(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env["KIOSK_SETTINGS"]) if env.get("KIOSK_SETTINGS") else config_dir() / "settings.toml"
+
+
+def system_settings_path(env: Mapping[str, str] = os.environ) -> Path:
+    """The machine-wide file under the user's: a chain ships one (the installed package's says live)."""
+    return Path(env.get("KIOSK_SYSTEM_SETTINGS") or "/etc/kiosk/settings.toml")
+
+
+def settings_files(env: Mapping[str, str] = os.environ) -> list[Path]:
+    """The settings files that exist, machine-wide first, then the user's that overrides it."""
+    return [p for p in (system_settings_path(env), settings_path(env)) if p.is_file()]
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """A settings file's own values ({} for no file)."""
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+
+
+def merge(under: dict, over: dict) -> dict:
+    """`over` on top of `under`, section by section (a table in both is merged key by key)."""
+    out = dict(under)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _migrate_0_to_1(data: dict) -> dict:
@@ -314,18 +349,17 @@ def load_settings(path: Path | None = None) -> Settings:
     """The file (migrated if old), then KIOSK_* environment variables on top."""
     path = path or settings_path()
     data: dict[str, Any] = {}
+    system = system_settings_path()
+    # The machine-wide file is the package's: migrated in memory, never rewritten by a user's Kiosk.
+    base = migrate(read_file(system), None) if system.is_file() else {}
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+        data = read_file(path)
         before = data.get("schema_version", 0)
         data = migrate(data, path)
         if before != data["schema_version"]:
             # The file's own values, migrated; never the environment's overrides.
             _write(path, tomli_w.dumps(data))
+    data = merge(base, data)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -334,7 +368,9 @@ def load_settings(path: Path | None = None) -> Settings:
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown:
         log.warning("ignoring unknown settings sections: %s", ", ".join(unknown))
-    return settings
+    from kiosk.ops import environments  # it needs this module's names
+
+    return environments.apply(settings)
 
 
 

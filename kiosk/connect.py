@@ -42,7 +42,18 @@ def sandbox_db_path(settings: config.Settings) -> Path:
 
 def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) -> Connection:
     """Start the embedded sandbox when no backend is configured; refuse a half configuration."""
+    from kiosk.ops import environments
+
     b = settings.backend
+    name = environments.resolve(settings)
+    if name == environments.LIVE and not b.url:
+        raise config.ConfigError("This terminal is set to the live environment, but backend.url is not set: run "
+                                 "`kiosk setup` (or set backend.url, backend.site_id and backend.site_name). "
+                                 "A live terminal never falls back to the demo.")
+    if settings.environment:  # settings from load_settings (every entry point): the database's stamp
+        from kiosk.outbox.commands import terminal_db_path
+
+        environments.check_database(terminal_db_path(settings), name)
     if settings.uses_sandbox:
         from kiosk.sandbox.server import SandboxServer  # FastAPI is only imported when needed
 

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "kiosk-annex-cloud"
 ENV_VAR = "KIOSK_API_SECRET"
+# A systemd unit's LoadCredential=/SetCredentialEncrypted= name: the secret in
+# $CREDENTIALS_DIRECTORY, readable by the service only, never in a file Kiosk writes.
+SYSTEMD_NAME = "kiosk-api-secret"
 
 
 class CredentialsError(config.ConfigError):
@@ -67,12 +70,40 @@ def _from_file(path: Path) -> str | None:
     return secret or None
 
 
+def from_systemd(env: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if env is None else env
+    folder = env.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return None
+    try:
+        return (Path(folder) / SYSTEMD_NAME).read_text("utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def store_secret(site_id: str, secret: str) -> str:
+    """Keep the secret where load_secret finds it: the OS keyring when a real one runs, else the
+    0600 credentials file. Says where (never the secret)."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+        if not isinstance(backend, (fail.Keyring, null.Keyring)):
+            keyring.set_password(KEYRING_SERVICE, site_id or "default", secret)
+            return f"stored in the OS keyring ({type(backend).__name__})"
+    except Exception as exc:  # a locked keyring: the file below, and say why
+        log.warning("keyring unavailable (%s); using the credentials file", type(exc).__name__)
+    return f"stored in {save_secret_file(secret)} (mode 600)"
+
+
 def load_secret(site_id: str, *, env: Mapping[str, str] | None = None,
                 path: Path | None = None) -> SecretStr | None:
     env = os.environ if env is None else env
     account = site_id or "default"
     for source, read in (("keyring", lambda: _from_keyring(account)),
                          ("environment", lambda: env.get(ENV_VAR) or None),
+                         ("systemd credential", lambda: from_systemd(env)),
                          ("credentials file", lambda: _from_file(path or credentials_path()))):
         value = read()
         if value:

@@ -65,8 +65,29 @@ def setup(level: str = "warning") -> None:
     set_level(level)
 
 
+_level = "warning"  # the setting: what stderr shows
+
+
 def set_level(level: str) -> None:
-    logging.getLogger().setLevel(level.upper())
+    """stderr shows `level` and up; the root lets through what the run's log file also wants
+    (kiosk/ops/logfiles.py keeps INFO and up on disk)."""
+    global _level
+    _level = level
+    refresh_level()
+
+
+def refresh_level() -> None:
+    root = logging.getLogger()
+    wanted = logging.getLevelName(_level.upper())
+    for handler in root.handlers:
+        if isinstance(handler, _StderrHandler):
+            handler.setLevel(wanted)
+    for handler in root.handlers:
+        floor = getattr(handler, "kiosk_floor", None)  # a run's log file: at least this much, or more
+        if floor is not None:
+            handler.setLevel(min(floor, wanted))
+    floors = [h.level for h in root.handlers if not isinstance(h, _StderrHandler) and h.level]
+    root.setLevel(min([wanted, *floors]))
     quiet_transport()
 
 

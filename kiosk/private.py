@@ -91,7 +91,8 @@ def kiosk_paths(settings: config.Settings) -> tuple[list[Path], list[Path]]:
     databases = [terminal_db_path(settings), default_path(settings), sandbox_db_path(settings)]
     receipts = receipts_dir(settings.printer)
     # Only the folders Kiosk names itself: a folder set in the settings may be shared on purpose.
-    folders = [config.data_dir(), config.config_dir(), config.data_dir() / "receipts"]
+    folders = [config.data_dir(), config.config_dir(), config.data_dir() / "receipts",
+               *(config.data_dir() / name for name in ("demo", "training"))]  # kiosk/ops/environments.py
     files = [f for db in databases for f in database_files(db)]
     # Not the credentials file: one that others could read is refused (kiosk.credentials), since
     # its secret may have been read already and only a person can decide what to do about it.

@@ -22,11 +22,14 @@ _HOME = tempfile.mkdtemp(prefix="kiosk-tests-")
 os.environ.update({
     "XDG_CONFIG_HOME": os.path.join(_HOME, "config"),
     "XDG_DATA_HOME": os.path.join(_HOME, "data"),
+    "XDG_STATE_HOME": os.path.join(_HOME, "state"),
     "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
 })
 for _name in [k for k in os.environ if k.startswith("KIOSK_")]:
     del os.environ[_name]
+# Nor the machine's own /etc/kiosk/settings.toml.
+os.environ["KIOSK_SYSTEM_SETTINGS"] = os.path.join(_HOME, "system-settings.toml")
 
 
 @pytest.fixture

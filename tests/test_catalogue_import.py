@@ -180,7 +180,7 @@ def test_a_file_with_no_good_rows_does_not_replace_the_catalogue(tmp_path):
 def kiosk_env(tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_SETTINGS", str(tmp_path / "settings.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path / "data" / "kiosk" / "catalogue.sqlite3"
+    return tmp_path / "data" / "kiosk" / "demo" / "catalogue.sqlite3"  # no backend: the demo's catalogue
 
 
 def test_cli_import_find_info(tmp_path, kiosk_env, capsys):

@@ -35,7 +35,10 @@ def test_round_trip(tmp_path):
     path = tmp_path / "settings.toml"
     original = config.Settings(store={"store_id": "S-9", "terminal_id": "T3"})
     config.save_settings(original, path)
-    assert config.load_settings(path) == original
+    # Loading makes the environment explicit (demo here: no backend) and puts its databases in its folder.
+    from kiosk.ops import environments
+
+    assert config.load_settings(path) == environments.apply(original)
 
 
 def test_unversioned_file_is_migrated_with_a_backup(tmp_path):

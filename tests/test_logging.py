@@ -35,7 +35,7 @@ def test_the_level_is_a_setting_and_warnings_is_the_default(tmp_path):
     # A new terminal database logs its schema migration at INFO.
     result = subprocess.run([KIOSK, "queue", "status"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    (tmp_path / "data" / "kiosk" / "terminal.sqlite3").unlink()
+    (tmp_path / "data" / "kiosk" / "demo" / "terminal.sqlite3").unlink()
     result = subprocess.run([KIOSK, "queue", "status"], capture_output=True, text=True, timeout=120,
                             env={**env, "KIOSK_LOG__LEVEL": "info"})
     assert "INFO kiosk.outbox.store: terminal database schema 0 -> " in result.stderr, result.stderr

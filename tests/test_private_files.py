@@ -44,9 +44,10 @@ def test_the_commands_make_private_files_in_private_folders(home, tmp_path):
     assert kiosk(env, "queue", "status").returncode == 0
     assert kiosk(env, "config", "init").returncode == 0
     data, cfg = root / "data" / "kiosk", root / "config" / "kiosk"
-    made = sorted(p.name for p in data.iterdir())
+    demo = data / "demo"  # no backend: the demo environment's own folder (kiosk/ops/environments.py)
+    made = sorted(p.name for p in demo.iterdir())
     assert "catalogue.sqlite3" in made and "terminal.sqlite3" in made
-    for path in [data, cfg, *data.iterdir(), *cfg.iterdir()]:
+    for path in [data, cfg, *data.iterdir(), *demo.iterdir(), *cfg.iterdir()]:
         assert mode(path) == (0o700 if path.is_dir() else 0o600), path
 
 
@@ -75,7 +76,7 @@ def test_looser_modes_of_an_install_are_tightened_at_start_and_logged(home):
     for folder in (root / "data" / "kiosk", data / "receipts"):
         folder.chmod(0o755)
     assert kiosk(env, "queue", "status").returncode == 0  # creates the database
-    loose = [data / "terminal.sqlite3", data / "receipts" / "T01-1.pdf", data / "sandbox.sqlite3-wal"]
+    loose = [data / "demo" / "terminal.sqlite3", data / "receipts" / "T01-1.pdf", data / "demo" / "sandbox.sqlite3-wal"]
     for path in loose[1:]:
         path.write_bytes(b"%PDF-1.4")
     for path in loose:
@@ -93,7 +94,7 @@ def test_looser_modes_of_an_install_are_tightened_at_start_and_logged(home):
 def test_a_database_owned_by_another_user_is_refused_with_a_sentence(home):
     root, env = home
     assert kiosk(env, "queue", "status").returncode == 0
-    database = root / "data" / "kiosk" / "terminal.sqlite3"
+    database = root / "data" / "kiosk" / "demo" / "terminal.sqlite3"
     os.chown(database, 65534, 65534)
     result = kiosk(env, "operators", "list")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr

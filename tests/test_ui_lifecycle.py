@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def user(tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PYTHONFAULTHANDLER": "1"}
-    return tmp_path / "data" / "kiosk", env
+    return tmp_path / "data" / "kiosk" / "demo", env  # no settings: the demo environment's folder
 
 
 def wait_until_running(proc: subprocess.Popen, data: Path, timeout: float = 90) -> None:

@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from kiosk.ops.environments import take_flag  # Qt-free; `kiosk --environment training` is the window too
+
+    try:
+        args = take_flag(args)
+    except Exception as exc:  # a ConfigError: the flag's value is not an environment
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     if not args or args[:1] == ["gui"]:
         return run_gui()
     from kiosk import cli
@@ -54,20 +61,29 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
               "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
         return 2
     from kiosk import logs, private
+    from kiosk.ops import hooks, logfiles
 
     logs.setup()
     private.restrict_umask()
+    ours = logfiles.current() is None
+    logfiles.start("gui")
+    previous = hooks.install()  # the notice joins in once the window exists (_run)
     import qasync
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
     loop = qasync.QEventLoop(app)
+    hooks.watch_loop(loop)
     try:
-        return drive(loop, _run(app, on_ready, on_shown))
+        status = drive(loop, _run(app, on_ready, on_shown))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    hooks.restore(previous)
+    if ours:
+        logfiles.stop()
+    return status
 
 
 def drive(loop: asyncio.AbstractEventLoop, main) -> Any:
@@ -117,6 +133,9 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     tasks = Tasks()
     window = CashierWindow(None, tasks)
     window.closed.connect(quitting.set)
+    from ui.ops.crash import CrashNotices
+
+    crashes = CrashNotices(window).connect_to(window.notices.show_notice)
     painted = _FirstPaint(window.sign_in)
     # Laid out from the screen's size; full screen once the settings say so. Without a
     # window manager nothing maximises a window or gives it the keyboard: the geometry is
@@ -169,6 +188,7 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             bridge.close()
         if terminal is not None:
             await terminal.stop()
+        crashes.said.disconnect()
         window.close()
         gc.unfreeze()  # the exit's own clean-up then collects everything, as without settle()
     return status

@@ -65,9 +65,13 @@ async def start(settings: config.Settings, hub: EventHub | None = None) -> Termi
     await asyncio.to_thread(private.secure_install, settings)
     connection = await asyncio.to_thread(connect, settings)
     client = connection.client
+    from kiosk.ops import environments
+
     try:
         till = await asyncio.to_thread(tills.build, settings, client, site_id=client.site_id, hub=hub,
-                                       demo=connection.embedded)
+                                       demo=environments.seeds_demo(settings))
+        if settings.environment == environments.TRAINING:
+            await asyncio.to_thread(environments.copy_operators, config.data_dir() / "terminal.sqlite3", till.db)
     except BaseException:
         await connection.aclose()
         raise

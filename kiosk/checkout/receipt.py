@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kiosk.config import StoreSettings
 
 RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
+TRAINING_MARK = "*** TRAINING - NOT A SALE ***"
 TENDER_NAMES = {"cash": "Cash", "card": "Card (store terminal)", "other": "Other"}
 
 
@@ -55,6 +56,7 @@ class Receipt:
     address: tuple[str, ...] = ()
     tax_id: str = ""
     taxes: tuple[tuple[Decimal, Decimal, Decimal], ...] = ()  # rate (percent), amount it is on, tax
+    training: bool = False  # printed in the training environment (kiosk/ops/environments.py)
 
     @property
     def heading(self) -> str:
@@ -68,6 +70,8 @@ class Receipt:
         head += [*self.address, *([f"Tax id {self.tax_id}"] if self.tax_id else []), f"Sale {self.sale_id}",
                  f"{self.at:%Y-%m-%d %H:%M}  till {self.terminal_id}  cashier {self.operator_id}"]
         out = [line for text in head for line in _fit(text, width)] + ["-" * width]
+        if self.training:
+            out = [TRAINING_MARK.center(width), *out, TRAINING_MARK.center(width)]
         for line in self.lines:
             out.append(line.name if len(line.name) <= width else line.name[: width - 1] + "…")
             detail = f"  {line.quantity} x {line.unit_price}"
@@ -101,6 +105,8 @@ class Receipt:
         out.append("-" * width)
         # The printer draws self.barcode as a Code 128 barcode under this line.
         out += _fit("Keep this receipt for returns.", width)
+        if self.training:
+            out.append(TRAINING_MARK.center(width))
         return "\n".join(out) + "\n"
 
 
@@ -110,7 +116,8 @@ def mask(code: str) -> str:
 
 
 def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusive: bool,
-          at: datetime, barcode_prefix: str = RECEIPT_PREFIX, store: StoreSettings | None = None) -> Receipt:
+          at: datetime, barcode_prefix: str = RECEIPT_PREFIX, store: StoreSettings | None = None,
+          training: bool = False) -> Receipt:
     """`receipt` is the committed sale's snapshot (PayResult.receipt); `store` gives the
     name, address and tax id the receipt's head shows."""
     priced = receipt["priced"]
@@ -134,7 +141,7 @@ def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusiv
                    receipt["member_id"], receipt.get("points_awarded"), receipt.get("points_after"),
                    tuple(receipt.get("reward_codes", ())), barcode_prefix + receipt["sale_id"],
                    store.name if store else "", tuple(store.address) if store else (),
-                   store.tax_id if store else "", _taxes(receipt))
+                   store.tax_id if store else "", _taxes(receipt), training)
 
 
 def _taxes(receipt: dict) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:

@@ -318,7 +318,8 @@ class Sale(QObject):
                                          store=self.terminal.settings.store,
                                          terminal_id=self.terminal.settings.store.terminal_id,
                                          tax_inclusive=self.checkout.inclusive_tax,
-                                         at=datetime.now(timezone.utc).astimezone())
+                                         at=datetime.now(timezone.utc).astimezone(),
+                                         training=self.terminal.settings.environment == "training")
             self.paid.emit(result, receipt)
             if result.ok and session is self.session:
                 self.new_sale()

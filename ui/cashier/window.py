@@ -128,7 +128,12 @@ class CashierWindow(QMainWindow):
         self.settings = getattr(terminal, "settings", self.settings)
         if self.settings.screen.full_screen and self.isVisible():
             self.showFullScreen()  # the settings come after the first frame: maximised until now
-        if terminal.embedded:
+        if self.settings.environment == "training":
+            self.demo.setText(self.tr("TRAINING: nothing here is a real sale"))
+            self.demo.setToolTip(self.tr("Training: a local sandbox with the store's catalogue and operators; "
+                                         "every receipt says TRAINING and nothing reaches the loyalty service"))
+            self.demo.show()
+        elif terminal.embedded:
             self.demo.setText(self.tr("DEMO: sandbox data"))
             self.demo.setToolTip(self.tr("Demo mode: a local sandbox with demo data, no real loyalty service"))
             self.demo.show()
