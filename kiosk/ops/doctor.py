@@ -356,7 +356,17 @@ def _paused(status, ctx: Context) -> Result | None:
     return Result("outbox", WARN, f"Delivery is paused: {status.paused}", "See the secret and backend checks.")
 
 
-OUTBOX_PARTS += [_queued_age, _dead_letters, _paused]
+def _held(status, ctx: Context) -> Result | None:
+    held = getattr(status, "held", 0)
+    if not held:
+        return None
+    return Result("outbox", WARN, f"{held} write(s) whose reply was lost can't be checked with this backend and "
+                  "wait for a manager to say whether they were applied.",
+                  "`kiosk queue list --state held`, check the backend, then `kiosk queue resolve ID --applied` "
+                  "or `--resend` with a manager's PIN.")
+
+
+OUTBOX_PARTS += [_queued_age, _dead_letters, _held, _paused]
 
 
 @check("camera")
