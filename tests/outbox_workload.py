@@ -158,5 +158,7 @@ def enqueue_into(db_path, operations) -> list[int]:
 def assert_exactly_once(server: SandboxServer, operations) -> None:
     counts = ledger_counts(server)
     wrong = {ledger_key(op): counts[ledger_key(op)] for op in operations if counts[ledger_key(op)] != 1}
-    assert wrong == {}, f"{len(wrong)} operations not applied exactly once: {wrong}"
+    kinds = {ledger_key(op): op.kind for op in operations}
+    assert wrong == {}, f"{len(wrong)} operations not applied exactly once: " + ", ".join(
+        f"{kinds[k]} {k[1]} x{n}" for k, n in wrong.items())
     assert order_sequence_kept(server) == []

@@ -229,16 +229,18 @@ class Outbox:
         sent_at + attempt_s) straddles an edge of the window, makes the count ambiguous."""
         if row.kind not in ("redeem_code", "undo_code", "redeem_codes"):
             return 0, 0
-        codes = sorted({g.split(":")[1] for (g,) in self.db.read(
-            "SELECT grp FROM op_groups WHERE op_id=? AND grp LIKE 'code:%'", (row.id,))})
+        # From the intents, not the groups: a delivered row no longer holds its groups.
+        spends = [row.intent.get("spend")] if "spend" in row.intent else list(row.intent.get("spends") or [])
+        codes = sorted({str(spend.get("code", "")) for spend in spends if isinstance(spend, dict)} - {""})
         if not codes:
             return 0, 0
         kinds = ("undo_code",) if row.kind == "undo_code" else ("redeem_code", "redeem_codes")
         found = self.db.read(
-            f"SELECT DISTINCT o.id, o.state, o.maybe_sent, o.sent_at FROM ops o JOIN op_groups g ON g.op_id = o.id"
+            f"SELECT o.id, o.state, o.maybe_sent, o.sent_at FROM ops o"
             f" WHERE o.id != ? AND o.member_id IS ? AND o.kind IN ({','.join('?' * len(kinds))})"
-            f" AND o.sent_at BETWEEN ? AND ? AND g.grp LIKE ?",
-            (row.id, row.member_id, *kinds, start - attempt_s, end, f"code:{codes[0]}:%"))
+            f" AND o.sent_at BETWEEN ? AND ? AND ({' OR '.join(['o.intent LIKE ?'] * len(codes))})",
+            (row.id, row.member_id, *kinds, start - attempt_s, end,
+             *[f'%"code":{json.dumps(code)}%' for code in codes]))
         ambiguous = applied = 0
         for r in found:
             inside = start <= r["sent_at"] and r["sent_at"] + attempt_s <= end
