@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import annex_ops
 from kiosk import config
 from kiosk.loyalty.models import Order, OrderLine
 from kiosk.ops import doctor
@@ -129,7 +130,7 @@ def test_the_queue_its_age_and_dead_letters_and_loose_modes_are_reported_not_cha
     long_ago = time.time() - 2 * 3600
     outbox = Outbox(db, clock=lambda: long_ago)
     for member in ("M100001", "M100002"):
-        outbox.enqueue([ops.create_order(Order(ops.new_order_id("T01"), member, Decimal("3.00"),
+        outbox.enqueue([annex_ops.create_order(Order(ops.new_order_id("T01"), member, Decimal("3.00"),
                                                (OrderLine("L1", "Tea", Decimal("3.00"), 1),)))])
     claimed = outbox.claim("t", 1, 30)[0]
     outbox.dead(claimed.id, "t", "refused by the backend")

@@ -22,6 +22,9 @@ READ_ELSEWHERE = {
     "backend.site_id": "kiosk.connect.connect for live",
     "backend.site_name": "kiosk.connect.connect for live",
     "backend.token_lifetime_s": "kiosk.connect.connect for live",
+    "backend.reads": "kiosk.connect.connect for live (the embedded sandbox declares its own)",
+    "backend.deduplicates": "kiosk.connect.connect for live",
+    "backend.features": "kiosk.connect.connect for live",
     "decode.max_megapixels": "kiosk decode",
     "decode.max_file_mb": "kiosk decode",
     "log.level": "ui.app and kiosk.cli, before a till exists",
@@ -161,7 +164,8 @@ def test_the_commands_named_above_read_their_settings(tmp_path, monkeypatch):
     import asyncio
 
     asyncio.run(conn.aclose())
-    assert {"backend.url", "backend.site_id", "backend.site_name", "backend.token_lifetime_s"} <= reads
+    assert {"backend.url", "backend.site_id", "backend.site_name", "backend.token_lifetime_s", "backend.reads",
+            "backend.deduplicates", "backend.features"} <= reads
     with pytest.raises(printing.PrinterError):
         printing.print_member_card("M100001", "Ana", "Store", settings.printer)
     assert {"printer.host", "printer.port", "printer.timeout_s"} <= reads
