@@ -23,6 +23,7 @@ import httpx
 from kiosk.config import OutboxSettings
 from kiosk.loyalty import auth
 from kiosk.loyalty.annex import AnnexCloudClient
+from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.store import open_database
@@ -51,7 +52,7 @@ def _start_sandbox(folder: Path) -> tuple[subprocess.Popen, dict]:
 
 def _client(info: dict) -> AnnexCloudClient:
     return AnnexCloudClient(base_url=info["baseUrl"], site_id=info["siteId"], site_name=info["siteName"],
-                            secret=info["secret"])
+                            secret=info["secret"], **SANDBOX_EXTENDED)
 
 
 def _post(info: dict, path: str, body: object) -> None:
