@@ -32,7 +32,9 @@ def settings_for(folder: Path, terminal_id: str = "T01", **checkout) -> config.S
 async def running_till(sandbox: SandboxServer, folder: Path, terminal_id: str = "T01",
                        **checkout) -> AsyncIterator[tills.Till]:
     settings = settings_for(folder, terminal_id, **checkout)
-    async with client_for(sandbox, attempt_timeout=2.0) as client:
+    # A documented-profile sandbox is talked to as a live site with nothing declared.
+    declared = {"reads": (), "features": ()} if getattr(sandbox, "profile", "extended") == "documented" else {}
+    async with client_for(sandbox, attempt_timeout=2.0, **declared) as client:
         till = tills.build(settings, client, site_id=sandbox.store.site.site_id, hub=EventHub(), demo=True)
         await till.start()
         try:

@@ -17,6 +17,7 @@ from kiosk.checkout import money
 from kiosk.outbox import ops
 from kiosk.sandbox import loyalty as sandbox_loyalty
 from tests import checkout_env
+from tests.helpers import set_faults
 from tests.test_checkout_flows import points
 from tests.test_checkout_returns import _sell
 from tests.ui_env import run
@@ -310,3 +311,41 @@ def test_an_allowance_granted_shown_and_closed(qtbot, qloop, sandbox, tmp_path):
         qtbot.waitUntil(lambda: "No offline allowance" in dialog.current.text(), timeout=WAIT_MS)
         assert till.allowances.active() is None
         close(qtbot, dialog)
+
+
+def test_a_held_write_is_shown_with_its_evidence_and_a_manager_settles_it(qtbot, qloop, tmp_path):
+    """Against the documented API alone a lost order reply can't be checked: the queue shows
+    it held, with the member's points now, and a manager says it went through."""
+    from kiosk.sandbox.server import SandboxServer
+
+    server = SandboxServer(tmp_path / "documented.sqlite3", faults=True, profile="documented").start()
+    try:
+        with a_till(qtbot, qloop, server, tmp_path) as till:
+            before = points(server, "M100001")
+            set_faults(server, drop_reply_rate=1.0, duplicate_protection=False)
+            op_id, = till.outbox.enqueue([annex_ops.award_points("M100001", 5, ops.new_key("T01"), "goodwill")])
+            till.engine.wake()
+            # The lost reply recorded: in doubt, waiting to settle.
+            qtbot.waitUntil(lambda: till.outbox.get(op_id)["last_error"] is not None, timeout=WAIT_MS)
+            set_faults(server, drop_reply_rate=0.0)
+            with till.db.tx() as conn:  # as if outbox.settle_s had passed since the lost attempt
+                conn.execute("UPDATE ops SET sent_at = sent_at - 120, next_at = 0 WHERE id=?", (op_id,))
+            till.engine.wake()
+            qtbot.waitUntil(lambda: till.outbox.get(op_id)["state"] == "held", timeout=WAIT_MS * 2)
+
+            asked = []
+            dialog = opened(qtbot, QueueDialog(till, Tasks(), approver(till, asked)))
+            qtbot.waitUntil(lambda: (op_id, True) in dialog.resolve_buttons, timeout=WAIT_MS)
+            assert "needs a manager" in dialog.status.text()
+            reason = dialog.letters.item(0, 4).text()
+            assert "backend.reads" in reason and "available" in reason and "M100001" not in reason
+            with qtbot.waitSignal(dialog.resolved, timeout=WAIT_MS):
+                qtbot.mouseClick(dialog.resolve_buttons[(op_id, True)], Qt.MouseButton.LeftButton)
+            assert asked == [("resolve_held_write", str(op_id))]
+            assert till.outbox.get(op_id)["state"] == "done"
+            assert points(server, "M100001") == before + 5  # the lost attempt's, once
+            audit = till.db.read("SELECT * FROM audit_log WHERE action='resolve_held_write'")
+            assert len(audit) == 1 and audit[0]["approver_id"] == "M01"
+            close(qtbot, dialog)
+    finally:
+        server.stop()

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLa
 from ui.widgets.controls import button, pin_refused, secret_field
 
 ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "return": "Make a return",
-                "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again"}
+                "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again",
+                "resolve_held_write": "Settle a write whose answer was lost"}
 
 
 class ManagerApproval(QDialog):

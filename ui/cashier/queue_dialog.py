@@ -15,6 +15,7 @@ backend refused of the gift cards taken under an offline allowance (`Allowances.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,8 @@ class DeadLetter:
     attempts: int
     created: str
     reason: str
+    # Held: its reply was lost and this backend can't be asked; a manager says what happened.
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,14 +79,26 @@ def read_view(till: Any) -> QueueView:
     status = till.outbox.status()
     letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
                                scrub(r["last_error"], r["member_id"])) for r in till.outbox.rows("dead", 200))
+    letters += tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
+                                scrub(_with_evidence(r["last_error"], r["evidence"]), r["member_id"]), held=True)
+                     for r in till.outbox.rows("held", 200))
     waiting = tuple(Waiting(r["id"], r["kind"], r["sale_id"], r["attempts"], _when(r["created_at"]), bool(r["held"]))
                     for r in till.outbox.waiting(200))
     return QueueView(status.depth, age_text(status.oldest_age_s), status.dead, status.blocked, status.paused,
                      letters, tuple(till.sales.problems()), tuple(till.allowances.report()), waiting)
 
 
+def _with_evidence(reason: str | None, evidence: str | None) -> str:
+    facts = json.loads(evidence) if evidence else {}
+    shown = "; ".join(f"{k}: {v}" for k, v in facts.items() if k != "at")
+    if facts.get("at"):
+        shown += f" (read {_when(facts['at'])})"
+    return (reason or "") + (f" Now: {shown}." if shown else "")
+
+
 class QueueDialog(CashierDialog):
     retried = Signal(int)  # the operation id sent again
+    resolved = Signal(int)  # a held write a manager settled
 
     def __init__(self, till: Any, tasks: Tasks, approve: Approve, parent: QWidget | None = None):
         super().__init__(tasks, parent)
@@ -91,6 +106,7 @@ class QueueDialog(CashierDialog):
         self.approve = approve
         self.view: QueueView | None = None
         self.retry_buttons: dict[int, Any] = {}
+        self.resolve_buttons: dict[tuple[int, bool], Any] = {}
         self.setWindowTitle(self.tr("Waiting to send"))
         self.setAccessibleName(self.tr("Waiting to send"))
         self.setMinimumSize(760, 560)
@@ -178,6 +194,10 @@ class QueueDialog(CashierDialog):
             parts = [self.tr("Nothing is waiting to be sent.")]
         if view.dead:
             parts.append(self.tr("%1 could not be sent.").replace("%1", str(view.dead)))
+        held = sum(1 for x in view.letters if x.held)
+        if held:
+            parts.append(self.tr("%1 lost its answer and needs a manager to say whether it went through.")
+                         .replace("%1", str(held)))
         if view.blocked:
             parts.append(self.tr("%1 held back behind them.").replace("%1", str(view.blocked)))
         parts.append(self.tr("Sending paused: %1").replace("%1", view.paused) if view.paused
@@ -190,7 +210,11 @@ class QueueDialog(CashierDialog):
         self._fill(self.letters, [(str(x.op_id), self.what(x.kind), str(x.attempts), x.created, x.reason)
                                   for x in view.letters], self.tr("Nothing is stuck."))
         self.retry_buttons = {}
+        self.resolve_buttons = {}
         for row, letter in enumerate(view.letters):
+            if letter.held:
+                self.letters.setCellWidget(row, 5, self._resolve_cell(letter.op_id))
+                continue
             button = touch_button(self.tr("Send again"), self.tr("Send %1 again").replace("%1", str(letter.op_id)))
             button.setEnabled(not self.busy("retry"))
             button.clicked.connect(lambda _=False, op_id=letter.op_id: self.retry(op_id))
@@ -201,6 +225,58 @@ class QueueDialog(CashierDialog):
         self.problems.addItems([self.problem_text(r) for r in view.problems] or [self.tr("None.")])
         self.refusals.clear()
         self.refusals.addItems([self.refusal_text(r) for r in view.refusals] or [self.tr("None.")])
+
+    def _resolve_cell(self, op_id: int) -> QWidget:
+        cell = QWidget()
+        row = QHBoxLayout(cell)
+        row.setContentsMargins(0, 0, 0, 0)
+        for applied, text, name in ((True, self.tr("It went through"), self.tr("No. %1 went through")),
+                                    (False, self.tr("It did not: send"), self.tr("No. %1 did not go through; send it"))):
+            button = touch_button(text, name.replace("%1", str(op_id)))
+            button.setEnabled(not self.busy("retry"))
+            button.clicked.connect(lambda _=False, op_id=op_id, applied=applied: self.resolve(op_id, applied))
+            row.addWidget(button)
+            self.resolve_buttons[(op_id, applied)] = button
+        return cell
+
+    def resolve(self, op_id: int, applied: bool) -> None:
+        if self.busy("retry"):
+            return
+        for button in [*self.retry_buttons.values(), *self.resolve_buttons.values()]:
+            button.setEnabled(False)
+        self.notice.clear()
+        self.run("retry", self._approved_resolve(op_id, applied), self._resolved, lambda _: self.refresh())
+
+    async def _approved_resolve(self, op_id: int, applied: bool) -> tuple[int, str | None]:
+        approval = await self.approve("resolve_held_write", str(op_id))
+        if approval is None:
+            return op_id, None
+        state = await asyncio.to_thread(self._resolve_now, approval, op_id, applied)
+        self.till.engine.wake()
+        return op_id, state or ""
+
+    def _resolve_now(self, approval: Any, op_id: int, applied: bool) -> str | None:
+        self.till.checkout.approvals.use(approval, "resolve_held_write", str(op_id), approval.requested_by,
+                                         "Settling it needs a manager's approval.")
+        with self.till.db.tx() as conn:
+            state = self.till.outbox.resolve_in(conn, op_id, applied, "settled in the queue window")
+            if state is not None and getattr(approval, "audit_id", None) is None:
+                self.till.operators.record_approval(conn, approval, {"op": op_id, "applied": applied, "now": state})
+        return state
+
+    def _resolved(self, outcome: tuple[int, str | None]) -> None:
+        op_id, state = outcome
+        if state is None:
+            self.show_error(self.tr("Not approved; no. %1 stays held.").replace("%1", str(op_id)))
+        elif not state:
+            self.show_error(self.tr("No. %1 was settled meanwhile.").replace("%1", str(op_id)))
+        else:
+            self.notice.setText({"done": self.tr("No. %1 is marked as gone through."),
+                                 "pending": self.tr("No. %1 is queued again and will be sent now."),
+                                 "cancelled": self.tr("No. %1 is cancelled: its sale was given up.")}[state]
+                                .replace("%1", str(op_id)))
+            self.resolved.emit(op_id)
+        self.refresh()
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[str, ...]], empty: str) -> None:
