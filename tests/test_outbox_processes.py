@@ -65,17 +65,7 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
     # Latency keeps the drain slow enough that the kills land all through it.
     set_faults(sandbox, duplicate_protection=False, drop_reply_rate=0.05, error_rate=0.05, latency_ms=150, seed=5)
     env = _env(sandbox, db, KIOSK_OUTBOX__MAX_IN_FLIGHT="4")
-    rng, kills, pending_at_kill = random.Random(99), 0, []
-    while kills < 100:
-        process = _drainer(env, log)
-        time.sleep(rng.uniform(0.1, 1.2))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait(30)
-        assert _integrity(db) == "ok", f"integrity check failed after kill {kills}"
-        with sqlite3.connect(db) as conn:
-            pending_at_kill.append(conn.execute("SELECT COUNT(*) FROM ops WHERE state='pending'").fetchone()[0])
+    pending_at_kill = _kill_drainers(env, log, db, 100, seed=99)
     # The kills came while there was work: the queue was still draining at the last third of them.
     assert pending_at_kill[66] > 0, pending_at_kill
     final = _drainer(env, log)

@@ -50,10 +50,11 @@ class Deliveries:
         stage = "reconcile" if row.maybe_sent else "send"
         try:
             if stage == "reconcile":
-                verdict = await self.backend.reconcile(await self._record(row))
+                record = await self._record(row)
+                verdict = await self.backend.reconcile(record)
                 self._contact(reached=True)
                 if verdict.unverifiable and not self._deduplicated(row):
-                    await self._hold(row, verdict)
+                    await self._hold(row, record, verdict)
                     return
                 if verdict.applied:
                     await self._finish(row, verdict.reply)
@@ -128,7 +129,8 @@ class Deliveries:
     async def _conflict(self, row: Row, exc: errors.LoyaltyError) -> None:
         """AC2002 (key used for another request) or AC2022 (already done): what do they hold?"""
         try:
-            verdict = await self.backend.reconcile(await self._record(row))
+            record = await self._record(row)
+            verdict = await self.backend.reconcile(record)
         except errors.BackendUnavailable as failed:
             # Can't tell now: stay in doubt and ask again later, never dead-letter on a guess.
             await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
@@ -144,7 +146,7 @@ class Deliveries:
             return
         if verdict.unverifiable:
             # A key reused, by the backend's word, and nothing declared to check what it holds.
-            await self._hold(row, verdict, f"{exc.code}: {exc.detail or exc.user_message}")
+            await self._hold(row, record, verdict, f"{exc.code}: {exc.detail or exc.user_message}")
         elif verdict.applied:
             await self._finish(row, verdict.reply)
         elif verdict.unknown:
@@ -167,10 +169,10 @@ class Deliveries:
         return WriteRecord(row.kind, row.key, row.wire, row.intent, row.member_id, row.sent_at, ambiguous, applied,
                            window)
 
-    async def _hold(self, row: Row, verdict: Verdict, answer: str = "") -> None:
+    async def _hold(self, row: Row, record: WriteRecord, verdict: Verdict, answer: str = "") -> None:
         """Never sent again blindly: held for a person, with what they need to judge it."""
         try:
-            evidence = await self.backend.evidence(await self._record(row))
+            evidence = await self.backend.evidence(record)
             facts = {"at": evidence.at, **evidence.facts}
         except Exception as exc:  # the evidence helps a person; its absence must not lose the hold
             facts = {"evidence": f"could not be read ({type(exc).__name__})"}

@@ -206,21 +206,20 @@ class Outbox:
 
     def resolve_in(self, conn: sqlite3.Connection, op_id: int, applied: bool, note: str) -> str | None:
         """`resolve` inside the caller's transaction (with the manager's approval)."""
-        if True:
-            row = conn.execute("SELECT cancel_requested FROM ops WHERE id=? AND state='held'", (op_id,)).fetchone()
-            if row is None:
-                return None
-            if applied:
-                conn.execute("UPDATE ops SET state='done', reply=?, done_at=?, maybe_sent=0, last_error=NULL"
-                             " WHERE id=?", (json.dumps({"resolved": "applied", "note": note}), self.clock(), op_id))
-                conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
-                return DONE
-            conn.execute("UPDATE ops SET state='pending', maybe_sent=0, next_at=0, last_error=NULL WHERE id=?",
-                         (op_id,))
-            if row["cancel_requested"]:
-                self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "1")
-                return CANCELLED
-            return PENDING
+        row = conn.execute("SELECT cancel_requested FROM ops WHERE id=? AND state='held'", (op_id,)).fetchone()
+        if row is None:
+            return None
+        if applied:
+            conn.execute("UPDATE ops SET state='done', reply=?, done_at=?, maybe_sent=0, last_error=NULL"
+                         " WHERE id=?", (json.dumps({"resolved": "applied", "note": note}), self.clock(), op_id))
+            conn.execute("DELETE FROM op_groups WHERE op_id=?", (op_id,))
+            return DONE
+        conn.execute("UPDATE ops SET state='pending', maybe_sent=0, next_at=0, last_error=NULL WHERE id=?",
+                     (op_id,))
+        if row["cancel_requested"]:
+            self._close_in(conn, op_id, CANCELLED, NEVER_APPLIED, "1")
+            return CANCELLED
+        return PENDING
 
     def overlapping(self, row: Row, start: float, end: float, attempt_s: float) -> tuple[int, int]:
         """This terminal's other uses of the same card by the same member that a count in a log

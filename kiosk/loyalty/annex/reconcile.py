@@ -194,10 +194,9 @@ def _code_reply(sent: dict, reply: Any) -> list[str]:
     return _reply_problems(sent, reply, {name: sent.get(name) for name in ("incentiveCode", "referenceId", "userId")})
 
 
-async def reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str],
-                    now: datetime | None = None) -> Verdict:
+async def reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str]) -> Verdict:
     try:
-        return await _reconcile(reader, row, reads, now or datetime.now(timezone.utc))
+        return await _reconcile(reader, row, reads)
     except _Unreadable:
         return UNKNOWN
 
@@ -206,7 +205,7 @@ _NO_READ = ("this backend offers no way to check whether {what} was recorded (ba
             "{read})")
 
 
-async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str], now: datetime) -> Verdict:
+async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str]) -> Verdict:
     sent = body_of(row.wire)
     if row.kind in ("order", "full_return"):
         if ORDERS_READ not in reads:
@@ -227,11 +226,11 @@ async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str], no
         if row.kind == "redeem_codes":
             return await _codes(reader, items)
     if row.kind in ("redeem_code", "undo_code", "redeem_codes"):
-        return await _by_log(reader, row, items, now)
+        return await _by_log(reader, row, items)
     raise ValueError(f"no reconciliation for operation kind {row.kind!r}")
 
 
-async def _by_log(reader: Reader, row: WriteRecord, items: list[dict], now: datetime) -> Verdict:
+async def _by_log(reader: Reader, row: WriteRecord, items: list[dict]) -> Verdict:
     """Count the card's redemptions (or undos) by this member in the Redemption Log around
     the attempt. Believed only when the count can be ours alone: none of this terminal's
     other uses of the card overlap the window, and the log shows 0 (not applied) or 1
