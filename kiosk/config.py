@@ -109,6 +109,13 @@ class CheckoutSettings(BaseModel):
     keep_records_days: int = Field(730, ge=30, le=3650)
 
 
+class ReturnsSettings(BaseModel):
+    # Where a refund goes: "original" gives each tender back what it paid (gift and store
+    # cards first, then the card terminal, then cash); "cash" pays every refund in cash,
+    # and the cards keep what they paid (kiosk/checkout/refunds.py).
+    refund_to: Literal["original", "cash"] = "original"
+
+
 class OutboxSettings(BaseModel):
     # Empty: terminal.sqlite3 in the platform's data directory.
     db_path: str = ""
@@ -253,6 +260,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
+    returns: ReturnsSettings = Field(default_factory=ReturnsSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     screen: ScreenSettings = Field(default_factory=ScreenSettings)

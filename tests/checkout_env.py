@@ -18,8 +18,10 @@ CASHIER, MANAGER = ("C01", "1111"), ("M01", "2580")
 FAST_OUTBOX = dict(backoff_base_s=0.05, backoff_cap_s=0.3, resume_jitter_s=0.2, settle_s=0.2, probe_interval_s=0.3)
 
 
-def settings_for(folder: Path, terminal_id: str = "T01", **checkout) -> config.Settings:
+def settings_for(folder: Path, terminal_id: str = "T01", *, returns: dict | None = None,
+                 **checkout) -> config.Settings:
     return config.Settings(
+        returns=returns or {},
         store={"store_id": "STORE-001", "terminal_id": terminal_id},
         outbox={**FAST_OUTBOX, "db_path": str(folder / f"{terminal_id}.sqlite3")},
         catalogue={"db_path": str(folder / "catalogue.sqlite3")},
@@ -29,9 +31,9 @@ def settings_for(folder: Path, terminal_id: str = "T01", **checkout) -> config.S
 
 
 @contextlib.asynccontextmanager
-async def running_till(sandbox: SandboxServer, folder: Path, terminal_id: str = "T01",
-                       **checkout) -> AsyncIterator[tills.Till]:
-    settings = settings_for(folder, terminal_id, **checkout)
+async def running_till(sandbox: SandboxServer, folder: Path, terminal_id: str = "T01", *,
+                       returns: dict | None = None, **checkout) -> AsyncIterator[tills.Till]:
+    settings = settings_for(folder, terminal_id, returns=returns, **checkout)
     # A documented-profile sandbox is talked to as a live site with nothing declared.
     declared = {"reads": (), "features": ()} if getattr(sandbox, "profile", "extended") == "documented" else {}
     async with client_for(sandbox, attempt_timeout=2.0, **declared) as client:

@@ -70,7 +70,11 @@ async def test_sale_with_reward_coupon_and_two_gift_cards(sandbox, tmp_path):
             "SAVE5", "GC-1000-0003", "GC-1000-0002"}
         order = await till.returns.backend.get_order(sale.sale_id)
         assert order.terminal_id == "T01" and order.discount == Decimal("15.00")
-        assert {p.code for p in order.payments} == {"GC-1000-0003", "GC-1000-0002"}
+        assert {p.code for p in order.payments if p.kind == "code"} == {"GC-1000-0003", "GC-1000-0002"}
+        # Every tender rides with the order (a return at any terminal knows where money goes back),
+        # and the reward's code with the points it cost.
+        assert sum(p.amount for p in order.payments) == Decimal(result.receipt["priced"]["total"]) / 100
+        assert [r.points for r in order.rewards] == [250] and order.rewards[0].code in result.receipt["reward_codes"]
 
         text = receipts.build(result.receipt, store_id="STORE-001", terminal_id="T01", tax_inclusive=False,
                               at=datetime(2026, 12, 1, tzinfo=timezone.utc)).text()

@@ -225,11 +225,17 @@ def test_void_needs_a_manager(qtbot, screen):
     qtbot.keyClick(window.cart.entry, Qt.Key_Delete, Qt.ControlModifier)
     qtbot.waitUntil(lambda: window.approval_dialog is not None and window.approval_dialog.isVisible(), timeout=3000)
     dialog = window.approval_dialog
+    # The manager reads what is voided: the line, the total, who asks; the reason is theirs to type.
+    assert "Coffee" in dialog.details.text() and "Total" in dialog.details.text()
+    assert "C01" in dialog.details.text() and dialog.reason.text() == ""
     qtbot.keyClicks(dialog.manager, "C01")  # a cashier's PIN never approves
     qtbot.keyClicks(dialog.pin, "1111")
     qtbot.mouseClick(dialog.ok, Qt.LeftButton)
+    assert "why" in dialog.message.text() and dialog.pin.text() == "1111"  # no reason: asked for, PIN kept
+    qtbot.keyClicks(dialog.reason, "customer left")
+    qtbot.mouseClick(dialog.ok, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.ok.isEnabled() and dialog.message.text() != "Checking…", timeout=5000)
-    assert dialog.isVisible() and dialog.message.text() and sale.state != State.VOIDED
+    assert dialog.isVisible() and "cashier" in dialog.message.text() and sale.state != State.VOIDED
     dialog.manager.setText("M01")
     qtbot.keyClicks(dialog.pin, "2580")
     qtbot.mouseClick(dialog.ok, Qt.LeftButton)
@@ -246,8 +252,10 @@ def test_a_price_override_is_approved_by_a_manager(qtbot, qloop, screen):  # noq
     qtbot.mouseClick(window.cart.override, Qt.LeftButton)
     qtbot.waitUntil(lambda: window.approval_dialog is not None, timeout=3000)
     dialog = window.approval_dialog
+    assert "Price now" in dialog.details.text() and "New price 5.00" in dialog.details.text()
     qtbot.keyClicks(dialog.manager, "M01")
     qtbot.keyClicks(dialog.pin, "2580")
+    qtbot.keyClicks(dialog.reason, "price match")
     qtbot.keyClick(dialog.pin, Qt.Key_Return)
     qtbot.waitUntil(lambda: "price changed" in window.cart.table.item(0, 0).text(), timeout=5000)
     assert lines(window)[0].unit_cents == 500 and lines(window)[0].override_approver == "M01"

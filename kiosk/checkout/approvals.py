@@ -4,9 +4,11 @@ asked, used once, and soon: an approval given for one return can't cover another
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any, Callable
 
 from kiosk.checkout.errors import ApprovalError
+from kiosk.checkout.money import to_money
 
 MAX_AGE_S = 300.0
 
@@ -33,3 +35,18 @@ class Approvals:
         self._used.add(token)
         # Only the recent ones can still be presented; the rest need no remembering.
         self._used = {t for t in self._used if self.clock() - t[-1] <= self.max_age_s}
+
+
+# -- what the manager reads before approving --------------------------------------------------
+
+def void_details(session: Any) -> list[str]:
+    """A void: every line and the sale's total."""
+    lines = [f"{line.quantity} x {line.name}: {to_money(line.gross)}" for line in session.cart.lines]
+    return [f"Sale {session.sale_id}", *lines, f"Total {to_money(session.priced().total)}"]
+
+
+def override_details(session: Any, line_id: str, new_price: Decimal) -> list[str]:
+    """A price change: the item, its price now and the new one."""
+    line = session.cart.line(line_id)
+    return [f"{line.name} ({line.quantity} x)", f"Price now {to_money(line.unit_cents)}",
+            f"New price {new_price.quantize(Decimal('0.01'))}"]

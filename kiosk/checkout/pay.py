@@ -29,7 +29,7 @@ from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import Session, State
 from kiosk.loyalty import writes as w
-from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment
+from kiosk.loyalty.models import CodeSpend, Order, OrderLine, Payment, RewardSpent
 from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
 from kiosk.outbox.queue import CANCELLED, DEAD, DONE, HELD, REFUSED, Outbox
@@ -131,7 +131,11 @@ class Payer:
         kinds = {op_id: p.op.kind for op_id, p in zip(op_ids, planned)}
         codes = [code for op_id, r in replies.items()
                  if (code := self.backend.result(kinds.get(op_id, "redeem_reward"), r).reward_code)]
-        order = self.order_of(session, planned, reward_codes=codes)
+        cost = {r.reward_id: r.credit_required for r in session.rewards}
+        spent = [RewardSpent(code, cost.get(p.ref, 0)) for op_id, p in zip(op_ids, planned)
+                 if p.kind == "reward" and op_id in replies
+                 and (code := self.backend.result(p.op.kind, replies[op_id]).reward_code)]
+        order = self.order_of(session, planned, reward_codes=codes, rewards=spent)
         receipt = session.snapshot()
         receipt["reward_codes"] = codes
         order_op = ops.create_order(self.backend, w.AccrueOrder(order))
@@ -166,20 +170,25 @@ class Payer:
         return PayResult(True, session.sale_id, message, receipt, points)
 
     def order_of(self, session: Session, planned: list[PlannedRedemption], *,
-                 reward_codes: list[str]) -> Order:
+                 reward_codes: list[str], rewards: list[RewardSpent] = ()) -> Order:
         priced = session.priced()
         lines = tuple(OrderLine(line.line_id, line.name, money.to_money(line.unit_cents), line.quantity,
                                 sku=line.sku, discount=money.to_money(p.discount), tax=money.to_money(p.tax))
                       for line, p in zip(session.cart.lines, priced.lines))
         payments = tuple(Payment(p.ref, p.key, money.to_money(p.amount_cents), p.user_id)
                          for p in planned if p.kind == "card")
+        # Every other tender too (cash net of change), so a return at any terminal gives
+        # the money back where it came from (kiosk/checkout/refunds.py).
+        payments += tuple(Payment("", "", money.to_money(cents), "", kind=kind)
+                          for kind, cents in external_paid(session.external, session.change) if cents)
         return Order(id=session.sale_id, member_id=self.user_of(session),
                      total=money.to_money(priced.order_total), lines=lines,
                      discount=money.to_money(priced.discount),
                      coupons=tuple([c.code for c in session.coupons] + reward_codes),
                      ordered_at=datetime.now(timezone.utc).replace(microsecond=0),
                      store_id=self.terminal.store_id, terminal_id=self.terminal.terminal_id,
-                     operator_id=session.operator_id, tax=money.to_money(priced.tax), payments=payments)
+                     operator_id=session.operator_id, tax=money.to_money(priced.tax), payments=payments,
+                     rewards=tuple(rewards))
 
     async def _fail(self, session: Session, planned: list[PlannedRedemption],
                     outcomes: list[Outcome]) -> PayResult:
@@ -288,6 +297,16 @@ class Payer:
         if queued:
             self.engine.wake()
         return queued
+
+
+def external_paid(external: list, change: int) -> list[tuple[str, int]]:
+    """(kind, cents) per tender outside the loyalty service, cash net of the change given."""
+    out, change_left = [], change
+    for t in (t for t in external if t.kind == "cash"):
+        taken = min(change_left, t.amount)
+        change_left -= taken
+        out.append(("cash", t.amount - taken))
+    return [(t.kind, t.amount) for t in external if t.kind != "cash"] + out
 
 
 def _label(p: PlannedRedemption) -> str:

@@ -5,18 +5,22 @@ known there; this terminal's own history answers when the backend can't (offline
 or the order has not reached it yet). Quantities returned by this terminal whose
 operations are still queued count too, so nothing can be returned twice.
 
-- Full return: `PATCH /orders/{id}` status return (the backend removes the order's
-  remaining points, never below zero), and every gift or store card that paid is
-  given its value back by undo (its own new referenceId naming the original).
+- Full return: the backend's whole-order return (it removes the order's remaining
+  points, never below zero).
 - Partial return by line: the points come off in proportion, rounded down per line,
   and the last units of a line take what it has left, so a line returned in steps gives
-  back exactly what it earned. The terminal computes them from the per-line `points`
-  of the order's reply it holds, and sends a documented points debit tied to the order;
-  a backend that prices returned lines itself (the extended sandbox, assumption 12) is
-  sent the lines instead. Where the order's reply is not on this terminal and the
-  backend can't show it, single lines can't be returned here. The money goes back
-  through the store's own tender: the API's undo gives back a whole card redemption,
-  not a part of one.
+  back exactly what it earned. The terminal computes them from the per-line points
+  of the order's reply it holds, and sends a points debit tied to the order; a backend
+  that prices returned lines itself is sent the lines instead. Where the order's reply
+  is not on this terminal and the backend can't show it, single lines can't be
+  returned here.
+- The money goes back to the tenders that paid, gift and store cards first
+  (kiosk/checkout/refunds.py): a card's redemption is undone, and what it keeps is
+  redeemed again, in one ordered group behind the return itself, so a return the
+  backend refuses gives nothing back.
+- When a return brings back the last of an order, the points its rewards cost are
+  given back (a reward reversal) where the backend can reverse a reward; where it
+  can't, the plan says so before the manager approves.
 - Every return needs a manager's approval, recorded with the return.
 """
 
@@ -26,17 +30,18 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any, Callable
 
-from kiosk.checkout import money
+from kiosk.checkout import money, refunds
 from kiosk.checkout.approvals import Approvals
-from kiosk.checkout.pay import Terminal
+from kiosk.checkout.pay import Terminal, external_paid
 from kiosk.checkout.receipt import RECEIPT_PREFIX
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import errors
 from kiosk.loyalty import writes as w
-from kiosk.loyalty.models import CodeSpend, OrderResult
+from kiosk.loyalty.models import CodeSpend, OrderResult, RewardSpent
 from kiosk.outbox import ops
 from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
@@ -70,24 +75,66 @@ class ReturnableLine:
 
 
 @dataclass(frozen=True)
-class CardPaid:
-    code: str
-    reference_id: str
-    amount_cents: int
-    user_id: str
-
-
-@dataclass(frozen=True)
 class ReturnableOrder:
     order_id: str
     member_id: str
     fully_returned: bool
     lines: tuple[ReturnableLine, ...]
-    cards: tuple[CardPaid, ...]
+    tenders: tuple[refunds.Tender, ...]  # as recorded with the sale, any order
     source: str  # backend | local
+    rewards: tuple[RewardSpent, ...] = ()
     # The returns made here that the counts above include: one made since (a double
     # tap, a second window) is checked again when the return is recorded.
     seen: frozenset[str] = frozenset()
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(line.paid_cents for line in self.lines)
+
+    @property
+    def returned_cents(self) -> int:
+        return refunds.returned_before((line.paid_cents, line.quantity, line.returned) for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ReturnPlan:
+    """What a return will do, shown before the manager approves and then carried out."""
+
+    order: ReturnableOrder
+    whole: bool  # the backend's whole-order return (nothing of the order came back before)
+    picked: tuple[tuple[ReturnableLine, int], ...]
+    lines: tuple[tuple[str, int, int], ...]  # (line id, quantity, refund cents)
+    backs: tuple[refunds.Back, ...]
+    line_points: dict[str, int] | None  # priced here; None: the backend prices them
+    completes: bool  # the last of the order comes back
+    rewards_back: tuple[RewardSpent, ...]  # reversed with this return
+    rewards_kept: int  # points spent on the order's rewards that are not given back
+
+    @property
+    def total_cents(self) -> int:
+        return sum(cents for _, _, cents in self.lines)
+
+    @property
+    def cards_cents(self) -> int:
+        return sum(b.cents for b in self.backs if b.tender.kind == refunds.CODE)
+
+    @property
+    def refund_cents(self) -> int:
+        return self.total_cents - self.cards_cents
+
+    def summary(self) -> list[str]:
+        """The lines a manager reads before approving, and the cashier after."""
+        names = {line.line_id: line.name for line, _ in self.picked}
+        out = [f"{n} x {names[line_id]}: {money.to_money(cents)}" for line_id, n, cents in self.lines]
+        out.append(f"Refund {money.to_money(self.total_cents)}:")
+        out += [f"  {b.instruction}" for b in self.backs]
+        if self.line_points is not None:
+            out.append(f"Points taken back: {sum(self.line_points.values())}")
+        if self.rewards_back:
+            out.append(f"Points given back for rewards: {sum(r.points for r in self.rewards_back)}")
+        if self.rewards_kept:
+            out.append(f"Points spent on rewards are not given back ({self.rewards_kept}).")
+        return out
 
 
 @dataclass(frozen=True)
@@ -95,11 +142,17 @@ class ReturnDone:
     return_id: str
     order_id: str
     whole: bool
-    refund_cents: int  # due back to the shopper through the store's tender
+    refund_cents: int  # due back to the shopper through the store's own tenders
     cards_cents: int  # given back onto gift and store cards
     points_removed: int | None  # None: pending until the return reaches the backend
     lines: tuple[tuple[str, int, int], ...]  # (line id, quantity, refund cents)
     message: str
+    backs: tuple[refunds.Back, ...] = ()
+    points_given_back: int = 0  # for the order's rewards
+    rewards_kept: int = 0
+    ok: bool = True  # False: the backend refused the return, and nothing is given back
+    member_id: str | None = None  # None: a guest's order
+    approver_id: str = ""
 
 
 def order_id_from_scan(text: str, prefix: str = RECEIPT_PREFIX) -> str:
@@ -131,23 +184,30 @@ def _paid_per_line(order: OrderResult, inclusive: bool) -> list[int]:
 def from_backend(order: OrderResult, inclusive: bool) -> ReturnableOrder:
     lines = tuple(ReturnableLine(line.id, line.name, line.sku, line.quantity, line.returned, paid)
                   for line, paid in zip(order.lines, _paid_per_line(order, inclusive)))
-    cards = tuple(CardPaid(p.code, p.reference_id, money.to_cents(p.amount), p.user_id) for p in order.payments)
+    tenders = tuple(refunds.Tender(refunds.CODE, money.to_cents(p.amount), p.code, p.reference_id, p.user_id)
+                    if p.kind == "code" else refunds.Tender(p.kind, money.to_cents(p.amount))
+                    for p in order.payments)
     whole = order.status in ("return", "returned")
-    return ReturnableOrder(order.order_id, order.member_id, whole, lines, cards, "backend")
+    return ReturnableOrder(order.order_id, order.member_id, whole, lines, tenders, "backend", order.rewards)
 
 
-def from_sale(snapshot: dict, member_id: str, planned_cards: list[CardPaid]) -> ReturnableOrder:
+def from_sale(snapshot: dict, member_id: str, cards: list[refunds.Tender],
+              rewards: tuple[RewardSpent, ...] = ()) -> ReturnableOrder:
     priced = snapshot["priced"]["lines"]
     lines = tuple(ReturnableLine(line["line_id"], line["name"], line["sku"], line["quantity"], 0, p["total"])
                   for line, p in zip(snapshot["cart"]["lines"], priced))
-    return ReturnableOrder(snapshot["sale_id"], member_id, False, lines, tuple(planned_cards), "local")
+    external = [SimpleNamespace(**t) for t in snapshot.get("external", [])]
+    tenders = tuple(cards) + tuple(refunds.Tender(kind, cents)
+                                   for kind, cents in external_paid(external, snapshot.get("change", 0)))
+    return ReturnableOrder(snapshot["sale_id"], member_id, False, lines, tenders, "local", rewards)
 
 
 class Returns:
     def __init__(self, db: Database, outbox: Outbox, engine: SyncEngine, backend: Any, terminal: Terminal, *,
                  inclusive_tax: bool, record_approval: Callable[..., int] | None = None,
                  approvals: Approvals | None = None,
-                 points_wait_s: float = 2.0, clock: Callable[[], float] = time.time):
+                 points_wait_s: float = 2.0, refund_to: str = "original",
+                 clock: Callable[[], float] = time.time):
         self.db = db
         self.outbox = outbox
         self.engine = engine
@@ -157,6 +217,9 @@ class Returns:
         self.record_approval = record_approval
         self.approvals = approvals or Approvals(clock)
         self.points_wait_s = points_wait_s
+        if refund_to not in refunds.REFUND_TO:
+            raise ValueError(f"returns.refund_to is {refund_to!r}, not one of {', '.join(refunds.REFUND_TO)}")
+        self.refund_to = refund_to
         self.clock = clock
 
     # -- finding -----------------------------------------------------------------------------
@@ -191,10 +254,15 @@ class Returns:
         if not rows:
             return None
         snapshot = json.loads(rows[0]["snapshot"])
-        cards = [CardPaid(r["ref"], r["key"], r["amount_cents"], r["user_id"]) for r in self.db.read(
-            "SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='card' AND state IN ('applied', 'returned')",
-            (order_id,))]
-        order = from_sale(snapshot, rows[0]["member_id"] or self.terminal.guest_user_id, cards)
+        cards = [refunds.Tender(refunds.CODE, r["amount_cents"], r["ref"], r["key"], r["user_id"])
+                 for r in self.db.read("SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='card'"
+                                       " AND state IN ('applied', 'returned') ORDER BY id", (order_id,))]
+        cost = {r["reward_id"]: r["credit_required"] for r in snapshot.get("rewards", [])}
+        rewards = tuple(RewardSpent(code, cost.get(r["ref"], 0)) for r in self.db.read(
+            "SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='reward' AND state='applied' ORDER BY id",
+            (order_id,)) if r["reply"] and (code := self.backend.result(
+                "redeem_reward", json.loads(r["reply"])).reward_code))
+        order = from_sale(snapshot, rows[0]["member_id"] or self.terminal.guest_user_id, cards, rewards)
         return replace(order, lines=tuple(replace(line, points=self._line_points(order_id).get(line.line_id))
                                           for line in order.lines))
 
@@ -229,9 +297,9 @@ class Returns:
 
     # -- returning ------------------------------------------------------------------------------
 
-    async def give_back(self, order: ReturnableOrder, quantities: dict[str, int] | None, approval: Any,
-                        operator_id: str) -> ReturnDone:
-        """`quantities` None: the whole order. Otherwise line id -> how many come back."""
+    def plan(self, order: ReturnableOrder, quantities: dict[str, int] | None) -> ReturnPlan:
+        """What returning `quantities` (None: everything left) would do; a CheckoutError says
+        why it can't be done. Nothing is written."""
         if order.fully_returned or all(line.left == 0 for line in order.lines):
             raise CheckoutError(f"Sale {order.order_id} was already returned in full.")
         whole = quantities is None
@@ -243,35 +311,45 @@ class Returns:
             else:
                 quantities = {line.line_id: line.quantity for line in order.lines}
         picked = self._check(order, quantities)
-        return_id = ops.new_key(self.terminal.terminal_id)
         line_points = self._priced_here(order, picked, whole)
-        operations = self._operations(order, picked, whole, return_id, line_points)
-        refund_lines = tuple((line.line_id, n, money.refund_share(line.paid_cents, line.quantity, line.returned, n))
-                             for line, n in picked)
-        cards_cents = sum(c.amount_cents for c in order.cards) if whole else 0
-        refund = max(sum(r for _, _, r in refund_lines) - cards_cents, 0)
+        lines = tuple((line.line_id, n, money.refund_share(line.paid_cents, line.quantity, line.returned, n))
+                      for line, n in picked)
+        tenders = refunds.ordered(order.tenders, order.paid_cents, self.refund_to)
+        backs = refunds.split(tenders, order.returned_cents, sum(cents for _, _, cents in lines))
+        coming = {line.line_id: n for line, n in picked}
+        completes = all(line.left == coming.get(line.line_id, 0) for line in order.lines)
+        rewards = order.rewards if completes and order.member_id != self.terminal.guest_user_id else ()
+        reversible = self.capabilities.has(contract.REWARD_REVERSAL)
+        return ReturnPlan(order, whole, tuple(picked), lines, backs, line_points, completes,
+                          rewards if reversible else (), 0 if reversible else sum(r.points for r in rewards))
+
+    async def give_back(self, order: ReturnableOrder, quantities: dict[str, int] | None, approval: Any,
+                        operator_id: str) -> ReturnDone:
+        """`quantities` None: the whole order (what is left of it). Otherwise line id -> how many come back."""
+        plan = self.plan(order, quantities)
+        member = None if order.member_id == self.terminal.guest_user_id else order.member_id
+        return_id = ops.new_key(self.terminal.terminal_id)
+        first = self._points_operation(plan, return_id)
         self.approvals.use(approval, "return", order.order_id, operator_id, "A return needs a manager's approval.")
-        op_ids = await asyncio.to_thread(self._record, order, return_id, whole, refund_lines, operations,
-                                         approval, operator_id, refund, cards_cents, line_points)
+        op_ids = await asyncio.to_thread(self._record, plan, return_id, first, approval, operator_id)
         self.engine.wake()
-        points = None
-        if not operations:
-            points = 0  # no points to take back, and nothing for the backend to record
-        else:
+        points = None if first is not None else 0
+        if op_ids:
             # Waited for, so the cashier hands money back only for a return the backend took.
-            outcome, = await self.engine.deliver_now(op_ids[:1], self.points_wait_s)
-            if outcome.state in (REFUSED, DEAD):
-                return ReturnDone(return_id, order.order_id, whole, 0, 0, None, refund_lines,
-                                  f"The loyalty service refused this return ({outcome.error}). Give nothing back.")
-            if outcome.state == DONE:
-                result = self.backend.result(operations[0].kind, outcome.reply)
+            outcomes = await self.engine.deliver_now(op_ids, self.points_wait_s)
+            head = outcomes[0]
+            if first is not None and head.state in (REFUSED, DEAD):
+                return ReturnDone(return_id, order.order_id, plan.whole, 0, 0, None, plan.lines,
+                                  f"The loyalty service refused this return ({head.error}). Give nothing back.",
+                                  ok=False, member_id=member, approver_id=approval.manager_id)
+            if first is not None and head.state == DONE:
+                result = self.backend.result(first.kind, head.reply)
                 points = result.points if result.points is not None else (
-                    sum(line_points.values()) if line_points is not None else None)
-        message = (f"Returned. Give back {money.to_money(refund)}" +
-                   (f"; {money.to_money(cards_cents)} went back onto the gift cards" if cards_cents else "") + ". " +
-                   ("Points removed: " + str(points) + "." if points is not None
-                    else "Points will be removed when the return reaches the loyalty service."))
-        return ReturnDone(return_id, order.order_id, whole, refund, cards_cents, points, refund_lines, message)
+                    sum(plan.line_points.values()) if plan.line_points is not None else None)
+        given = sum(r.points for r in plan.rewards_back)
+        return ReturnDone(return_id, order.order_id, plan.whole, plan.refund_cents, plan.cards_cents, points,
+                          plan.lines, _message(plan, points), plan.backs, given, plan.rewards_kept,
+                          member_id=member, approver_id=approval.manager_id)
 
     def _check(self, order: ReturnableOrder, quantities: dict[str, int]) -> list[tuple[ReturnableLine, int]]:
         by_id = {line.line_id: line for line in order.lines}
@@ -304,46 +382,84 @@ class Returns:
                                 "once the sale has reached the loyalty service.")
         return {line.line_id: line.points_for(n) for line, n in picked}
 
-    def _operations(self, order: ReturnableOrder, picked: list[tuple[ReturnableLine, int]], whole: bool,
-                    return_id: str, line_points: dict[str, int] | None) -> list[ops.Operation]:
-        backend = self.backend
-        if whole:
-            out = [ops.full_return(backend, w.ReturnOrder(order.order_id, order.member_id))]
-            for card in order.cards:
-                spend = CodeSpend(card.code, card.user_id, ops.new_key(self.terminal.terminal_id),
-                                  money.to_money(card.amount_cents), order_id=order.order_id,
-                                  undo_of=card.reference_id)
-                out.append(ops.undo_code(backend, w.UndoCode(spend)))
-            return out
-        if line_points is not None and sum(line_points.values()) == 0:
-            # Priced here at nothing (a guest's order, free lines): no write to make.
-            return []
-        lines = tuple(w.ReturnedLine(line.line_id, n, None if line_points is None else line_points[line.line_id])
-                      for line, n in picked)
-        return [ops.return_lines(backend, w.ReturnLines(order.member_id, order.order_id, lines, return_id))]
+    def _points_operation(self, plan: ReturnPlan, return_id: str) -> ops.Operation | None:
+        """The return's own write: the order's points (None: nothing for the backend to record)."""
+        order = plan.order
+        if plan.whole:
+            return ops.full_return(self.backend, w.ReturnOrder(order.order_id, order.member_id))
+        if plan.line_points is not None and sum(plan.line_points.values()) == 0:
+            return None  # priced here at nothing (a guest's order, free lines)
+        lines = tuple(w.ReturnedLine(line.line_id, n, None if plan.line_points is None
+                                     else plan.line_points[line.line_id]) for line, n in plan.picked)
+        return ops.return_lines(self.backend, w.ReturnLines(order.member_id, order.order_id, lines, return_id))
 
-    def _record(self, order: ReturnableOrder, return_id: str, whole: bool, refund_lines: tuple, operations: list,
-                approval: Any, operator_id: str, refund: int, cards_cents: int,
-                line_points: dict[str, int] | None) -> list[int]:
+    def _follow_ups(self, plan: ReturnPlan, return_id: str) -> list[ops.Operation]:
+        """Reward reversals, then each card's undo and what it keeps, redeemed again."""
+        order, backend, new_key = plan.order, self.backend, lambda: ops.new_key(self.terminal.terminal_id)
+        out = [ops.reverse_reward(backend, w.ReverseReward(order.member_id, r.code, new_key()))
+               for r in plan.rewards_back]
+        for back in plan.backs:
+            card = back.tender
+            if card.kind != refunds.CODE:
+                continue
+            reference, standing = refunds.live(card, back.before)
+            undo = CodeSpend(card.code, card.user_id, new_key(), money.to_money(standing),
+                             order_id=order.order_id, undo_of=reference)
+            out.append(ops.undo_code(backend, w.UndoCode(undo)))
+            keeps = card.paid_cents - back.before - back.cents
+            if keeps:
+                again = CodeSpend(card.code, card.user_id, refunds.respend_key(card.reference_id, back.before + back.cents),
+                                  money.to_money(keeps), order_id=order.order_id)
+                out.append(ops.redeem_code(backend, w.SpendCode(again)))
+        return out
+
+    def _record(self, plan: ReturnPlan, return_id: str, first: ops.Operation | None, approval: Any,
+                operator_id: str) -> list[int]:
+        order = plan.order
         with self.db.tx() as conn:
-            _check_unchanged(order, whole, refund_lines,
+            _check_unchanged(order, plan.whole, plan.lines,
                              _made_here(lambda sql, args: conn.execute(sql, args).fetchall(), order.order_id))
-            op_ids = [self.outbox.add(conn, op, order.order_id) for op in operations]
-            snapshot = {"whole": whole, "lines": refund_lines, "op_ids": op_ids, "refund": refund,
-                        "cards": cards_cents, "source": order.source,
-                        "line_points": sorted((line_points or {}).items())}
+            op_ids = [self.outbox.add(conn, first, order.order_id)] if first is not None else []
+            head = op_ids[:1]
+            for op in self._follow_ups(plan, return_id):
+                # Behind the return, in the order's group, and cancelled with it if the backend
+                # refuses it; a card's remainder goes again only once its undo took effect.
+                groups = [ops.order_group(order.order_id), f"refund:{return_id}"]
+                groups += [ops.undo_after(op_id) for op_id in head]
+                if op.kind == w.SpendCode.kind:
+                    groups.append(ops.undo_after(op_ids[-1]))  # the card's undo, just queued
+                op_ids.append(self.outbox.add(conn, replace(op, groups=op.groups + tuple(groups)), order.order_id))
+            snapshot = {"whole": plan.whole, "lines": plan.lines, "op_ids": op_ids, "refund": plan.refund_cents,
+                        "cards": plan.cards_cents, "source": order.source,
+                        "line_points": sorted((plan.line_points or {}).items()),
+                        "tenders": [[b.tender.kind, b.label, b.cents] for b in plan.backs],
+                        "reward_points": sum(r.points for r in plan.rewards_back), "rewards_kept": plan.rewards_kept}
             conn.execute("INSERT INTO returns (id, order_id, terminal_id, operator_id, approver_id, created_at,"
                          " whole, snapshot) VALUES (?,?,?,?,?,?,?,?)",
                          (return_id, order.order_id, self.terminal.terminal_id, operator_id,
-                          approval.manager_id, self.clock(), int(whole), json.dumps(snapshot)))
-            if whole:
+                          approval.manager_id, self.clock(), int(plan.whole), json.dumps(snapshot)))
+            if plan.completes and plan.cards_cents:
                 conn.execute("UPDATE sale_redemptions SET state='returned' WHERE sale_id=? AND kind='card'"
                              " AND state='applied'", (order.order_id,))
             if self.record_approval is not None:
-                self.record_approval(conn, approval, {"order": order.order_id, "return": return_id,
-                                                      "whole": whole, "refund": str(money.to_money(refund)),
-                                                      "lines": [[line, n] for line, n, _ in refund_lines]})
+                self.record_approval(conn, approval, {
+                    "order": order.order_id, "return": return_id, "whole": plan.whole,
+                    "refund": str(money.to_money(plan.total_cents)),
+                    "lines": [[line, n] for line, n, _ in plan.lines],
+                    "tenders": [[b.tender.kind, str(money.to_money(b.cents))] for b in plan.backs]})
             return op_ids
+
+
+def _message(plan: ReturnPlan, points: int | None) -> str:
+    parts = [b.instruction for b in plan.backs] or ["Nothing to give back"]
+    text = "Returned. " + "; ".join(parts) + ". "
+    text += (f"Points taken back: {points}." if points is not None
+             else "Points will be taken back when the return reaches the loyalty service.")
+    if plan.rewards_back:
+        text += f" Points given back for rewards: {sum(r.points for r in plan.rewards_back)}."
+    if plan.rewards_kept:
+        text += " Points spent on rewards are not given back."
+    return text
 
 
 def _made_here(query: Callable[[str, tuple], list], order_id: str) -> list[dict]:

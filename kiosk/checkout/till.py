@@ -121,5 +121,6 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
     checkout.max_quantity = settings.checkout.max_quantity
     returns = Returns(db, outbox, engine, backend, terminal, inclusive_tax=inclusive,
                       record_approval=operators.record_approval, approvals=approvals,
-                      points_wait_s=settings.checkout.points_wait_s, clock=clock)
+                      points_wait_s=settings.checkout.points_wait_s, refund_to=settings.returns.refund_to,
+                      clock=clock)
     return Till(db, outbox, engine, audit, operators, catalogue, sales, allowances, checkout, returns)

@@ -201,12 +201,24 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class Payment:
-    """A gift or store card that paid for an order: a return gives its value back by undo."""
+    """A tender that paid for an order. A gift or store card (kind "code", with the
+    redemption that paid) gets its value back by undo; the others (cash, card for the
+    store's card terminal, other) are recorded so a return at any terminal knows where
+    the money goes back."""
 
     code: str
     reference_id: str
     amount: Decimal
     user_id: str
+    kind: str = "code"
+
+
+@dataclass(frozen=True)
+class RewardSpent:
+    """A reward redeemed for an order: its code and the points it cost, given back on a full return."""
+
+    code: str
+    points: int
 
 
 @dataclass(frozen=True)
@@ -226,6 +238,7 @@ class Order:
     operator_id: str | None = None
     tax: Decimal | None = None
     payments: tuple[Payment, ...] = ()
+    rewards: tuple[RewardSpent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,7 @@ class OrderResult:
     store_id: str | None = None
     terminal_id: str | None = None
     points_remaining: int | None = None
+    rewards: tuple[RewardSpent, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def of(adapter: Encoder, write: w.Write, groups: Sequence[str]) -> Operation:
                      adapter.encode(write), tuple(groups), write.member)
 
 
-def _order_group(order_id: str) -> str:
+def order_group(order_id: str) -> str:
     return f"order:{order_id}"
 
 
@@ -86,20 +86,20 @@ def undo_after(op_id: int) -> str:
 
 
 def create_order(adapter: Encoder, write: w.AccrueOrder) -> Operation:
-    return of(adapter, write, [_order_group(write.order.id)])
+    return of(adapter, write, [order_group(write.order.id)])
 
 
 def full_return(adapter: Encoder, write: w.ReturnOrder) -> Operation:
-    return of(adapter, write, [_order_group(write.order_id)])
+    return of(adapter, write, [order_group(write.order_id)])
 
 
 def return_lines(adapter: Encoder, write: w.ReturnLines) -> Operation:
-    return of(adapter, write, [_order_group(write.order_id)])
+    return of(adapter, write, [order_group(write.order_id)])
 
 
 def points(adapter: Encoder, write: w.AwardPoints) -> Operation:
     """An award or a debit (DebitPoints)."""
-    return of(adapter, write, [_order_group(write.order_id)] if write.order_id else [])
+    return of(adapter, write, [order_group(write.order_id)] if write.order_id else [])
 
 
 def redeem_reward(adapter: Encoder, write: w.RedeemReward) -> Operation:

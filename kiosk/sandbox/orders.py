@@ -30,7 +30,7 @@ def _split(total: int, weights: list[int]) -> list[int]:
 # SQLite integers are 64-bit: larger quantities or amounts used to end in a 500
 # (OverflowError) instead of the documented AC2001.
 MAX_QUANTITY = 1_000_000
-ECHOED = ("storeId", "terminalId", "operatorId", "discountAmount", "taxAmount", "payments")
+ECHOED = ("storeId", "terminalId", "operatorId", "discountAmount", "taxAmount", "payments", "rewards")
 MAX_CENTS = 10**15
 
 

@@ -133,7 +133,10 @@ class AllowanceDialog(CashierDialog):
         self._enable()
 
     async def _approved_grant(self, sales: int, amount: Decimal, hours: int) -> Allowance | None:
-        approval = await self.approve("offline_allowance", self.terminal_id)
+        approval = await self.approve("offline_allowance", self.terminal_id, details=[
+            self.tr("Terminal %1").replace("%1", self.terminal_id),
+            self.tr("At most %1 sales, %2 in all, for %3 hours").replace("%1", str(sales))
+            .replace("%2", str(amount)).replace("%3", str(hours))])
         if approval is None:
             return None
         return await asyncio.to_thread(self.till.allowances.grant, approval, max_sales=sales, max_amount=amount,

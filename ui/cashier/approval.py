@@ -1,5 +1,8 @@
 """A manager's id and PIN for something a cashier may not do alone (void, price change, ...).
 
+The prompt shows what is approved (the amount, the items, the old and new price) and
+who asks; the manager types why, every time: nothing is filled in for them.
+
 Opened with `open()`, never `exec()`: the check (scrypt) runs in a thread through the
 window's tasks, and the answer comes out of `approved` (an Approval) or `rejected`.
 """
@@ -7,6 +10,7 @@ window's tasks, and the answer comes out of `approved` (an Approval) or `rejecte
 from __future__ import annotations
 
 import asyncio
+from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -21,8 +25,8 @@ ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "re
 class ManagerApproval(QDialog):
     approved = Signal(object)  # kiosk.checkout.operators.Approval
 
-    def __init__(self, till, tasks, action: str, *, requested_by: str, subject: str = "", reason: str = "",
-                 parent: QWidget | None = None):
+    def __init__(self, till, tasks, action: str, *, requested_by: str, subject: str = "",
+                 details: Sequence[str] = (), asked_by: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.till, self.tasks = till, tasks
         self.action, self.requested_by, self.subject = action, requested_by, subject
@@ -32,10 +36,15 @@ class ManagerApproval(QDialog):
         what = QLabel(self.tr("{0}: a manager approves with their id and PIN.")
                       .format(self.tr(ACTION_NAMES.get(action, action))), self)
         what.setWordWrap(True)
+        # What the manager approves, line by line, and who asks for it.
+        shown = [*details, self.tr("Asked by %1").replace("%1", asked_by or requested_by)]
+        self.details = QLabel("\n".join(shown), self)
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setAccessibleName(self.tr("What is approved"))
         self.manager = secret_field(self, self.tr("Manager id"), self.tr("Manager id"))
         self.pin = secret_field(self, self.tr("PIN"), self.tr("Manager PIN"), secret=True)
         self.reason = secret_field(self, self.tr("Why, in a few words"), self.tr("Reason"))
-        self.reason.setText(reason)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Approval message"))
@@ -51,6 +60,7 @@ class ManagerApproval(QDialog):
         buttons.addWidget(self.ok)
         layout = QVBoxLayout(self)
         layout.addWidget(what)
+        layout.addWidget(self.details)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -64,6 +74,10 @@ class ManagerApproval(QDialog):
         manager, pin, reason = self.manager.text().strip(), self.pin.text(), self.reason.text().strip()
         if not manager or not pin:
             self.message.setText(self.tr("Enter the manager's id and PIN."))
+            return
+        if not reason:
+            self.message.setText(self.tr("Type why, in a few words: the reason is kept with the approval."))
+            self.reason.setFocus(Qt.OtherFocusReason)
             return
         self.ok.setEnabled(False)
         self.message.setText(self.tr("Checking…"))

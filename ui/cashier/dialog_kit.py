@@ -22,7 +22,8 @@ from kiosk.scanner.payload import MEMBER_ID
 from ui.tasks import Tasks, sentence
 from ui.widgets.controls import BUTTON_HEIGHT
 
-Approve = Callable[[str, str], Awaitable[Approval | None]]
+# approve(action, subject, details=lines the manager reads) -> the Approval, or None when cancelled
+Approve = Callable[..., Awaitable[Approval | None]]
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")

@@ -178,6 +178,11 @@ class QueueDialog(CashierDialog):
 
     # -- reading ------------------------------------------------------------------------
 
+    def _what(self, op_id: int) -> str:
+        """The stuck operation as the manager reads it: its kind and why it is stuck."""
+        letter = next((x for x in (self.view.letters if self.view else ()) if x.op_id == op_id), None)
+        return f"{self.what(letter.kind)}, {letter.reason}" if letter else str(op_id)
+
     def refresh(self) -> None:
         self.run("read", asyncio.to_thread(read_view, self.till), self._show)
 
@@ -248,7 +253,9 @@ class QueueDialog(CashierDialog):
         self.run("retry", self._approved_resolve(op_id, applied), self._resolved, lambda _: self.refresh())
 
     async def _approved_resolve(self, op_id: int, applied: bool) -> tuple[int, str | None]:
-        approval = await self.approve("resolve_held_write", str(op_id))
+        approval = await self.approve("resolve_held_write", str(op_id), details=[
+            self.tr("No. %1: %2").replace("%1", str(op_id)).replace("%2", self._what(op_id)),
+            self.tr("It went through") if applied else self.tr("It did not: send it")])
         if approval is None:
             return op_id, None
         state = await asyncio.to_thread(self._resolve_now, approval, op_id, applied)
@@ -328,7 +335,8 @@ class QueueDialog(CashierDialog):
         self.run("retry", self._approved_retry(op_id), self._retried, lambda _: self.refresh())
 
     async def _approved_retry(self, op_id: int) -> tuple[int, bool | None]:
-        approval = await self.approve("retry_dead_letter", str(op_id))
+        approval = await self.approve("retry_dead_letter", str(op_id), details=[
+            self.tr("Send no. %1 again: %2").replace("%1", str(op_id)).replace("%2", self._what(op_id))])
         if approval is None:
             return op_id, None
         again = await asyncio.to_thread(self._retry_now, approval, op_id)

@@ -3,10 +3,13 @@
 The order is looked up with `till.returns.find` (the backend first, then this
 terminal's history); each line shows what was bought, what came back already and a
 "return now" spin box that can't go past what is left, with the refund it gives
-(`money.refund_share`, the rule the return itself uses). "Return selected" and
-"Return everything" ask `approve("return", order_id)`, then `give_back`; the
-dialog then shows the refund large and the return's sentence, and looks the order
-up again so a second return starts from the new counts.
+(`money.refund_share`, the rule the return itself uses), and under it where the
+money goes (`Returns.plan`: each tender's share, the points, whether the points
+spent on rewards come back). "Return selected" and "Return everything" ask
+`approve("return", order_id, details=plan.summary())`, so the manager reads what
+is approved, then `give_back`; the dialog then shows the refund large, tender by
+tender, offers the return receipt (print or PDF), and looks the order up again so
+a second return starts from the new counts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from datetime import datetime, timezone
+
 from kiosk.checkout import money
+from kiosk.checkout import return_receipt
+from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.returns import ReturnableOrder, ReturnDone
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
 from ui.tasks import Tasks
@@ -72,6 +79,10 @@ class ReturnsDialog(CashierDialog):
 
         self.return_selected = touch_button(self.tr("Return selected"))
         self.return_all = touch_button(self.tr("Return everything"))
+        self.receipt_button = touch_button(self.tr("Return receipt"))
+        self.receipt_button.setVisible(False)
+        self.receipt_button.clicked.connect(self.show_receipt)
+        self.receipts: list[QWidget] = []
         self.close_button = touch_button(self.tr("Close"))
         self.return_selected.clicked.connect(self.give_back_selected)
         self.return_all.clicked.connect(self.give_back_all)
@@ -83,6 +94,7 @@ class ReturnsDialog(CashierDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.return_selected)
         buttons.addWidget(self.return_all)
+        buttons.addWidget(self.receipt_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
@@ -180,9 +192,21 @@ class ReturnsDialog(CashierDialog):
                 cents = money.refund_share(line.paid_cents, line.quantity, line.returned, n) if n else 0
                 total += cents
                 self.table.item(row, 4).setText(_money(cents))
-        self.preview.setText(self.tr("Refund for the items picked: %1").replace("%1", _money(total))
-                             if self.order is not None else "")
+        self.preview.setText(self._plan_text(total))
         self._enable()
+
+    def _plan_text(self, total: int) -> str:
+        """Where the money of the items picked (or, none picked, of everything left) goes."""
+        if self.order is None:
+            return ""
+        picked = self.quantities()
+        try:
+            plan = self.till.returns.plan(self.order, picked or None)
+        except CheckoutError as exc:
+            return self.tr("Refund for the items picked: %1").replace("%1", _money(total)) + "\n" + str(exc)
+        head = (self.tr("Refund for the items picked: %1").replace("%1", _money(total)) if picked
+                else self.tr("Return everything: %1").replace("%1", _money(plan.total_cents)))
+        return "\n".join([head, *plan.summary()[len(plan.lines) + 1:]])
 
     # -- returning ----------------------------------------------------------------------
 
@@ -203,7 +227,9 @@ class ReturnsDialog(CashierDialog):
         self._enable()
 
     async def _approved_return(self, order: ReturnableOrder, quantities: dict[str, int] | None) -> ReturnDone | None:
-        approval = await self.approve("return", order.order_id)
+        plan = self.till.returns.plan(order, quantities)  # refuses what can't be returned, before the manager
+        approval = await self.approve("return", order.order_id,
+                                      details=[self.tr("Order %1").replace("%1", order.order_id), *plan.summary()])
         if approval is None:
             return None  # the manager did not approve: nothing happened
         return await self.till.returns.give_back(order, quantities, approval, self.operator_id)
@@ -214,14 +240,64 @@ class ReturnsDialog(CashierDialog):
             self.show_error(self.tr("Not approved; nothing was returned."))
             return
         self.last = done
-        self.refund.setText(self.tr("Give back %1").replace("%1", _money(done.refund_cents)))
+        if not done.ok:
+            self.refund.setText(self.tr("Give nothing back"))
+            self.points.clear()
+            self.message.setText(done.message)
+            self._look_up(done.order_id)
+            return
+        self.last_names = {line.line_id: line.name for line in self.order.lines} if self.order else {}
+        self.refund.setText("\n".join(b.instruction for b in done.backs) or self.tr("Nothing to give back"))
         if done.points_removed is None:
-            self.points.setText(self.tr("Points: removed when the return reaches the loyalty service."))
+            points = [self.tr("Points: taken back when the return reaches the loyalty service.")]
         else:
-            self.points.setText(self.tr("Points removed: %1").replace("%1", str(done.points_removed)))
+            points = [self.tr("Points taken back: %1").replace("%1", str(done.points_removed))]
+        if done.points_given_back:
+            points.append(self.tr("Points given back for rewards: %1").replace("%1", str(done.points_given_back)))
+        if done.rewards_kept:
+            points.append(self.tr("Points spent on rewards are not given back."))
+        self.points.setText(" ".join(points))
         self.message.setText(done.message)
+        self.receipt_button.setVisible(True)
         self.returned.emit(done)
         self._look_up(done.order_id)  # the new counts, for a second return
+
+    def receipt(self):
+        """The last return's receipt, or None before one was made."""
+        done = self.last
+        if done is None or not done.ok:
+            return None
+        settings = self.till_settings()
+        store = settings.store if settings is not None else None
+        return return_receipt.build(
+            done, getattr(self, "last_names", {}), member_id=done.member_id,
+            store_id=store.store_id if store else None, terminal_id=self.till.returns.terminal.terminal_id,
+            operator_id=self.operator_id, approver_id=done.approver_id, at=datetime.now(timezone.utc).astimezone(),
+            store=store, training=settings is not None and settings.environment == "training")
+
+    def till_settings(self):
+        window = self.parent()
+        terminal = getattr(window, "terminal", None)
+        return getattr(terminal, "settings", None)
+
+    def show_receipt(self) -> None:
+        from ui.receipts.preview import ReceiptPreview
+        from ui.widgets.controls import show_on_top
+
+        receipt = self.receipt()
+        if receipt is None:
+            return
+        settings = self.till_settings()
+        printer = settings.printer if settings is not None else None
+        if printer is None:
+            from kiosk.config import PrinterSettings
+
+            printer = PrinterSettings()
+        dialog = ReceiptPreview(receipt, printer, self.tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
+        self.receipts.append(dialog)
+        show_on_top(dialog)
 
     def _enable(self) -> None:
         working = self.busy("return") or self.busy("find")

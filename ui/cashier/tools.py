@@ -53,8 +53,8 @@ class Tools(QWidget):
     def till(self):
         return self.window.terminal.till
 
-    def _approve(self, action: str, subject: str):
-        return self.window.ask_approval(action, subject)
+    def _approve(self, action: str, subject: str, details=()):
+        return self.window.ask_approval(action, subject, details)
 
     def _open(self, dialog) -> None:
         dialog.setAttribute(Qt.WA_DeleteOnClose)

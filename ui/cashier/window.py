@@ -10,7 +10,8 @@ through `tasks` (ui/tasks.py); sentences go to the notice bar.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Sequence
 
 import shiboken6
 
@@ -18,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from kiosk.checkout.approvals import override_details, void_details
 from kiosk.events import EventHub
 from ui.cashier.sign_in import SignInView
 from ui.cashier.wedge_filter import WedgeFilter
@@ -340,15 +342,18 @@ class CashierWindow(QMainWindow):
 
     # -- manager approvals ----------------------------------------------------------------------
 
-    async def ask_approval(self, action: str, subject: str, reason: str = "") -> Approval | None:
-        """A manager's approval of `action` on `subject` (a sale id...), or None when cancelled."""
+    async def ask_approval(self, action: str, subject: str, details: Sequence[str] = ()) -> Approval | None:
+        """A manager's approval of `action` on `subject` (a sale id...), or None when cancelled.
+        `details` are the lines the manager reads: what exactly is approved."""
         from ui.cashier.approval import ManagerApproval
 
         loop = asyncio.get_running_loop()
         answer: asyncio.Future = loop.create_future()
         requested_by = self.operator.id if self.operator else ""
         dialog = ManagerApproval(self.terminal.till, self.tasks, action, requested_by=requested_by,
-                                 subject=subject, reason=reason, parent=self)
+                                 subject=subject, details=details,
+                                 asked_by=f"{self.operator.name} ({self.operator.id})" if self.operator else "",
+                                 parent=self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         self.approval_dialog = dialog
         closed = []
@@ -373,15 +378,13 @@ class CashierWindow(QMainWindow):
             return
 
         async def approve_then_void():
-            approval = await self.ask_approval("void", session.sale_id, self.tr("customer changed their mind"))
+            approval = await self.ask_approval("void", session.sale_id, void_details(session))
             if approval is not None and session is self.sale.session:
                 self.sale.void(approval)
 
         self.tasks.run("ask_void", approve_then_void())
 
     def override_price(self, line_id: str, price_text: str) -> None:
-        from decimal import Decimal
-
         from kiosk.checkout.errors import CheckoutError
         from ui.cashier.sale import amount_of
 
@@ -396,7 +399,8 @@ class CashierWindow(QMainWindow):
         session = self.sale.session
 
         async def approve_then_change():
-            approval = await self.ask_approval("price_override", session.sale_id, self.tr("price match"))
+            approval = await self.ask_approval("price_override", session.sale_id,
+                                               override_details(session, line_id, Decimal(price)))
             if approval is not None and session is self.sale.session:
                 self.cart.price.clear()
                 self.sale.override_price(line_id, Decimal(price), approval)

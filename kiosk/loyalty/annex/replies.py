@@ -12,7 +12,7 @@ from typing import Any
 from kiosk.loyalty import parse as p
 from kiosk.loyalty.models import (
     ZERO, CodeInfo, CodeRedemption, Member, OrderLine, OrderResult, Payment, PointsBalance, PointsMovement,
-    ReturnResult, Reward, RewardRedemption,
+    ReturnResult, Reward, RewardRedemption, RewardSpent,
 )
 
 
@@ -146,10 +146,22 @@ def order_line(data: Any) -> OrderLine:
     )
 
 
+EXTERNAL_TENDERS = ("cash", "card", "other")
+
+
 def payment(data: Any) -> Payment:
     d = p.mapping(data, "payment")
+    kind = (p.text(d, "type") or "incentive").lower()
+    amount = p.money(d, "amount") or ZERO
+    if kind != "incentive":
+        return Payment("", "", amount, "", kind=kind if kind in EXTERNAL_TENDERS else "other")
     return Payment(code=p.text(d, "incentiveCode") or "", reference_id=p.text(d, "referenceId") or "",
-               amount=p.money(d, "amount") or ZERO, user_id=p.text(d, "userId") or "")
+                   amount=amount, user_id=p.text(d, "userId") or "")
+
+
+def reward_spent(data: Any) -> RewardSpent:
+    d = p.mapping(data, "reward")
+    return RewardSpent(p.text(d, "rewardCode") or "", max(p.integer(d, "points") or 0, 0))
 
 
 def order_result(data: Any) -> OrderResult:
@@ -159,6 +171,7 @@ def order_result(data: Any) -> OrderResult:
         tax=p.money(d, "taxAmount"),
         coupons=tuple(str(c) for c in (d.get("coupon") or []) if c not in (None, "")),
         payments=tuple(payment(x) for x in p.items(d, "payments")),
+        rewards=tuple(r for r in (reward_spent(x) for x in p.items(d, "rewards")) if r.code),
         store_id=p.text(d, "storeId"),
         terminal_id=p.text(d, "terminalId"),
         points_remaining=p.integer(d, "pointsRemaining"),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from kiosk.loyalty import ids
-from kiosk.loyalty.models import CodeSpend, NewMember, Order, OrderLine, ReturnLine
+from kiosk.loyalty.models import CodeSpend, NewMember, Order, OrderLine, Payment, ReturnLine
 
 REWARD_ACTION = 107
 MANUAL_ACTION = 100
@@ -179,9 +179,18 @@ def create_order(order: Order) -> ApiRequest:
         if value is not None:
             body[key] = value
     if order.payments:
-        body["payments"] = [{"type": "incentive", "incentiveCode": pay.code, "referenceId": pay.reference_id,
-                             "amount": pay.amount, "userId": pay.user_id} for pay in order.payments]
+        body["payments"] = [_payment(pay) for pay in order.payments]
+    if order.rewards:
+        # A free key, like the payments: a full return at any terminal gives these points back.
+        body["rewards"] = [{"rewardCode": r.code, "points": r.points} for r in order.rewards]
     return ApiRequest("POST", "orders", body)
+
+
+def _payment(pay: Payment) -> dict[str, Any]:
+    if pay.kind == "code":
+        return {"type": "incentive", "incentiveCode": pay.code, "referenceId": pay.reference_id,
+                "amount": pay.amount, "userId": pay.user_id}
+    return {"type": pay.kind, "amount": pay.amount}
 
 
 def _order_line(line: OrderLine) -> dict[str, Any]:

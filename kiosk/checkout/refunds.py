@@ -1,0 +1,122 @@
+"""Where a return's money goes: back to the tenders that paid, gift and store cards first.
+
+A sale's tenders take a refund in this order: gift and store cards (in the order they
+paid), the store's card terminal, other tenders, cash. What each tender has got back
+is a function of how much of the sale has come back in all, filled tender by tender
+(the first cents returned go onto the cards). The returned amount so far follows from
+the order's returned quantities alone (the refund rule rounds cumulatively), so any
+terminal computes the same split, and "Return everything" after a partial return gives
+each tender what it has not yet got back. Nothing can exceed what a tender paid.
+
+A card given back in part: its live redemption is undone and what is left redeemed
+again, under a reference derived from the original one and the cents given back so
+far, so that the next return, at any terminal, can name it to undo it in turn.
+
+`returns.refund_to = "cash"` (a store's policy) pays every refund in cash: the cards
+keep what they paid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from kiosk.checkout import money
+from kiosk.checkout.receipt import mask
+
+CODE, TERMINAL, OTHER, CASH = "code", "card", "other", "cash"
+# A part of an order's total that no recorded tender covers (an order from before
+# tenders were recorded with it): given back the way the shopper paid.
+UNRECORDED = "unrecorded"
+_ORDER = {CODE: 0, TERMINAL: 1, OTHER: 2, UNRECORDED: 3, CASH: 4}
+REFUND_TO = ("original", "cash")
+
+
+@dataclass(frozen=True)
+class Tender:
+    kind: str  # code (a gift or store card), card (the store's card terminal), other, cash, unrecorded
+    paid_cents: int
+    code: str = ""  # a card's code, and the redemption that paid (its reference and member)
+    reference_id: str = ""
+    user_id: str = ""
+
+
+@dataclass(frozen=True)
+class Back:
+    """What one tender gets back from one return."""
+
+    tender: Tender
+    cents: int
+    before: int  # what it had got back before this return
+
+    @property
+    def label(self) -> str:
+        return label(self.tender)
+
+    @property
+    def instruction(self) -> str:
+        amount = money.to_money(self.cents)
+        kind = self.tender.kind
+        if kind == CODE:
+            return f"{amount} goes back onto {label(self.tender)}"
+        if kind == TERMINAL:
+            return f"Refund {amount} on the card terminal"
+        if kind == CASH:
+            return f"Give back {amount} in cash"
+        if kind == OTHER:
+            return f"Give back {amount} through the other tender the sale was paid with"
+        return f"Give back {amount} the way the shopper paid"
+
+
+def label(t: Tender) -> str:
+    if t.kind == CODE:
+        return f"card {mask(t.code)}"
+    return {TERMINAL: "Card terminal", CASH: "Cash", OTHER: "Other tender"}.get(t.kind, "As paid")
+
+
+def ordered(tenders: Iterable[Tender], total_cents: int, policy: str = "original") -> tuple[Tender, ...]:
+    """The tenders in the order they take a refund, topped up to `total_cents` (what the
+    lines were paid) by an unrecorded remainder, or only cash under the cash policy."""
+    if policy not in REFUND_TO:
+        raise ValueError(f"returns.refund_to is {policy!r}, not one of {', '.join(REFUND_TO)}")
+    if policy == "cash":
+        return (Tender(CASH, total_cents),)
+    kept = sorted((t for t in tenders if t.paid_cents > 0), key=lambda t: _ORDER.get(t.kind, 3))
+    short = total_cents - sum(t.paid_cents for t in kept)
+    if short > 0:
+        kept.append(Tender(UNRECORDED, short))
+    return tuple(kept)
+
+
+def filled(tenders: Sequence[Tender], cents: int) -> list[int]:
+    """`cents` given back in all, tender by tender in order; never more than one paid."""
+    out = []
+    for t in tenders:
+        take = max(min(t.paid_cents, cents), 0)
+        out.append(take)
+        cents -= take
+    return out
+
+
+def split(tenders: Sequence[Tender], before: int, now: int) -> tuple[Back, ...]:
+    """What each tender gets from a return of `now` cents after `before` came back already."""
+    was, will = filled(tenders, before), filled(tenders, before + now)
+    return tuple(Back(t, b - a, a) for t, a, b in zip(tenders, was, will) if b > a)
+
+
+def respend_key(reference_id: str, given_back_cents: int) -> str:
+    """The reference of a card's remainder, redeemed again after `given_back_cents` went back."""
+    return f"{reference_id[:80]}-R{given_back_cents}"
+
+
+def live(t: Tender, given_back_cents: int) -> tuple[str, int]:
+    """The redemption standing on a card after `given_back_cents` went back: (reference, cents)."""
+    if given_back_cents == 0:
+        return t.reference_id, t.paid_cents
+    return respend_key(t.reference_id, given_back_cents), t.paid_cents - given_back_cents
+
+
+def returned_before(lines: Iterable[tuple[int, int, int]]) -> int:
+    """What came back already, from each line's (paid, bought, returned): the refund rule's
+    cumulative rounding makes this exactly the sum of the earlier refunds."""
+    return sum(money.refund_share(paid, bought, 0, returned) for paid, bought, returned in lines if returned)
