@@ -351,3 +351,47 @@ def test_a_held_write_is_shown_with_its_evidence_and_a_manager_settles_it(qtbot,
             close(qtbot, dialog)
     finally:
         server.stop()
+
+
+def test_a_return_shows_each_tender_to_the_manager_and_prints_its_receipt(qtbot, qloop, sandbox, tmp_path):
+    from kiosk.checkout import printing
+    from kiosk.checkout.receipt import mask
+    from kiosk.config import PrinterSettings
+    from tests.test_receipts import pdf_text_lines
+
+    settings = checkout_env.settings_for(tmp_path)
+    settings.printer = PrinterSettings(kind="file", path=str(tmp_path / "lp0"), pdf_dir=str(tmp_path / "pdf"))
+    with a_till(qtbot, qloop, sandbox, tmp_path) as till:
+        sale, _ = run(qtbot, qloop, _sell(till, "M100003", "ELE-002", "STA-001", card="GC-1000-0003"))
+        asked, shown, done = [], [], []
+        dialog = opened(qtbot, ReturnsDialog(till, Tasks(), approver(till, asked, shown), "C01", settings=settings))
+        dialog.returned.connect(done.append)
+        qtbot.keyClicks(dialog.scan, "R:" + sale.sale_id)
+        qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.order is not None, timeout=WAIT_MS)
+        card = f"4.20 goes back onto card {mask('GC-1000-0003')}"
+        # Before anything is picked the screen says where everything left would go.
+        assert dialog.preview.text().startswith("Return everything") and card in dialog.preview.text()
+        qtbot.mouseClick(dialog.return_all, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=WAIT_MS)
+        cash = done[0].refund_cents
+        # The manager read the items, the refund and each tender's amount.
+        details = "\n".join(shown[0])
+        assert "Sea" not in details and "1 x" in details and card in details
+        assert f"Give back {money.to_money(cash)} in cash" in details
+        assert dialog.refund.text() == f"{card}\nGive back {money.to_money(cash)} in cash"
+        assert dialog.receipt_button.isVisible()
+
+        qtbot.mouseClick(dialog.receipt_button, Qt.MouseButton.LeftButton)
+        preview = dialog.receipt_dialog
+        text = preview.receipt.text(42)
+        assert "RETURN" in text and f"Of sale {sale.sale_id}" in text and "Approved by M01" in text
+        assert f"Card {mask('GC-1000-0003')}" in text and "Cash" in text and "Points taken back" in text
+        assert "GC-1000-0003" not in text  # the card's code is masked
+        path = preview.save_pdf()
+        assert pdf_text_lines(path.read_bytes())[:len(text.splitlines())] == text.splitlines()
+        printing.print_receipt(preview.receipt, settings.printer)
+        printed = (tmp_path / "lp0").read_bytes()
+        assert b"\x1bE\x01REFUND TOTAL" in printed and b"Cash" in printed  # the total in bold
+        preview.close()
+        close(qtbot, dialog)

@@ -131,7 +131,7 @@ def write_receipt(device: Escpos, receipt: Receipt, width: int) -> None:
 
 def styled_lines(receipt: Receipt, width: int) -> list[tuple[str, bool]]:
     """Receipt.text's lines, each with whether it is printed bold (the store and TOTAL)."""
-    total_row = _row("TOTAL", str(receipt.total), width)
+    total_row = _row(getattr(receipt, "total_label", "TOTAL"), str(receipt.total), width)
     return [(line, (number == 0 and bool(receipt.heading)) or line == total_row)
             for number, line in enumerate(receipt.text(width).splitlines())]
 

@@ -40,6 +40,8 @@ class ReturnReceipt:
     store_name: str = ""
     training: bool = False
 
+    total_label = "REFUND TOTAL"  # printed bold, as a sale's TOTAL
+
     @property
     def heading(self) -> str:
         return self.store_name or self.store_id or ""
@@ -56,7 +58,7 @@ class ReturnReceipt:
             out.append(name if len(name) <= width else name[: width - 1] + "…")
             out.append(_row(f"  {quantity} returned", str(amount), width))
         out.append("-" * width)
-        out.append(_row("TOTAL", str(self.total), width))
+        out.append(_row(self.total_label, str(self.total), width))
         out += [_row(f"  {label}", str(amount), width) for label, amount in self.tenders]
         if self.member_id:
             out.append("-" * width)
@@ -68,6 +70,8 @@ class ReturnReceipt:
             if self.rewards_kept:
                 out += _fit("Points spent on rewards are not given back.", width)
         out.append("-" * width)
+        # The printer draws the sale's barcode under this line.
+        out += _fit("The sale's barcode, for a later return:", width)
         if self.training:
             out.append(TRAINING_MARK.center(width))
         return "\n".join(out) + "\n"

@@ -41,9 +41,10 @@ class ReturnsDialog(CashierDialog):
     returned = Signal(object)  # ReturnDone
 
     def __init__(self, till: Any, tasks: Tasks, approve: Approve, operator_id: str,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, settings: Any = None):
         super().__init__(tasks, parent)
         self.till = till
+        self.settings = settings  # kiosk.config.Settings: the store's name and printer, for the receipt
         self.approve = approve
         self.operator_id = operator_id
         self.order: ReturnableOrder | None = None
@@ -267,18 +268,13 @@ class ReturnsDialog(CashierDialog):
         done = self.last
         if done is None or not done.ok:
             return None
-        settings = self.till_settings()
+        settings = self.settings
         store = settings.store if settings is not None else None
         return return_receipt.build(
             done, getattr(self, "last_names", {}), member_id=done.member_id,
             store_id=store.store_id if store else None, terminal_id=self.till.returns.terminal.terminal_id,
             operator_id=self.operator_id, approver_id=done.approver_id, at=datetime.now(timezone.utc).astimezone(),
             store=store, training=settings is not None and settings.environment == "training")
-
-    def till_settings(self):
-        window = self.parent()
-        terminal = getattr(window, "terminal", None)
-        return getattr(terminal, "settings", None)
 
     def show_receipt(self) -> None:
         from ui.receipts.preview import ReceiptPreview
@@ -287,13 +283,14 @@ class ReturnsDialog(CashierDialog):
         receipt = self.receipt()
         if receipt is None:
             return
-        settings = self.till_settings()
-        printer = settings.printer if settings is not None else None
-        if printer is None:
+        if self.settings is not None:
+            printer = self.settings.printer
+        else:
             from kiosk.config import PrinterSettings
 
             printer = PrinterSettings()
         dialog = ReceiptPreview(receipt, printer, self.tasks, self)
+        self.receipt_dialog = dialog
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r, d=dialog: d in self.receipts and self.receipts.remove(d))
         self.receipts.append(dialog)

@@ -116,7 +116,8 @@ class Tools(QWidget):
 
     def returns(self, scanned: str = "") -> None:
         operator = self.window.operator.id if self.window.operator else ""
-        dialog = ReturnsDialog(self.till, self.window.tasks, self._approve, operator, self.window)
+        dialog = ReturnsDialog(self.till, self.window.tasks, self._approve, operator, self.window,
+                               settings=self.window.terminal.settings)
         self._open(dialog)
         if scanned:
             dialog.scan.setText(scanned)
