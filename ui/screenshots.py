@@ -14,7 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-STATES = ("sign-in", "sale", "notice", "tendering", "receipt", "change-due", "returns", "offline")
+STATES = ("sign-in", "sale", "notice", "tendering", "receipt", "change-due", "returns", "return-approval",
+          "return-done", "offline")
 
 
 async def until(condition, timeout: float = 15.0) -> None:
@@ -80,7 +81,19 @@ async def _tour(window, terminal, out: Path) -> None:
     scan(ReceiptRef(order_id))
     await until(lambda: any(getattr(d, "order", None) is not None for d in window.tools.dialogs))
     await asyncio.sleep(0.3)
-    await _save(window.tools.dialogs[-1], out, "returns")
+    returns = window.tools.dialogs[-1]
+    await _save(returns, out, "returns")
+    # Everything back: the manager reads the items, the card's share and the cash before approving.
+    returns.return_all.click()
+    await until(lambda: window.approval_dialog is not None and window.approval_dialog.isVisible())
+    approval = window.approval_dialog
+    approval.manager.setText("M01")
+    approval.pin.setText("2580")
+    approval.reason.setText("changed mind")
+    await _save(approval, out, "return-approval")
+    approval.ok.click()
+    await until(lambda: returns.last is not None and returns.order is not None and returns.order.fully_returned)
+    await _save(returns, out, "return-done")
     window.tools.close_all()
     window.hub.publish(ev.ConnectivityChanged(ev.OFFLINE, "test"))
     await asyncio.sleep(0.5)

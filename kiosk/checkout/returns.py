@@ -429,7 +429,9 @@ class Returns:
                 if op.kind == w.SpendCode.kind:
                     groups.append(ops.undo_after(op_ids[-1]))  # the card's undo, just queued
                 op_ids.append(self.outbox.add(conn, replace(op, groups=op.groups + tuple(groups)), order.order_id))
-            snapshot = {"whole": plan.whole, "lines": plan.lines, "op_ids": op_ids, "refund": plan.refund_cents,
+            # "head": whether op_ids[0] is the return's own write, whose refusal voids the return.
+            snapshot = {"whole": plan.whole, "lines": plan.lines, "op_ids": op_ids, "head": first is not None,
+                        "refund": plan.refund_cents,
                         "cards": plan.cards_cents, "source": order.source,
                         "line_points": sorted((plan.line_points or {}).items()),
                         "tenders": [[b.tender.kind, b.label, b.cents] for b in plan.backs],
@@ -471,7 +473,7 @@ def _made_here(query: Callable[[str, tuple], list], order_id: str) -> list[dict]
         ids = snap["op_ids"]
         states = [row["state"] for row in query(
             f"SELECT state FROM ops WHERE id IN ({','.join('?' * len(ids))})", tuple(ids))] if ids else []
-        if states[:1] in ([REFUSED], [CANCELLED]):
+        if snap.get("head", True) and states[:1] in ([REFUSED], [CANCELLED]):
             continue
         made.append({"id": r["id"], "whole": snap["whole"], "lines": snap["lines"],
                      "line_points": snap.get("line_points", []),

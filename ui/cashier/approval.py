@@ -42,6 +42,9 @@ class ManagerApproval(QDialog):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setAccessibleName(self.tr("What is approved"))
+        # An order id has no space to wrap at: the prompt is as wide as its longest line (within reason).
+        widest = max(self.details.fontMetrics().horizontalAdvance(line) for line in shown)
+        self.details.setMinimumWidth(min(widest + 8, 640))
         self.manager = secret_field(self, self.tr("Manager id"), self.tr("Manager id"))
         self.pin = secret_field(self, self.tr("PIN"), self.tr("Manager PIN"), secret=True)
         self.reason = secret_field(self, self.tr("Why, in a few words"), self.tr("Reason"))

@@ -198,8 +198,9 @@ class ReturnsDialog(CashierDialog):
 
     def _plan_text(self, total: int) -> str:
         """Where the money of the items picked (or, none picked, of everything left) goes."""
-        if self.order is None:
-            return ""
+        order = self.order
+        if order is None or order.fully_returned or not any(line.left for line in order.lines):
+            return ""  # the heading says nothing is left
         picked = self.quantities()
         try:
             plan = self.till.returns.plan(self.order, picked or None)
