@@ -33,8 +33,9 @@ async def _sell(till, member, skus, *, reward=False, coupon=None, cards=(), term
     if member:
         view = await co.find_member(member)
         sale.attach_member(view)
-        if reward:
-            sale.select_reward(next(r for r in view.usable_rewards if r.discount == Decimal("10.00")))
+        usable = next((r for r in view.usable_rewards if r.discount == Decimal("10.00")), None)
+        if reward and usable is not None:  # none once the member used up the reward's limit
+            sale.select_reward(usable)
     if coupon:
         try:
             await co.apply_coupon(sale, coupon)
@@ -107,6 +108,24 @@ async def test_card_and_cash_sale_returned_in_steps_at_two_terminals(sandbox, tm
     assert points(sandbox, "M100003") == before
     undo = [r for r in ledger(sandbox, "code_undo") if r["order_id"] == sale.sale_id]
     assert [r["amount_cents"] for r in undo] == [-2000, -(2000 - share)]
+    # The audit log keeps each approval's reason with what it approved, tender by tender.
+    entry, = _audit(tmp_path / "T01.sqlite3", "return")
+    assert entry["approver_id"] == "M01" and entry["detail"]["reason"] == "test"
+    assert entry["detail"]["tenders"] == [["code", f"{Decimal(2000 - share) / 100:.2f}"],
+                                          ["cash", f"{Decimal(cash_paid) / 100:.2f}"]]
+
+
+def _audit(path, action: str) -> list[dict]:
+    import json
+
+    from kiosk.outbox.store import open_database
+
+    db = open_database(path)
+    try:
+        return [{**dict(r), "detail": json.loads(r["detail"])}
+                for r in db.read("SELECT * FROM audit_log WHERE action=? ORDER BY id", (action,))]
+    finally:
+        db.close()
 
 
 async def test_card_terminal_then_cash_and_a_full_return_with_a_store_card(sandbox, tmp_path):
@@ -128,6 +147,8 @@ async def test_the_cash_policy_pays_everything_in_cash_and_says_so(sandbox, tmp_
     async with running_till(sandbox, tmp_path, "T01", returns={"refund_to": "cash"}) as till:
         sale, result = await _sell(till, None, ["COF-001", "COF-001"], cards=["GC-1000-0003"])
         order = await till.returns.find(sale.sale_id)
+        assert "The store refunds in cash: cards and other tenders get nothing back." in \
+            till.returns.plan(order, None).summary()
         done = await till.returns.give_back(order, None, approve(till, "return"), "C01")
         total = result.receipt["priced"]["total"]
         assert _backs(done) == {"cash": total} and done.cards_cents == 0

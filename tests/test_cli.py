@@ -80,7 +80,9 @@ def test_kiosk_demo_walks_through_the_flows_on_the_embedded_sandbox(tmp_path):
     assert "gift card GC-1000-0003 pays 4.20, 0.00 left on it; 20.85 still due" in out
     assert "Paid." in out and "TOTAL                                25.05" in out
     assert "Points earned                           23" in out
-    assert "Returned. Give back 6.32. Points removed: 5." in out
+    # The mug's 6.32 goes back onto the cards, in the order they paid.
+    assert ("Returned. 4.20 goes back onto card ********0003; 2.12 goes back onto card ********0002. "
+            "Points taken back: 5.") in out
     assert "SPRING20: coupon, refused (This code expired on 2024-05-31)" in out
     assert out.rstrip().endswith("Done.")
 

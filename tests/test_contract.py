@@ -225,7 +225,11 @@ async def test_a_manager_resolves_a_held_write_with_a_pin_and_it_is_audited(tmp_
             monkeypatch.setattr(sys, "stdin", io.StringIO("0000\n"))
             from kiosk import cli
 
-            assert cli.main(["queue", "resolve", str(ids[0]), "--applied", "--manager", "M01", "--pin-stdin"]) == 1
+            assert cli.main(["queue", "resolve", str(ids[0]), "--applied", "--manager", "M01", "--pin-stdin",
+                             "--reason", "checked"]) == 1
+            assert outbox.get(ids[0])["state"] == "held"
+            with pytest.raises(SystemExit):  # no reason: refused before the PIN is read
+                cli.main(["queue", "resolve", str(ids[0]), "--applied", "--manager", "M01", "--pin-stdin"])
             assert outbox.get(ids[0])["state"] == "held"
             assert _resolve(tmp_path, monkeypatch, ids[0], "--applied") == 0
             assert _resolve(tmp_path, monkeypatch, ids[1], "--resend") == 0

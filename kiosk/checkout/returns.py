@@ -109,6 +109,7 @@ class ReturnPlan:
     completes: bool  # the last of the order comes back
     rewards_back: tuple[RewardSpent, ...]  # reversed with this return
     rewards_kept: int  # points spent on the order's rewards that are not given back
+    cash_policy: bool = False  # returns.refund_to = "cash"
 
     @property
     def total_cents(self) -> int:
@@ -128,6 +129,8 @@ class ReturnPlan:
         out = [f"{n} x {names[line_id]}: {money.to_money(cents)}" for line_id, n, cents in self.lines]
         out.append(f"Refund {money.to_money(self.total_cents)}:")
         out += [f"  {b.instruction}" for b in self.backs]
+        if self.cash_policy and any(t.kind != refunds.CASH for t in self.order.tenders):
+            out.append("The store refunds in cash: cards and other tenders get nothing back.")
         if self.line_points is not None:
             out.append(f"Points taken back: {sum(self.line_points.values())}")
         if self.rewards_back:
@@ -321,7 +324,8 @@ class Returns:
         rewards = order.rewards if completes and order.member_id != self.terminal.guest_user_id else ()
         reversible = self.capabilities.has(contract.REWARD_REVERSAL)
         return ReturnPlan(order, whole, tuple(picked), lines, backs, line_points, completes,
-                          rewards if reversible else (), 0 if reversible else sum(r.points for r in rewards))
+                          rewards if reversible else (), 0 if reversible else sum(r.points for r in rewards),
+                          self.refund_to == "cash")
 
     async def give_back(self, order: ReturnableOrder, quantities: dict[str, int] | None, approval: Any,
                         operator_id: str) -> ReturnDone:

@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     answer.add_argument("--applied", action="store_true", help="the backend has it: mark it delivered")
     answer.add_argument("--resend", action="store_true", help="the backend does not have it: send it again")
     resolve.add_argument("--manager", required=True, help="the approving manager's operator id")
-    resolve.add_argument("--reason", default="", help="what was checked, in a few words")
+    # Required, never filled in: the audit log keeps what the manager checked.
+    resolve.add_argument("--reason", required=True, help="what was checked, in a few words")
     resolve.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of standard input")
     drain = actions.add_parser("drain", help="deliver everything pending, then exit")
     drain.add_argument("--max-seconds", type=float, default=None,
@@ -164,7 +165,7 @@ def _resolve(outbox: "Outbox", settings: config.Settings, args: argparse.Namespa
     audit = AuditLog(outbox.db, settings.store.terminal_id)
     operators = Operators(outbox.db, terminal_id=settings.store.terminal_id, audit=audit)
     pin = sys.stdin.readline().strip() if args.pin_stdin else getpass.getpass(f"PIN of {args.manager}: ")
-    reason = args.reason or ("the backend has it" if args.applied else "the backend does not have it")
+    reason = args.reason
     try:
         approval = operators.authorize("resolve_held_write", args.manager, pin, requested_by=args.manager,
                                        subject=f"operation {args.id}", reason=reason)
