@@ -133,7 +133,7 @@ def test_a_till_reports_its_day_and_its_counts_survive_a_collector_outage(tmp_pa
         kinds = by(metrics["kiosk.backend.errors"], "error.type")
         assert kinds.get("not_found", 0) >= 2 and kinds.get("unreachable", 0) >= 1, kinds
         durations = {attrs["kiosk.backend.operation"] for attrs, _ in metrics["kiosk.backend.duration"]}
-        assert {"order", "get_member", "enrol_member", "probe"} <= durations
+        assert {"order", "get_member", "enrol_member", "validate_code"} <= durations
 
         keys = {k for points in metrics.values() for attrs, _ in points for k in attrs}
         assert keys <= ALLOWED_KEYS, keys
