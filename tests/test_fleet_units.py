@@ -205,3 +205,40 @@ def test_without_the_extra_the_terminal_says_so_and_reports_nothing(tmp_path):
                             text=True, timeout=120)
     line, = [json.loads(x) for x in doctor.stdout.splitlines() if '"telemetry"' in x]
     assert line["state"] == WARN and "kiosk[fleet]" in line["message"] + line["fix"]
+
+
+def test_the_app_start_exports_when_enabled_and_its_stop_does_not_wait(tmp_path, monkeypatch):
+    import asyncio
+
+    from ui import lifecycle
+
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    receiver = Receiver().start()
+    s = config.Settings(scanner={"camera": ""}, telemetry={"enabled": True, "endpoint": receiver.endpoint,
+                                                           "interval_s": 1})
+
+    async def day():
+        terminal = await lifecycle.start(_applied(s))
+        try:
+            assert terminal.telemetry is not None
+            assert await asyncio.to_thread(receiver.wait_for, 1, 15)
+        finally:
+            await terminal.stop()
+        return terminal
+
+    try:
+        terminal = asyncio.run(day())
+        resource, metrics = receiver.metrics(receiver.requests[0])
+        assert resource["service.instance.id"] == identity.instance_id("STORE-001", "T01")
+        assert "kiosk.outbox.pending" in metrics
+        terminal.telemetry.closing.join(10)
+        assert not terminal.telemetry.closing.is_alive()
+    finally:
+        receiver.stop()
+
+
+def _applied(s: config.Settings) -> config.Settings:
+    from kiosk.ops import environments
+
+    return environments.apply(s)

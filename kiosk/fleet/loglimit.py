@@ -47,6 +47,7 @@ class RateLimit(logging.Filter):
             return found[0]
         limit = cls()
         for logger in (name, "opentelemetry.exporter.otlp.proto.http.metric_exporter",
-                       "opentelemetry.exporter.otlp.common.http", "opentelemetry.sdk.metrics._internal.export"):
+                       "opentelemetry.exporter.otlp.common.http", "opentelemetry.sdk.metrics._internal.export",
+                       "kiosk.fleet.readings"):
             logging.getLogger(logger).addFilter(limit)
         return limit

@@ -110,6 +110,14 @@ def start(settings: config.Settings, till: Any, hub: Any, *, embedded: bool = Fa
     if not running:
         (log.warning if settings.telemetry.enabled else log.info)("telemetry: %s", why)
         return None
+    try:
+        return _start(settings, till, hub, embedded, env)
+    except Exception as exc:  # reporting is never a reason for a till not to sell
+        log.error("telemetry could not start (%s: %s); the till runs without it", type(exc).__name__, exc)
+        return None
+
+
+def _start(settings: config.Settings, till: Any, hub: Any, embedded: bool, env: Mapping[str, str]) -> Telemetry:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
