@@ -1,9 +1,9 @@
 """The running terminal's parts, started and stopped in order, without Qt widgets.
 
 start: settings -> file modes checked (kiosk/private.py) -> backend (or the embedded sandbox with demo data) -> the till
-(database, outbox engine, checkout; interrupted sales resolved) -> fleet telemetry -> scanners -> the
-start-up checks. stop, the other way round: telemetry (its last export on its own thread), scanners, background tasks, the till
-(engine, then SQLite), the HTTP client, then the sandbox.
+(database, outbox engine, checkout; interrupted sales resolved) -> fleet telemetry (kiosk/fleet) -> scanners -> the
+start-up checks. stop, the other way round: telemetry (not waited for: its last export runs on its own thread),
+scanners, background tasks, the till (engine, then SQLite), the HTTP client, then the sandbox.
 """
 
 from __future__ import annotations
