@@ -46,6 +46,12 @@ def test_the_endpoint_is_the_setting_then_the_standard_variables_then_the_otlp_d
     assert fleet.endpoint_of(settings(), {}) == "http://localhost:4318/v1/metrics"
 
 
+def test_an_endpoint_is_shown_without_a_password_written_into_it():
+    assert fleet.shown("https://user:s3cret@collector:4318/v1/metrics") == "https://collector:4318/v1/metrics"
+    assert "s3cret" not in _telemetry(Context(settings(enabled=True, endpoint="http://u:s3cret@127.0.0.1:9"),
+                                              {})).message
+
+
 def test_the_interval_is_the_setting_when_given_else_otel_metric_export_interval():
     env = {"OTEL_METRIC_EXPORT_INTERVAL": "15000"}
     assert fleet.interval_of(settings(), {}) == 60
@@ -75,7 +81,8 @@ def test_the_instance_id_is_made_once_and_kept_in_the_terminal_database(tmp_path
 
 
 def test_the_resource_names_the_terminal_and_nothing_else():
-    s = config.Settings(backend={"site_id": "acme", "url": "https://api.example/"}, store={"store_id": "S-77", "terminal_id": "T03"})
+    s = config.Settings(backend={"site_id": "acme", "url": "https://api.example/"},
+                        store={"store_id": "S-77", "terminal_id": "T03"})
     found = identity.attributes(s, "id-1", embedded=False)
     assert found["service.namespace"] == "acme" and found["service.instance.id"] == "id-1"
     assert found["kiosk.store.id"] == "S-77" and found["kiosk.terminal.id"] == "T03"

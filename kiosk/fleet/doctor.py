@@ -46,11 +46,11 @@ def _telemetry(ctx: Context) -> Result:
         with socket.create_connection((parts.hostname or "localhost", port), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        return Result("telemetry", WARN, f"Telemetry is on, but the collector at {endpoint} does not answer "
-                      f"({exc.strerror or type(exc).__name__}). The till sells as usual; the readings of the "
-                      "time it is down are lost, the counts are sent when it is back.",
+        return Result("telemetry", WARN, f"Telemetry is on, but the collector at {fleet.shown(endpoint)} does "
+                      f"not answer ({exc.strerror or type(exc).__name__}). The till sells as usual; the readings "
+                      "of the time it is down are lost, the counts are sent when it is back.",
                       "Start the collector, or fix telemetry.endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT).")
     except ValueError as exc:  # a port out of range in the URL
-        return Result("telemetry", FAIL, f"telemetry.endpoint {endpoint} is not usable ({exc}).",
+        return Result("telemetry", FAIL, f"telemetry.endpoint {fleet.shown(endpoint)} is not usable ({exc}).",
                       "Fix telemetry.endpoint.")
     return Result("telemetry", OK, f"Telemetry is {why}{who}.")

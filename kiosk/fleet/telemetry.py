@@ -45,6 +45,13 @@ def endpoint_of(settings: config.Settings, env: Mapping[str, str] = os.environ) 
     return base.rstrip("/") + "/v1/metrics" if base else DEFAULT_ENDPOINT
 
 
+def shown(url: str) -> str:
+    """The endpoint as it may be printed: without a user or password written into it."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
+
+
 def interval_of(settings: config.Settings, env: Mapping[str, str] = os.environ) -> float:
     """Seconds between exports: telemetry.interval_s when set, else OTEL_METRIC_EXPORT_INTERVAL (ms)."""
     if "interval_s" not in settings.telemetry.model_fields_set and env.get("OTEL_METRIC_EXPORT_INTERVAL"):
@@ -63,7 +70,7 @@ def state(settings: config.Settings) -> tuple[bool, str]:
     if lacking:
         return False, (f"telemetry.enabled is true, but the OpenTelemetry SDK is not installed ({lacking} is "
                        f"missing): nothing is reported. Install the extra {EXTRA}.")
-    return True, f"exporting every {interval_of(settings):g} s to {endpoint_of(settings)}"
+    return True, f"exporting every {interval_of(settings):g} s to {shown(endpoint_of(settings))}"
 
 
 @dataclass
@@ -147,5 +154,5 @@ def _start(settings: config.Settings, till: Any, hub: Any, embedded: bool, env: 
              calls.listen(instruments.on_call)]
     till.audit.listeners.append(instruments.on_audit)
     stops.append(lambda: till.audit.listeners.remove(instruments.on_audit))
-    log.info("telemetry: exporting every %g s to %s as %s", interval_of(settings, env), endpoint, instance)
+    log.info("telemetry: exporting every %g s to %s as %s", interval_of(settings, env), shown(endpoint), instance)
     return Telemetry(provider, instruments, readings, attributes, endpoint, stops)
