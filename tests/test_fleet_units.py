@@ -60,6 +60,14 @@ def test_the_interval_is_the_setting_when_given_else_otel_metric_export_interval
     assert fleet.interval_of(settings(), {"OTEL_METRIC_EXPORT_INTERVAL": "soon"}) == 60
 
 
+def test_the_export_timeout_is_the_standard_variable_in_seconds_and_bounded():
+    assert fleet.timeout_of({}) == 10
+    assert fleet.timeout_of({"OTEL_EXPORTER_OTLP_TIMEOUT": "4"}) == 4
+    assert fleet.timeout_of({"OTEL_EXPORTER_OTLP_TIMEOUT": "4", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT": "3"}) == 3
+    assert fleet.timeout_of({"OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}) == 10
+    assert fleet.timeout_of({"OTEL_EXPORTER_OTLP_TIMEOUT": "10000"}) == 60
+
+
 def test_bad_telemetry_settings_are_refused_with_the_field_named():
     with pytest.raises(ValueError, match="endpoint"):
         settings(endpoint="collector:4318")

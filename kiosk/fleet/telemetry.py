@@ -62,6 +62,17 @@ def interval_of(settings: config.Settings, env: Mapping[str, str] = os.environ) 
     return settings.telemetry.interval_s
 
 
+def timeout_of(env: Mapping[str, str] = os.environ) -> float:
+    """Seconds one export may take, retries included: OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT as this
+    SDK reads it (seconds), else 10."""
+    raw = env.get("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
+    try:
+        return min(max(float(raw), 0.5), 60.0) if raw else EXPORT_TIMEOUT_S
+    except ValueError:
+        log.warning("OTEL_EXPORTER_OTLP_TIMEOUT is not a number of seconds; using %g s", EXPORT_TIMEOUT_S)
+        return EXPORT_TIMEOUT_S
+
+
 def state(settings: config.Settings) -> tuple[bool, str]:
     """Whether telemetry runs with these settings, and a sentence saying why (for doctor and the log)."""
     if not settings.telemetry.enabled:
@@ -140,8 +151,7 @@ def _start(settings: config.Settings, till: Any, hub: Any, embedded: bool, env: 
     instance = identity.ensure_instance_id(till.db, settings.store.store_id, settings.store.terminal_id)
     attributes = identity.attributes(settings, instance, embedded=embedded)
     endpoint = endpoint_of(settings, env)
-    timeout = float(env.get("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
-                    or EXPORT_TIMEOUT_S)
+    timeout = timeout_of(env)
     # Headers, compression and certificates come from the OTEL_EXPORTER_OTLP_* variables, read by the SDK.
     exporter = OTLPMetricExporter(endpoint=endpoint, timeout=timeout)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=interval_of(settings, env) * 1000,
