@@ -257,3 +257,32 @@ def _applied(s: config.Settings) -> config.Settings:
     from kiosk.ops import environments
 
     return environments.apply(s)
+
+
+def test_an_audit_listener_hears_only_what_committed_and_after_it_is_on_disk(tmp_path):
+    import sqlite3
+
+    db = open_database(tmp_path / "terminal.sqlite3")
+    audit = AuditLog(db)
+    heard: list[tuple[str, int]] = []
+
+    def listener(action, detail):
+        # From another connection: the entry is on disk by the time the listener runs.
+        other = sqlite3.connect(tmp_path / "terminal.sqlite3")
+        (n,), = other.execute("SELECT COUNT(*) FROM audit_log WHERE action=?", (action,)).fetchall()
+        other.close()
+        heard.append((action, n))
+
+    audit.listeners.append(listener)
+    with pytest.raises(RuntimeError):
+        with db.tx() as conn:
+            audit.record(conn, operator_id="C01", action="sale", subject="sale X", detail={"offline": False})
+            raise RuntimeError("the sale failed before its commit")
+    assert heard == []
+    with db.tx() as conn:
+        audit.record(conn, operator_id="C01", action="sale", subject="sale Y", detail={"offline": True})
+        assert heard == []  # not yet: still inside the transaction
+    assert heard == [("sale", 1)]
+    audit.append(operator_id="C01", action="sign_out")
+    assert heard[-1] == ("sign_out", 1)
+    db.close()
