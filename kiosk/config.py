@@ -245,6 +245,29 @@ class LogSettings(BaseModel):
     level: Literal["debug", "info", "warning", "error"] = "warning"
 
 
+class TelemetrySettings(BaseModel):
+    """Fleet metrics pushed to the chain's OpenTelemetry collector (docs/fleet-telemetry.md).
+    Needs the optional extra kiosk[fleet]; without it the terminal runs and reports nothing."""
+
+    enabled: bool = False
+    # The collector's OTLP/HTTP address, e.g. http://collector.example:4318 (/v1/metrics is added
+    # when no path is given). Empty: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT,
+    # else the OTLP default, http://localhost:4318/v1/metrics (a collector agent on the till).
+    endpoint: str = ""
+    # How often the readings are sent. Unset here, OTEL_METRIC_EXPORT_INTERVAL (ms) applies.
+    interval_s: float = Field(60.0, ge=1, le=3600)
+    # service.namespace: the chain. Empty: backend.site_id (one loyalty site per chain).
+    chain: str = Field("", max_length=100)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _is_http(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("an OTLP/HTTP endpoint is an http:// or https:// URL, like http://collector:4318")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="ignore")
 
@@ -266,6 +289,7 @@ class Settings(BaseSettings):
     screen: ScreenSettings = Field(default_factory=ScreenSettings)
     decode: DecodeSettings = Field(default_factory=DecodeSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,

@@ -47,6 +47,9 @@ READ_ELSEWHERE = {
     "outbox.backoff_base_s": "the outbox engine, after a failed attempt",
     "outbox.backoff_cap_s": "the outbox engine, after a failed attempt",
     "outbox.resume_jitter_s": "the outbox engine, when the backend is back",
+    "telemetry.endpoint": "kiosk.fleet.telemetry.start, when telemetry.enabled (tests/test_fleet_export.py)",
+    "telemetry.interval_s": "kiosk.fleet.telemetry.start, when telemetry.enabled",
+    "telemetry.chain": "kiosk.fleet.identity, when telemetry.enabled",
 }
 
 

@@ -177,6 +177,8 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
 
         bridge = HubBridge(window.hub)
         window.attach(terminal, bridge)
+        if terminal.telemetry is not None:  # hand-scanner scans reach the sale, not the hub: counted here
+            window.wedge.scanned.connect(lambda *_: terminal.telemetry.scanned("wedge"))
         if on_ready is not None:
             on_ready(window, terminal)
         await settle(WORK_MODULES, SCREEN_MODULES)

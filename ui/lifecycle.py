@@ -1,9 +1,9 @@
 """The running terminal's parts, started and stopped in order, without Qt widgets.
 
 start: settings -> file modes checked (kiosk/private.py) -> backend (or the embedded sandbox with demo data) -> the till
-(database, outbox engine, checkout; interrupted sales resolved) -> scanners -> the
-start-up checks. stop, the other way round: scanners, background tasks, the till
-(engine, then SQLite), the HTTP client, then the sandbox.
+(database, outbox engine, checkout; interrupted sales resolved) -> fleet telemetry (kiosk/fleet) -> scanners -> the
+start-up checks. stop, the other way round: telemetry (not waited for: its last export runs on its own thread),
+scanners, background tasks, the till (engine, then SQLite), the HTTP client, then the sandbox.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from kiosk import checks, config, private
 from kiosk.checkout import till as tills
 from kiosk.connect import Connection, connect
 from kiosk.events import EventHub
+from kiosk.fleet import telemetry as fleet
 from kiosk.scanner import service as scanners
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Terminal:
     serial: Any = None
     checks: list[checks.Check] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # sales resolved at start, for the cashier
+    telemetry: Any = None  # kiosk.fleet.telemetry.Telemetry, when telemetry.enabled and the extra is installed
 
     @property
     def embedded(self) -> bool:
@@ -51,6 +53,8 @@ class Terminal:
             await asyncio.to_thread(camera.stop)  # joins the camera thread: never on the GUI thread
 
     async def stop(self) -> None:
+        if self.telemetry is not None:
+            self.telemetry.close()  # returns at once: its last export runs on a thread of its own
         await self.stop_camera()
         serial, self.serial = self.serial, None
         if serial is not None:
@@ -78,6 +82,7 @@ async def start(settings: config.Settings, hub: EventHub | None = None) -> Termi
     terminal = Terminal(settings, hub, connection, till)
     try:
         terminal.notices = await till.start()
+        terminal.telemetry = await asyncio.to_thread(fleet.start, settings, till, hub, embedded=connection.embedded)
         terminal.serial = scanners.serial_scanner(settings.scanner, hub)
         terminal.checks = [*checks.native(settings), await asyncio.to_thread(checks.database, till.db),
                            *await checks.backend(client, settings)]

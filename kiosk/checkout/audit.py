@@ -12,6 +12,7 @@ either, so a careless caller fails in its tests instead of leaking into the log.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -94,6 +95,8 @@ class AuditLog:
         self.db = db
         self.terminal_id = terminal_id
         self.clock = clock
+        # Called with (action, detail) once an entry's transaction commits (kiosk/fleet counts sales and returns).
+        self.listeners: list[Callable[[str, Mapping[str, Any]], None]] = []
 
     def record(self, conn: sqlite3.Connection, *, operator_id: str | None, action: str, subject: str = "",
                detail: Mapping[str, Any] | None = None, approver_id: str | None = None) -> int:
@@ -103,6 +106,8 @@ class AuditLog:
         `operator_id` None means store IT at the command line (or an unknown id at sign-in)."""
         if not _ACTION.fullmatch(action):
             raise AuditError(f"audit action {action!r} must be a lower_case word")
+        for listener in self.listeners:
+            self.db.after_commit(functools.partial(listener, action, dict(detail or {})))
         return conn.execute(
             "INSERT INTO audit_log (at, terminal_id, operator_id, action, subject, detail, approver_id)"
             " VALUES (?,?,?,?,?,?,?)",

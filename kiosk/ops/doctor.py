@@ -532,3 +532,6 @@ def _disk(ctx: Context) -> Result:
         return Result("disk", WARN, said, "Free some disk space.")
     return Result("disk", OK, said)
 
+
+
+from kiosk.fleet import doctor as _fleet  # noqa: E402,F401 (registers the telemetry check, after the others)

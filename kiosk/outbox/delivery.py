@@ -190,6 +190,7 @@ class Deliveries:
     async def _finish(self, row: Row, reply: Any) -> None:
         if await self._io(self.outbox.done, row.id, row.lease, reply):
             self.delivered += 1
+            self.hub.publish(ev.Delivered(row.id, row.kind))
 
     async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
         if await self._io(self.outbox.dead, row.id, row.lease, reason, held):

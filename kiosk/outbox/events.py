@@ -54,6 +54,14 @@ class DeadLettered(Event):
 
 
 @dataclass(frozen=True)
+class Delivered(Event):
+    """The backend applied a write (sent, or found applied after a lost reply)."""
+
+    op_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class WriteHeld(Event):
     """A write whose outcome can't be checked waits for a person (`kiosk queue resolve`)."""
 

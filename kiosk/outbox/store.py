@@ -239,6 +239,7 @@ class Database:
         self.conn = conn
         self.path = path
         self.lock = threading.RLock()
+        self._after: list[Callable[[], None]] = []
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -248,15 +249,32 @@ class Database:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) or exc
+            self._after = []
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
             except BaseException as exc:
+                self._after = []
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise (_translate(exc, self.path) or exc) from None
                 raise
+            after, self._after = self._after, []
+        for fn in after:
+            try:
+                fn()
+            except Exception:  # an observer's bug must not fail what was committed
+                log.exception("after-commit callback failed")
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` once the transaction in progress has committed (never, if it rolls back):
+        what observers count (kiosk/fleet) is then only what is on disk."""
+        with self.lock:
+            if self.conn.in_transaction:
+                self._after.append(fn)
+                return
+        fn()
 
     def read(self, sql: str, args: tuple | dict = ()) -> list[sqlite3.Row]:
         with self.lock:

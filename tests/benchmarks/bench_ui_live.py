@@ -60,13 +60,14 @@ def _start_sandbox(folder: Path) -> tuple[subprocess.Popen, dict]:
     return process, json.loads(process.stdout.readline())
 
 
-def _child(scenario: str, rounds: int) -> dict:
+def _child(scenario: str, rounds: int, env_extra: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-live-") as tmp:
         sandbox, info = _start_sandbox(Path(tmp))
         try:
             env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
             env.update(QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"), XDG_DATA_HOME=f"{tmp}/data",
                        XDG_CONFIG_HOME=f"{tmp}/config", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+            env.update(env_extra or {})
             args = json.dumps({"sandbox": info, "folder": tmp, "rounds": rounds})
             done = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_ui_live", scenario, args],
                                   cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -183,6 +184,15 @@ async def _open_window(info: dict, folder: Path):
                                    demo=True)
     terminal = Terminal(settings, window.hub, Connection(client, None), till)
     terminal.notices = await till.start()
+    collector = os.environ.get("KIOSK_BENCH_TELEMETRY")  # tests/benchmarks/bench_fleet.py: export on, to here
+    if collector:
+        from kiosk import config
+        from kiosk.fleet import telemetry as fleet
+
+        on = settings.model_copy(update={"telemetry": config.TelemetrySettings(enabled=True, endpoint=collector,
+                                                                               interval_s=1)})
+        terminal.telemetry = await asyncio.to_thread(fleet.start, on, till, window.hub)
+        assert terminal.telemetry is not None, "telemetry did not start"
     bridge = HubBridge(window.hub)
     window.attach(terminal, bridge)
     window.sign_in.operator.setText("C01")

@@ -23,7 +23,7 @@ from tenacity import (
 )
 
 from kiosk import __version__
-from kiosk.loyalty import auth, errors, ids
+from kiosk.loyalty import auth, calls, errors, ids
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import writes as w
 from kiosk.loyalty.annex import errors as annex_errors
@@ -133,7 +133,20 @@ class AnnexCloudClient:
                                payload=payload, now=self._clock(), lifetime=self._token_lifetime)
 
     async def _attempt(self, method: str, path: str, content: bytes | None, signed: bytes,
-                       params: dict[str, str] | None = None, timeout: float | None = None) -> Any:
+                       params: dict[str, str] | None = None, timeout: float | None = None,
+                       operation: str | None = None) -> Any:
+        """One exchange, reported to kiosk.loyalty.calls under a neutral name (never the path)."""
+        started, error = time.monotonic(), None
+        try:
+            return await self._attempt_once(method, path, content, signed, params, timeout)
+        except BaseException as exc:  # a cancelled attempt too: it must not count as answered
+            error = exc
+            raise
+        finally:
+            calls.report(calls.Call(operation or _operation(method, path), time.monotonic() - started, error))
+
+    async def _attempt_once(self, method: str, path: str, content: bytes | None, signed: bytes,
+                            params: dict[str, str] | None, timeout: float | None) -> Any:
         headers = {"Authorization": f"Bearer {self._token(signed)}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
@@ -232,7 +245,7 @@ class AnnexCloudClient:
     async def send_write(self, kind: str, wire: bytes) -> Any:
         """Send stored bytes exactly as they are, on every attempt."""
         method, path, body = writes.unpack(wire)
-        return await self._attempt(method, path, body, body)
+        return await self._attempt(method, path, body, body, operation=kind)
 
     def reply_problems(self, kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
         return reconcile.reply_problems(kind, wire, reply)
@@ -276,10 +289,10 @@ class AnnexCloudClient:
         content = request.encoded() or b""
         return mapping(await self._attempt("POST", request.path, content, content), "redemption log")
 
-    async def read_once(self, request: rq.ApiRequest) -> Any:
+    async def read_once(self, request: rq.ApiRequest, operation: str | None = None) -> Any:
         """One GET attempt, no retries: the outbox keeps its own schedule."""
         return await self._attempt("GET", request.path, None, auth.get_payload(request.identifier or ""),
-                                   request.params)
+                                   request.params, operation=operation)
 
     async def _get(self, request: rq.ApiRequest) -> Any:
         """Retried with jittered backoff, all of it inside the budget: the last attempt
@@ -321,7 +334,7 @@ class AnnexCloudClient:
         """One signed read: returns if the backend answered at all (even 'not found');
         raises BackendUnavailable when it did not, NotAuthorized when it refused us."""
         try:
-            await self.read_once(rq.get_user(member))
+            await self.read_once(rq.get_user(member), operation="probe")
         except errors.NotFound:
             pass
 
@@ -434,6 +447,24 @@ class AnnexCloudClient:
     async def return_lines(self, member: str, order_id: str, lines: Sequence[ReturnLine],
                            key: str) -> ReturnResult:
         return replies.return_result(await self.execute(rq.return_lines(member, order_id, lines, key, self.store_id)))
+
+
+# Each route's neutral name for kiosk.loyalty.calls (latency and errors by operation). Writes
+# sent from the outbox are named by their kind instead ("order", "redeem_code", ...).
+_OPERATIONS = {
+    ("GET", "users/{id}"): "get_member", ("GET", "points/{id}"): "get_points",
+    ("GET", "users/{id}/reward"): "get_rewards", ("GET", "orders/{id}"): "get_order",
+    ("GET", "incentive/validatecode/{id}"): "validate_code", ("GET", "points/{id}/activity"): "find_points_activity",
+    ("GET", "incentive/redemption/{id}"): "find_code_redemption", ("GET", "incentive/usercodedetails/{id}"):
+    "member_codes", ("POST", "incentive/getredemptionlog"): "redemption_log", ("POST", "users"): "enrol_member",
+    ("POST", "points"): "points", ("POST", "orders"): "order", ("PATCH", "orders/{id}"): "full_return",
+    ("PATCH", "incentive/updatecodedetails/{id}"): "redeem_code",
+    ("PATCH", "incentive/updatebatchcodedetails/{id}"): "redeem_codes",
+}
+
+
+def _operation(method: str, path: str) -> str:
+    return _OPERATIONS.get((method, _template(path)), "other")
 
 
 def _template(path: str) -> str:
