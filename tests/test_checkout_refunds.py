@@ -266,9 +266,7 @@ async def _any_sale(sandbox, folder, case):
 
 async def test_the_same_return_sequence_on_the_documented_api(tmp_path):
     """Nothing declared: the order can't be read back, so the terminal that sold returns it,
-    from its own record of the tenders; the ledger ends where it started all the same.
-    (The documented code validation does not say a code is a gift card, so this sale is
-    paid on the card terminal and in cash.)"""
+    from its own record of the tenders; the ledger ends where it started all the same."""
     from kiosk.sandbox.server import SandboxServer
 
     server = SandboxServer(tmp_path / "s.sqlite3", faults=True, profile="documented").start()
@@ -276,20 +274,23 @@ async def test_the_same_return_sequence_on_the_documented_api(tmp_path):
         before = points(server, "M100003")
         async with running_till(server, tmp_path, "T01") as till:
             sale, result = await _sell(till, "M100003", ["APP-001", "APP-001", "HOM-001", "BOK-001"], reward=True,
-                                       terminal_cents=2000)
+                                       cards=["GC-1000-0002"], terminal_cents=1000)
             total = result.receipt["priced"]["total"]
+            assert balance(server, "GC-1000-0002") == 0
             await _settled(till)
             order = await till.returns.find(sale.sale_id)
             assert order.source == "local"
             shirt = next(line for line in order.lines if line.sku == "APP-001")
             done = await till.returns.give_back(order, {shirt.line_id: 1}, approve(till, "return"), "C01")
-            assert _backs(done) == {"card": done.refund_cents}  # the card terminal first
+            assert _backs(done) == {"GC-1000-0002": done.cards_cents}  # the card first
             await _settled(till)
+            assert balance(server, "GC-1000-0002") == Decimal(done.cards_cents) / 100
             rest = await till.returns.give_back(await till.returns.find(sale.sale_id), None,
                                                 approve(till, "return"), "C01")
             await _settled(till)
             assert rest.points_given_back == 250
-            assert _backs(rest) == {"card": 2000 - done.refund_cents, "cash": total - 2000}
+            assert _backs(rest) == {"GC-1000-0002": 2000 - done.cards_cents, "card": 1000, "cash": total - 3000}
+        assert balance(server, "GC-1000-0002") == Decimal("20.00")
         assert points(server, "M100003") == before
     finally:
         server.stop()

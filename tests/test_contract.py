@@ -307,3 +307,18 @@ def test_the_terminals_line_points_follow_the_backends_own_rule(points, bought, 
 
 
 
+
+
+async def test_code_validation_on_the_documented_api_takes_cards_and_never_guesses_a_coupon(tmp_path):
+    """The documented fields alone: a code with a balance is a card and is usable; a coupon
+    whose discount type is not said is refused with why (10 could be 10 % or 10.00)."""
+    server = SandboxServer(tmp_path / "s.sqlite3", profile="documented").start()
+    try:
+        async with _client(server) as client:
+            card = await client.validate_code("GC-1000-0002", "M100003")
+            assert (card.kind, card.partial, card.usable, card.balance) == ("giftcard", True, True, Decimal("20.00"))
+            coupon = await client.validate_code("WELCOME10", "M100003")
+            assert coupon.kind == "coupon" and not coupon.usable
+            assert "percentage or an amount" in coupon.reason
+    finally:
+        server.stop()

@@ -97,23 +97,44 @@ def reward_redemption(data: Any) -> RewardRedemption:
     )
 
 
+# Code statuses after which a code can't be redeemed (the documents' codeStatus values).
+_SPENT_STATUSES = ("fully used", "used", "expired", "inactive", "redeemed")
+
+
 def code_info(data: Any) -> CodeInfo:
     d = p.mapping(data, "code")
     discount = (p.text(d, "discountType") or "").lower()
+    balance = p.money(d, "balanceCodeValue")
+    status = p.text(d, "codeStatus") or ""
+    # The validation reply is not in the documents: where it lacks the extended keys
+    # (incentiveType, redemptionType, valid), read the documented code fields instead.
+    # A code with a balance is redeemed in part, as gift and store cards are (which of
+    # the two can't be told: "giftcard"); one without is a coupon; a code is usable
+    # unless its status says it is spent.
+    partial_type = (p.text(d, "redemptionType") or "").lower()
+    partial = partial_type == "partial" if partial_type else balance is not None
+    valid = p.yes_no(d, "valid")
+    reason = p.text(d, "message")
+    if valid is None:
+        valid = status.lower() not in _SPENT_STATUSES
+    if valid and not partial and not discount:
+        # A coupon whose discount type is not said: 10 could be 10 % or 10.00 off. Never guess with money.
+        valid, reason = False, ("the loyalty service does not say whether this coupon takes a percentage "
+                                "or an amount off, so it can't be applied here")
     return CodeInfo(
         code=p.text(d, "incentiveCode") or "",
-        kind=(p.text(d, "incentiveType") or "coupon").lower(),
-        partial=(p.text(d, "redemptionType") or "").lower() == "partial",
+        kind=(p.text(d, "incentiveType") or ("giftcard" if partial else "coupon")).lower(),
+        partial=partial,
         discount_type="percent" if discount.startswith("percent") else "fixed",
         value=p.money(d, "codeValue") or ZERO,
-        balance=p.money(d, "balanceCodeValue"),
-        status=p.text(d, "codeStatus") or "",
+        balance=balance,
+        status=status,
         valid_until=p.timestamp(d, "codeValidity"),
         assigned_to=p.text(d, "userId"),
         redemption_limit=p.integer(d, "redemptionLimit"),
         redeemed=p.integer(d, "redeemed"),
-        usable=bool(p.yes_no(d, "valid")),
-        reason=p.text(d, "message"),
+        usable=valid,
+        reason=reason,
     )
 
 
