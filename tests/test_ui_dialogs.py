@@ -395,3 +395,17 @@ def test_a_return_shows_each_tender_to_the_manager_and_prints_its_receipt(qtbot,
         assert b"\x1bE\x01REFUND TOTAL" in printed and b"Cash" in printed  # the total in bold
         preview.close()
         close(qtbot, dialog)
+
+
+def test_a_long_approval_scrolls_inside_the_prompt_and_the_prompt_fits_the_screen(qtbot):
+    from ui.cashier.approval import ManagerApproval
+
+    lines = [f"1 x Item number {n}: 1.00" for n in range(60)]
+    dialog = ManagerApproval(None, Tasks(), "return", requested_by="C01", details=lines)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.sizeHint().height() <= dialog.screen().availableGeometry().height()
+    assert dialog.details_area.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    assert dialog.details.text().splitlines()[:60] == lines and dialog.details.text().endswith("Asked by C01")
+    dialog.close()

@@ -13,7 +13,8 @@ import asyncio
 from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ui.widgets.controls import button, pin_refused, secret_field
 
@@ -45,6 +46,18 @@ class ManagerApproval(QDialog):
         # An order id has no space to wrap at: the prompt is as wide as its longest line (within reason).
         widest = max(self.details.fontMetrics().horizontalAdvance(line) for line in shown)
         self.details.setMinimumWidth(min(widest + 8, 640))
+        # A long return (many lines) scrolls inside the prompt, which stays on the screen at 200 %.
+        self.details_area = QScrollArea(self)
+        self.details_area.setWidget(self.details)
+        self.details_area.setWidgetResizable(True)
+        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().height() * 2 // 5 if screen is not None else 300
+        needed = self.details.sizeHint().height() + 4
+        self.details_area.setMinimumHeight(min(needed, room))
+        self.details_area.setMaximumHeight(min(needed, room))
+        self.details_area.setMinimumWidth(self.details.minimumWidth() + 24)
         self.manager = secret_field(self, self.tr("Manager id"), self.tr("Manager id"))
         self.pin = secret_field(self, self.tr("PIN"), self.tr("Manager PIN"), secret=True)
         self.reason = secret_field(self, self.tr("Why, in a few words"), self.tr("Reason"))
@@ -63,7 +76,7 @@ class ManagerApproval(QDialog):
         buttons.addWidget(self.ok)
         layout = QVBoxLayout(self)
         layout.addWidget(what)
-        layout.addWidget(self.details)
+        layout.addWidget(self.details_area)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
