@@ -19,8 +19,8 @@ from kiosk.sandbox.db import Store
 from kiosk.sandbox.loyalty import tier_of
 
 API_PATH = "/api/3.0/"
-VENDORS = ("annexcloud", "loyaltyprime")
-API_PATHS = {"annexcloud": API_PATH, "loyaltyprime": "/api/v10/"}
+VENDORS = ("annex", "loyaltyprime")
+API_PATHS = {"annex": API_PATH, "loyaltyprime": "/api/v10/"}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -65,7 +65,7 @@ class SandboxServer:
 
     def __init__(self, db_path: str | Path, *, host: str = "127.0.0.1", port: int = 0,
                  faults: bool = False, fresh: bool = False, site: dict | None = None,
-                 profile: str = "extended", vendor: str = "annexcloud"):
+                 profile: str = "extended", vendor: str = "annex"):
         if vendor not in VENDORS:
             raise ValueError(f"vendor must be one of {', '.join(VENDORS)}")
         self.vendor = vendor

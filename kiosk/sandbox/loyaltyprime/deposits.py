@@ -71,7 +71,7 @@ def redeem(store: Store, key: str, points_type: str | None, body: object) -> dic
                 raise PrimeError(422, "INSUFFICIENT_POINTS", f"Only {m['available']} points can be redeemed")
             statement(store, conn, key, "REDEEM", -points, receipt_id=receipt, debitor_id=debitor,
                       date=body.get("date"), description=str(body.get("description") or ""))
-            store.record("redeem", member_id=key, reference=f"{receipt}_{debitor}", points=-points)
+            store.record("redeem", member_id=key, reference=receipt, points=-points)
             balance = member_row(conn, key)["available"]
             return ok({"membershipKey": key, "receiptId": receipt, "txId": f"{receipt}_{debitor}",
                        "points": points, "balance": balance})
@@ -98,7 +98,7 @@ def redeem_reversal(store: Store, body: object) -> dict:
                       tx_id=tx_id, debitor_id=debitor, date=body.get("date"),
                       description=str(body.get("description") or ""))
             conn.execute("UPDATE lp_statement SET reversed_by=? WHERE seq=?", (tx_id, row["seq"]))
-            store.record("redeem_reversal", member_id=row["member_id"], reference=tx_id, points=back)
+            store.record("redeem_reversal", member_id=row["member_id"], reference=f"{receipt}-REVERSAL", points=back)
             return ok({"membershipKey": row["member_id"], "txId": tx_id, "points": back,
                        "balance": member_row(conn, row["member_id"])["available"]})
         return once(store, "points:redeem_reversal", tx_id, body, apply)
@@ -123,8 +123,7 @@ def adjust(store: Store, key: str, points_type: str | None, body: object) -> dic
                               date=body.get("date"), description=str(body.get("description") or ""))
             if tx_id and moved < 0:
                 note_adjustment(conn, tx_id, -moved)
-            store.record("adjust", member_id=key, order_id=tx_id or None, reference=f"{receipt}_{debitor}",
-                         points=moved)
+            store.record("adjust", member_id=key, order_id=tx_id or None, reference=receipt, points=moved)
             return ok({"membershipKey": key, "receiptId": receipt, "requested": points, "points": moved,
                        "notAdjusted": points - moved, "balance": member_row(conn, key)["available"]})
         return once(store, "points:adjust", f"{receipt}_{debitor}", {"key": key, **body}, apply)

@@ -16,7 +16,7 @@ _TX_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_QUANTITY = 1_000_000
 # Categories of the demo catalogue, each a product key; points per currency unit
 # are the site's, times the product's multiplier (assumption 8).
-PRODUCTS = {"COFFEE": 2, "SNACKS": 1, "BAKERY": 1, "DRINKS": 1, "GENERAL": 1}
+PRODUCTS = {"COFFEE": 2, "SNACKS": 1, "DRINKS": 1, "BOOKS": 1, "GENERAL": 1}
 
 
 def products(store: Store) -> dict:
@@ -131,9 +131,11 @@ def reversal(store: Store, body: object) -> dict:
 
 def note_adjustment(conn: sqlite3.Connection, tx_id: str, points: int) -> None:
     """A negative adjustment whose receiptId names a booked transaction counts against it (assumption 12)."""
+    # Only POST /tx/reversal makes a transaction REVERSED: a client asking whether its
+    # reversal landed must not be told yes because returns took every point already.
     conn.execute("UPDATE lp_tx SET points_reversed=MIN(points, points_reversed+?),"
-                 " status=CASE WHEN points_reversed+?>=points THEN 'REVERSED' ELSE 'PARTIALLY_REVERSED' END"
-                 " WHERE tx_id=?", (points, points, tx_id))
+                 " status=CASE WHEN status='REVERSED' THEN status ELSE 'PARTIALLY_REVERSED' END"
+                 " WHERE tx_id=?", (points, tx_id))
 
 
 def details(store: Store, tx_id: str) -> dict:
