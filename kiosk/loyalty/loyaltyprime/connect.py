@@ -19,6 +19,8 @@ DEMO_PRODUCT_KEYS = {"Coffee": "COFFEE", "Snacks": "SNACKS", "Drinks": "DRINKS",
 def category_lookup(settings: config.Settings) -> Callable[[str], str | None] | None:
     """sku -> catalogue category, for product keys given per category. Each sku is read
     once (cached); encoding runs when a sale is queued, off the UI thread."""
+    if not settings.backend.product_keys and settings.backend.url:
+        return None  # every line gets the default key: no catalogue to read
     from kiosk.checkout.catalogue import Catalogue, CatalogueError, default_path
 
     path = default_path(settings)

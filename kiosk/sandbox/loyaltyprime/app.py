@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from kiosk.sandbox.db import Store, load_site, open_store
 from kiosk.sandbox.faults import FaultMiddleware, Faults
@@ -24,7 +25,11 @@ async def authorize(request: Request) -> None:
 
 
 async def _json(request: Request) -> object:
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        # The client went away (a killed till) before its body arrived: nothing to apply, nobody to answer.
+        raise PrimeError(400, "INVALID_REQUEST", "The request body did not arrive") from None
     if len(raw) > 1_000_000:
         raise PrimeError(413, "TOO_LARGE", "The request body is too large")
     try:
