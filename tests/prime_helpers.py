@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -51,3 +52,21 @@ def set_prime_faults(server: SandboxServer, **changes: Any) -> dict:
     response = httpx.put(admin_url(server, "faults"), json=changes, timeout=5)
     response.raise_for_status()
     return response.json()
+
+
+@contextlib.asynccontextmanager
+async def prime_till(server: SandboxServer, folder, terminal_id: str = "T01", **checkout):
+    """A real till on the Loyalty Prime sandbox, as tests/checkout_env.running_till on Annex Cloud's."""
+    from kiosk.checkout import till as tills
+    from kiosk.events import EventHub
+    from tests.checkout_env import settings_for
+
+    settings = settings_for(folder, terminal_id, **checkout)
+    settings.backend.vendor = "loyaltyprime"
+    async with prime_client(server) as client:
+        till = tills.build(settings, client, site_id=server.store.site.site_id, hub=EventHub(), demo=True)
+        await till.start()
+        try:
+            yield till
+        finally:
+            await till.close()

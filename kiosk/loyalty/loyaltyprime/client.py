@@ -44,7 +44,7 @@ class LoyaltyPrimeClient:
                  category_of: Callable[[str], str | None] | None = None,
                  attempt_timeout: float = ATTEMPT_SECONDS, get_budget: float = 8.0,
                  clock: Callable[[], float] = time.time, transport: httpx.AsyncBaseTransport | None = None,
-                 reads: Iterable[str] = (), deduplicates: Iterable[str] = ()):
+                 reads: Iterable[str] = (), deduplicates: Iterable[str] = (), guest_user_id: str = "guest"):
         self.reads = frozenset(reads)
         unknown = (self.reads - set(reconcile.READS)) | (set(deduplicates) - set(w.FAMILIES))
         if unknown:
@@ -60,7 +60,7 @@ class LoyaltyPrimeClient:
         self._products = dict(product_keys or {})
         self._default_product = default_product_key
         self._category_of = category_of
-        self.terms = writes.Terms(partner_id, debitor_id, channel_key, self.product_key)
+        self.terms = writes.Terms(partner_id, debitor_id, channel_key, self.product_key, guest_user_id)
 
     def __repr__(self) -> str:  # never show the key
         return f"LoyaltyPrimeClient(base_url={self.base_url!r})"
@@ -111,7 +111,9 @@ class LoyaltyPrimeClient:
         features = set(FEATURES)
         verifiable = set()
         if reconcile.TX_READ in self.reads:
-            features.add(contract.ORDER_DETAILS)
+            # Not ORDER_DETAILS: Prime's transaction details keep product keys and points, not
+            # the till's lines (sku, price, discount, tax), so a return at another terminal could
+            # not refund from them; returns use the selling terminal's own record.
             verifiable.add(w.ORDERS)
         if reconcile.STATEMENT_READ in self.reads:
             verifiable.add(w.POINTS)
@@ -124,12 +126,17 @@ class LoyaltyPrimeClient:
 
     async def send_write(self, kind: str, wire: bytes):
         method, path, body = rq.unpack(wire)
+        if method == writes.LOCAL:
+            return writes.local_reply(body)
         return await self._http.attempt(method, path, body)
 
     def reply_problems(self, kind: str, wire: bytes, reply) -> tuple[str, ...]:
         return reconcile.reply_problems(kind, wire, reply)
 
     async def reconcile(self, record: contract.WriteRecord) -> contract.Verdict:
+        if rq.unpack(record.wire)[0] == writes.LOCAL:
+            # Never sent: answered here, so nothing can be in doubt (a crash right after its "attempt").
+            return contract.Verdict(True, reply=writes.local_reply(rq.unpack(record.wire)[2]))
         return await reconcile.reconcile(self, record, self.reads)
 
     def refused_for_sale(self, kind: str, exc: Exception) -> bool:

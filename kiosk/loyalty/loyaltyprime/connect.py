@@ -49,7 +49,7 @@ def client_for_sandbox(server, settings: config.Settings) -> LoyaltyPrimeClient:
                               product_keys={**DEMO_PRODUCT_KEYS, **b.product_keys},
                               default_product_key=b.default_product_key, category_of=category_lookup(settings),
                               attempt_timeout=b.attempt_timeout_s, get_budget=b.get_retry_budget_s,
-                              **SANDBOX_DECLARES)
+                              guest_user_id=settings.loyalty.guest_user_id, **SANDBOX_DECLARES)
 
 
 def client_for_settings(settings: config.Settings) -> LoyaltyPrimeClient:
@@ -70,6 +70,7 @@ def client_for_settings(settings: config.Settings) -> LoyaltyPrimeClient:
                                   debitor_id=b.debitor_id, channel_key=b.channel_key, product_keys=b.product_keys,
                                   default_product_key=b.default_product_key, category_of=category_lookup(settings),
                                   attempt_timeout=b.attempt_timeout_s, get_budget=b.get_retry_budget_s,
-                                  reads=b.reads, deduplicates=b.deduplicates)
+                                  reads=b.reads, deduplicates=b.deduplicates,
+                                  guest_user_id=settings.loyalty.guest_user_id)
     except ValueError as exc:
         raise config.ConfigError(f"In the [backend] settings: {exc}") from None

@@ -10,6 +10,7 @@ voucher is spent by `convert` and given back by `revoke`, each with its referenc
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -29,6 +30,16 @@ class Terms:
     debitor_id: str
     channel_key: str
     product_key: Callable[[OrderLine], str]
+    guest_user_id: str = "guest"
+
+
+LOCAL = "LOCAL"  # a write with nothing to send: answered by the adapter itself, never over the network
+
+
+def _local(data: dict) -> rq.PrimeRequest:
+    """Prime has no guest account and no zero-point movement: a guest's sale, its returns,
+    and a return of lines that earned nothing are recorded here as done, with nothing sent."""
+    return rq.PrimeRequest(LOCAL, "nothing-to-send", {"local": True, **data})
 
 
 def _now() -> str:
@@ -65,6 +76,12 @@ def _adjust(member: str, key: str, points: int, terms: Terms, description: str, 
 
 
 def request_of(write: w.Write, terms: Terms) -> rq.PrimeRequest:
+    member = write.member
+    if member == terms.guest_user_id and isinstance(write, (w.AccrueOrder, w.ReturnOrder, w.ReturnLines)):
+        return _local({"txId": write.order.id if isinstance(write, w.AccrueOrder) else write.order_id,
+                       "clientId": member, "points": 0, "items": [], "pointsReversed": 0})
+    if isinstance(write, w.ReturnLines) and write.points == 0:
+        return _local({"receiptId": write.key, "points": 0})
     if isinstance(write, w.AccrueOrder):
         return rq.tx(tx_body(write.order, terms, booked=True))
     if isinstance(write, w.ReturnOrder):
@@ -100,6 +117,12 @@ def request_of(write: w.Write, terms: Terms) -> rq.PrimeRequest:
 
 def encode(write: w.Write, terms: Terms) -> bytes:
     return rq.pack(request_of(write, terms))
+
+
+def local_reply(body: bytes) -> dict:
+    data = json.loads(body)
+    data.pop("local", None)
+    return {"success": True, "data": data}
 
 
 def data_of(reply: Any) -> Any:
