@@ -173,3 +173,18 @@ async def test_lost_replies_and_503s_lose_and_double_nothing(backend, outbox):
     assert (status.depth, status.dead, status.held) == (0, 0, 0)
     assert_exactly_once(backend, operations)
     assert len(ledger(backend, "order_create")) == sum(op.kind == "order" for op in operations)
+
+
+async def test_a_member_is_found_by_key_card_email_or_phone(backend):
+    from kiosk.loyalty import errors
+
+    async with prime_client(backend) as client:
+        for ref in ("M100002", "PC100002", "Ben.Okafor@example.com", "555-010-0002"):
+            view = await client.lookup_member(ref)
+            assert (view.member_id, view.points.available, view.missing) == ("M100002", 1320, ()), ref
+            assert view.points.currency_ratio == Decimal("0.01") and view.points.tier == "Silver"
+        assert [c.code for c in await client.member_codes("M100002")] == ["BEN15OFF"]
+        for unknown in ("M999999", "PC999999", "nobody@example.com"):
+            with pytest.raises(errors.NotFound):
+                await client.lookup_member(unknown)
+        assert (await client.search_member(phone="(555) 010-0003")).id == "M100003"

@@ -234,7 +234,8 @@ class LoyaltyPrimeClient:
         card (alternate id), email or phone in two: the search beside that guess, then the rest."""
         ids.check("member", ref)
         if "@" in ref:
-            return await self._view(await self._key_of("email", ref))
+            found = await self._search("email", ref)
+            return await self._view(str(found.get("key")), _given(found))
         guess = asyncio.gather(self._data(rq.details(ref), "membership"), self._data(rq.redeemable(ref), "points"),
                                self._data(rq.member_vouchers(ref), "vouchers"), return_exceptions=True)
         prop = "mobile" if ref.replace("+", "").replace("-", "").isdigit() and len(ref) >= 7 else "alternateIds"
@@ -249,9 +250,6 @@ class LoyaltyPrimeClient:
             raise searched
         # The search already answered with the membership: only points and vouchers are left.
         return await self._view(str(searched.get("key")), _given(searched))
-
-    async def _key_of(self, prop: str, value: str) -> str:
-        return str((await self._search(prop, value)).get("key"))
 
     async def search_member(self, *, email: str | None = None, phone: str | None = None) -> Member:
         if email:
