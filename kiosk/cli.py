@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--profile", choices=("extended", "documented"), default="extended",
                     help="documented: only what the published API documents show (default extended)")
     sb.add_argument("--points-ratio", help="points per currency unit on orders (default 1)")
+    sb.add_argument("--vendor", choices=("annex", "loyaltyprime"), default="annex",
+                    help="whose API to serve the demo programme in (default annex: Annex Cloud)")
 
     cards = sub.add_parser("cards", help="save demo member and gift cards as scannable images")
     cards.add_argument("out", type=Path, help="folder to write PNG files and index.html into")
@@ -73,10 +75,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     from kiosk.sandbox.server import SandboxServer, print_info
 
     db = args.db or str(sandbox_db_path(config.load_settings()))
+    if args.vendor != "annex" and not args.db:
+        # One programme, two vendors' shapes: each keeps its own file so neither reads the other's tables.
+        db = db.replace(".sqlite3", f"-{args.vendor}.sqlite3")
     site = {"pointsPerCurrencyUnit": args.points_ratio} if args.points_ratio else None
     try:
         server = SandboxServer(db, host=args.host, port=args.port, faults=args.faults, fresh=args.fresh, site=site,
-                               profile=args.profile)
+                               profile=args.profile, vendor=args.vendor)
     except OSError as exc:
         print(f"kiosk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ class ConfigError(Exception):
 
 class BackendSettings(BaseModel):
     # Which adapter talks to the backend (kiosk/loyalty/<vendor>/).
-    vendor: Literal["annex"] = "annex"
+    vendor: Literal["annex", "loyaltyprime"] = "annex"
     # Empty url: no backend configured, the embedded sandbox is used.
     url: str = ""
     site_id: str = ""
@@ -46,12 +46,23 @@ class BackendSettings(BaseModel):
     # confirmed with its provider; nothing is assumed, and nothing is turned on because
     # a probe answered (docs/backend-contract.md). The embedded sandbox declares its own.
     # Reads by key that tell whether a write whose reply was lost was applied.
-    reads: list[Literal["orders", "points_activity", "code_redemption"]] = Field(default_factory=list)
+    # Annex Cloud: orders, points_activity, code_redemption; Loyalty Prime: tx_details,
+    # deposit_statement, voucher_info (each adapter refuses the other's).
+    reads: list[Literal["orders", "points_activity", "code_redemption", "tx_details", "deposit_statement",
+                        "voucher_info"]] = Field(default_factory=list)
     # Kinds of write the provider applies once however often their key is sent: an
     # in-doubt write of such a kind that no read can check is sent again with its key.
     deduplicates: list[Literal["orders", "points", "codes"]] = Field(default_factory=list)
     # Undocumented features: enrolment at the till, returned lines priced by the backend.
     features: list[Literal["enrol", "priced_line_returns"]] = Field(default_factory=list)
+    # Loyalty Prime: who the terminal books for (partnerId on POST /tx), who it books as
+    # (debitorId on redemptions and adjustments; no "_") and the sales channel of the items.
+    partner_id: str = ""
+    debitor_id: str = ""
+    channel_key: str = ""
+    # Loyalty Prime's productKey per sku or catalogue category (sku first), and for the rest.
+    product_keys: dict[str, str] = Field(default_factory=dict)
+    default_product_key: str = "GENERAL"
     attempt_timeout_s: float = Field(5.0, gt=0, le=60)
     get_retry_budget_s: float = Field(8.0, ge=0, le=120)
     token_lifetime_s: int = Field(300, ge=30, le=3600)

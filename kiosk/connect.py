@@ -13,6 +13,7 @@ from kiosk.loyalty.annex.client import SANDBOX_EXTENDED
 from kiosk.loyalty.errors import InvalidIdentifier
 
 if TYPE_CHECKING:  # FastAPI and uvicorn load only when the sandbox is embedded
+    from kiosk.loyalty.loyaltyprime import LoyaltyPrimeClient
     from kiosk.sandbox.server import SandboxServer
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Connection:
-    client: AnnexCloudClient
+    client: "AnnexCloudClient | LoyaltyPrimeClient"
     sandbox: "SandboxServer | None"  # running, when no backend is configured
 
     @property
@@ -62,6 +63,15 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
                 "guestUserId": settings.loyalty.guest_user_id,
                 "tiers": [{"name": name, "minLifetimePoints": floor} for name, floor
                           in sorted(settings.loyalty.tiers.items(), key=lambda tier: tier[1])]}
+        if b.vendor == "loyaltyprime":
+            from kiosk.loyalty.loyaltyprime.connect import client_for_sandbox
+
+            db = Path(sandbox_db or sandbox_db_path(settings))
+            # Its own file: the Prime sandbox adds tables the Annex one does not know.
+            server = SandboxServer(db.with_name(db.stem + "-loyaltyprime" + db.suffix), site=site,
+                                   vendor="loyaltyprime").start()
+            log.info("no backend configured: embedded Loyalty Prime sandbox at %s", server.base_url)
+            return Connection(client_for_sandbox(server, settings), server)
         server = SandboxServer(sandbox_db or sandbox_db_path(settings), site=site).start()
         site = server.store.site
         log.info("no backend configured: embedded sandbox at %s", server.base_url)
@@ -71,6 +81,10 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
                                   get_budget=b.get_retry_budget_s, store_id=settings.store.store_id,
                                   **SANDBOX_EXTENDED)
         return Connection(client, server)
+    if b.vendor == "loyaltyprime":
+        from kiosk.loyalty.loyaltyprime.connect import client_for_settings
+
+        return Connection(client_for_settings(settings), None)
     if not b.site_id or not b.site_name:
         raise config.ConfigError("backend.url is set, so backend.site_id and backend.site_name are needed too.")
     secret = credentials.load_secret(b.site_id)

@@ -20,6 +20,8 @@ from kiosk import config
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "kiosk-annex-cloud"
+# Each vendor's key under its own keyring service (account = site id, or partner id for Loyalty Prime).
+KEYRING_SERVICES = {"annex": KEYRING_SERVICE, "loyaltyprime": "kiosk-loyaltyprime"}
 ENV_VAR = "KIOSK_API_SECRET"
 # A systemd unit's LoadCredential=/SetCredentialEncrypted= name: the secret in
 # $CREDENTIALS_DIRECTORY, readable by the service only, never in a file Kiosk writes.
@@ -34,7 +36,7 @@ def credentials_path() -> Path:
     return config.config_dir() / "credentials"
 
 
-def _from_keyring(account: str) -> str | None:
+def _from_keyring(account: str, service: str = KEYRING_SERVICE) -> str | None:
     try:
         import keyring
         from keyring.backends import fail, null
@@ -46,7 +48,7 @@ def _from_keyring(account: str) -> str | None:
         # backend that fails or returns nothing, and we move on quietly.
         if isinstance(backend, (fail.Keyring, null.Keyring)):
             return None
-        return keyring.get_password(KEYRING_SERVICE, account)
+        return keyring.get_password(service, account)
     except Exception as exc:  # a locked or broken keyring must not stop the till
         log.warning("keyring unavailable (%s); trying the environment and the credentials file",
                     type(exc).__name__)
@@ -98,10 +100,10 @@ def store_secret(site_id: str, secret: str) -> str:
 
 
 def load_secret(site_id: str, *, env: Mapping[str, str] | None = None,
-                path: Path | None = None) -> SecretStr | None:
+                path: Path | None = None, service: str = KEYRING_SERVICE) -> SecretStr | None:
     env = os.environ if env is None else env
     account = site_id or "default"
-    for source, read in (("keyring", lambda: _from_keyring(account)),
+    for source, read in (("keyring", lambda: _from_keyring(account, service)),
                          ("environment", lambda: env.get(ENV_VAR) or None),
                          ("systemd credential", lambda: from_systemd(env)),
                          ("credentials file", lambda: _from_file(path or credentials_path()))):

@@ -59,6 +59,26 @@ async def test_sandbox_command_prints_what_a_client_needs_and_serves_it(tmp_path
         assert proc.wait(timeout=15) == 0
 
 
+async def test_sandbox_command_serves_loyalty_prime_with_its_info_line(tmp_path):
+    from kiosk.loyalty.loyaltyprime import LoyaltyPrimeClient
+
+    proc = subprocess.Popen([KIOSK, "sandbox", "--vendor", "loyaltyprime", "--port", "0", "--db",
+                             str(tmp_path / "prime.sqlite3")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
+    try:
+        info = json.loads(_first_line(proc))
+        assert info["vendor"] == "loyaltyprime" and info["baseUrl"].endswith("/api/v10/")
+        assert {"apiKey", "partnerId", "debitorId", "channelKey", "memberships", "vouchers"} <= set(info)
+        ben = next(m for m in info["memberships"] if m["key"] == "M100002")
+        async with LoyaltyPrimeClient(base_url=info["baseUrl"], api_key=info["apiKey"], partner_id=info["partnerId"],
+                                      debitor_id=info["debitorId"], channel_key=info["channelKey"]) as client:
+            view = await client.lookup_member(ben["alternateId"])
+        assert view.member_id == "M100002" and view.points.available == ben["points"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+
+
 def test_sandbox_on_a_busy_port_says_so(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -224,3 +224,23 @@ def test_a_device_held_by_another_kiosk_process_is_found_with_its_pid(tmp_path):
         holder.kill()
         holder.wait()
     assert doctor._kiosk_holding(device) is None
+
+
+def test_a_live_loyalty_prime_tenant_is_checked_with_its_own_key(home, tmp_path):
+    from tests.prime_helpers import prime_server
+
+    root, env = home
+    server = prime_server(tmp_path / "tenant.sqlite3")
+    try:
+        info = server.info()
+        settings_file(root, f'environment = "live"\n[backend]\nvendor = "loyaltyprime"\nurl = "{server.base_url}"\n'
+                            f'partner_id = "{info["partnerId"]}"\ndebitor_id = "{info["debitorId"]}"\n'
+                            f'channel_key = "{info["channelKey"]}"\n')
+        code, lines, everything = doctor_json({**env, "KIOSK_API_SECRET": info["apiKey"]})
+        assert [line["state"] for line in by(lines, "secret")] == ["ok"], lines
+        assert [line["state"] for line in by(lines, "backend")] == ["ok", "ok"], lines
+        assert info["apiKey"] not in everything
+        code, lines, _ = doctor_json({**env, "KIOSK_API_SECRET": "not-the-key"})
+        assert code == 2 and "refused" in by(lines, "backend")[-1]["message"]
+    finally:
+        server.stop()

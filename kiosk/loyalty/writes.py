@@ -230,9 +230,65 @@ class SpendCodes(Write):
         return self.spends[0].user_id
 
 
+@dataclass(frozen=True)
+class RedeemPoints(Write):
+    """Points as a tender: `points` taken from the member for `amount` of the sale
+    `order_id` (kiosk/checkout/README.md, "Points as a tender", says how both are computed)."""
+
+    kind: ClassVar[str] = "redeem_points"
+    family: ClassVar[str] = POINTS
+    member_id: str
+    order_id: str
+    points: int
+    amount: Decimal
+
+    def __post_init__(self) -> None:
+        if self.points <= 0 or self.amount < 0:
+            raise ValueError("a points tender takes a positive number of points for a non-negative amount")
+
+    @property
+    def key(self) -> str:
+        # One points tender per sale: the sale names it, on every terminal.
+        return f"{self.order_id}-POINTS"
+
+    @property
+    def member(self) -> str | None:
+        return self.member_id
+
+
+@dataclass(frozen=True)
+class ReversePointsRedemption(Write):
+    """Points of a points tender given back: all of them (`points_key` None: the sale was
+    cancelled or wholly returned) or a returned share, under the return's own key."""
+
+    kind: ClassVar[str] = "reverse_points"
+    family: ClassVar[str] = POINTS
+    member_id: str
+    order_id: str
+    points: int
+    amount: Decimal
+    points_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.points <= 0 or self.amount < 0:
+            raise ValueError("points given back are positive, for a non-negative amount")
+
+    @property
+    def full(self) -> bool:
+        return self.points_key is None
+
+    @property
+    def key(self) -> str:
+        return f"{self.order_id}-POINTS-REVERSAL" if self.points_key is None else self.points_key
+
+    @property
+    def member(self) -> str | None:
+        return self.member_id
+
+
 KINDS: dict[str, type[Write]] = {cls.kind: cls for cls in (
     AccrueOrder, ReturnOrder, ReturnLines, AwardPoints, DebitPoints, RedeemReward, ReverseReward, SpendCode,
-    UndoCode, SpendCodes)}
+    UndoCode, SpendCodes, RedeemPoints, ReversePointsRedemption)}
 
 
 def family_of(kind: str) -> str:

@@ -147,13 +147,17 @@ def _secret(ctx: Context) -> Result:
     s = ctx.settings
     if s.uses_sandbox:
         return Result("secret", OK, "The embedded sandbox signs with its own demo secret.")
+    prime = s.backend.vendor == "loyaltyprime"
+    service = credentials.KEYRING_SERVICES[s.backend.vendor]
     try:
-        found = credentials.load_secret(s.backend.site_id, env=ctx.env)
+        # Loyalty Prime's key is kept under the partner id, in its own keyring service.
+        found = credentials.load_secret(s.backend.partner_id if prime else s.backend.site_id, env=ctx.env,
+                                        service=service)
     except config.ConfigError as exc:
         return Result("secret", FAIL, str(exc), "Follow the sentence; then run `kiosk doctor` again.")
     if found is None:
         return Result("secret", FAIL, "No API secret was found for this site.",
-                      f"Store it with `kiosk setup`, in the OS keyring (service {credentials.KEYRING_SERVICE!r}), "
+                      f"Store it with `kiosk setup`, in the OS keyring (service {service!r}), "
                       f"in {credentials.ENV_VAR}, or in {credentials.credentials_path()} (mode 600).")
     return Result("secret", OK, "An API secret was found (not shown).")
 
@@ -200,7 +204,23 @@ async def _signed_read(s: config.Settings, found: list[Result]) -> list[Result]:
 
     server = None
     try:
-        if s.uses_sandbox:
+        if s.backend.vendor == "loyaltyprime":
+            from kiosk.loyalty.loyaltyprime import connect as prime
+
+            if s.uses_sandbox:
+                from kiosk.connect import sandbox_db_path
+                from kiosk.sandbox.server import SandboxServer
+
+                db = sandbox_db_path(s)
+                server = await asyncio.to_thread(lambda: SandboxServer(
+                    db.with_name(db.stem + "-loyaltyprime" + db.suffix), vendor="loyaltyprime").start())
+                client = prime.client_for_sandbox(server, s)
+            else:
+                try:
+                    client = prime.client_for_settings(s)
+                except config.ConfigError as exc:
+                    return [*found, Result("backend", FAIL, f"No request was tried: {exc}", "See the secret check.")]
+        elif s.uses_sandbox:
             from kiosk.connect import sandbox_db_path
             from kiosk.sandbox.server import SandboxServer
 
@@ -229,7 +249,7 @@ async def _signed_read(s: config.Settings, found: list[Result]) -> list[Result]:
             await client.aclose()
         where = "the embedded sandbox" if server else "the loyalty service"
         found.append(Result("backend", OK, f"A signed request to {where} was accepted."))
-        skew = checks.clock_skew(client.last_server_date)
+        skew = checks.clock_skew(getattr(client, "last_server_date", None))
         if skew is not None and abs(skew) > SKEW_WARN_S:
             found.append(Result("clock", WARN, f"This terminal's clock is {abs(skew):.0f} s off the loyalty "
                                 "service's; signed requests may be refused.", "Turn on time sync (NTP)."))

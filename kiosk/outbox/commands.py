@@ -149,6 +149,10 @@ def _summary(intent: dict) -> str:
         return f"reward {intent.get('reward_id')} redeemed"
     if kind == "reverse_reward":
         return "reward redemption reversed"
+    if kind == "redeem_points":
+        return f"{intent.get('points')} points paid {intent.get('amount')} of order {intent.get('order_id')}"
+    if kind == "reverse_points":
+        return f"{intent.get('points')} points ({intent.get('amount')}) given back for order {intent.get('order_id')}"
     return kind
 
 

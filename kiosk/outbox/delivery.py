@@ -21,7 +21,7 @@ from kiosk.outbox.store import StorageError
 log = logging.getLogger(__name__)
 
 # Refusals a sale reports whoever waits: Pay, or the offline allowance's report (kiosk/checkout/offline.py).
-REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward"})
+REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward", "redeem_points"})
 
 
 def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:

@@ -79,8 +79,12 @@ logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 class FaultMiddleware:
     """Pure ASGI, because cutting a connection after the work is done needs the raw `send`."""
 
-    def __init__(self, app, faults: Faults, prefix: str = "/api/"):
+    UNAVAILABLE = {"errorCode": "AC5003", "errorMessage": "Service temporarily unavailable"}
+
+    def __init__(self, app, faults: Faults, prefix: str = "/api/", unavailable: dict | None = None):
         self.app, self.faults, self.prefix = app, faults, prefix
+        # Each vendor's sandbox answers the switch's 503 in its own error shape.
+        self.unavailable = json.dumps(unavailable or self.UNAVAILABLE).encode()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -89,7 +93,7 @@ class FaultMiddleware:
         if f.latency_ms:
             await asyncio.sleep(f.latency_ms / 1000)
         if f.error_rate and f.rng.random() < f.error_rate:
-            body = json.dumps({"errorCode": "AC5003", "errorMessage": "Service temporarily unavailable"}).encode()
+            body = self.unavailable
             await send({"type": "http.response.start", "status": 503,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode())]})

@@ -19,6 +19,8 @@ from kiosk.sandbox.db import Store
 from kiosk.sandbox.loyalty import tier_of
 
 API_PATH = "/api/3.0/"
+VENDORS = ("annex", "loyaltyprime")
+API_PATHS = {"annex": API_PATH, "loyaltyprime": "/api/v10/"}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -63,8 +65,15 @@ class SandboxServer:
 
     def __init__(self, db_path: str | Path, *, host: str = "127.0.0.1", port: int = 0,
                  faults: bool = False, fresh: bool = False, site: dict | None = None,
-                 profile: str = "extended"):
-        self.app = sandbox_app.build(str(db_path), fresh=fresh, faults=faults, site=site, profile=profile)
+                 profile: str = "extended", vendor: str = "annex"):
+        if vendor not in VENDORS:
+            raise ValueError(f"vendor must be one of {', '.join(VENDORS)}")
+        self.vendor = vendor
+        if vendor == "loyaltyprime":
+            from kiosk.sandbox.loyaltyprime import app as prime_app
+            self.app = prime_app.build(str(db_path), fresh=fresh, faults=faults, site=site)
+        else:
+            self.app = sandbox_app.build(str(db_path), fresh=fresh, faults=faults, site=site, profile=profile)
         self.profile = profile
         self.faults = faults
         self.db_path = str(db_path)
@@ -72,7 +81,7 @@ class SandboxServer:
         bound_host, bound_port = self._sock.getsockname()[:2]
         self.port = bound_port
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.base_url = f"http://{shown}:{bound_port}{API_PATH}"
+        self.base_url = f"http://{shown}:{bound_port}{API_PATHS[vendor]}"
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
@@ -83,6 +92,9 @@ class SandboxServer:
         return self.app.state.store
 
     def info(self) -> dict:
+        if self.vendor == "loyaltyprime":
+            from kiosk.sandbox.loyaltyprime.app import startup_info as prime_info
+            return prime_info(self.store, self.base_url, self.faults)
         return startup_info(self.store, self.base_url, self.faults, self.profile)
 
     def start(self, timeout: float = 15.0) -> "SandboxServer":

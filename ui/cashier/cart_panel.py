@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -9,6 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
+from kiosk.checkout.points_quote import PointsQuote, order_for_quote
+from kiosk.loyalty.backend import POINTS_PREVIEW
 from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
 
 QTY_COLUMN = 1
@@ -92,6 +96,17 @@ class CartPanel(QWidget):
             label.setAlignment(Qt.AlignRight)
             totals.addRow(name, label)
         self.total.setStyleSheet("font-size: 20px; font-weight: bold;")
+        # "This sale earns N points": the backend's quote, where it gives one; hidden when
+        # it can't answer within a second (kiosk/checkout/points_quote.py).
+        self.earns = QLabel(self)
+        self.earns.setAccessibleName(self.tr("Points this sale earns"))
+        self.earns.setAlignment(Qt.AlignRight)
+        self.earns.setStyleSheet("color: #0b3d91;")
+        self.earns.hide()
+        backend = sale.till.engine.backend
+        quote = getattr(backend, "quote_points", None)
+        self.quote = PointsQuote(quote, self.show_points) \
+            if quote is not None and backend.capabilities.has(POINTS_PREVIEW) else None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -100,6 +115,7 @@ class CartPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addLayout(totals)
+        layout.addWidget(self.earns)
         sale.search_results.connect(self._show_results)
         self.refresh()
 
@@ -178,9 +194,26 @@ class CartPanel(QWidget):
         self.discounts.setText(f"-{to_money(priced.discount)}" if priced.discount else "0.00")
         self.tax.setText(str(to_money(priced.tax)))
         self.total.setText(str(to_money(priced.total)))
+        self._ask_quote()
         editable = self.sale.cart_open
         for w in (self.plus, self.minus, self.remove, self.override, self.price):
             w.setEnabled(editable and bool(session.cart.lines))
+
+    def _ask_quote(self) -> None:
+        if self.quote is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a widget built outside the app): nothing can be asked
+        self.quote.update(order_for_quote(self.sale.session) if self.sale.cart_open else None)
+
+    def show_points(self, points: int | None) -> None:
+        if points is None or not self.sale.cart_open:
+            self.earns.hide()
+            return
+        self.earns.setText(self.tr("This sale earns {0} points").format(f"{points:,}"))
+        self.earns.show()
 
     def selected_line(self) -> str | None:
         items = self.table.selectedItems()

@@ -254,7 +254,7 @@ class AnnexCloudClient:
         return await reconcile.reconcile(self, record, self.reads)
 
     def refused_for_sale(self, kind: str, exc: Exception) -> bool:
-        if kind in ("redeem_code", "redeem_reward"):
+        if kind in ("redeem_code", "redeem_reward", "redeem_points"):
             return isinstance(exc, _REDEMPTION_REFUSALS)
         if kind == "return_lines":
             # More returned than is left on the order (another terminal was quicker).

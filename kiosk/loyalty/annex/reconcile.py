@@ -214,7 +214,8 @@ async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str]) ->
         if row.kind == "order":
             return await _order(reader, sent)
         return await _full_return(reader, sent["orderId"])
-    if row.kind in ("return_lines", "award_points", "debit_points", "redeem_reward", "reverse_reward"):
+    if row.kind in ("return_lines", "award_points", "debit_points", "redeem_reward", "reverse_reward",
+                    "redeem_points", "reverse_points"):
         if POINTS_READ not in reads:
             return unverifiable(_NO_READ.format(what="the points movement", read=POINTS_READ))
         return await _points(reader, row, sent)

@@ -52,6 +52,15 @@ def request_of(write: w.Write, *, store_id: str | None, site_id: str) -> rq.ApiR
     if isinstance(write, w.AwardPoints):  # and DebitPoints
         return rq.adjust_points(write.member_id, write.points, write.key, credit=write.kind == "award_points",
                                 reason=write.reason, order_id=write.order_id, store_id=store_id)
+    if isinstance(write, w.RedeemPoints):
+        # Annex Cloud's "redeem custom points": a DEBIT under the tender's key, tied to the sale.
+        return rq.adjust_points(write.member_id, write.points, write.key, credit=False,
+                                reason=f"points tender {rq.amount(write.amount)}", order_id=write.order_id,
+                                store_id=store_id)
+    if isinstance(write, w.ReversePointsRedemption):
+        return rq.adjust_points(write.member_id, write.points, write.key, credit=True,
+                                reason=f"points tender given back {rq.amount(write.amount)}",
+                                order_id=write.order_id, store_id=store_id)
     if isinstance(write, w.RedeemReward):
         return rq.redeem_reward(write.member_id, write.reward_id, write.key, write.order_id, store_id)
     if isinstance(write, w.ReverseReward):
