@@ -112,11 +112,11 @@ def reverse_reward(adapter: Encoder, write: w.ReverseReward) -> Operation:
 
 def redeem_points(adapter: Encoder, write: w.RedeemPoints) -> Operation:
     """Points as a tender: after its sale's order, before any give-back (same group)."""
-    return of(adapter, write, [_order_group(write.order_id), f"points-tender:{write.order_id}"])
+    return of(adapter, write, [order_group(write.order_id), f"points-tender:{write.order_id}"])
 
 
 def reverse_points(adapter: Encoder, write: w.ReversePointsRedemption) -> Operation:
-    return of(adapter, write, [_order_group(write.order_id), f"points-tender:{write.order_id}"])
+    return of(adapter, write, [order_group(write.order_id), f"points-tender:{write.order_id}"])
 
 
 def redeem_code(adapter: Encoder, write: w.SpendCode) -> Operation:
