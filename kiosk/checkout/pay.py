@@ -94,6 +94,12 @@ class Payer:
             op = ops.redeem_code(self.backend, w.SpendCode(CodeSpend(card.code, user, key, money.to_money(card.amount),
                                                                      order_id=session.sale_id)))
             planned.append(PlannedRedemption("card", card.code, user, key, card.amount, op))
+        if session.points_paid is not None:
+            paid = session.points_paid
+            write = w.RedeemPoints(user, session.sale_id, paid.points, money.to_money(paid.amount))
+            # ref holds the points taken: a return or an undo gives back a share of them.
+            planned.append(PlannedRedemption("points", str(paid.points), user, write.key, paid.amount,
+                                             ops.redeem_points(self.backend, write)))
         # Offline (with an allowance) they wait in the background queue instead of being awaited.
         return planned if offline else [replace(p, op=p.op.urgent()) for p in planned]
 
@@ -181,6 +187,8 @@ class Payer:
         # the money back where it came from (kiosk/checkout/refunds.py).
         payments += tuple(Payment("", "", money.to_money(cents), "", kind=kind)
                           for kind, cents in external_paid(session.external, session.change) if cents)
+        payments += tuple(Payment("", p.key, money.to_money(p.amount_cents), p.user_id, kind="points",
+                                  points=int(p.ref)) for p in planned if p.kind == "points")
         return Order(id=session.sale_id, member_id=self.user_of(session),
                      total=money.to_money(priced.order_total), lines=lines,
                      discount=money.to_money(priced.discount),
@@ -240,11 +248,13 @@ class Payer:
 
     @staticmethod
     def _drop_refused(session: Session, refused: list[PlannedRedemption]) -> None:
-        """A refused card comes off the tenders; a refused reward or coupon off the cart."""
+        """A refused card or points tender comes off the tenders; a refused reward or coupon off the cart."""
         for p in refused:
             if p.kind == "card":
                 session.drop_card(p.ref)
-        benefits = [p for p in refused if p.kind != "card"]
+            elif p.kind == "points":
+                session.remove_points()
+        benefits = [p for p in refused if p.kind not in ("card", "points")]
         if benefits:
             session.back_to_cart()
             for p in benefits:
@@ -255,6 +265,11 @@ class Payer:
 
     def undo_of(self, r: Redemption) -> ops.Operation | None:
         """The operation that gives back a redemption that took effect."""
+        if r.kind == "points":
+            in_doubt = r.op_state is not None and r.op_state != DONE
+            return ops.reverse_points(self.backend, w.ReversePointsRedemption(
+                r.user_id, r.sale_id, int(r.ref), money.to_money(r.amount_cents)),
+                after_op=r.op_id if in_doubt else None)
         key = ops.new_key(self.terminal.terminal_id)
         if r.kind == "reward":
             code = self.backend.result("redeem_reward", r.reply).reward_code
@@ -314,6 +329,8 @@ def _label(p: PlannedRedemption) -> str:
         return "The reward"
     if p.kind == "coupon":
         return f"Coupon {p.ref}"
+    if p.kind == "points":
+        return f"The member's points ({int(p.ref):,} for {money.to_money(p.amount_cents)})"
     return f"Card {p.ref} ({money.to_money(p.amount_cents)})"
 
 

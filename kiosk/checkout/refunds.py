@@ -12,8 +12,13 @@ A card given back in part: its live redemption is undone and what is left redeem
 again, under a reference derived from the original one and the cents given back so
 far, so that the next return, at any terminal, can name it to undo it in turn.
 
+The member's points as a tender are given back in proportion instead (the rule of
+kiosk/checkout/points_tender.py): on everything returned so far, the points' share
+rounded down, the last return taking the rest, and their money is what those points
+paid; the other tenders share what remains, as above.
+
 `returns.refund_to = "cash"` (a store's policy) pays every refund in cash: the cards
-keep what they paid.
+and the points keep what they paid.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from typing import Iterable, Sequence
 from kiosk.checkout import money
 from kiosk.checkout.receipt import mask
 
-CODE, TERMINAL, OTHER, CASH = "code", "card", "other", "cash"
+CODE, TERMINAL, OTHER, CASH, POINTS = "code", "card", "other", "cash", "points"
 # A part of an order's total that no recorded tender covers (an order from before
 # tenders were recorded with it): given back the way the shopper paid.
 UNRECORDED = "unrecorded"
-_ORDER = {CODE: 0, TERMINAL: 1, OTHER: 2, UNRECORDED: 3, CASH: 4}
+_ORDER = {POINTS: -1, CODE: 0, TERMINAL: 1, OTHER: 2, UNRECORDED: 3, CASH: 4}
 REFUND_TO = ("original", "cash")
 
 
@@ -39,6 +44,7 @@ class Tender:
     code: str = ""  # a card's code, and the redemption that paid (its reference and member)
     reference_id: str = ""
     user_id: str = ""
+    points: int = 0  # a points tender: the points taken
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Back:
     tender: Tender
     cents: int
     before: int  # what it had got back before this return
+    points: int = 0  # a points tender: the points given back now
 
     @property
     def label(self) -> str:
@@ -59,6 +66,8 @@ class Back:
         kind = self.tender.kind
         if kind == CODE:
             return f"{amount} goes back onto {label(self.tender)}"
+        if kind == POINTS:
+            return f"{self.points:,} points ({amount}) go back to the member"
         if kind == TERMINAL:
             return f"Refund {amount} on the card terminal"
         if kind == CASH:
@@ -71,7 +80,7 @@ class Back:
 def label(t: Tender) -> str:
     if t.kind == CODE:
         return f"card {mask(t.code)}"
-    return {TERMINAL: "Card terminal", CASH: "Cash", OTHER: "Other tender"}.get(t.kind, "As paid")
+    return {TERMINAL: "Card terminal", CASH: "Cash", OTHER: "Other tender", POINTS: "Points"}.get(t.kind, "As paid")
 
 
 def ordered(tenders: Iterable[Tender], total_cents: int, policy: str = "original") -> tuple[Tender, ...]:
@@ -98,10 +107,29 @@ def filled(tenders: Sequence[Tender], cents: int) -> list[int]:
     return out
 
 
-def split(tenders: Sequence[Tender], before: int, now: int) -> tuple[Back, ...]:
-    """What each tender gets from a return of `now` cents after `before` came back already."""
-    was, will = filled(tenders, before), filled(tenders, before + now)
-    return tuple(Back(t, b - a, a) for t, a, b in zip(tenders, was, will) if b > a)
+def split(tenders: Sequence[Tender], before: int, now: int, total: int | None = None) -> tuple[Back, ...]:
+    """What each tender gets from a return of `now` cents after `before` came back already,
+    of a sale of `total` (by default what the tenders paid)."""
+    total = sum(t.paid_cents for t in tenders) if total is None else total
+    backs, rest_before, rest_after = [], before, before + now
+    for t in (t for t in tenders if t.kind == POINTS):
+        was, will = points_back(t, before, total), points_back(t, before + now, total)
+        if will[1] > was[1] or will[0] > was[0]:
+            backs.append(Back(t, will[1] - was[1], was[1], points=will[0] - was[0]))
+        rest_before -= was[1]
+        rest_after -= will[1]
+    others = [t for t in tenders if t.kind != POINTS]
+    was, will = filled(others, rest_before), filled(others, rest_after)
+    return tuple(backs) + tuple(Back(t, b - a, a) for t, a, b in zip(others, was, will) if b > a)
+
+
+def points_back(t: Tender, returned: int, total: int) -> tuple[int, int]:
+    """(points, cents) of a points tender given back once `returned` of `total` came back:
+    the points' share rounded down (all of them at the end), and the money those points paid."""
+    if total <= 0 or returned >= total:
+        return t.points, t.paid_cents
+    points = t.points * returned // total
+    return points, (t.paid_cents * points // t.points) if t.points else 0
 
 
 def respend_key(reference_id: str, given_back_cents: int) -> str:

@@ -88,8 +88,13 @@ class ReturnPlan:
         return sum(b.cents for b in self.backs if b.tender.kind == refunds.CODE)
 
     @property
+    def points_cents(self) -> int:
+        return sum(b.cents for b in self.backs if b.tender.kind == refunds.POINTS)
+
+    @property
     def refund_cents(self) -> int:
-        return self.total_cents - self.cards_cents
+        """What the store's own tenders pay back (card terminal, other, cash)."""
+        return self.total_cents - self.cards_cents - self.points_cents
 
     def summary(self) -> list[str]:
         """The lines a manager reads before approving, and the cashier after."""
@@ -113,7 +118,7 @@ class ReturnDone:
     return_id: str
     order_id: str
     whole: bool
-    refund_cents: int  # due back to the shopper through the store's own tenders
+    refund_cents: int  # due back to the shopper through the store's own tenders (not cards, not points)
     cards_cents: int  # given back onto gift and store cards
     points_removed: int | None  # None: pending until the return reaches the backend
     lines: tuple[tuple[str, int, int], ...]  # (line id, quantity, refund cents)
@@ -156,7 +161,10 @@ def from_backend(order: OrderResult, inclusive: bool) -> ReturnableOrder:
     lines = tuple(ReturnableLine(line.id, line.name, line.sku, line.quantity, line.returned, paid)
                   for line, paid in zip(order.lines, _paid_per_line(order, inclusive)))
     tenders = tuple(refunds.Tender(refunds.CODE, money.to_cents(p.amount), p.code, p.reference_id, p.user_id)
-                    if p.kind == "code" else refunds.Tender(p.kind, money.to_cents(p.amount))
+                    if p.kind == "code" else
+                    refunds.Tender(refunds.POINTS, money.to_cents(p.amount), "", p.reference_id, p.user_id,
+                                   points=p.points or 0) if p.kind == "points" else
+                    refunds.Tender(p.kind, money.to_cents(p.amount))
                     for p in order.payments)
     whole = order.status in ("return", "returned")
     return ReturnableOrder(order.order_id, order.member_id, whole, lines, tenders, "backend", order.rewards)

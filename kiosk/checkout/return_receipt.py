@@ -82,7 +82,7 @@ def build(done: ReturnDone, names: dict[str, str], *, member_id: str | None, sto
           store: StoreSettings | None = None, training: bool = False) -> ReturnReceipt:
     """`names`: line id -> item name (the order's lines)."""
     lines = tuple((names.get(line_id, line_id), n, to_money(cents)) for line_id, n, cents in done.lines)
-    tenders = tuple((_label(b.label), to_money(b.cents)) for b in done.backs)
+    tenders = tuple((_label(b.label) + (f" ({b.points:,})" if b.points else ""), to_money(b.cents)) for b in done.backs)
     return ReturnReceipt(done.return_id, done.order_id, store_id, terminal_id, operator_id, approver_id, at,
                          lines, to_money(sum(cents for _, _, cents in done.lines)), tenders, member_id,
                          done.points_removed, done.points_given_back, bool(done.rewards_kept),

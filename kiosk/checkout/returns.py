@@ -101,7 +101,9 @@ class Returns:
             return None
         snapshot = json.loads(rows[0]["snapshot"])
         cards = [refunds.Tender(refunds.CODE, r["amount_cents"], r["ref"], r["key"], r["user_id"])
-                 for r in self.db.read("SELECT * FROM sale_redemptions WHERE sale_id=? AND kind='card'"
+                 if r["kind"] == "card" else
+                 refunds.Tender(refunds.POINTS, r["amount_cents"], "", r["key"], r["user_id"], points=int(r["ref"]))
+                 for r in self.db.read("SELECT * FROM sale_redemptions WHERE sale_id=? AND kind IN ('card', 'points')"
                                        " AND state IN ('applied', 'returned') ORDER BY id", (order_id,))]
         cost = {r["reward_id"]: r["credit_required"] for r in snapshot.get("rewards", [])}
         rewards = tuple(RewardSpent(code, cost.get(r["ref"], 0)) for r in self.db.read(
@@ -161,7 +163,7 @@ class Returns:
         lines = tuple((line.line_id, n, money.refund_share(line.paid_cents, line.quantity, line.returned, n))
                       for line, n in picked)
         tenders = refunds.ordered(order.tenders, order.paid_cents, self.refund_to)
-        backs = refunds.split(tenders, order.returned_cents, sum(cents for _, _, cents in lines))
+        backs = refunds.split(tenders, order.returned_cents, sum(cents for _, _, cents in lines), order.paid_cents)
         coming = {line.line_id: n for line, n in picked}
         completes = all(line.left == coming.get(line.line_id, 0) for line in order.lines)
         rewards = order.rewards if completes and order.member_id != self.terminal.guest_user_id else ()
@@ -247,6 +249,12 @@ class Returns:
                for r in plan.rewards_back]
         for back in plan.backs:
             card = back.tender
+            if card.kind == refunds.POINTS and back.points:
+                # The whole tender at once keeps the sale's own reversal key; a share, the return's.
+                whole = back.before == 0 and back.points == card.points
+                out.append(ops.reverse_points(backend, w.ReversePointsRedemption(
+                    order.member_id, order.order_id, back.points, money.to_money(back.cents),
+                    points_key=None if whole else f"{return_id}-P")))
             if card.kind != refunds.CODE:
                 continue
             reference, standing = refunds.live(card, back.before)
@@ -275,7 +283,8 @@ class Returns:
                 groups += [ops.undo_after(op_id) for op_id in head]
                 if op.kind == w.SpendCode.kind:
                     groups.append(ops.undo_after(op_ids[-1]))  # the card's undo, just queued
-                op_ids.append(self.outbox.add(conn, replace(op, groups=op.groups + tuple(groups)), order.order_id))
+                merged = tuple(dict.fromkeys(op.groups + tuple(groups)))  # some carry the order group already
+                op_ids.append(self.outbox.add(conn, replace(op, groups=merged), order.order_id))
             # "head": whether op_ids[0] is the return's own write, whose refusal voids the return.
             snapshot = {"whole": plan.whole, "lines": plan.lines, "op_ids": op_ids, "head": first is not None,
                         "refund": plan.refund_cents,

@@ -25,6 +25,7 @@ from kiosk.checkout.cart import MAX_QUANTITY
 from kiosk.checkout.session import CardTender, CouponChoice, Session, State
 from kiosk.events import Event, EventHub
 from kiosk.loyalty.backend import ENROL
+from kiosk.loyalty import backend as contract
 from kiosk.loyalty import errors, ids
 from kiosk.loyalty.backend import LoyaltyBackend
 from kiosk.loyalty.models import CodeInfo, MemberView, NewMember
@@ -76,6 +77,7 @@ class Checkout:
         session = Session(ops.new_order_id(self.payer.terminal.terminal_id), operator_id, self.inclusive_tax,
                           self.tax_rates, self.points_after_tax)
         session.cart.max_quantity = self.max_quantity
+        session.points_tender = self.backend.capabilities.has(contract.POINTS_TENDER)
         return session
 
     async def resume(self, sale_id: str) -> Session:
@@ -86,6 +88,7 @@ class Checkout:
         session = Session.restore(json.loads(row["snapshot"]), inclusive_tax=self.inclusive_tax,
                                   tax_rates=self.tax_rates, points_after_tax=self.points_after_tax)
         session.cart.max_quantity = self.max_quantity
+        session.points_tender = self.backend.capabilities.has(contract.POINTS_TENDER)
         return session
 
     # -- the member -------------------------------------------------------------------------
@@ -233,10 +236,14 @@ class Checkout:
             session.start_tendering()
         session.begin_authorize()
         try:
-            planned_offline = self.offline and (session.rewards or session.coupons or session.cards)
+            planned_offline = self.offline and (session.rewards or session.coupons or session.cards
+                                                or session.points_paid)
             if planned_offline:
                 if session.rewards:
                     raise CheckoutError(OFFLINE_REFUSAL.format(what="rewards", after="remove the reward."))
+                if session.points_paid:
+                    raise CheckoutError(OFFLINE_REFUSAL.format(what="points as a tender",
+                                                               after="take another tender for them."))
                 if self.allowances is None:
                     raise CheckoutError(OFFLINE_REFUSAL.format(what="gift cards and coupons",
                                                                after="take another tender for them."))

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
-from kiosk.checkout import money
+from kiosk.checkout import money, points_tender
 from kiosk.checkout.cart import Cart
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty.models import CodeInfo, MemberView, Reward
@@ -83,6 +83,14 @@ class ExternalTender:
     amount: int
 
 
+@dataclass(frozen=True)
+class PointsPaid:
+    """The member's points as a tender: how many, and the cents they pay (points_tender.py)."""
+
+    points: int
+    amount: int
+
+
 @dataclass
 class Session:
     sale_id: str
@@ -97,6 +105,8 @@ class Session:
     coupons: list[CouponChoice] = field(default_factory=list)
     cards: list[CardTender] = field(default_factory=list)
     external: list[ExternalTender] = field(default_factory=list)
+    points_paid: PointsPaid | None = None
+    points_tender: bool = False  # the backend takes points as a tender (contract.POINTS_TENDER)
     result: Any = None  # the PayResult once committed: a second Pay returns it
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -239,7 +249,8 @@ class Session:
 
     @property
     def paid(self) -> int:
-        return sum(c.amount for c in self.cards) + sum(t.amount for t in self.external)
+        return (sum(c.amount for c in self.cards) + sum(t.amount for t in self.external)
+                + (self.points_paid.amount if self.points_paid else 0))
 
     @property
     def due(self) -> int:
@@ -265,6 +276,7 @@ class Session:
             raise CheckoutError(_cart_closed(self.state))
         self.cards.clear()
         self.external.clear()
+        self.points_paid = None
         self.state = State.OPEN
         self._settle_cart_state()
 
@@ -308,6 +320,36 @@ class Session:
         tender = ExternalTender(kind, cents)
         self.external.append(tender)
         return tender
+
+    def add_points(self, wanted: int | None = None, up_to: int | None = None) -> PointsPaid:
+        """The member's points pay what they can of what is due, at the backend's rate
+        (whole cents rounded down; the points the sale's rewards need are kept for them)."""
+        self._require_tendering()
+        if not self.points_tender:
+            raise CheckoutError("This loyalty service does not take points as a payment.")
+        if self.member is None or self.member.points is None:
+            raise CheckoutError("Scan or find the member first: points belong to a member.")
+        if self.points_paid is not None:
+            raise CheckoutError("The member's points are already paying for this sale.")
+        rate = self.member.points.currency_ratio
+        if not rate or rate <= 0:
+            raise CheckoutError("The loyalty service does not say what a point is worth, so points can't pay here.")
+        if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted <= 0):
+            raise CheckoutError("Points to use are a whole number above zero.")
+        free = self.member.points.available - sum(r.credit_required for r in self.rewards)
+        due = self.due if up_to is None else min(self.due, up_to)
+        if self.due == 0:
+            raise CheckoutError("Nothing is left to pay.")
+        if due <= 0:
+            raise CheckoutError("Enter an amount above zero.")
+        taken = points_tender.tender(free, rate, money.to_money(due), wanted)
+        if taken.points == 0:
+            raise CheckoutError(f"The member's points left for paying ({max(free, 0):,}) are worth less than a cent.")
+        self.points_paid = PointsPaid(taken.points, money.to_cents(taken.amount))
+        return self.points_paid
+
+    def remove_points(self) -> None:
+        self.points_paid = None
 
     def remove_external(self, index: int) -> None:
         self._require_tendering()
@@ -364,6 +406,7 @@ class Session:
                         for c in self.coupons],
             "cards": [asdict(c) for c in self.cards],
             "external": [asdict(t) for t in self.external],
+            "points_paid": asdict(self.points_paid) if self.points_paid else None,
             "priced": {"lines": [asdict(line) for line in priced.lines], "discounts": list(priced.discounts),
                        "merchandise": priced.merchandise, "discount": priced.discount, "net": priced.net,
                        "tax": priced.tax, "total": priced.total, "points_basis": priced.points_basis},
@@ -384,6 +427,8 @@ class Session:
                            for c in snap["coupons"]]
         session.cards = [CardTender(**c) for c in snap["cards"]]
         session.external = [ExternalTender(**t) for t in snap["external"]]
+        paid = snap.get("points_paid")
+        session.points_paid = PointsPaid(**paid) if paid else None
         return session
 
 

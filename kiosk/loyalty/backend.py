@@ -25,6 +25,9 @@ REWARD_REVERSAL = "reward_reversal"  # a redeemed reward given back (a failed sa
 PRICED_LINE_RETURNS = "priced_line_returns"  # the backend prices returned lines itself
 ORDER_DETAILS = "order_details"  # another terminal can read an order back, with the till's own fields
 POINTS_PREVIEW = "points_preview"  # points an order would earn, before it is sent
+# Points as a tender: the backend refuses a redemption the member's points don't cover.
+# (A debit that stops at zero instead would give the tender's value for nothing.)
+POINTS_TENDER = "points_tender"
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,8 @@ class Payment:
     reference_id: str
     amount: Decimal
     user_id: str
-    kind: str = "code"
+    kind: str = "code"  # code | cash | card | other | points
+    points: int | None = None  # a points tender: the points taken
 
 
 @dataclass(frozen=True)

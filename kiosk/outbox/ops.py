@@ -115,8 +115,10 @@ def redeem_points(adapter: Encoder, write: w.RedeemPoints) -> Operation:
     return of(adapter, write, [order_group(write.order_id), f"points-tender:{write.order_id}"])
 
 
-def reverse_points(adapter: Encoder, write: w.ReversePointsRedemption) -> Operation:
-    return of(adapter, write, [order_group(write.order_id), f"points-tender:{write.order_id}"])
+def reverse_points(adapter: Encoder, write: w.ReversePointsRedemption, after_op: int | None = None) -> Operation:
+    """`after_op`: the outbox row of the redemption, when it is still in doubt (cancelled with it)."""
+    return of(adapter, write, [order_group(write.order_id), f"points-tender:{write.order_id}"]
+              + ([undo_after(after_op)] if after_op is not None else []))
 
 
 def redeem_code(adapter: Encoder, write: w.SpendCode) -> Operation:

@@ -292,6 +292,19 @@ class Sale(QObject):
 
         self._now(add)
 
+    def add_points(self, amount_text: str) -> None:
+        """The member's points pay what is due, or the amount typed, at the backend's rate."""
+        def add():
+            if self.session.state != State.TENDERING:
+                self.session.start_tendering()
+            up_to = money.to_cents(amount_of(amount_text)) if amount_text.strip() else None
+            return self.session.add_points(up_to=up_to)
+
+        self._now(add)
+
+    def remove_points(self) -> None:
+        self._now(self.session.remove_points)
+
     def remove_external(self, index: int) -> None:
         self._now(lambda: self.session.remove_external(index))
 

@@ -44,11 +44,13 @@ class TenderPanel(QWidget):
         self.card = button(self, self.tr("Card terminal"), self.tr("Pay by card on the store terminal"),
                            lambda: self._external("card"))
         self.other = button(self, self.tr("Other"), self.tr("Other tender"), lambda: self._external("other"))
+        self.points = button(self, self.tr("Points"), self.tr("Pay with the member's points"), self._points)
         grid = QGridLayout()
-        grid.addWidget(self.amount, 0, 0, 1, 3)
+        grid.addWidget(self.amount, 0, 0, 1, 4)
         grid.addWidget(self.cash, 1, 0)
         grid.addWidget(self.card, 1, 1)
         grid.addWidget(self.other, 1, 2)
+        grid.addWidget(self.points, 1, 3)
 
         self.pay = button(self, self.tr("Pay"), self.tr("Pay"), lambda: self.sale.pay())
         self.pay.setMinimumHeight(56)
@@ -134,13 +136,21 @@ class TenderPanel(QWidget):
                                                                                    to_money(card.amount), left))
         for tender in session.external:
             self.tenders.addItem(f"{self.tr(TENDER_NAMES.get(tender.kind, tender.kind))}: {to_money(tender.amount)}")
+        if session.points_paid is not None:
+            self.tenders.addItem(self.tr("Points: {0} ({1} points)").format(
+                to_money(session.points_paid.amount), f"{session.points_paid.points:,}"))
         if session.change:
             self.tenders.addItem(self.tr("Change: {0}").format(to_money(session.change)))
         tendering = session.state == State.TENDERING
         has_lines = bool(session.cart.lines)
         for w in (self.cash, self.card, self.other, self.amount, self.code, self.apply):
             w.setEnabled(not self.busy and has_lines)
-        self.remove.setEnabled(not self.busy and tendering and bool(session.cards or session.external))
+        balance = session.member.points if session.member is not None else None
+        self.points.setVisible(session.points_tender)  # only where the backend takes points as a tender
+        self.points.setEnabled(not self.busy and has_lines and session.points_paid is None and balance is not None
+                               and bool(balance.currency_ratio) and balance.available > 0)
+        self.remove.setEnabled(not self.busy and tendering
+                               and bool(session.cards or session.external or session.points_paid))
         self.back.setEnabled(not self.busy and tendering)
         self.pay.setEnabled(not self.busy and has_lines and session.state != State.AUTHORIZING)
         self.pay.setText(self.tr("Paying…") if self.busy else self.tr("Pay"))
@@ -155,6 +165,10 @@ class TenderPanel(QWidget):
         self.sale.add_external(kind, self.amount.text())
         self.amount.clear()
 
+    def _points(self) -> None:
+        self.sale.add_points(self.amount.text())
+        self.amount.clear()
+
     def _take_off(self) -> None:
         session = self.sale.session
         row = max(self.tenders.currentRow(), 0)
@@ -162,3 +176,5 @@ class TenderPanel(QWidget):
             self.sale.remove_card(session.cards[row].code)
         elif row - len(session.cards) < len(session.external):
             self.sale.remove_external(row - len(session.cards))
+        elif session.points_paid is not None:
+            self.sale.remove_points()

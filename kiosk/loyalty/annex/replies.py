@@ -167,13 +167,16 @@ def order_line(data: Any) -> OrderLine:
     )
 
 
-EXTERNAL_TENDERS = ("cash", "card", "other")
+EXTERNAL_TENDERS = ("cash", "card", "other", "points")
 
 
 def payment(data: Any) -> Payment:
     d = p.mapping(data, "payment")
     kind = (p.text(d, "type") or "incentive").lower()
     amount = p.money(d, "amount") or ZERO
+    if kind == "points":
+        return Payment("", p.text(d, "referenceId") or "", amount, "", kind="points",
+                       points=max(p.integer(d, "points") or 0, 0))
     if kind != "incentive":
         return Payment("", "", amount, "", kind=kind if kind in EXTERNAL_TENDERS else "other")
     return Payment(code=p.text(d, "incentiveCode") or "", reference_id=p.text(d, "referenceId") or "",

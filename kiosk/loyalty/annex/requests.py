@@ -190,6 +190,8 @@ def _payment(pay: Payment) -> dict[str, Any]:
     if pay.kind == "code":
         return {"type": "incentive", "incentiveCode": pay.code, "referenceId": pay.reference_id,
                 "amount": pay.amount, "userId": pay.user_id}
+    if pay.kind == "points":
+        return {"type": "points", "amount": pay.amount, "points": pay.points, "referenceId": pay.reference_id}
     return {"type": pay.kind, "amount": pay.amount}
 
 

@@ -28,7 +28,7 @@ ATTEMPT_SECONDS = 5.0
 MIN_ATTEMPT_S = 0.25
 # Enrolment and the points quote are on this platform's listed API; no gift or store
 # cards, no rewards bought with points, no pricing of returned lines.
-FEATURES = frozenset({contract.ENROL, contract.POINTS_PREVIEW})
+FEATURES = frozenset({contract.ENROL, contract.POINTS_PREVIEW, contract.POINTS_TENDER})
 # The embedded Loyalty Prime sandbox answers every listed read the reconciliation uses.
 SANDBOX_DECLARES = {"reads": reconcile.READS}
 _REFUSALS = (errors.InsufficientPoints, errors.CodeNotUsable, errors.RewardNotAvailable, errors.NotFound)
