@@ -1,5 +1,6 @@
 """The cashier screen once on Loyalty Prime: the embedded-style Prime sandbox over loopback,
-a member's sale with a voucher and the points quote in the cart, then its return."""
+a member's sale with a voucher, the points quote in the cart and points as a tender, then
+its return."""
 
 from __future__ import annotations
 
@@ -80,12 +81,20 @@ def test_a_members_sale_with_a_voucher_and_the_points_quote_then_its_return(qtbo
     # The quote follows the cart: 13.58 paid for the coffee, doubled.
     qtbot.waitUntil(lambda: window.cart.earns.text() == "This sale earns 27 points", timeout=5000)
 
+    # 3.00 of it paid with Ben's points, at the programme's 0.01 a point; the rest in cash.
+    assert window.tender.points.isVisible()
+    window.tender.amount.setText("3.00")
+    qtbot.mouseClick(window.tender.points, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.sale.session.points_paid is not None, timeout=5000)
+    rows = [window.tender.tenders.item(i).text() for i in range(window.tender.tenders.count())]
+    assert "Points: 3.00 (300 points)" in rows and not window.tender.points.isEnabled()
     qtbot.mouseClick(window.tender.cash, Qt.LeftButton)
     qtbot.mouseClick(window.tender.pay, Qt.LeftButton)
     qtbot.waitUntil(lambda: bool(window.receipts), timeout=15000)
     assert window.tender.outcome.text().startswith("Paid.")
     order_id = window.receipts[0].receipt.sale_id
     assert [e["code"] for e in ledger(prime, "code_redeem")] == ["BEN15OFF"]
+    assert [e["points"] for e in ledger(prime, "redeem")] == [-300]
     qtbot.waitUntil(lambda: len(ledger(prime, "order_create")) == 1, timeout=10000)
     [booked] = ledger(prime, "order_create")
     assert (booked["order_id"], booked["member_id"], booked["points"]) == (order_id, "M100002", 27)
@@ -107,9 +116,13 @@ def test_a_members_sale_with_a_voucher_and_the_points_quote_then_its_return(qtbo
     qtbot.keyClick(approval.pin, Qt.Key_Return)
     qtbot.waitUntil(lambda: bool(done), timeout=15000)
     assert done[0].whole
+    assert "300 points (3.00) go back to the member" in done[0].message
     qtbot.waitUntil(lambda: len(ledger(prime, "order_return")) == 1, timeout=15000)
     [reversed_] = ledger(prime, "order_return")
     assert (reversed_["order_id"], reversed_["points"]) == (order_id, -27)
     view = run(qtbot, qloop, window.sale.till.engine.backend.lookup_member("M100002"))
-    assert view.points.available == 1320  # the 27 points the sale earned went back with it
+    # The 27 points the sale earned went back with it, and the 300 it paid with came back.
+    qtbot.waitUntil(lambda: window.sale.till.outbox.status().depth == 0, timeout=15000)
+    view = run(qtbot, qloop, window.sale.till.engine.backend.lookup_member("M100002"))
+    assert view.points.available == 1320
     qtbot.keyClick(dialog, Qt.Key_Escape)
