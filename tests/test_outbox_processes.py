@@ -66,8 +66,10 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
     set_faults(sandbox, duplicate_protection=False, drop_reply_rate=0.05, error_rate=0.05, latency_ms=150, seed=5)
     env = _env(sandbox, db, KIOSK_OUTBOX__MAX_IN_FLIGHT="4")
     pending_at_kill = _kill_drainers(env, log, db, 100, seed=99)
-    # The kills came while there was work: the queue was still draining at the last third of them.
-    assert pending_at_kill[66] > 0, pending_at_kill
+    # The kills came while there was work, and work was done between them: the queue went
+    # down across the kills and was still draining at the last third of them.
+    assert pending_at_kill[66] > 0 and pending_at_kill[-1] < pending_at_kill[0] < len(operations), pending_at_kill
+    print(f"pending at the kills: {pending_at_kill[0]} ... {pending_at_kill[-1]} of {len(operations)}")
     final = _drainer(env, log)
     out, _ = final.communicate(timeout=240)
     assert final.returncode == 0, log.read_text()[-3000:]
@@ -75,11 +77,24 @@ def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sa
     _assert_exactly_once(sandbox, db, operations)
 
 
+def _sending(db: Path, pid: int) -> bool:
+    """Whether the drainer `pid` holds a lease (its owner names its pid): it is delivering."""
+    with sqlite3.connect(db, timeout=5) as conn:
+        return conn.execute("SELECT 1 FROM ops WHERE lease_owner LIKE ? LIMIT 1",
+                            (f"%:{pid}:%",)).fetchone() is not None
+
+
 def _kill_drainers(env: dict, log: Path, db: Path, kills_wanted: int, seed: int) -> list[int]:
+    """Start a drainer, and SIGKILL it once it is delivering (a lease is held), at a random
+    moment of its work: a drainer takes over a second to start here, so a kill on a fixed
+    clock from its start would land before any send."""
     rng, kills, pending_at_kill = random.Random(seed), 0, []
     while kills < kills_wanted:
         process = _drainer(env, log)
-        time.sleep(rng.uniform(0.1, 1.2))
+        deadline = time.monotonic() + 20
+        while process.poll() is None and not _sending(db, process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.8))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
@@ -113,7 +128,7 @@ def test_drainer_killed_100_times_against_the_documented_api_loses_and_doubles_n
         extra = {"KIOSK_BACKEND__DEDUPLICATES": '["orders"]'} if declared == "orders" else {}
         env = _env(sandbox, db, KIOSK_OUTBOX__MAX_IN_FLIGHT="4", **extra)
         pending = _kill_drainers(env, log, db, 100, seed=98)
-        assert pending[66] > 0, pending
+        assert pending[66] > 0 and pending[-1] < pending[0] < len(operations), pending
         # The faults stay on for the drain after the kills, as in the extended test.
         final = _drainer(env, log)
         final.communicate(timeout=240)
