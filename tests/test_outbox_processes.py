@@ -57,7 +57,8 @@ def _assert_exactly_once(sandbox, db: Path, operations) -> None:
         assert conn.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall() == [("done", len(operations))]
 
 
-@pytest.mark.slow  # a hundred processes killed and restarted: about two minutes
+@pytest.mark.slow  # a hundred processes killed while delivering, each after its start-up: about 4 minutes
+@pytest.mark.timeout(900)
 def test_drainer_killed_100_times_still_delivers_every_operation_exactly_once(sandbox, tmp_path):
     db, log = tmp_path / "terminal.sqlite3", tmp_path / "drainer.log"
     operations = Workload(cards=make_gift_cards(sandbox, 6), seed=2026).operations(1000)
@@ -105,7 +106,8 @@ def _kill_drainers(env: dict, log: Path, db: Path, kills_wanted: int, seed: int)
     return pending_at_kill
 
 
-@pytest.mark.slow  # a hundred processes killed and restarted against the documented API alone, twice
+@pytest.mark.slow  # a hundred processes killed while delivering, against the documented API alone, twice
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("declared", ["nothing", "orders"])
 def test_drainer_killed_100_times_against_the_documented_api_loses_and_doubles_nothing(tmp_path, declared):
     """Nothing declared: every in-doubt order and points write is held, none resent blindly;

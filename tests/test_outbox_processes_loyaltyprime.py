@@ -54,7 +54,8 @@ def _env(server, db) -> dict:
     return env
 
 
-@pytest.mark.slow  # a hundred processes killed and restarted: about two minutes
+@pytest.mark.slow  # a hundred processes killed and restarted: about four minutes
+@pytest.mark.timeout(900)
 def test_drainer_killed_100_times_on_loyalty_prime_delivers_every_operation_exactly_once(tmp_path):
     server = prime_server(tmp_path / "prime.sqlite3")
     try:
