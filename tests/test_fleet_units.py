@@ -225,7 +225,7 @@ def test_without_the_extra_the_terminal_says_so_and_reports_nothing(tmp_path):
 def test_the_app_start_exports_when_enabled_and_its_stop_does_not_wait(tmp_path, monkeypatch):
     import asyncio
 
-    from ui import lifecycle
+    from kiosk.app import terminal as lifecycle
 
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(tmp_path / name))

@@ -187,7 +187,7 @@ def test_an_outbox_part_extends_the_outbox_check(monkeypatch, tmp_path):
 async def test_doctor_runs_beside_a_running_terminal_and_the_till_keeps_selling(home, monkeypatch):
     import asyncio
 
-    from ui import lifecycle
+    from kiosk.app import terminal as lifecycle
 
     root, env = home
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "KIOSK_SYSTEM_SETTINGS"):

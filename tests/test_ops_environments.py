@@ -124,7 +124,7 @@ def test_a_terminal_database_never_crosses_environments(home):
 
 
 async def test_training_is_the_sandbox_with_the_stores_operators_and_catalogue_and_marked_receipts(home):
-    from ui import lifecycle
+    from kiosk.app import terminal as lifecycle
 
     data = home / "data" / "kiosk"
     # The store's own till: a manager and a cashier in the live database, its catalogue.

@@ -201,7 +201,7 @@ def test_the_window_logs_an_error_in_a_slot_a_thread_and_a_task_and_shows_the_no
 import asyncio, sys, threading
 from PySide6.QtCore import QTimer
 from ui.app import run_gui
-from ui.tasks import BUG_MESSAGE
+from ui.common.tasks import BUG_MESSAGE
 
 def ready(window, terminal):
     def slot():

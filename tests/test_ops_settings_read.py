@@ -103,10 +103,10 @@ def test_every_settings_field_is_read_by_the_till_and_the_window_or_named_with_i
     import qasync
 
     from kiosk.ops import environments
-    from ui import lifecycle
-    from ui.bridge import HubBridge
+    from kiosk.app import terminal as lifecycle
+    from ui.common.bridge import HubBridge
     from ui.cashier.window import CashierWindow
-    from ui.tasks import Tasks
+    from ui.common.tasks import Tasks
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     reads: set[str] = set()

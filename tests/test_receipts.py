@@ -277,7 +277,7 @@ def test_the_barcode_picture_scans(qapp, receipt):
 def tasks(qapp):
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    from ui.tasks import Tasks
+    from ui.common.tasks import Tasks
 
     tasks = Tasks()
     yield tasks
@@ -304,7 +304,7 @@ def preview_for(qtbot, receipt, printer: PrinterSettings, tasks=None):
     from PySide6.QtWidgets import QApplication
 
     from ui.receipts.preview import ReceiptPreview
-    from ui.tasks import Tasks
+    from ui.common.tasks import Tasks
 
     tasks = tasks or Tasks()
     dialog = ReceiptPreview(receipt, printer, tasks)

@@ -19,10 +19,10 @@ from kiosk.scanner.events import Scanned
 from tests.checkout_env import settings_for
 from tests.helpers import client_for
 from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
-from ui.bridge import HubBridge
+from ui.common.bridge import HubBridge
 from ui.cashier.window import CashierWindow
-from ui.lifecycle import Terminal
-from ui.tasks import Tasks
+from kiosk.app.terminal import Terminal
+from ui.common.tasks import Tasks
 
 COFFEE = "2004242000017"  # COF-001 House Blend Coffee Beans 250 g, 7.99
 
@@ -418,7 +418,7 @@ def test_new_details_typed_while_the_till_starts_replace_the_first_ones(qtbot, e
 
 def test_a_core_bug_during_a_scan_is_logged_and_told_as_one_not_shown_verbatim(qtbot, screen, monkeypatch,
                                                                               caplog):
-    from ui.tasks import BUG_MESSAGE
+    from ui.common.tasks import BUG_MESSAGE
 
     window = screen
     sign_in(qtbot, window)

@@ -16,10 +16,10 @@ from tests.helpers import ledger
 from tests.prime_helpers import prime_client, prime_server
 from tests.test_ui_cashier import add_coffee, scan, sign_in
 from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
-from ui.bridge import HubBridge
+from ui.common.bridge import HubBridge
 from ui.cashier.window import CashierWindow
-from ui.lifecycle import Terminal
-from ui.tasks import Tasks
+from kiosk.app.terminal import Terminal
+from ui.common.tasks import Tasks
 
 
 @pytest.fixture

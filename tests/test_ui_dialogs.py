@@ -26,8 +26,8 @@ from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
-from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.common.tasks import Tasks
+from ui.common.controls import BUTTON_HEIGHT
 
 WAIT_MS = 20000
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import QThread
 from kiosk.checkout.errors import CheckoutError
 from kiosk.events import EventHub
 from kiosk.outbox import events as ev
-from ui.bridge import HubBridge
-from ui.tasks import BUG_MESSAGE, Tasks
+from ui.common.bridge import HubBridge
+from ui.common.tasks import BUG_MESSAGE, Tasks
 
 
 def test_an_event_published_on_another_thread_arrives_on_the_gui_thread(qtbot):
@@ -114,7 +114,7 @@ def test_the_camera_preview_shows_frames_and_outlines_what_was_found(qtbot):
 
     from kiosk.scanner.reader import FrameReader
     from tests.scanner_images import render
-    from ui.widgets.camera_preview import CameraPreview, FrameRelay
+    from ui.common.camera_preview import CameraPreview, FrameRelay
 
     preview = CameraPreview()
     qtbot.addWidget(preview)
@@ -144,11 +144,11 @@ def test_the_sign_in_screen_loads_nothing_heavy():
     import sys
 
     heavy = ["numpy", "cv2", "escpos", "pydantic", "httpx", "sqlite3", "kiosk.checkout.service", "kiosk.config",
-             "ui.cashier.sale", "ui.receipts.preview"]
+             "kiosk.app.sale", "ui.receipts.preview"]
     code = ("import json, sys; import ui.app\n"
             "from PySide6.QtWidgets import QApplication\n"
             "from ui.cashier.window import CashierWindow\n"
-            "from ui.tasks import Tasks\n"
+            "from ui.common.tasks import Tasks\n"
             "app = QApplication([]); window = CashierWindow(None, Tasks()); window.show(); app.processEvents()\n"
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,

@@ -14,7 +14,7 @@ from tests.outbox_workload import Workload
 from tests.test_ui_cashier import early_window, screen, sign_in  # noqa: F401 (the fixtures)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 from ui.lag import LagMonitor
-from ui.widgets.camera_preview import CameraPreview, FrameRelay
+from ui.common.camera_preview import CameraPreview, FrameRelay
 
 HANG_MS = 250
 QUEUED = 300

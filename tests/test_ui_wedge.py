@@ -19,7 +19,7 @@ from tests.checkout_env import settings_for
 from tests.keyboard import Keyboard, StillClock
 from tests.test_ui_cashier import COFFEE, early_window, lines, sign_in  # noqa: F401 (the fixtures)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
-from ui.cashier.wedge_filter import WedgeFilter
+from ui.common.wedge_filter import WedgeFilter
 
 CARD = "GC-1000-0002"  # 20.00 on the demo gift card
 

@@ -115,8 +115,9 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     from PySide6.QtCore import QTimer
 
     from kiosk import logs
+    from kiosk.app.cashier import Cashier
     from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
-    from ui.tasks import Tasks
+    from ui.common.tasks import Tasks
 
     # Quitting is this event, never QApplication.quit(): that would stop the loop
     # under the shutdown below (the HTTP client can't close on a stopped loop).
@@ -131,7 +132,9 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     ticker.start()
 
     tasks = Tasks()
-    window = CashierWindow(None, tasks)
+    # The application (its hub, the shift, scan routing) first; the window is its screen.
+    cashier = Cashier(tasks.work)
+    window = CashierWindow(None, tasks, cashier=cashier)
     window.closed.connect(quitting.set)
     from ui.ops.crash import CrashNotices
 
@@ -154,12 +157,12 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             await painted.wait(timeout=1.0)
             settings = await asyncio.to_thread(_load_settings)
             logs.set_level(settings.log.level)
-            lifecycle = await asyncio.to_thread(importlib.import_module, "ui.lifecycle")
+            lifecycle = await asyncio.to_thread(importlib.import_module, "kiosk.app.terminal")
             # Each step runs to its end (a half-started sandbox or database is worse than
             # a second's wait); closed meanwhile, the steps after it are skipped.
             if quitting.is_set():
                 return status
-            terminal = await lifecycle.start(settings, window.hub)
+            terminal = await lifecycle.start(settings, cashier.hub)
             if quitting.is_set():
                 return status  # the finally stops the terminal just started
         except Exception as exc:  # a start-up failure is a message on screen, not a traceback
@@ -168,17 +171,15 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
                 status = 2
                 window.show_fatal(str(exc))
             else:
-                from ui.tasks import sentence
+                from ui.common.tasks import sentence
 
                 window.show_fatal(sentence(exc, "start-up"))
             await quitting.wait()
             return status
-        from ui.bridge import HubBridge
+        from ui.common.bridge import HubBridge
 
-        bridge = HubBridge(window.hub)
+        bridge = HubBridge(cashier.hub)
         window.attach(terminal, bridge)
-        if terminal.telemetry is not None:  # hand-scanner scans reach the sale, not the hub: counted here
-            window.wedge.scanned.connect(lambda *_: terminal.telemetry.scanned("wedge"))
         if on_ready is not None:
             on_ready(window, terminal)
         await settle(WORK_MODULES, SCREEN_MODULES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.events import Event
-from kiosk.scanner.payload import Ref
+from kiosk.scanner.payload import PayloadFormats, Ref, parse
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,12 @@ class Scanned(Event):
     ref: Ref
     symbology: str | None  # None for a hand scanner, which does not say
     origin: str  # "camera", "wedge", "serial"
+
+
+def read(text: str, symbology: str | None, origin: str, formats: PayloadFormats) -> Scanned:
+    """What a scanner read, parsed: the one place where a scan's text becomes a typed reference
+    (or a rejection), whichever source read it."""
+    return Scanned(parse(text, symbology, formats), symbology, origin)
 
 
 @dataclass(frozen=True)

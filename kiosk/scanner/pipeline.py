@@ -1,7 +1,7 @@
 """The scanner's worker: frames in, typed scans out, never on the Qt thread.
 
 source -> FrameReader (decoders + pre-processing) -> Acceptor (frame agreement,
-debounce) -> payload.parse -> callback. The callback runs on the worker thread;
+debounce) -> events.read (payload.parse) -> callback. The callback runs on the worker thread;
 the UI hands it to the event hub, which re-emits on the GUI thread.
 
 CPU stays bounded when nothing is in view: each frame gets a time budget
@@ -24,8 +24,8 @@ import numpy as np
 
 from kiosk.scanner.acceptor import Acceptor
 from kiosk.scanner.decoders import Symbol
-from kiosk.scanner.events import Scanned
-from kiosk.scanner.payload import DEFAULT, PayloadFormats, parse
+from kiosk.scanner.events import Scanned, read
+from kiosk.scanner.payload import DEFAULT, PayloadFormats
 from kiosk.scanner.reader import FrameReader
 from kiosk.scanner.sources import FrameSource
 
@@ -80,7 +80,7 @@ class ScanPipeline:
             except Exception:
                 log.exception("frame preview callback failed")
         for symbol in self.acceptor.offer(symbols):
-            self._deliver(Scanned(parse(symbol.text, symbol.symbology, self.formats), symbol.symbology, "camera"))
+            self._deliver(read(symbol.text, symbol.symbology, "camera", self.formats))
         return symbols
 
     def _deliver(self, scan: Scanned) -> None:

@@ -12,8 +12,8 @@ import logging
 import threading
 from typing import Callable
 
-from kiosk.scanner.payload import DEFAULT, PayloadFormats, parse
-from kiosk.scanner.events import Scanned
+from kiosk.scanner.payload import DEFAULT, PayloadFormats
+from kiosk.scanner.events import Scanned, read
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,6 @@ class SerialScanner:
             if not text.strip():
                 continue
             try:
-                self._on_scan(Scanned(parse(text, None, self._formats), None, "serial"))
+                self._on_scan(read(text, None, "serial", self._formats))
             except Exception:
                 log.exception("scan callback failed")

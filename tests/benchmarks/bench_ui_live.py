@@ -166,10 +166,10 @@ async def _open_window(info: dict, folder: Path):
     from kiosk.loyalty.annex import AnnexCloudClient
     from tests.checkout_env import settings_for
     from ui.app import settle
-    from ui.bridge import HubBridge
+    from ui.common.bridge import HubBridge
     from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
-    from ui.lifecycle import Terminal
-    from ui.tasks import Tasks
+    from kiosk.app.terminal import Terminal
+    from ui.common.tasks import Tasks
 
     settings = settings_for(folder)
     b = settings.backend
@@ -296,7 +296,7 @@ async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
 
 async def _camera_with_preview(terminal, window, frames, code):
     from tests.live_scan import PacedFrames, pipeline_for
-    from ui.widgets.camera_preview import CameraPreview, FrameRelay
+    from ui.common.camera_preview import CameraPreview, FrameRelay
 
     preview = CameraPreview()
     relay = FrameRelay()

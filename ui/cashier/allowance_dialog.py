@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QSpinBox, QVB
 from kiosk.checkout import money
 from kiosk.checkout.offline import Allowance
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
-from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT, takes_typing
+from ui.common.tasks import Tasks
+from ui.common.controls import BUTTON_HEIGHT, takes_typing
 
 MAX_SALES, MAX_HOURS = 100, 24
 

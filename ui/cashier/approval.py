@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from ui.widgets.controls import button, pin_refused, secret_field
+from ui.common.controls import button, pin_refused, secret_field
 
 ACTION_NAMES = {"void": "Void the sale", "price_override": "Change a price", "return": "Make a return",
                 "offline_allowance": "Open an offline allowance", "retry_dead_letter": "Send again",

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
 from kiosk.checkout.money import to_money
 from kiosk.checkout.points_quote import PointsQuote, order_for_quote
 from kiosk.loyalty.backend import POINTS_PREVIEW
-from ui.widgets.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.common.controls import BUTTON_HEIGHT, button, takes_typing
 
 QTY_COLUMN = 1
 RESULT_ROW_PX = BUTTON_HEIGHT

@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.widgets.controls import button
+from ui.common.controls import button
 
 
 class Confirmation(QFrame):

@@ -1,7 +1,7 @@
 """What the cashier screen's dialogs share: touch-size controls, a line for sentences,
 running work through `Tasks` with its failure shown inside the dialog, and the keys.
 
-A dialog never shows a traceback: ui.tasks.sentence turns an exception into what
+A dialog never shows a traceback: ui.common.tasks.sentence turns an exception into what
 the cashier reads (the core's own errors carry it; anything else is logged with its
 traceback and told as the short "something went wrong" sentence).
 """
@@ -9,7 +9,6 @@ traceback and told as the short "something went wrong" sentence).
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any, Awaitable, Callable
 
 import shiboken6
@@ -18,28 +17,12 @@ from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
 from kiosk.checkout.operators import Approval
-from kiosk.scanner.payload import MEMBER_ID
-from ui.tasks import Tasks, sentence
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.common.tasks import Tasks, sentence
+from ui.common.controls import BUTTON_HEIGHT
 
 # approve(action, subject, details=lines the manager reads) -> the Approval, or None when cancelled
 Approve = Callable[..., Awaitable[Approval | None]]
 
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_MEMBER_ID = re.compile(rf"\b(?:{MEMBER_ID})\b")
-
-
-def scrub(text: str | None, *known: str | None) -> str:
-    """A backend's reason without member data: the known ids, then anything that looks like
-    an email, a phone number or a member id, become "…"."""
-    text = text or ""
-    for value in known:
-        if value:
-            text = text.replace(value, "…")
-    text = _EMAIL.sub("…", text)
-    text = _PHONE.sub("…", text)
-    return _MEMBER_ID.sub("…", text)
 
 
 def touch_button(text: str, accessible: str | None = None, parent: QWidget | None = None) -> QPushButton:

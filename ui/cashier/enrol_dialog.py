@@ -28,8 +28,8 @@ from kiosk.checkout import printing
 from kiosk.config import PrinterSettings
 from kiosk.loyalty.models import MemberView, NewMember
 from ui.cashier.dialog_kit import CashierDialog, big, message_label, touch_button
-from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT, takes_typing
+from ui.common.tasks import Tasks
+from ui.common.controls import BUTTON_HEIGHT, takes_typing
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEd
                                QScrollArea, QVBoxLayout, QWidget)
 
 from kiosk.checkout.money import to_money
-from ui.widgets.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
-from ui.widgets.notices import keep_place
+from ui.common.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
+from ui.common.notices import keep_place
 
 
 class MemberPanel(QWidget):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from kiosk.loyalty.models import MemberView
 from ui.cashier.dialog_kit import CashierDialog, message_label, touch_button
 from ui.cashier.enrol_dialog import EMAIL, line_edit, phone_ok
-from ui.tasks import Tasks, user_message
+from ui.common.tasks import Tasks, user_message
 
 
 class MemberSearchDialog(CashierDialog):

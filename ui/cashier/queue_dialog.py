@@ -3,97 +3,34 @@
 At the top, one sentence: how much waits, how much could not be sent, and whether
 sending is paused. Then what waits (pending and held-back writes: what each is, its
 sale, when it was queued, how many tries), then what could not be sent (the outbox's
-dead letters: number, what, tries, when, and the reason with the row's member id and
-anything that looks like contact data taken out; never a body or a path, they carry
-member ids). "Send again" needs `approve("retry_dead_letter", op_id)`, then the
-operation is queued again (`Outbox.retry`, in a thread), the approval is recorded in
-the audit log and delivery is woken. Below, read-only with a sentence each: the
-redemptions of failed sales a person must look at (`Sales.problems`), and what the
-backend refused of the gift cards taken under an offline allowance (`Allowances.report`).
+dead letters: number, what, tries, when, and the reason, scrubbed of member data).
+"Send again" and the two answers for a held write run the application's transactions
+(kiosk/app/queue.py), which ask `approve` for a manager's approval first. Below,
+read-only with a sentence each: the redemptions of failed sales a person must look at
+(`Sales.problems`), and what the backend refused of the gift cards taken under an
+offline allowance (`Allowances.report`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from kiosk.app import queue
+from kiosk.app.queue import QueueView, Waiting, scrub
 from kiosk.checkout import money
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
-from kiosk.outbox.events import age_text
-from ui.cashier.dialog_kit import Approve, CashierDialog, message_label, scrub, touch_button
-from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.cashier.dialog_kit import Approve, CashierDialog, message_label, touch_button
+from ui.common.tasks import Tasks
+from ui.common.controls import BUTTON_HEIGHT
 
 REFRESH_MS = 3000
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    op_id: int
-    kind: str
-    attempts: int
-    created: str
-    reason: str
-    # Held: its reply was lost and this backend can't be asked; a manager says what happened.
-    held: bool = False
-
-
-@dataclass(frozen=True)
-class Waiting:
-    op_id: int
-    kind: str
-    sale_id: str | None
-    attempts: int
-    created: str
-    held: bool  # held back behind something of the same sale or card that could not be sent
-
-
-@dataclass(frozen=True)
-class QueueView:
-    depth: int
-    oldest: str
-    dead: int
-    blocked: int
-    paused: str | None
-    letters: tuple[DeadLetter, ...]
-    problems: tuple[Redemption, ...]
-    refusals: tuple[Refusal, ...]
-    waiting: tuple[Waiting, ...]
-
-
-def _when(at: float) -> str:
-    return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
-
-
-def read_view(till: Any) -> QueueView:
-    """Everything the dialog shows, read in one go (in a worker thread)."""
-    status = till.outbox.status()
-    letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
-                               scrub(r["last_error"], r["member_id"])) for r in till.outbox.rows("dead", 200))
-    letters += tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
-                                scrub(_with_evidence(r["last_error"], r["evidence"]), r["member_id"]), held=True)
-                     for r in till.outbox.rows("held", 200))
-    waiting = tuple(Waiting(r["id"], r["kind"], r["sale_id"], r["attempts"], _when(r["created_at"]), bool(r["held"]))
-                    for r in till.outbox.waiting(200))
-    return QueueView(status.depth, age_text(status.oldest_age_s), status.dead, status.blocked, status.paused,
-                     letters, tuple(till.sales.problems()), tuple(till.allowances.report()), waiting)
-
-
-def _with_evidence(reason: str | None, evidence: str | None) -> str:
-    facts = json.loads(evidence) if evidence else {}
-    shown = "; ".join(f"{k}: {v}" for k, v in facts.items() if k != "at")
-    if facts.get("at"):
-        shown += f" (read {_when(facts['at'])})"
-    return (reason or "") + (f" Now: {shown}." if shown else "")
 
 
 class QueueDialog(CashierDialog):
@@ -184,7 +121,7 @@ class QueueDialog(CashierDialog):
         return f"{self.what(letter.kind)}, {letter.reason}" if letter else str(op_id)
 
     def refresh(self) -> None:
-        self.run("read", asyncio.to_thread(read_view, self.till), self._show)
+        self.run("read", asyncio.to_thread(queue.read, self.till), self._show)
 
     def _tick(self) -> None:
         if not self.busy("read") and not self.busy("retry"):
@@ -253,23 +190,10 @@ class QueueDialog(CashierDialog):
         self.run("retry", self._approved_resolve(op_id, applied), self._resolved, lambda _: self.refresh())
 
     async def _approved_resolve(self, op_id: int, applied: bool) -> tuple[int, str | None]:
-        approval = await self.approve("resolve_held_write", str(op_id), details=[
+        state = await queue.settle_held(self.till, self.approve, op_id, applied, details=[
             self.tr("No. %1: %2").replace("%1", str(op_id)).replace("%2", self._what(op_id)),
             self.tr("It went through") if applied else self.tr("It did not: send it")])
-        if approval is None:
-            return op_id, None
-        state = await asyncio.to_thread(self._resolve_now, approval, op_id, applied)
-        self.till.engine.wake()
-        return op_id, state or ""
-
-    def _resolve_now(self, approval: Any, op_id: int, applied: bool) -> str | None:
-        self.till.checkout.approvals.use(approval, "resolve_held_write", str(op_id), approval.requested_by,
-                                         "Settling it needs a manager's approval.")
-        with self.till.db.tx() as conn:
-            state = self.till.outbox.resolve_in(conn, op_id, applied, "settled in the queue window")
-            if state is not None and getattr(approval, "audit_id", None) is None:
-                self.till.operators.record_approval(conn, approval, {"op": op_id, "applied": applied, "now": state})
-        return state
+        return op_id, state
 
     def _resolved(self, outcome: tuple[int, str | None]) -> None:
         op_id, state = outcome
@@ -335,24 +259,9 @@ class QueueDialog(CashierDialog):
         self.run("retry", self._approved_retry(op_id), self._retried, lambda _: self.refresh())
 
     async def _approved_retry(self, op_id: int) -> tuple[int, bool | None]:
-        approval = await self.approve("retry_dead_letter", str(op_id), details=[
+        again = await queue.send_again(self.till, self.approve, op_id, details=[
             self.tr("Send no. %1 again: %2").replace("%1", str(op_id)).replace("%2", self._what(op_id))])
-        if approval is None:
-            return op_id, None
-        again = await asyncio.to_thread(self._retry_now, approval, op_id)
-        if again:
-            self.till.engine.wake()
         return op_id, again
-
-    def _retry_now(self, approval: Any, op_id: int) -> bool:
-        self.till.checkout.approvals.use(approval, "retry_dead_letter", str(op_id), approval.requested_by,
-                                         "Sending it again needs a manager's approval.")
-        if not self.till.outbox.retry(op_id):
-            return False
-        if getattr(approval, "audit_id", None) is None:  # not recorded yet by whoever approved
-            with self.till.db.tx() as conn:
-                self.till.operators.record_approval(conn, approval, {"op": op_id})
-        return True
 
     def _retried(self, outcome: tuple[int, bool | None]) -> None:
         op_id, again = outcome

@@ -27,8 +27,8 @@ from kiosk.checkout import return_receipt
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.returns import ReturnableOrder, ReturnDone
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
-from ui.tasks import Tasks
-from ui.widgets.controls import BUTTON_HEIGHT
+from ui.common.tasks import Tasks
+from ui.common.controls import BUTTON_HEIGHT
 
 COLUMNS = 5  # item, bought, returned already, return now, refund
 
@@ -279,7 +279,7 @@ class ReturnsDialog(CashierDialog):
 
     def show_receipt(self) -> None:
         from ui.receipts.preview import ReceiptPreview
-        from ui.widgets.controls import show_on_top
+        from ui.common.controls import show_on_top
 
         receipt = self.receipt()
         if receipt is None:

@@ -11,7 +11,7 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.widgets.controls import button, pin_refused, secret_field
+from ui.common.controls import button, pin_refused, secret_field
 
 
 class SignInView(QWidget):

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QLis
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
-from ui.widgets.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
-from ui.widgets.notices import keep_place
+from ui.common.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
+from ui.common.notices import keep_place
 
 
 class TenderPanel(QWidget):

@@ -9,13 +9,13 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ui.cashier.allowance_dialog import AllowanceDialog
-from ui.widgets.controls import button, show_key, show_on_top
+from ui.common.controls import button, show_key, show_on_top
 from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
-from ui.tasks import user_message
-from ui.widgets.camera_preview import CameraPreview, FrameRelay
+from ui.common.tasks import user_message
+from ui.common.camera_preview import CameraPreview, FrameRelay
 
 
 class Tools(QWidget):

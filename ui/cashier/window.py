@@ -1,16 +1,18 @@
 """The cashier's window: sign-in at once, then cart | member | tenders.
 
-ui/app.py makes it and shows it before anything else is loaded, starts the
-terminal, then calls `attach(terminal, bridge)`, or `show_fatal(message)` when
-start-up failed. The sign-in form takes typing from the first frame; a sign-in
-pressed before the till is up waits for it. Every backend or database call goes
-through `tasks` (ui/tasks.py); sentences go to the notice bar.
+A thin screen over the application layer's Cashier (kiosk/app/cashier.py), which holds
+the shift: the operator, the sale, the scans routed to it, void and price changes. The
+window supplies what Cashier asks of a person (`ask_approval`, `confirm`) and shows what
+it says. ui/app.py makes the window and shows it before anything else is loaded, starts
+the terminal, then calls `attach(terminal, bridge)`, or `show_fatal(message)` when
+start-up failed. The sign-in form takes typing from the first frame; a sign-in pressed
+before the till is up waits for it. Every backend or database call goes through `tasks`
+(ui/common/tasks.py); sentences go to the notice bar.
 """
 
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from typing import TYPE_CHECKING, Sequence
 
 import shiboken6
@@ -19,18 +21,16 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-from kiosk.checkout.approvals import override_details, void_details
-from kiosk.events import EventHub
+from kiosk.app.cashier import Cashier
 from ui.cashier.sign_in import SignInView
-from ui.cashier.wedge_filter import WedgeFilter
-from ui.widgets.controls import button, show_key, show_on_top
-from ui.widgets.notices import STRIP_PX, NoticeBar, OfflineBanner, keep_place
-from ui.widgets.status import StatusLine
+from ui.common.wedge_filter import WedgeFilter
+from ui.common.controls import button, show_key, show_on_top
+from ui.common.notices import STRIP_PX, NoticeBar, OfflineBanner, keep_place
+from ui.common.status import StatusLine
 
 if TYPE_CHECKING:
     from kiosk.checkout.operators import Approval
     from ui.cashier.approval import ManagerApproval
-    from ui.cashier.sale import Sale
     from ui.receipts.preview import ReceiptPreview
 
 # The selling screen and what it pulls in (the checkout, NumPy, OpenCV, python-escpos)
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # sign-in typed at once), so no module that imports Qt is ever loaded off the GUI thread.
 WORK_MODULES = ("kiosk.checkout.printing", "kiosk.checkout.receipt", "kiosk.checkout.session",
                 "kiosk.scanner.pipeline", "cv2")
-SCREEN_MODULES = ("ui.cashier.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
+SCREEN_MODULES = ("kiosk.app.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
                   "ui.cashier.tools", "ui.cashier.approval", "ui.receipts.preview")
 
 
@@ -57,13 +57,12 @@ def _centred(parent: QWidget, text: str, name: str) -> QLabel:
 class CashierWindow(QMainWindow):
     closed = Signal()  # the app shuts down when the cashier closes the window
 
-    def __init__(self, settings, tasks, parent: QWidget | None = None):
+    def __init__(self, settings, tasks, parent: QWidget | None = None, cashier: Cashier | None = None):
         super().__init__(parent)
         self.settings, self.tasks = settings, tasks
-        self.hub = EventHub()
-        self.terminal = self.bridge = None
-        self.sale: Sale | None = None
-        self.operator = None
+        self.cashier = cashier or Cashier(tasks.work)
+        self.cashier.people = self
+        self.bridge = None
         self.receipts: list[ReceiptPreview] = []
         self.approval_dialog: ManagerApproval | None = None
         self.setWindowTitle(self.tr("Kiosk"))
@@ -121,12 +120,20 @@ class CashierWindow(QMainWindow):
         self.cart = self.member = self.tender = self.tools = None
         self.sign_in.reset()
 
+    # The shift's state lives in the application layer; the tools and the tests read it here.
+    hub = property(lambda self: self.cashier.hub)
+    terminal = property(lambda self: self.cashier.terminal)
+    sale = property(lambda self: self.cashier.sale)
+    operator = property(lambda self: self.cashier.operator)
+
     # -- start-up ------------------------------------------------------------------------
 
     def attach(self, terminal, bridge) -> None:
         from kiosk import checks
 
-        self.terminal, self.bridge = terminal, bridge
+        self.bridge = bridge
+        self.cashier.attach(terminal)
+        self.cashier.hold_scans_while(self._scan_held)
         self.settings = getattr(terminal, "settings", self.settings)
         if self.settings.screen.full_screen and self.isVisible():
             self.showFullScreen()  # the settings come after the first frame: maximised until now
@@ -150,7 +157,6 @@ class CashierWindow(QMainWindow):
         bridge.notice.connect(self.notices.show_notice)
         bridge.storage_failed.connect(self.notices.show_notice)
         bridge.paused.connect(lambda why: why and self.notices.show_notice(why))
-        bridge.scanned.connect(self._scanned)
         self.offline.watch(self.tasks, terminal.till.allowances)
         self._connectivity(terminal.till.checkout.connectivity, "")
         self.sign_in.set_till(terminal.till)
@@ -177,26 +183,18 @@ class CashierWindow(QMainWindow):
     # -- signing in and out ------------------------------------------------------------------
 
     def _signed_in(self, operator) -> None:
-        from ui.cashier.sale import Sale
-
-        self.operator = operator
+        self.cashier.signed_in(operator)
         if self.work is None:
-            self.sale = Sale(self.terminal, self.tasks, operator.id, self)
             self._build_work()
-        else:
-            self.sale.operator_id = operator.id
-            self.sale.new_sale()
         self.who.setText(self.tr("{0} ({1})").format(operator.name, operator.id))
         self.stack.setCurrentWidget(self.work)
         self.cart.entry.setFocus()
 
     def sign_out(self) -> None:
-        if self.sale is not None and self.sale.session.cart.lines:
-            self.notices.show_notice(self.tr("Finish or void the sale before signing out."))
+        refused = self.cashier.sign_out()
+        if refused:
+            self.notices.show_notice(refused)
             return
-        if self.operator is not None:
-            self.tasks.run("sign_out", asyncio.to_thread(self.terminal.till.operators.sign_out, self.operator.id))
-        self.operator = None
         if self.tender is not None:
             self.tender.sale_ended()  # the next cashier starts with nothing of the last sale on screen
         self.stack.setCurrentWidget(self.sign_in)
@@ -303,25 +301,19 @@ class CashierWindow(QMainWindow):
     # -- scans ----------------------------------------------------------------------------------
 
     def _wedge_scan(self, text: str, receiver) -> None:
-        # A dialog that takes scans itself (returns: the receipt) gets those made into it.
+        # A dialog that takes scans itself (returns: the receipt) gets those made into it,
+        # where the keyboard focus is; every other scan takes the application's one route.
         dialog = QWidget.window(receiver) if receiver is not None else None
         if dialog is not self and hasattr(dialog, "take_scan"):
             dialog.take_scan(text)
-        elif self._selling():
-            self.sale.scanned_text(text)
+        elif self.cashier.scans is not None:
+            self.cashier.scans.text(text, "wedge")
 
-    def _scanned(self, event) -> None:
-        if self._selling():
-            self.sale.scanned(event)
-
-    def _selling(self) -> bool:
-        """A scan can go to the sale: the selling screen shows, and no question is open on it."""
-        if self.sale is None or self.stack.currentWidget() is not self.work:
-            return False
-        if not self.stack.isEnabled():
-            self.notices.show_notice(self.tr("Answer the question on the screen first, then scan again."))
-            return False
-        return True
+    def _scan_held(self) -> str | None:
+        """Why a scan can't go to the sale now: a question is open over the selling screen."""
+        if self.work is not None and self.stack.currentWidget() is self.work and not self.stack.isEnabled():
+            return self.tr("Answer the question on the screen first, then scan again.")
+        return None
 
     # -- paying -----------------------------------------------------------------------------------
 
@@ -370,45 +362,14 @@ class CashierWindow(QMainWindow):
                 dialog.reject()
 
     def void(self) -> None:
-        if self.sale is None:
-            return
-        session = self.sale.session
-        if session.cart.empty:
-            self.sale.void()
-            return
-
-        async def approve_then_void():
-            approval = await self.ask_approval("void", session.sale_id, void_details(session))
-            if approval is not None and session is self.sale.session:
-                self.sale.void(approval)
-
-        self.tasks.run("ask_void", approve_then_void())
+        self.cashier.void()
 
     def override_price(self, line_id: str, price_text: str) -> None:
-        from kiosk.checkout.errors import CheckoutError
-        from ui.cashier.sale import amount_of
-
-        try:
-            price = amount_of(price_text) if price_text.strip() else None
-        except CheckoutError as exc:  # MoneyError: what is wrong with the typed price
-            self.notices.show_notice(str(exc))
-            return
-        if price is None:
-            self.notices.show_notice(self.tr("Type the new price first, then press Change price."))
-            return
-        session = self.sale.session
-
-        async def approve_then_change():
-            approval = await self.ask_approval("price_override", session.sale_id,
-                                               override_details(session, line_id, Decimal(price)))
-            if approval is not None and session is self.sale.session:
-                self.cart.price.clear()
-                self.sale.override_price(line_id, Decimal(price), approval)
-
-        self.tasks.run("ask_override", approve_then_change())
+        self.cashier.override_price(line_id, price_text, on_done=self.cart.price.clear)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.wedge.remove()
+        self.cashier.close()
         if self.tools is not None:
             self.tools.close_all()
         for dialog in list(self.receipts):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.ops import hooks
-from ui.tasks import BUG_MESSAGE
+from ui.common.tasks import BUG_MESSAGE
 
 
 class CrashNotices(QObject):

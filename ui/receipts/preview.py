@@ -24,7 +24,7 @@ from kiosk.checkout.receipt import Receipt
 from kiosk.config import PrinterSettings
 from ui.receipts import pdf
 from ui.receipts.pdf import barcode_image, monospace_font
-from ui.tasks import Tasks
+from ui.common.tasks import Tasks
 
 log = logging.getLogger(__name__)
 

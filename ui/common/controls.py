@@ -36,7 +36,7 @@ def show_key(b: QPushButton, key: str) -> QPushButton:
 
 def takes_typing(field: QWidget) -> QWidget:
     """A field for what a person types (names, searches, amounts, reasons, PINs): the hand
-    scanner's filter never holds its keys, however fast they come (ui/cashier/wedge_filter.py)."""
+    scanner's filter never holds its keys, however fast they come (ui/common/wedge_filter.py)."""
     field.setProperty("wedge", False)
     return field
 

@@ -1,12 +1,15 @@
-"""Run a coroutine for a widget, then show its result: the one way the UI does async work.
+"""Named background work for a screen, and the one rule from an exception to a sentence.
 
-- Tasks have names: starting a task replaces the running one of the same name (a new
+- Work has a name: starting work under a name cancels what still runs under it (a new
   scan cancels the lookup still under way), and every task is kept referenced.
-- A spinner appears only when the work takes longer than ~150 ms.
-- CheckoutError and LoyaltyError carry a sentence for the cashier: it is shown as a
-  non-modal notice. Cancellation is silent. Anything else is a bug: logged with its
-  traceback, and shown as a short notice, never a traceback. `sentence` is that rule,
-  the one way from an exception to what a person reads, for the dialogs too.
+- `busy(name, True)` is emitted only when the work takes longer than SPINNER_AFTER_S, so a
+  quick answer never flickers a spinner; `busy(name, False)` when it ends.
+- CheckoutError and LoyaltyError carry a sentence for the person: it is emitted on `failed`
+  (the screen shows it as a notice). Cancellation is silent. Anything else is a bug: logged
+  with its traceback, and told as BUG_MESSAGE, never as a traceback.
+
+The cashier screen wraps this in ui/common/tasks.py; the application layer (the sale, the
+cashier's shift, the shopper's session) uses it directly, so it runs without Qt in tests.
 """
 
 from __future__ import annotations
@@ -15,15 +18,14 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtCore import QObject, Signal
-
+from kiosk.app.signals import Signal
 from kiosk.checkout.errors import CheckoutError
 from kiosk.loyalty.errors import LoyaltyError
 from kiosk.outbox.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-SPINNER_AFTER_MS = 150
+SPINNER_AFTER_S = 0.150
 BUG_MESSAGE = "Something went wrong there; it was logged. Try again, or call IT if it keeps happening."
 
 
@@ -46,25 +48,27 @@ def sentence(exc: BaseException, doing: str = "work") -> str:
     return message
 
 
-class Tasks(QObject):
-    busy = Signal(str, bool)  # task name, whether a person is now waiting on it (spinner)
-    failed = Signal(str)  # a sentence for the notice bar
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
+class Work:
+    def __init__(self) -> None:
+        self.busy = Signal()  # (name, on): a person now waits on it (after SPINNER_AFTER_S), or no longer
+        self.failed = Signal()  # (sentence,): for the notice strip
         self._tasks: dict[str, asyncio.Task] = {}
+
+    def say(self, text: str) -> None:
+        """A sentence for the person, as a failure's would be shown."""
+        self.failed.emit(text)
 
     def run(self, name: str, work: Awaitable[Any], on_ok: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], bool] | None = None) -> asyncio.Task:
-        """Start `work` under `name`; `on_ok(result)` runs on the GUI thread. `on_error`
-        may handle a failure itself (return True); otherwise it becomes a notice."""
+        """Start `work` under `name`; `on_ok(result)` runs on this loop's thread. `on_error`
+        may handle a failure itself (return True); otherwise it becomes a sentence on `failed`."""
         previous = self._tasks.pop(name, None)
         if previous is not None and not previous.done():
             previous.cancel()
         task = asyncio.ensure_future(work)
         self._tasks[name] = task
-        # A loop timer, not a QTimer per task: nothing Qt-owned can outlive this object.
-        spinner = asyncio.get_running_loop().call_later(SPINNER_AFTER_MS / 1000, self.busy.emit, name, True)
+        # A loop timer, not a timer object per task: nothing outlives the loop's own handle.
+        spinner = asyncio.get_running_loop().call_later(SPINNER_AFTER_S, self.busy.emit, name, True)
 
         def finished(t: asyncio.Task) -> None:
             spinner.cancel()

@@ -1,8 +1,9 @@
-"""The sale under way, as the screen drives it: every backend or database call is a task.
+"""The cashier's sale under way, as a screen drives it: every backend or database call is work.
 
-No widgets here: the cart, member and tender views (and, later, the self-service
-kiosk) listen to `changed` and read `session`. A sentence for the person comes
-out of `tasks.failed`; the views never see an exception.
+No widgets here: the cart, member and tender views listen to `changed` and read `session`.
+A sentence for the person comes out of `work.failed`; the views never see an exception.
+A question to the cashier (replace the member? spend a reward worth more than the goods?)
+goes to `people` (kiosk/app/people.py), which the screen supplies.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtCore import QObject, Signal
-
+from kiosk.app.people import Nobody, People
+from kiosk.app.signals import Signal
+from kiosk.app.work import Work
 from kiosk.checkout import money
 from kiosk.checkout import receipt as receipts
 from kiosk.checkout.errors import CheckoutError
@@ -30,23 +32,21 @@ def _who(view) -> str:
     return f"{view.member.display_name} ({view.member_id})" if view.member else view.member_id
 
 
-class Sale(QObject):
-    changed = Signal()  # the cart, member, rewards, coupons or tenders changed
-    search_results = Signal(list)  # catalogue products for the typed text
-    paying = Signal(bool)
-    paid = Signal(object, object)  # PayResult, its Receipt (None when it failed)
-    receipt_scanned = Signal(str)  # an order id: the returns dialog opens with it
-    notice = Signal(str, bool)  # a sentence for the notice strip; True: it offers Undo
-    voided = Signal()
-
-    def __init__(self, terminal, tasks, operator_id: str, parent: QObject | None = None):
-        super().__init__(parent)
+class Sale:
+    def __init__(self, terminal, work: Work, operator_id: str, people: People | None = None):
+        self.changed = Signal()  # the cart, member, rewards, coupons or tenders changed
+        self.search_results = Signal()  # (products,): catalogue products for the typed text
+        self.paying = Signal()  # (bool,)
+        self.paid = Signal()  # (PayResult, its Receipt or None when it failed)
+        self.receipt_scanned = Signal()  # (order id,): the returns screen opens with it
+        self.notice = Signal()  # (sentence, undo): for the notice strip; undo True: it offers Undo
+        self.voided = Signal()
         self.terminal = terminal
         self.till = terminal.till
         self.checkout = terminal.till.checkout
-        self.tasks = tasks
+        self.work = work
+        self.people = people or Nobody()
         self.operator_id = operator_id
-        self.formats = payload.PayloadFormats.from_settings(terminal.settings.scanner)
         self.session: Session = self.checkout.new_sale(operator_id)
 
     # -- helpers -------------------------------------------------------------------------
@@ -54,7 +54,7 @@ class Sale(QObject):
     _scans = 0
 
     def _say(self, sentence: str) -> None:
-        self.tasks.failed.emit(sentence)
+        self.work.say(sentence)
 
     def _now(self, fn: Callable[[], Any]) -> Any:
         """A synchronous change to the session: a refusal becomes a notice."""
@@ -77,9 +77,9 @@ class Sale(QObject):
             if on_error is not None and on_error(exc):
                 return True
             self.changed.emit()
-            return False  # Tasks tells the cashier (ui/tasks.py: sentence)
+            return False  # Work tells the cashier (kiosk/app/work.py: sentence)
 
-        return self.tasks.run(name, work, done, failed)
+        return self.work.run(name, work, done, failed)
 
     @property
     def cart_open(self) -> bool:
@@ -122,7 +122,7 @@ class Sale(QObject):
         if len(text.strip()) < 2:
             self.search_results.emit([])
             return
-        self.tasks.run("search", asyncio.to_thread(self.till.catalogue.search, text, 20),
+        self.work.run("search", asyncio.to_thread(self.till.catalogue.search, text, 20),
                        self.search_results.emit)
 
     def add_barcode(self, gtin: str) -> None:
@@ -256,13 +256,12 @@ class Sale(QObject):
             if yes and session is self.session:
                 self._now(lambda: self.session.select_reward(reward))
 
-        self.tasks.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
+        self.work.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
                                                   "Don't apply"), answered)
 
     async def _agreed(self, question: str, yes: str, no: str) -> bool:
-        """The cashier's yes, asked by the window that owns this sale; no window to ask, no yes."""
-        confirm = getattr(self.parent(), "confirm", None)
-        return confirm is not None and await confirm(question, yes, no)
+        """The cashier's yes, asked by the screen that drives this sale."""
+        return await self.people.confirm(question, yes, no)
 
     def remove_reward(self, reward_id: str) -> None:
         self._now(lambda: self.session.remove_reward(reward_id))
@@ -314,7 +313,7 @@ class Sale(QObject):
     # -- the end ----------------------------------------------------------------------------
 
     def pay(self, asked: bool = False) -> None:
-        if self.tasks.running("pay"):
+        if self.work.running("pay"):
             return  # a double tap: the first Pay is under way (Checkout.pay would return its result anyway)
         short = [] if asked else self._now(self.session.rewards_short)
         if short:
@@ -356,7 +355,7 @@ class Sale(QObject):
             if yes and session is self.session:
                 self.pay(asked=True)
 
-        self.tasks.run("ask_pay", self._agreed(question, "Pay, spend the points", "Don't pay yet"), answered)
+        self.work.run("ask_pay", self._agreed(question, "Pay, spend the points", "Don't pay yet"), answered)
 
     def void(self, approval=None) -> None:
         def done(_):
@@ -372,10 +371,8 @@ class Sale(QObject):
 
     # -- scans --------------------------------------------------------------------------------
 
-    def scanned_text(self, text: str, origin: str = "wedge") -> None:
-        self.scanned(Scanned(payload.parse(text, None, self.formats), None, origin))
-
     def scanned(self, event: Scanned) -> None:
+        """A scan from any source (kiosk/app/scans.py routes them here while the sale has the screen)."""
         ref = event.ref
         if isinstance(ref, payload.MemberRef):
             self.find_member(ref.value)

@@ -1,1 +1,0 @@
-"""Small widgets shared by the cashier screen and, later, the self-service kiosk."""
