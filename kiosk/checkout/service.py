@@ -180,6 +180,27 @@ class Checkout:
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
 
+    async def check_card(self, code: str) -> CodeInfo:
+        """A gift or store card's balance, read without a sale (a shopper asking at the kiosk).
+        Offline it is refused: an unchecked card has no balance to show."""
+        code = code.strip().upper()
+        if not code:
+            raise CheckoutError("Enter or scan a code.")
+        if self.offline:
+            raise CheckoutError("Card balances can't be checked while the loyalty service can't be reached.")
+        try:
+            info = await self.backend.validate_code(code, self.payer.terminal.guest_user_id)
+        except (errors.NotFound, errors.InvalidIdentifier):
+            raise CheckoutError(f"{code} is not a card this store knows. Check it and try again.") from None
+        except errors.BackendUnavailable:
+            raise CheckoutError("Card balances can't be checked while the loyalty service can't be reached.") \
+                from None
+        except errors.LoyaltyError as exc:
+            raise CheckoutError(exc.user_message) from None
+        if info.kind == "coupon":
+            raise CheckoutError("That is a coupon, not a gift card: use it at the till.")
+        return info
+
     async def apply_coupon(self, session: Session, code: str) -> CouponChoice:
         session.require_cart_open()
         info = await self._validate(session, code, "coupons")
