@@ -78,6 +78,14 @@ class Cashier:
         self.operator = None
         return None
 
+    def attach_member(self, view) -> None:
+        """A member found or enrolled outside the sale's own scan goes on the open sale; a
+        CheckoutError says why the sale refuses them."""
+        sale = self.sale
+        if sale is not None and sale.cart_open:
+            sale.session.attach_member(view)
+            sale.changed.emit()
+
     def _scanned(self, event: Scanned) -> None:
         if self.operator is not None:
             self.sale.scanned(event)
@@ -127,6 +135,9 @@ class Cashier:
         return await self.people.ask_approval(action, subject, details)
 
     def close(self) -> None:
+        """The screen closed: scans stop and the sale tells nobody any more."""
+        if self.sale is not None:
+            self.sale.close()
         if self._release is not None:
             self._release()
         if self.scans is not None:

@@ -369,6 +369,12 @@ class Sale:
         self.last_line, self.next_quantity, self._taken = None, 1, None
         self.changed.emit()
 
+    def close(self) -> None:
+        """The screen is gone: nothing is told any more (work still finishing finds no listener)."""
+        for signal in (self.changed, self.search_results, self.paying, self.paid, self.receipt_scanned,
+                       self.notice, self.voided):
+            signal.disconnect()
+
     # -- scans --------------------------------------------------------------------------------
 
     def scanned(self, event: Scanned) -> None:

@@ -14,6 +14,7 @@ from kiosk.checkout.money import to_money
 from kiosk.checkout.points_quote import PointsQuote, order_for_quote
 from kiosk.loyalty.backend import POINTS_PREVIEW
 from ui.common.controls import BUTTON_HEIGHT, button, takes_typing
+from ui.common import theme
 
 QTY_COLUMN = 1
 RESULT_ROW_PX = BUTTON_HEIGHT
@@ -44,7 +45,7 @@ class CartPanel(QWidget):
         # the field's left end, so it takes no room of its own.
         self.times = QLabel(self.entry)
         self.times.setAccessibleName(self.tr("Quantity for the next product"))
-        self.times.setStyleSheet("font-size: 18px; font-weight: bold; color: #0b3d91;")
+        self.times.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {theme.ACCENT};")
         self.times.setAlignment(Qt.AlignCenter)
         self.times.hide()
         # Found products float over the cart under the field: a search never squeezes the
@@ -95,13 +96,13 @@ class CartPanel(QWidget):
             label.setAccessibleName(name)
             label.setAlignment(Qt.AlignRight)
             totals.addRow(name, label)
-        self.total.setStyleSheet("font-size: 20px; font-weight: bold;")
+        self.total.setStyleSheet(f"font-size: {theme.TITLE_PX}px; font-weight: bold;")
         # "This sale earns N points": the backend's quote, where it gives one; hidden when
         # it can't answer within a second (kiosk/checkout/points_quote.py).
         self.earns = QLabel(self)
         self.earns.setAccessibleName(self.tr("Points this sale earns"))
         self.earns.setAlignment(Qt.AlignRight)
-        self.earns.setStyleSheet("color: #0b3d91;")
+        self.earns.setStyleSheet(f"color: {theme.ACCENT};")
         self.earns.hide()
         backend = sale.till.engine.backend
         quote = getattr(backend, "quote_points", None)

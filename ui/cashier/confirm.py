@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.common.controls import button
+from ui.common import theme
 
 
 class Confirmation(QFrame):
@@ -31,7 +32,7 @@ class Confirmation(QFrame):
         self.setObjectName("confirmation")
         self.setAccessibleName(self.tr("Question"))
         self.setStyleSheet("#confirmation { background: rgba(0, 0, 0, 110); }"
-                           "#confirmationBox { background: #fffbe6; border: 2px solid #8a6d00; }")
+                           f"#confirmationBox {{ background: {theme.QUESTION_BG}; border: 2px solid {theme.QUESTION_BORDER}; }}")
         box = QFrame(self)
         box.setObjectName("confirmationBox")
         box.setMaximumWidth(640)

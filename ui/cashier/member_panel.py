@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEd
 from kiosk.checkout.money import to_money
 from ui.common.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
 from ui.common.notices import keep_place
+from ui.common import theme
 
 
 class MemberPanel(QWidget):
@@ -127,7 +128,7 @@ class MemberPanel(QWidget):
                 self.offline.show()
             active = member is None or member.active
             self.status.setText(self.tr("Active") if active else self.tr("Inactive: rewards can't be used"))
-            self.status.setStyleSheet("" if active else "color: #a00000; font-weight: bold;")
+            self.status.setStyleSheet("" if active else f"color: {theme.WARNING}; font-weight: bold;")
             self.tier.setText((points.tier or "—") if points else "—")
             self.points.setText(f"{points.available:,}" if points else self.tr("not available"))
             self.value.setText(str(points.currency_value) if points and points.currency_value is not None else "—")

@@ -10,6 +10,7 @@ from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
 from ui.common.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
 from ui.common.notices import keep_place
+from ui.common import theme
 
 
 class TenderPanel(QWidget):
@@ -18,7 +19,7 @@ class TenderPanel(QWidget):
         self.sale = sale
         self.due = QLabel(self)
         self.due.setAccessibleName(self.tr("Amount due"))
-        self.due.setStyleSheet("font-size: 28px; font-weight: bold;")
+        self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold;")
         self.code = QLineEdit(self)
         self.code.setPlaceholderText(self.tr("Coupon, gift card or store card code"))
         self.code.setAccessibleName(self.tr("Code"))
@@ -123,11 +124,11 @@ class TenderPanel(QWidget):
         if self.last_change is not None:
             self.due_label.setText(self.tr("Change"))
             self.due.setText(str(to_money(self.last_change)))
-            self.due.setStyleSheet("font-size: 28px; font-weight: bold; color: #0b5d1e;")
+            self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold; color: {theme.DONE};")
         else:
             self.due_label.setText(self.tr("Due"))
             self.due.setText(str(to_money(session.due)))
-            self.due.setStyleSheet("font-size: 28px; font-weight: bold;")
+            self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold;")
         self.tenders.clear()
         for card in session.cards:
             kind = self.tr("Store card") if card.kind == "storecard" else self.tr("Gift card")

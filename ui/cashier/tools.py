@@ -50,8 +50,12 @@ class Tools(QWidget):
         row.addStretch(1)
 
     @property
+    def cashier(self):
+        return self.window.cashier  # kiosk/app/cashier.py: the terminal, the sale, who is signed in
+
+    @property
     def till(self):
-        return self.window.terminal.till
+        return self.cashier.terminal.till
 
     def _approve(self, action: str, subject: str, details=()):
         return self.window.ask_approval(action, subject, details)
@@ -65,10 +69,7 @@ class Tools(QWidget):
 
     def _attach(self, view) -> None:
         """The member on the open sale; a CheckoutError says why the sale refuses."""
-        sale = self.window.sale
-        if sale is not None and sale.cart_open:
-            sale.session.attach_member(view)
-            sale.changed.emit()
+        self.cashier.attach_member(view)
 
     def _attach_enrolled(self, view) -> None:
         # The member exists now whatever the sale says: a refusal to attach is a notice.
@@ -81,7 +82,7 @@ class Tools(QWidget):
             self.window.notices.show_notice(refusal)
 
     def toggle_camera(self) -> None:
-        terminal = self.window.terminal
+        terminal = self.cashier.terminal
         if self.preview.isVisible():
             self.preview.hide()
             self.window.tasks.run("camera", terminal.stop_camera())
@@ -115,9 +116,9 @@ class Tools(QWidget):
         self._open(dialog)
 
     def returns(self, scanned: str = "") -> None:
-        operator = self.window.operator.id if self.window.operator else ""
+        operator = self.cashier.operator.id if self.cashier.operator else ""
         dialog = ReturnsDialog(self.till, self.window.tasks, self._approve, operator, self.window,
-                               settings=self.window.terminal.settings)
+                               settings=self.cashier.terminal.settings)
         self._open(dialog)
         if scanned:
             dialog.scan.setText(scanned)
@@ -127,7 +128,7 @@ class Tools(QWidget):
         self._open(QueueDialog(self.till, self.window.tasks, self._approve, self.window))
 
     def allowance(self) -> None:
-        operator = self.window.operator.id if self.window.operator else ""
+        operator = self.cashier.operator.id if self.cashier.operator else ""
         self._open(AllowanceDialog(self.till, self.window.tasks, self._approve, operator, self.window))
 
     def close_all(self) -> None:

@@ -27,6 +27,7 @@ from ui.common.wedge_filter import WedgeFilter
 from ui.common.controls import button, show_key, show_on_top
 from ui.common.notices import STRIP_PX, NoticeBar, OfflineBanner, keep_place
 from ui.common.status import StatusLine
+from ui.common import theme
 
 if TYPE_CHECKING:
     from kiosk.checkout.operators import Approval
@@ -50,7 +51,7 @@ def _centred(parent: QWidget, text: str, name: str) -> QLabel:
     label.setAlignment(Qt.AlignCenter)
     label.setWordWrap(True)
     label.setAccessibleName(name)
-    label.setStyleSheet("font-size: 20px;")
+    label.setStyleSheet(f"font-size: {theme.TITLE_PX}px;")
     return label
 
 
@@ -73,7 +74,7 @@ class CashierWindow(QMainWindow):
         # a banner or a notice coming or going never moves a button under a finger.
         self.demo = QLabel(central)
         self.demo.setAccessibleName(self.tr("Demo mode"))
-        self.demo.setStyleSheet("background: #efe6ff; padding: 4px;")
+        self.demo.setStyleSheet(f"background: {theme.DEMO_BG}; padding: 4px;")
         keep_place(self.demo).hide()  # its room is kept from the first frame: the sign-in form never jumps
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kiosk.scanner import sources
+from ui.common import theme
 
 
 def to_qimage(frame: np.ndarray) -> QImage:
@@ -89,9 +90,9 @@ class CameraPreview(QWidget):
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#20242a"))
+        painter.fillRect(self.rect(), QColor(theme.PREVIEW_BG))
         if self._image is None:
-            painter.setPen(QColor("#e8eaed"))
+            painter.setPen(QColor(theme.PREVIEW_TEXT))
             painter.drawText(self.rect().adjusted(16, 16, -16, -16),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
             return
@@ -100,6 +101,6 @@ class CameraPreview(QWidget):
         top = (self.height() - scaled.height()) / 2
         factor = scaled.width() / max(self._image.width(), 1)
         painter.drawImage(self.rect().adjusted(int(left), int(top), -int(left), -int(top)), self._image)
-        painter.setPen(QPen(QColor("#3ddc84"), 3))
+        painter.setPen(QPen(QColor(theme.PREVIEW_FOUND), 3))
         for points in self._outlines:
             painter.drawPolygon(QPolygonF([QPointF(left + x * factor, top + y * factor) for x, y in points]))

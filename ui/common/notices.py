@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from kiosk.checkout import money
+from ui.common import theme
 
 SHOW_MS = 6000
 ACTION_MS = 10_000  # an Undo stays this long: time to notice the mistake, not so long it is stale
@@ -78,7 +79,8 @@ class NoticeBar(QFrame):
         self.action_button.setAccessibleName(action[0] if action else "")
         self.action_button.setVisible(action is not None)
         self.close_button.show()
-        self.setStyleSheet("#noticeBar { background: #fff4d6; border: 1px solid #e0c060; border-radius: 4px; }")
+        self.setStyleSheet(f"#noticeBar {{ background: {theme.NOTICE_BG}; border: 1px solid {theme.NOTICE_BORDER}; "
+                           "border-radius: 4px; }")
         self._timer.start(ACTION_MS if action else self._show_ms)
 
     def clear(self) -> None:
@@ -118,10 +120,10 @@ class OfflineBanner(QLabel):
     # White on a dark red, black on amber: both well above WCAG's 4.5:1 for text, and neither
     # anything like the grey of the screen around them.
     STYLES = {
-        "offline": "#offlineBanner { background: #b3261e; color: #ffffff; font-size: 15px; font-weight: bold;"
-                   " padding: 4px 10px; border-radius: 4px; }",
-        "degraded": "#offlineBanner { background: #f9a825; color: #000000; font-size: 15px; font-weight: bold;"
-                    " padding: 4px 10px; border-radius: 4px; }",
+        "offline": f"#offlineBanner {{ background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; "
+                   f"font-size: {theme.BODY_PX}px; font-weight: bold; padding: 4px 10px; border-radius: 4px; }}",
+        "degraded": f"#offlineBanner {{ background: {theme.SLOW_BG}; color: {theme.SLOW_FG}; "
+                    f"font-size: {theme.BODY_PX}px; font-weight: bold; padding: 4px 10px; border-radius: 4px; }}",
     }
 
     def __init__(self, parent: QWidget | None = None):

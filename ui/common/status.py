@@ -7,11 +7,14 @@ import time
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from kiosk.outbox.events import age_text
+from ui.common import theme
 
 STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
 # The same colours as the offline banner, so the two read as one message.
-STATE_STYLES = {"offline": "background: #b3261e; color: #ffffff; font-weight: bold; padding: 0 6px;",
-                "degraded": "background: #f9a825; color: #000000; font-weight: bold; padding: 0 6px;"}
+STATE_STYLES = {
+    "offline": f"background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; font-weight: bold; padding: 0 6px;",
+    "degraded": f"background: {theme.SLOW_BG}; color: {theme.SLOW_FG}; font-weight: bold; padding: 0 6px;",
+}
 
 
 class StatusLine(QStatusBar):
