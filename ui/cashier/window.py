@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 # PySide6 creates its types lazily and not thread-safely: a Qt module imported in a
 # thread while the GUI thread made an enum crashed the app (1 start in 5, seen with a
 # sign-in typed at once), so no module that imports Qt is ever loaded off the GUI thread.
-WORK_MODULES = ("kiosk.checkout.printing", "kiosk.checkout.receipt", "kiosk.checkout.session",
+WORK_MODULES = ("kiosk.checkout.printing", "kiosk.checkout.receipt", "kiosk.checkout.session", "kiosk.app.sale",
                 "kiosk.scanner.pipeline", "cv2")
-SCREEN_MODULES = ("kiosk.app.sale", "ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
+SCREEN_MODULES = ("ui.cashier.cart_panel", "ui.cashier.member_panel", "ui.cashier.tender_panel",
                   "ui.cashier.tools", "ui.cashier.approval", "ui.receipts.preview")
 
 

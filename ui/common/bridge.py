@@ -1,4 +1,5 @@
-"""The one adapter between the Qt-free core and the widgets.
+"""The one adapter between the Qt-free core's events and the widgets (scans take their own
+route, kiosk/app/scans.py).
 
 The core publishes plain events on its EventHub from whatever thread it is on (the
 camera worker, the outbox's database thread, the asyncio loop). Widgets must only be
@@ -13,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from kiosk.checkout.service import CheckoutNotice
 from kiosk.events import EventHub
 from kiosk.outbox import events as ev
-from kiosk.scanner.events import Scanned, ScannerStatus
+from kiosk.scanner.events import ScannerStatus
 
 
 class HubBridge(QObject):
@@ -22,7 +23,6 @@ class HubBridge(QObject):
     paused = Signal(str)  # why delivery is paused ("" when it resumed)
     dead_lettered = Signal(object)  # ev.DeadLettered
     storage_failed = Signal(str)
-    scanned = Signal(object)  # kiosk.scanner.events.Scanned
     scanner_status = Signal(object)  # kiosk.scanner.events.ScannerStatus
     notice = Signal(str)  # CheckoutNotice: something the cashier should read
 
@@ -35,7 +35,6 @@ class HubBridge(QObject):
             hub.subscribe(ev.DeliveryResumed, lambda e: self.paused.emit("")),
             hub.subscribe(ev.DeadLettered, self.dead_lettered.emit),
             hub.subscribe(ev.StorageFailed, lambda e: self.storage_failed.emit(e.message)),
-            hub.subscribe(Scanned, self.scanned.emit),
             hub.subscribe(ScannerStatus, self.scanner_status.emit),
             hub.subscribe(CheckoutNotice, lambda e: self.notice.emit(e.message)),
         ]
