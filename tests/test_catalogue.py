@@ -102,6 +102,17 @@ def test_lookup_by_sku_ignores_case_and_spaces(demo):
     assert demo.by_sku("NOPE-1") is None and demo.by_sku("") is None
 
 
+def test_what_is_typed_in_the_product_field_is_a_barcode_a_sku_or_a_name(demo):
+    assert demo.find("2004242000017")[0].sku == "COF-001"
+    assert demo.find(" 2004-2420-00017 ")[0].sku == "COF-001"  # a barcode typed with separators
+    assert demo.find("cof-002") == (demo.by_sku("COF-002"), [])
+    product, matches = demo.find("hou ble")
+    assert product is None and [p.sku for p in matches] == ["COF-001"]
+    # A barcode's length of digits with a wrong check digit is no error here: nothing matches it.
+    assert demo.find("2004242000018") == (None, [])
+    assert demo.find("nothing like it") == (None, [])
+
+
 def test_search_finds_the_start_of_each_typed_word(demo):
     assert [p.sku for p in demo.search("hou ble")] == ["COF-001"]
     assert [p.sku for p in demo.search("HOU   BLE")] == ["COF-001"]

@@ -92,19 +92,6 @@ class Sale:
         text = text.strip()
         if not text:
             return
-        catalogue = self.till.catalogue
-
-        def find():
-            if text.isdigit() and len(text) >= 8:
-                try:
-                    found = catalogue.by_barcode(text)
-                except ValueError:
-                    found = None
-                if found is not None:
-                    return found, []
-            found = catalogue.by_sku(text) or catalogue.by_sku(text.upper())
-            return found, ([] if found else catalogue.search(text, 20))
-
         def show(answer):
             product, matches = answer
             if product is not None:
@@ -116,7 +103,7 @@ class Sale:
             else:
                 self._say(f"No product has the code or name “{text}”.")
 
-        self._task(self._scan_task(), asyncio.to_thread(find), show)
+        self._task(self._scan_task(), asyncio.to_thread(self.till.catalogue.find, text), show)
 
     def search(self, text: str) -> None:
         if len(text.strip()) < 2:

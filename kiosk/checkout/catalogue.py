@@ -214,6 +214,20 @@ class Catalogue:
         rows = self._query(f"SELECT {_COLUMNS} FROM products WHERE sku = ?", (sku,))
         return _product(rows[0]) if rows else None
 
+    def find(self, text: str, limit: int = 20) -> tuple[Product | None, list[Product]]:
+        """What a cashier typed or scanned in the product field: the product its barcode or
+        sku names, else the products whose names match (none found: both empty)."""
+        text = text.strip()
+        if barcodes.looks_like_barcode(text):
+            try:
+                found = self.by_barcode(text)
+            except ValueError:  # digits of a barcode's length with a wrong check digit: maybe a sku
+                found = None
+            if found is not None:
+                return found, []
+        found = self.by_sku(text) or self.by_sku(text.upper())
+        return found, ([] if found else self.search(text, limit))
+
     def search(self, text: str, limit: int = 20) -> list[Product]:
         """Products whose name (or sku, or barcode) has a word starting with each typed word.
 
