@@ -1,16 +1,13 @@
 """The application layer without a screen (kiosk/app): a real till on the sandbox over
 loopback HTTP, scans from each source taking one route, the cashier's sale flow with a
 scripted person answering, the queue's transactions and a shopper's visit. No Qt is
-loaded here (checked at the end, in a process of its own)."""
+loaded here (tests/test_project.py checks that in a process of its own)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 
 from kiosk.app.cashier import Cashier
@@ -29,7 +26,6 @@ from tests import annex_ops
 from tests.checkout_env import CASHIER, approve, settings_for
 from tests.helpers import client_for, set_faults, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 COFFEE = "2004242000017"  # COF-001 House Blend Coffee Beans 250 g, 7.99
 
 
@@ -259,13 +255,3 @@ async def test_work_replaces_by_name_shows_busy_late_and_tells_a_bug_plainly():
     work.run("bug", broken())
     await asyncio.sleep(0.05)
     assert said == [BUG_MESSAGE]
-
-
-def test_the_application_layer_loads_no_qt():
-    code = ("import sys, kiosk.app.cashier, kiosk.app.sale, kiosk.app.shopper, kiosk.app.queue, kiosk.app.terminal; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync', 'ui')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-

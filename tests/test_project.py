@@ -60,7 +60,8 @@ def test_the_contract_does_catch_a_violation(tmp_path):
 
 
 def test_non_gui_commands_load_no_qt():
-    code = ("import sys, kiosk.cli, kiosk.walkthrough, kiosk.connect, kiosk.sandbox.app, ui.app; "
+    code = ("import sys, kiosk.cli, kiosk.walkthrough, kiosk.connect, kiosk.sandbox.app, ui.app, kiosk.app.cashier, "
+            "kiosk.app.sale, kiosk.app.shopper, kiosk.app.queue, kiosk.app.terminal; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync', 'cv2')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
