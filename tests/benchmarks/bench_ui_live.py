@@ -241,6 +241,12 @@ async def _open_window(info: dict, folder: Path):
                                    demo=True, delivery_client=connection.new_client)
     terminal = Terminal(settings, window.hub, connection, till)
     terminal.notices = await till.start()
+    # The start-up checks, as ui/lifecycle.start runs them: their signed read is the GUI
+    # client's first use (its connection pool and TLS context are made then, not at the
+    # first scan; delivery no longer warms this client, it has its own).
+    from kiosk import checks
+
+    terminal.checks = await checks.backend(client, settings)
     collector = os.environ.get("KIOSK_BENCH_TELEMETRY")  # tests/benchmarks/bench_fleet.py: export on, to here
     if collector:
         from kiosk import config
