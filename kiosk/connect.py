@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk import config, credentials
 from kiosk.loyalty.annex import AnnexCloudClient
@@ -23,10 +24,24 @@ log = logging.getLogger(__name__)
 class Connection:
     client: "AnnexCloudClient | LoyaltyPrimeClient"
     sandbox: "SandboxServer | None"  # running, when no backend is configured
+    # Makes another client of the same kind and settings (how `client` was made).
+    make_client: "Callable[[], AnnexCloudClient | LoyaltyPrimeClient] | None" = None
+
+    @classmethod
+    def made_by(cls, make_client: Callable[[], Any], sandbox: "SandboxServer | None" = None) -> "Connection":
+        return cls(make_client(), sandbox, make_client)
 
     @property
     def embedded(self) -> bool:
         return self.sandbox is not None
+
+    def new_client(self) -> "AnnexCloudClient | LoyaltyPrimeClient":
+        """A second client like `client`, for another event loop (an httpx client belongs
+        to one loop): the outbox's delivery thread makes, uses and closes its own. The
+        caller closes it."""
+        if self.make_client is None:
+            raise ValueError("this connection was given a client, not how to make one: use connect()")
+        return self.make_client()
 
     async def aclose(self) -> None:
         """Client first, then the sandbox it talks to."""
@@ -71,20 +86,20 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
             server = SandboxServer(db.with_name(db.stem + "-loyaltyprime" + db.suffix), site=site,
                                    vendor="loyaltyprime").start()
             log.info("no backend configured: embedded Loyalty Prime sandbox at %s", server.base_url)
-            return Connection(client_for_sandbox(server, settings), server)
+            return Connection.made_by(functools.partial(client_for_sandbox, server, settings), server)
         server = SandboxServer(sandbox_db or sandbox_db_path(settings), site=site).start()
         site = server.store.site
         log.info("no backend configured: embedded sandbox at %s", server.base_url)
         # The embedded sandbox is the extended one: it declares the reads and features it adds.
-        client = AnnexCloudClient(base_url=server.base_url, site_id=site.site_id, site_name=site.site_name,
-                                  secret=site.secret, attempt_timeout=b.attempt_timeout_s,
-                                  get_budget=b.get_retry_budget_s, store_id=settings.store.store_id,
-                                  **SANDBOX_EXTENDED)
-        return Connection(client, server)
+        make = functools.partial(AnnexCloudClient, base_url=server.base_url, site_id=site.site_id,
+                                 site_name=site.site_name, secret=site.secret, attempt_timeout=b.attempt_timeout_s,
+                                 get_budget=b.get_retry_budget_s, store_id=settings.store.store_id,
+                                 **SANDBOX_EXTENDED)
+        return Connection.made_by(make, server)
     if b.vendor == "loyaltyprime":
         from kiosk.loyalty.loyaltyprime.connect import client_for_settings
 
-        return Connection(client_for_settings(settings), None)
+        return Connection.made_by(functools.partial(client_for_settings, settings))
     if not b.site_id or not b.site_name:
         raise config.ConfigError("backend.url is set, so backend.site_id and backend.site_name are needed too.")
     secret = credentials.load_secret(b.site_id)
@@ -93,12 +108,12 @@ def connect(settings: config.Settings, *, sandbox_db: str | Path | None = None) 
             "backend.url is set but no API secret was found: store it in the OS keyring "
             f"(service {credentials.KEYRING_SERVICE!r}, account = site id), set {credentials.ENV_VAR}, "
             f"or write it to {credentials.credentials_path()} with mode 600.")
+    make = functools.partial(AnnexCloudClient, base_url=b.url, site_id=b.site_id, site_name=b.site_name,
+                             secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
+                             get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
+                             store_id=settings.store.store_id, reads=b.reads, deduplicates=b.deduplicates,
+                             features=b.features)
     try:
-        client = AnnexCloudClient(base_url=b.url, site_id=b.site_id, site_name=b.site_name,
-                                  secret=secret.get_secret_value(), attempt_timeout=b.attempt_timeout_s,
-                                  get_budget=b.get_retry_budget_s, token_lifetime=b.token_lifetime_s,
-                                  store_id=settings.store.store_id, reads=b.reads, deduplicates=b.deduplicates,
-                                  features=b.features)
+        return Connection.made_by(make)
     except InvalidIdentifier as exc:  # a site id from the settings file, not from a scan
         raise config.ConfigError(f"In the [backend] or [store] settings: {exc}") from None
-    return Connection(client, None)

@@ -73,7 +73,7 @@ async def start(settings: config.Settings, hub: EventHub | None = None) -> Termi
 
     try:
         till = await asyncio.to_thread(tills.build, settings, client, site_id=client.site_id, hub=hub,
-                                       demo=environments.seeds_demo(settings))
+                                       demo=environments.seeds_demo(settings), delivery_client=connection.new_client)
         if settings.environment == environments.TRAINING:
             await asyncio.to_thread(environments.copy_operators, config.data_dir() / "terminal.sqlite3", till.db)
     except BaseException:

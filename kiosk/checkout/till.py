@@ -4,6 +4,11 @@ allowance. The UI builds one Till; so do the end-to-end tests.
 
 Start and stop in order: `start()` resolves what a crash left authorizing and
 starts delivery; `close()` stops delivery, then closes the database.
+
+Built with `delivery_client` (the app passes Connection.new_client), delivery runs
+on its own loop in a worker thread with a client of its own (kiosk/outbox/worker.py),
+and `engine` is that thread's front (EngineThread). Without it (tests, tools), the
+engine runs on the caller's loop.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from kiosk.events import EventHub
 from kiosk.outbox.commands import terminal_db_path
 from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import Outbox
+from kiosk.outbox.worker import EngineThread
 from kiosk.outbox.store import Database, open_database
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,7 @@ log = logging.getLogger(__name__)
 class Till:
     db: Database
     outbox: Outbox
-    engine: SyncEngine
+    engine: SyncEngine | EngineThread
     audit: AuditLog
     operators: Operators
     catalogue: Catalogue
@@ -56,13 +62,20 @@ class Till:
     async def start(self) -> list[str]:
         """Resolve interrupted sales (their notices are returned), then deliver in the background."""
         self.notices = await self.checkout.recover()
-        self._tasks = [asyncio.ensure_future(self.engine.run()), asyncio.ensure_future(self.checkout.watch())]
+        if isinstance(self.engine, EngineThread):
+            await self.engine.start()  # a failure leaves no thread behind
+            self._tasks = [asyncio.ensure_future(self.checkout.watch())]
+        else:
+            self._tasks = [asyncio.ensure_future(self.engine.run()), asyncio.ensure_future(self.checkout.watch())]
         return self.notices
 
     async def close(self) -> None:
+        """Delivery stops first (on its loop: in-flight sends finish, its client closes, its
+        thread is joined), then the tasks on this loop, then the database."""
+        drain = None if isinstance(self.engine, EngineThread) else (self._tasks[0] if self._tasks else None)
         await self.engine.stop()
         for task in self._tasks:
-            if not task.done() and task is not self._tasks[0]:
+            if not task.done() and task is not drain:
                 task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -87,8 +100,9 @@ def _same_vendor(outbox: Outbox, vendor: str, db: Database) -> None:
 
 def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | None = None,
           db_path: Path | None = None, catalogue_path: Path | None = None, demo: bool = False,
-          clock: Callable[[], float] = time.time) -> Till:
-    """`demo`: seed the demo operators and catalogue when there are none (the embedded sandbox)."""
+          clock: Callable[[], float] = time.time, delivery_client: Callable[[], object] | None = None) -> Till:
+    """`demo`: seed the demo operators and catalogue when there are none (the embedded sandbox).
+    `delivery_client`: makes the client delivery uses on its own thread (see the module's doc)."""
     hub = hub or EventHub()
     terminal_id = settings.store.terminal_id
     db = open_database(db_path or terminal_db_path(settings))
@@ -98,6 +112,8 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
                         attempt_timeout_s=settings.backend.attempt_timeout_s,
                         probe_member=settings.loyalty.guest_user_id, clock=clock,
                         housekeeping=[functools.partial(retention.prune, db, settings.checkout.keep_records_days)])
+    if delivery_client is not None:
+        engine = EngineThread(engine, delivery_client, front=backend)
     audit = AuditLog(db, terminal_id, clock)
     operators = Operators(db, terminal_id=terminal_id, clock=clock, audit=audit)
     catalogue_file = catalogue_path or default_path(settings)

@@ -83,6 +83,7 @@ class SyncEngine(Deliveries):
         self._inflight: dict[int, asyncio.Task] = {}
         self._awaited: collections.Counter[int] = collections.Counter()  # ids someone waits for in deliver_now
         self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop run() runs on
         self._stopping = False
         self._last_status: QueueStatus | None = None
         self._status_at = 0.0
@@ -108,9 +109,22 @@ class SyncEngine(Deliveries):
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
 
     def wake(self) -> None:
-        """Something was queued: look now rather than at the next poll."""
-        if self._wake is not None:
-            self._wake.set()
+        """Something was queued: look now rather than at the next poll. Safe from any
+        thread: the engine may run on a loop of its own (kiosk/outbox/worker.py)."""
+        event, loop = self._wake, self._loop
+        if event is None or loop is None:
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            event.set()
+            return
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:
+            pass  # that loop is closed: nothing runs to be woken
 
     def close(self) -> None:
         self._db.shutdown(wait=True)
@@ -285,6 +299,7 @@ class SyncEngine(Deliveries):
 
     async def run(self, *, until_empty: bool = False) -> QueueStatus:
         """Deliver until stopped (with until_empty: until nothing is pending, or delivery is paused)."""
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
         self._paused = await self._io(self.outbox.paused)
