@@ -164,10 +164,10 @@ class _NoReversal:
 
 
 def test_points_spent_on_rewards_not_given_back_are_said_before_approval(tmp_path):
-    from kiosk.checkout.pay import Terminal
+    from kiosk.checkout.pay import TerminalIds
     from kiosk.loyalty.models import RewardSpent
 
-    returns = Returns(None, None, None, _NoReversal(), Terminal("T01", None, "1", "guest"), inclusive_tax=False)
+    returns = Returns(None, None, None, _NoReversal(), TerminalIds("T01", None, "1", "guest"), inclusive_tax=False)
     line = ReturnableLine("1", "Shirt", "APP-001", 2, 0, 4000, points=40)
     order = ReturnableOrder("T01-X", "M1", False, (line,), (refunds.Tender("cash", 4000),), "local",
                             (RewardSpent("RW1", 250),))

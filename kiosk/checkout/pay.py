@@ -22,7 +22,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
@@ -34,6 +34,9 @@ from kiosk.outbox import ops
 from kiosk.outbox.engine import Outcome, SyncEngine
 from kiosk.outbox.queue import CANCELLED, DEAD, DONE, HELD, REFUSED, Outbox
 from kiosk.outbox.store import StorageError, StorageFull
+
+if TYPE_CHECKING:  # the app runs delivery on its own thread; tests pass the engine itself
+    from kiosk.outbox.worker import EngineThread
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,9 @@ class PayResult:
 
 
 @dataclass(frozen=True)
-class Terminal:
+class TerminalIds:
+    """Who this till is, as its writes name it (the running terminal is kiosk/app/terminal.py)."""
+
     terminal_id: str
     store_id: str | None
     site_id: str
@@ -57,7 +62,7 @@ class Terminal:
 
 
 class Payer:
-    def __init__(self, sales: Sales, outbox: Outbox, engine: SyncEngine, terminal: Terminal, *,
+    def __init__(self, sales: Sales, outbox: Outbox, engine: SyncEngine | EngineThread, terminal: TerminalIds, *,
                  authorize_timeout_s: float = 8.0, points_wait_s: float = 2.0,
                  audit: Callable[..., None] | None = None):
         self.sales = sales

@@ -30,11 +30,11 @@ import asyncio
 import json
 import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from kiosk.checkout import money, refunds
 from kiosk.checkout.approvals import Approvals
-from kiosk.checkout.pay import Terminal
+from kiosk.checkout.pay import TerminalIds
 from kiosk.checkout.return_orders import (  # noqa: F401 (ReturnableLine and the rest: their home for callers)
     ReturnableLine, ReturnableOrder, ReturnDone, ReturnPlan, from_backend, from_sale, order_id_from_scan)
 from kiosk.checkout.errors import CheckoutError
@@ -47,9 +47,12 @@ from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import CANCELLED, DEAD, DONE, REFUSED, Outbox
 from kiosk.outbox.store import Database
 
+if TYPE_CHECKING:  # the app runs delivery on its own thread; tests pass the engine itself
+    from kiosk.outbox.worker import EngineThread
+
 
 class Returns:
-    def __init__(self, db: Database, outbox: Outbox, engine: SyncEngine, backend: Any, terminal: Terminal, *,
+    def __init__(self, db: Database, outbox: Outbox, engine: SyncEngine | EngineThread, backend: Any, terminal: TerminalIds, *,
                  inclusive_tax: bool, record_approval: Callable[..., int] | None = None,
                  approvals: Approvals | None = None,
                  points_wait_s: float = 2.0, refund_to: str = "original",

@@ -30,7 +30,7 @@ from kiosk.checkout.catalogue import Catalogue, default_path
 from kiosk.checkout.catalogue_import import ensure_demo_catalogue
 from kiosk.checkout.offline import Allowances
 from kiosk.checkout.operators import Operators
-from kiosk.checkout.pay import Payer, Terminal
+from kiosk.checkout.pay import Payer, TerminalIds
 from kiosk.checkout.returns import Returns
 from kiosk.checkout.sales import Sales
 from kiosk.checkout.service import Checkout
@@ -121,7 +121,7 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
         operators.ensure_demo_operators()
         ensure_demo_catalogue(catalogue_file, settings.tax.rates.keys())
     catalogue = Catalogue.open(catalogue_file)
-    terminal = Terminal(terminal_id, settings.store.store_id, site_id, settings.loyalty.guest_user_id)
+    terminal = TerminalIds(terminal_id, settings.store.store_id, site_id, settings.loyalty.guest_user_id)
     sales = Sales(db, outbox, terminal_id, settings.store.store_id, clock)
     payer = Payer(sales, outbox, engine, terminal, authorize_timeout_s=settings.checkout.authorize_timeout_s,
                   points_wait_s=settings.checkout.points_wait_s, audit=audit.record)
