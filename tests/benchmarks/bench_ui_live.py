@@ -236,12 +236,12 @@ async def _open_window(info: dict, folder: Path):
     window = CashierWindow(settings, tasks)
     window.resize(1280, 800)
     window.show()
-    # Delivery on its own thread with a client of its own, as ui/lifecycle.start builds it.
+    # Delivery on its own thread with a client of its own, as kiosk/app/terminal.start builds it.
     till = await asyncio.to_thread(tills.build, settings, client, site_id=info["siteId"], hub=window.hub,
                                    demo=True, delivery_client=connection.new_client)
     terminal = Terminal(settings, window.hub, connection, till)
     terminal.notices = await till.start()
-    # The start-up checks, as ui/lifecycle.start runs them: their signed read is the GUI
+    # The start-up checks, as kiosk/app/terminal.start runs them: their signed read is the GUI
     # client's first use (its connection pool and TLS context are made then, not at the
     # first scan; delivery no longer warms this client, it has its own).
     from kiosk import checks
