@@ -240,6 +240,28 @@ class ScreenSettings(BaseModel):
     full_screen: bool = False
 
 
+class SelfServiceSettings(BaseModel):
+    """The self-service kiosk (`mode = "selfservice"`): shoppers, no training, nobody watching."""
+
+    # Seconds without a touch before "Still there?", then the countdown before the visit resets.
+    idle_s: float = Field(40.0, ge=10, le=600)
+    countdown_s: float = Field(20.0, ge=5, le=120)
+    # The thank-you screen goes back to the attract screen after this.
+    thanks_s: float = Field(30.0, ge=5, le=300)
+    # Look-up by phone or email: off, since anyone could type a neighbour's number.
+    lookup_by_contact: bool = False
+    # A reward QR made at the kiosk is good at the till for this long.
+    pass_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+    # The store's key that signs reward QRs: the same file on every terminal of the store.
+    # Empty: pass.key in the configuration directory, made on first use (readable by the app's user only).
+    pass_key_file: str = ""
+    # Wrong gift-card or one-time codes: max_guesses within guess_window_s lock that entry
+    # on this kiosk for lock_minutes.
+    max_guesses: int = Field(5, ge=1, le=50)
+    guess_window_s: float = Field(300.0, ge=10, le=86_400)
+    lock_minutes: float = Field(30.0, ge=1, le=24 * 60)
+
+
 class DecodeSettings(BaseModel):
     """What one file given to `kiosk decode` may cost; a file over either limit is refused unread."""
 
@@ -286,6 +308,8 @@ class Settings(BaseSettings):
     # demo | live | training (kiosk/ops/environments.py); empty: live when backend.url is set,
     # else demo. load_settings makes it explicit.
     environment: Literal["", "demo", "live", "training"] = ""
+    # cashier: the till's window; selfservice: the shoppers' kiosk (kiosk --mode selfservice).
+    mode: Literal["cashier", "selfservice"] = "cashier"
     backend: BackendSettings = Field(default_factory=BackendSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     loyalty: LoyaltySettings = Field(default_factory=LoyaltySettings)
@@ -298,6 +322,7 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     screen: ScreenSettings = Field(default_factory=ScreenSettings)
+    selfservice: SelfServiceSettings = Field(default_factory=SelfServiceSettings)
     decode: DecodeSettings = Field(default_factory=DecodeSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
