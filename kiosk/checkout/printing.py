@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 
 from escpos.constants import (BARCODE_FONT_A, BARCODE_FONT_B, BARCODE_HEIGHT, BARCODE_TXT_BLW, BARCODE_TYPE_B,
-                              BARCODE_WIDTH, TXT_STYLE)
+                              BARCODE_WIDTH, QR_ECLEVEL_M, TXT_STYLE)
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError, Error as EscposError
 
@@ -91,6 +91,29 @@ def write_member_card(device: Escpos, member_id: str, name: str, heading: str, w
     device.textln(f"Member {member_id}")
     device._raw(barcode_command(member_id, width))
     device._raw(TXT_STYLE["align"]["left"])
+    device.ln()
+    device.cut()
+
+
+def print_reward_pass(text: str, reward: str, expires: str, heading: str, printer: PrinterSettings) -> None:
+    """A reward pass from the self-service kiosk: `heading` (the store), the reward's name, its
+    QR (`text`, what the till scans) and when it expires. Blocks like print_receipt."""
+    _print(printer, "a reward pass", lambda device: write_reward_pass(device, text, reward, expires, heading))
+
+
+def write_reward_pass(device: Escpos, text: str, reward: str, expires: str, heading: str) -> None:
+    device.hw("INIT")
+    device.set(bold=True)
+    device.textln(heading or "Reward")
+    device.set(bold=False)
+    device.textln(reward)
+    device.textln("Show this at the till")
+    # The printer's own QR command (GS ( k): no image is rendered here, and module size 8
+    # (1 mm at 203 dpi) reads from a hand scanner at a till.
+    device._raw(TXT_STYLE["align"]["center"])  # the library's own centring is for its image QR only
+    device.qr(text, ec=QR_ECLEVEL_M, size=8, native=True)
+    device._raw(TXT_STYLE["align"]["left"])
+    device.textln(expires)
     device.ln()
     device.cut()
 

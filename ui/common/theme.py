@@ -19,3 +19,18 @@ PREVIEW_BG, PREVIEW_TEXT, PREVIEW_FOUND = "#20242a", "#e8eaed", "#3ddc84"  # the
 BODY_PX = 15
 TITLE_PX = 20
 TOTAL_PX = 28
+
+# The self-service kiosk: shoppers with no training, at arm's length, on a touch screen.
+# 44 px is the usual touch minimum; on a 22" 1080p panel that is about 11 mm, so the kiosk's
+# primary targets are 64 px (about 15 mm) with 8 px between them.
+KIOSK_TARGET_PX = 64
+KIOSK_GAP_PX = 8
+KIOSK_KEY_PX = 64  # a key of the on-screen keyboard and keypad, high and wide
+KIOSK_BODY_PX = 24
+KIOSK_TITLE_PX = 40
+KIOSK_FIGURE_PX = 56  # the points, the balance: the one number the shopper came for
+KIOSK_AVAILABLE, KIOSK_UNAVAILABLE = "#0b5d1e", "#5f6368"  # a reward's state, always said in words too
+# A reward QR: at least this many pixels a module and this wide in all, so a till's scanner
+# reads it off the screen (or a phone's photo of it) from a hand's length.
+QR_MODULE_PX = 8
+QR_MIN_PX = 320

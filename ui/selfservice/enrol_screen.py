@@ -1,0 +1,195 @@
+"""Joining at the kiosk, in three steps: first name and an email or phone (on the on-screen
+keyboard), then marketing consent on a step of its own, unticked until the shopper ticks it,
+then the outcome: welcome, or "your card will work on your next visit" when the enrolment
+was queued to be sent later (Enrolment, kiosk/app/enrolment.py).
+
+The consent stored is the wording shown on the box, word for word, with the time it was given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from ui.cashier.enrol_dialog import EMAIL, phone_ok
+from ui.common import theme
+from ui.selfservice import kit
+from ui.selfservice.keys import Keyboard
+
+DETAILS, CONSENT, OUTCOME = range(3)
+
+
+class EnrolScreen(QWidget):
+    go = Signal(str)
+
+    def __init__(self, shopper, enrolment=None, settings=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.shopper = shopper
+        self.enrolment = enrolment
+        self.member_id: str | None = None
+        self.setAccessibleName(self.tr("Join"))
+        self.steps = QStackedWidget(self)
+        self.steps.addWidget(self._details_step())
+        self.steps.addWidget(self._consent_step())
+        self.steps.addWidget(self._outcome_step())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.steps)
+        if enrolment is not None:
+            enrolment.done.connect(self._done)
+        self.clear()
+
+    # Step 1: who
+    def _details_step(self) -> QWidget:
+        page = QWidget(self)
+        title = kit.text(page, self.tr("Title"), theme.KIOSK_TITLE_PX, bold=True)
+        title.setText(self.tr("Join: your first name and an email or phone"))
+        self.first_name = kit.field(page, self.tr("First name"), self.tr("First name"))
+        self.contact = kit.field(page, self.tr("Email or phone number"), self.tr("Email or phone number"))
+        self.problem = kit.text(page, self.tr("Problem"))
+        self.problem.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px; color: {theme.ERROR};")
+        self.keyboard = Keyboard(page)
+        for edit in (self.first_name, self.contact):
+            edit.installEventFilter(self)  # the keyboard types into whichever field was touched
+        self.first_name.returnPressed.connect(lambda: self.keyboard.attach(self.contact))
+        self.contact.returnPressed.connect(self.next_step)
+        self.cancel = kit.target(page, self.tr("Cancel"), self.tr("Cancel joining"), lambda: self.go.emit("attract"))
+        self.next = kit.target(page, self.tr("Next"), self.tr("Next step"), self.next_step)
+        layout = QVBoxLayout(page)
+        layout.setSpacing(theme.KIOSK_GAP_PX)
+        for w in (title, self.first_name, self.contact, self.problem):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        layout.addWidget(self.keyboard)
+        layout.addLayout(_row(self.cancel, self.next))
+        return page
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.FocusIn and watched in (self.first_name, self.contact):
+            self.keyboard.field = watched
+        return False
+
+    def problems(self) -> list[str]:
+        name, contact = self.first_name.text().strip(), self.contact.text().strip()
+        found = []
+        if not name:
+            found.append(self.tr("Type your first name."))
+        if not contact:
+            found.append(self.tr("Type an email address or a phone number."))
+        elif "@" in contact and not EMAIL.fullmatch(contact):
+            found.append(self.tr("That email address doesn't look right (name@example.com)."))
+        elif "@" not in contact and not phone_ok(contact):
+            found.append(self.tr("A phone number has 7 to 15 digits."))
+        return found
+
+    def next_step(self) -> None:
+        wrong = self.problems()
+        self.problem.setText(" ".join(wrong))
+        if not wrong:
+            self.steps.setCurrentIndex(CONSENT)
+
+    # Step 2: consent, on its own
+    def _consent_step(self) -> QWidget:
+        page = QWidget(self)
+        title = kit.text(page, self.tr("Title"), theme.KIOSK_TITLE_PX, bold=True)
+        title.setText(self.tr("Offers by email or text?"))
+        hint = kit.text(page, self.tr("Your choice"))
+        hint.setText(self.tr("You can join without this. Tick the box only if you want offers."))
+        self.consent = QCheckBox(self.tr("Yes, send me offers and news from this store by email or text. "
+                                         "I can stop them at any time."), page)
+        self.consent.setAccessibleName(self.tr("Marketing consent"))
+        self.consent.setMinimumHeight(theme.KIOSK_TARGET_PX)
+        self.consent.setStyleSheet(f"QCheckBox {{ font-size: {theme.KIOSK_BODY_PX}px; }} "
+                                   "QCheckBox::indicator { width: 40px; height: 40px; }")
+        self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"),
+                               lambda: self.steps.setCurrentIndex(DETAILS))
+        self.join = kit.target(page, self.tr("Join"), self.tr("Join"), self.submit)
+        layout = QVBoxLayout(page)
+        layout.setSpacing(theme.KIOSK_GAP_PX)
+        for w in (title, hint, self.consent):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        layout.addLayout(_row(self.back, self.join))
+        return page
+
+    def new_member(self):
+        from kiosk.loyalty.models import NewMember
+
+        contact = self.contact.text().strip()
+        email = contact if "@" in contact else None
+        return NewMember(email=email, phone=None if email else contact,
+                         first_name=self.first_name.text().strip(), opted_in=self.consent.isChecked())
+
+    def consent_record(self, now: datetime | None = None):
+        from kiosk.app.enrolment import Consent
+
+        return Consent(marketing=self.consent.isChecked(), wording=self.consent.text(),
+                       given_at=now or datetime.now(timezone.utc))
+
+    def submit(self) -> None:
+        if not self.join.isEnabled() or self.problems():
+            return
+        self.join.setEnabled(False)  # a double tap sends one
+        self.enrolment.submit(self.new_member(), self.consent_record())
+
+    # Step 3: the outcome
+    def _outcome_step(self) -> QWidget:
+        page = QWidget(self)
+        self.outcome = kit.text(page, self.tr("Welcome"), theme.KIOSK_TITLE_PX, bold=True)
+        self.outcome_detail = kit.text(page, self.tr("What happens next"))
+        self.see_points = kit.target(page, self.tr("See my points"), self.tr("See my points"), self._see_points)
+        self.done = kit.target(page, self.tr("Done"), self.tr("Done"), lambda: self.go.emit("thanks"))
+        layout = QVBoxLayout(page)
+        layout.setSpacing(theme.KIOSK_GAP_PX)
+        layout.addWidget(self.outcome)
+        layout.addWidget(self.outcome_detail)
+        layout.addStretch(1)
+        layout.addLayout(_row(self.see_points, self.done))
+        return page
+
+    def _done(self, outcome) -> None:
+        name = outcome.first_name or ""
+        for edit in (self.first_name, self.contact):
+            kit.forget(edit)  # what was typed is sent: it leaves the screen
+        if outcome.queued:
+            self.member_id = None
+            self.outcome.setText(self.tr("Thank you, {0}: you're signed up.").format(name))
+            self.outcome_detail.setText(self.tr("Your card will work on your next visit."))
+        else:
+            self.member_id = outcome.member_id
+            self.outcome.setText(self.tr("Welcome, {0}!").format(name))
+            self.outcome_detail.setText(self.tr("You're a member now, and you earn points from today."))
+        self.see_points.setVisible(self.member_id is not None)
+        self.steps.setCurrentIndex(OUTCOME)
+        self.go.emit("enrol")
+
+    def _see_points(self) -> None:
+        if self.member_id is not None:
+            self.shopper.look_up(self.member_id)  # the member screen comes up when it is shown
+
+    def shown(self) -> None:
+        if self.steps.currentIndex() == DETAILS:
+            self.keyboard.attach(self.first_name)
+
+    def clear(self) -> None:
+        for edit in (self.first_name, self.contact):
+            kit.forget(edit)
+        self.consent.setChecked(False)
+        self.problem.setText("")
+        self.outcome.setText("")
+        self.outcome_detail.setText("")
+        self.member_id = None
+        self.join.setEnabled(True)
+        self.keyboard.reset()
+        self.keyboard.field = self.first_name
+        self.steps.setCurrentIndex(DETAILS)
+
+
+def _row(left: QWidget, right: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setSpacing(theme.KIOSK_GAP_PX)
+    row.addWidget(left)
+    row.addStretch(1)
+    row.addWidget(right)
+    return row

@@ -1,0 +1,167 @@
+"""The kiosk's on-screen keyboard and keypad: nothing on the kiosk needs a physical keyboard.
+
+Each key sends a real key press and release (QKeyEvent) to the field it is attached to, as
+a physical keyboard would: the field's own editing, validators, undo and `returnPressed`
+all work as they do for typed keys, and a USB numeric keypad typing into the same field is
+no different. The keys never take the focus, so the field keeps its cursor.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from ui.common import theme
+
+LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+SYMBOLS = "@.-_+"  # what emails, phone numbers and card codes need beyond letters and digits
+KEYPAD_ROWS = ("123", "456", "789")  # the telephone layout (ADA 707.6.2), 1 at the top left
+
+
+def send_key(field: QWidget, key: int, text: str = "", modifiers=Qt.NoModifier) -> None:
+    """One press and release of `key` typing `text` into `field`."""
+    for kind in (QEvent.KeyPress, QEvent.KeyRelease):
+        QApplication.sendEvent(field, QKeyEvent(kind, key, modifiers, text))
+
+
+def key_for(char: str) -> int:
+    # Qt's key codes for printable ASCII are the characters' codes, capital letters for letters.
+    return int(Qt.Key(ord(char.upper())))
+
+
+def key_button(parent: QWidget, text: str, name: str, slot) -> QPushButton:
+    b = QPushButton(text, parent)
+    b.setAccessibleName(name)
+    b.setFocusPolicy(Qt.NoFocus)  # the field keeps the focus and its cursor
+    b.setMinimumSize(theme.KIOSK_KEY_PX, theme.KIOSK_KEY_PX)
+    b.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px;")
+    b.clicked.connect(slot)
+    return b
+
+
+class _Keys(QWidget):
+    entered = Signal()  # OK was pressed (the field also got an Enter)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.field: QLineEdit | None = None
+
+    def attach(self, field: QLineEdit | None) -> None:
+        """Type into `field` from now on (None: into nothing)."""
+        self.field = field
+        if field is not None:
+            field.setFocus()
+
+    def _send(self, key: int, text: str = "") -> None:
+        if self.field is not None:
+            send_key(self.field, key, text)
+
+    def backspace(self) -> None:
+        self._send(Qt.Key_Backspace)
+
+    def ok(self) -> None:
+        self._send(Qt.Key_Return, "\r")
+        self.entered.emit()
+
+
+class Keyboard(_Keys):
+    """Letters, digits, @ . - _ +, space, a one-shot Shift (the next letter a capital, as on a
+    phone), Backspace and OK."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Keyboard"))
+        self.shifted = False
+        self.keys: dict[str, QPushButton] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.KIOSK_GAP_PX)
+        for row in LETTER_ROWS:
+            layout.addLayout(self._row(row))
+        bottom = QHBoxLayout()
+        bottom.setSpacing(theme.KIOSK_GAP_PX)
+        self.shift = key_button(self, self.tr("Shift"), self.tr("Shift: next letter a capital"), self.toggle_shift)
+        self.shift.setCheckable(True)
+        bottom.addWidget(self.shift)
+        for char in SYMBOLS:
+            b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
+            self.keys[char] = b
+            bottom.addWidget(b)
+        self.space = key_button(self, self.tr("Space"), self.tr("Space"), lambda: self.type_char(" "))
+        bottom.addWidget(self.space, 2)
+        self.back = key_button(self, self.tr("⌫ Back"), self.tr("Delete the last character"), self.backspace)
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok)
+        bottom.addWidget(self.back, 1)
+        bottom.addWidget(self.ok_key, 1)
+        layout.addLayout(bottom)
+
+    def _row(self, chars: str) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(theme.KIOSK_GAP_PX)
+        row.addStretch(1)
+        for char in chars:
+            b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
+            self.keys[char] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        return row
+
+    def reset(self) -> None:
+        self._set_shift(False)
+
+    def toggle_shift(self) -> None:
+        self._set_shift(not self.shifted)
+
+    def _set_shift(self, on: bool) -> None:
+        self.shifted = on
+        self.shift.setChecked(on)
+        for char, b in self.keys.items():
+            if char.isalpha():
+                b.setText(char.upper() if on else char)
+
+    def type_char(self, char: str) -> None:
+        if char.isalpha() and self.shifted:
+            self._send(key_for(char), char.upper())
+            self._set_shift(False)
+            return
+        self._send(key_for(char), char)
+
+    def _send(self, key: int, text: str = "") -> None:
+        if self.field is None:
+            return
+        capital = text.isalpha() and text.isupper()
+        send_key(self.field, key, text, Qt.ShiftModifier if capital else Qt.NoModifier)
+
+
+class Keypad(_Keys):
+    """0-9 in the telephone layout, Clear, Back and OK: for numbers (a phone, a one-time code)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Keypad"))
+        self.keys: dict[str, QPushButton] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(theme.KIOSK_GAP_PX)
+        for r, row in enumerate(KEYPAD_ROWS):
+            for c, char in enumerate(row):
+                self.keys[char] = key_button(self, char, char, lambda _=False, d=char: self.digit(d))
+                grid.addWidget(self.keys[char], r, c)
+        self.clear_key = key_button(self, self.tr("Clear"), self.tr("Clear the field"), self.clear_field)
+        self.keys["0"] = key_button(self, "0", "0", lambda: self.digit("0"))
+        self.back = key_button(self, self.tr("⌫ Back"), self.tr("Delete the last digit"), self.backspace)
+        grid.addWidget(self.clear_key, 3, 0)
+        grid.addWidget(self.keys["0"], 3, 1)
+        grid.addWidget(self.back, 3, 2)
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok)
+        grid.addWidget(self.ok_key, 4, 0, 1, 3)
+
+    def digit(self, char: str) -> None:
+        self._send(key_for(char), char)
+
+    def clear_field(self) -> None:
+        """Everything in the field goes, as Ctrl+A and Backspace would take it."""
+        if self.field is not None:
+            send_key(self.field, Qt.Key_A, "", Qt.ControlModifier)
+            self._send(Qt.Key_Backspace)

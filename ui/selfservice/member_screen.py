@@ -1,0 +1,203 @@
+"""The shopper's own account on the kiosk: greeting, points, tier, the way to the next tier,
+points about to expire, and every reward with its cost and why it is or isn't available.
+
+A shared screen shows the first name only (Shopper.greeting): no member id, card number,
+contact or history. Each available reward has a "Get this reward" button; the pass it makes
+is the pass screen's to show.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
+
+from kiosk.loyalty.models import MemberView, Reward
+from ui.common import theme
+from ui.selfservice import kit
+
+
+class Choice(NamedTuple):
+    """A reward as the shopper sees it: Part A's RewardChoice has the same fields."""
+    reward: Reward
+    cost: int
+    available: bool
+    reason: str | None
+
+
+def choices(shopper, view: MemberView) -> tuple[Choice, ...]:
+    """The shopper's rewards: Shopper.rewards() where the application layer has it, else
+    read from the member's view by the same rule (MemberView.why_not)."""
+    if hasattr(shopper, "rewards"):
+        return tuple(shopper.rewards())
+    return tuple(Choice(r, r.credit_required, view.why_not(r) is None, view.why_not(r)) for r in view.rewards)
+
+
+class RewardRow(QFrame):
+    def __init__(self, choice, on_choose, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        reward = choice.reward
+        self.reward_id = reward.reward_id
+        self.setAccessibleName(self.tr("Reward {0}").format(reward.name))
+        self.title = kit.text(self, self.tr("Reward"), theme.KIOSK_BODY_PX, bold=True)
+        self.title.setText(reward.description or reward.name)
+        self.cost = kit.text(self, self.tr("Cost"))
+        self.cost.setText(self.tr("{0} points").format(f"{choice.cost:,}"))
+        self.state = kit.text(self, self.tr("Available"))
+        if choice.available:
+            self.state.setText(self.tr("You have enough points for this."))
+            colour = theme.KIOSK_AVAILABLE
+        else:
+            self.state.setText(self.tr("Not available: {0}.").format(choice.reason or self.tr("not now")))
+            colour = theme.KIOSK_UNAVAILABLE
+        self.state.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px; color: {colour};")
+        words = QVBoxLayout()
+        words.setSpacing(2)
+        for label in (self.title, self.cost, self.state):
+            words.addWidget(label)
+        row = QHBoxLayout(self)
+        row.setSpacing(theme.KIOSK_GAP_PX)
+        row.addLayout(words, 1)
+        self.get = None
+        if choice.available:
+            self.get = kit.target(self, self.tr("Get this reward"), self.tr("Get reward {0}").format(reward.name),
+                                  lambda: on_choose(reward.reward_id))
+            row.addWidget(self.get)
+
+
+class MemberScreen(QWidget):
+    go = Signal(str)
+
+    def __init__(self, shopper, enrolment=None, settings=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.shopper = shopper
+        self.tiers = settings.loyalty.tiers if settings is not None else {}
+        self.view: MemberView | None = None
+        self.rows: list[RewardRow] = []
+        self.setAccessibleName(self.tr("Your account"))
+        self.greeting = kit.text(self, self.tr("Greeting"), theme.KIOSK_TITLE_PX, bold=True)
+        self.points = kit.text(self, self.tr("Points"), theme.KIOSK_FIGURE_PX, bold=True)
+        self.points.setStyleSheet(f"font-size: {theme.KIOSK_FIGURE_PX}px; font-weight: bold; color: {theme.ACCENT};")
+        self.tier = kit.text(self, self.tr("Tier"))
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName(self.tr("Progress to the next tier"))
+        self.progress.setMinimumHeight(theme.KIOSK_TARGET_PX // 2)
+        self.progress.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px;")
+        self.expiry = kit.text(self, self.tr("Points expiring"))
+        self.note = kit.text(self, self.tr("Note"))
+        self.rewards_title = kit.text(self, self.tr("Rewards"), theme.KIOSK_BODY_PX, bold=True)
+        self.rewards_title.setText(self.tr("Your rewards"))
+
+        # Rewards scroll in their own box: a member with many never pushes the buttons away.
+        self._holder = QWidget()
+        self.rewards_box = QVBoxLayout(self._holder)
+        self.rewards_box.setSpacing(theme.KIOSK_GAP_PX)
+        self.rewards_box.addStretch(1)
+        self.rewards_area = QScrollArea(self)
+        self.rewards_area.setWidgetResizable(True)
+        self.rewards_area.setFrameShape(QFrame.NoFrame)
+        self.rewards_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.rewards_area.setWidget(self._holder)
+        self.rewards_area.setAccessibleName(self.tr("Rewards"))
+
+        self.card = kit.target(self, self.tr("Check a gift card"), self.tr("Check a gift card"),
+                               lambda: self.go.emit("card"))
+        self.finish = kit.target(self, self.tr("Finish"), self.tr("Finish"), lambda: self.go.emit("thanks"))
+        buttons = QHBoxLayout()
+        buttons.setSpacing(theme.KIOSK_GAP_PX)
+        buttons.addWidget(self.card)
+        buttons.addStretch(1)
+        buttons.addWidget(self.finish)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(theme.KIOSK_GAP_PX)
+        for w in (self.greeting, self.points, self.tier, self.progress, self.expiry, self.note, self.rewards_title):
+            layout.addWidget(w)
+        layout.addWidget(self.rewards_area, 1)
+        layout.addLayout(buttons)
+        shopper.shown.connect(self._shown)
+        self.clear()
+
+    def _shown(self, view: MemberView) -> None:
+        self.show_member(view)
+        self.go.emit("member")
+
+    def show_member(self, view: MemberView) -> None:
+        self._drop_rows()
+        self.view = view
+        self.greeting.setText(self.shopper.greeting)
+        points = view.points
+        if "member" in view.missing or points is None:
+            self.points.setText("")
+            self.tier.setText("")
+            self.progress.hide()
+            self.expiry.setText("")
+            self.note.setText(self.tr("Your points and rewards can't be shown right now. Points from today's "
+                                      "shopping are added as usual."))
+        else:
+            self.note.setText("")
+            self.points.setText(self.tr("{0} points").format(f"{points.available:,}"))
+            self.tier.setText(self.tr("{0} member").format(points.tier) if points.tier else "")
+            self._progress(points)
+            self._expiry(points)
+        for choice in choices(self.shopper, view):
+            row = RewardRow(choice, self.choose, self._holder)
+            self.rewards_box.insertWidget(self.rewards_box.count() - 1, row)
+            self.rows.append(row)
+        if not self.rows:
+            self.note.setText(self.note.text() or self.tr("No rewards to show yet: they come with points."))
+
+    def _progress(self, points) -> None:
+        span = points.tier_progress(self.tiers) if points.points_to_next_tier else None
+        self.progress.show()
+        if span is None and points.points_to_next_tier:
+            self.progress.setRange(0, 0)
+        if span is not None:
+            done, total = span
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.progress.setFormat(self.tr("{0} points to {1}").format(
+                f"{points.points_to_next_tier:,}", points.next_tier or self.tr("the next tier")))
+        elif not points.points_to_next_tier:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+            self.progress.setFormat(self.tr("Top tier"))
+
+    def _expiry(self, points) -> None:
+        if points.points_to_expire and points.expire_date:
+            self.expiry.setText(self.tr("{0} points expire on {1}: use them before then.").format(
+                f"{points.points_to_expire:,}", points.expire_date.astimezone().strftime("%d %B %Y")))
+        elif points.points_to_expire:
+            self.expiry.setText(self.tr("{0} points expire soon.").format(f"{points.points_to_expire:,}"))
+        else:
+            self.expiry.setText(self.tr("No points expire soon."))
+
+    def choose(self, reward_id: str) -> None:
+        """A pass for that reward (Shopper.choose); the pass screen shows it when it is made."""
+        for row in self.rows:
+            if row.get is not None:
+                row.get.setEnabled(False)  # one pass per tap: a double tap makes no second one
+        self.shopper.choose(reward_id)
+
+    def shown(self) -> None:
+        for row in self.rows:
+            if row.get is not None:
+                row.get.setEnabled(True)
+
+    def _drop_rows(self) -> None:
+        for row in self.rows:
+            self.rewards_box.removeWidget(row)
+            row.deleteLater()
+        self.rows = []
+
+    def clear(self) -> None:
+        """Nothing of the member stays: labels empty, rewards gone, the view dropped."""
+        self._drop_rows()
+        self.view = None
+        for label in (self.greeting, self.points, self.tier, self.expiry, self.note):
+            label.setText("")
+        self.progress.reset()
+        self.progress.setFormat("")
+        self.progress.hide()
