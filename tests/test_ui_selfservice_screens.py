@@ -4,7 +4,7 @@ driven by clicks on the on-screen keys and by key presses."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
