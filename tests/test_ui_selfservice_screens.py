@@ -330,3 +330,37 @@ def test_every_button_and_key_is_a_64_px_target_with_8_px_gaps(qtbot, visit):
                         assert not a.adjusted(-7, -7, 7, 7).intersects(other), "keys closer than 8 px"
     assert checked >= 40
     assert not [c for c in screens["enrol"].findChildren(QCheckBox) if c.isChecked()]
+
+
+def test_body_text_is_at_least_4_8_mm_high_on_this_screen(qtbot, visit):
+    from PySide6.QtGui import QFontMetricsF, QGuiApplication
+    from PySide6.QtWidgets import QLabel
+
+    _, screens, _, _ = visit
+    screen = only(screens, "card")
+    screen.hint.ensurePolished()
+    dpi = QGuiApplication.primaryScreen().physicalDotsPerInch()
+    labels = [w for w in screen.findChildren(QWidget)
+              if isinstance(w, (QLabel, QPushButton, QLineEdit)) and w.isVisible()]
+    assert labels
+    for widget in labels:
+        widget.ensurePolished()
+        cap_mm = QFontMetricsF(widget.font()).capHeight() / dpi * 25.4
+        assert cap_mm >= theme.CAP_HEIGHT_MM, (widget.accessibleName(), round(cap_mm, 2))
+
+
+def test_after_the_visit_no_screen_holds_the_member(qtbot, visit):
+    import gc
+    import weakref
+
+    shopper, screens, _, _ = visit
+    only(screens, "member")
+    shopper.look_up("M100003")
+    qtbot.waitUntil(lambda: len(screens["member"].rows) == 3, timeout=5000)
+    view = weakref.ref(shopper.member)
+    shopper.end()
+    for screen in screens.values():
+        screen.clear()
+    qtbot.wait(20)  # the reward rows' deleteLater
+    gc.collect()
+    assert view() is None

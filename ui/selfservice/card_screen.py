@@ -44,7 +44,7 @@ class CardScreen(QWidget):
         self.balance.setStyleSheet(f"font-size: {theme.KIOSK_FIGURE_PX}px; font-weight: bold; "
                                    f"color: {theme.ACCENT};")
         self.locked = kit.text(self, self.tr("Locked"))
-        self.locked.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px; color: {theme.ERROR};")
+        self.locked.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
         self.keyboard = Keyboard(self)
         self.keyboard.attach(self.code)
         self.back = kit.target(self, self.tr("Back"), self.tr("Back"), self._back)

@@ -48,7 +48,7 @@ class EnrolScreen(QWidget):
         self.first_name = kit.field(page, self.tr("First name"), self.tr("First name"))
         self.contact = kit.field(page, self.tr("Email or phone number"), self.tr("Email or phone number"))
         self.problem = kit.text(page, self.tr("Problem"))
-        self.problem.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px; color: {theme.ERROR};")
+        self.problem.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
         self.keyboard = Keyboard(page)
         for edit in (self.first_name, self.contact):
             edit.installEventFilter(self)  # the keyboard types into whichever field was touched
@@ -100,7 +100,7 @@ class EnrolScreen(QWidget):
                                          "I can stop them at any time."), page)
         self.consent.setAccessibleName(self.tr("Marketing consent"))
         self.consent.setMinimumHeight(theme.KIOSK_TARGET_PX)
-        self.consent.setStyleSheet(f"QCheckBox {{ font-size: {theme.KIOSK_BODY_PX}px; }} "
+        self.consent.setStyleSheet(f"QCheckBox {{ font-size: {kit.body_px()}px; }} "
                                    "QCheckBox::indicator { width: 40px; height: 40px; }")
         self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"),
                                lambda: self.steps.setCurrentIndex(DETAILS))

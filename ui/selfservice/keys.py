@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.common import theme
+from ui.selfservice import kit
 
 LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 SYMBOLS = "@.-_+"  # what emails, phone numbers and card codes need beyond letters and digits
@@ -35,7 +36,7 @@ def key_button(parent: QWidget, text: str, name: str, slot) -> QPushButton:
     b.setAccessibleName(name)
     b.setFocusPolicy(Qt.NoFocus)  # the field keeps the focus and its cursor
     b.setMinimumSize(theme.KIOSK_KEY_PX, theme.KIOSK_KEY_PX)
-    b.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px;")
+    b.setStyleSheet(kit.body_style())
     b.clicked.connect(slot)
     return b
 

@@ -41,7 +41,7 @@ class RewardRow(QFrame):
         reward = choice.reward
         self.reward_id = reward.reward_id
         self.setAccessibleName(self.tr("Reward {0}").format(reward.name))
-        self.title = kit.text(self, self.tr("Reward"), theme.KIOSK_BODY_PX, bold=True)
+        self.title = kit.text(self, self.tr("Reward"), bold=True)
         self.title.setText(reward.description or reward.name)
         self.cost = kit.text(self, self.tr("Cost"))
         self.cost.setText(self.tr("{0} points").format(f"{choice.cost:,}"))
@@ -52,7 +52,7 @@ class RewardRow(QFrame):
         else:
             self.state.setText(self.tr("Not available: {0}.").format(choice.reason or self.tr("not now")))
             colour = theme.KIOSK_UNAVAILABLE
-        self.state.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px; color: {colour};")
+        self.state.setStyleSheet(f"font-size: {kit.body_px()}px; color: {colour};")
         words = QVBoxLayout()
         words.setSpacing(2)
         for label in (self.title, self.cost, self.state):
@@ -84,10 +84,10 @@ class MemberScreen(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to the next tier"))
         self.progress.setMinimumHeight(theme.KIOSK_TARGET_PX // 2)
-        self.progress.setStyleSheet(f"font-size: {theme.KIOSK_BODY_PX}px;")
+        self.progress.setStyleSheet(kit.body_style())
         self.expiry = kit.text(self, self.tr("Points expiring"))
         self.note = kit.text(self, self.tr("Note"))
-        self.rewards_title = kit.text(self, self.tr("Rewards"), theme.KIOSK_BODY_PX, bold=True)
+        self.rewards_title = kit.text(self, self.tr("Rewards"), bold=True)
         self.rewards_title.setText(self.tr("Your rewards"))
 
         # Rewards scroll in their own box: a member with many never pushes the buttons away.
