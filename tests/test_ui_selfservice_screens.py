@@ -4,7 +4,7 @@ driven by clicks on the on-screen keys and by key presses."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -364,3 +364,45 @@ def test_after_the_visit_no_screen_holds_the_member(qtbot, visit):
     qtbot.wait(20)  # the reward rows' deleteLater
     gc.collect()
     assert view() is None
+
+
+@dataclasses.dataclass(frozen=True)
+class APass:
+    """A pass as Part A's RewardPass carries it: the screen reads these fields only."""
+    pass_id: str
+    member_id: str
+    reward_id: str
+    expires_at: datetime
+    text: str
+
+
+def test_the_pass_screen_shows_the_reward_its_qr_and_expiry_and_prints_it(qtbot, visit, tmp_path):
+    shopper, screens, asked, said = visit
+    only(screens, "member")
+    shopper.look_up("M100003")
+    qtbot.waitUntil(lambda: len(screens["member"].rows) == 3, timeout=5000)
+    printer = tmp_path / "printer.bin"
+    printer.touch()
+    settings = shopper.terminal.settings.model_copy(
+        update={"printer": shopper.terminal.settings.printer.model_copy(update={"kind": "file",
+                                                                                "path": str(printer)})})
+    screen = PassScreen(shopper, None, settings)
+    screen.go.connect(asked.append)
+    screen.resize(1280, 1024)
+    screen.show()
+    expires = datetime.now(timezone.utc) + timedelta(minutes=60)
+    reward_pass = APass("P1", "M100003", "29660", expires, "KP1.P1.M100003.29660.signature")
+    screen.show_pass(reward_pass)
+    assert screen.reward.text() == "10.00 off your purchase"
+    assert screen.show_at_till.text() == "Show this at the till"
+    assert expires.astimezone().strftime("%H:%M") in screen.expires.text()
+    assert decode(screen.code.pixmap().toImage()) == reward_pass.text
+    assert screen.print_button.isVisible()
+    qtbot.mouseClick(screen.print_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: screen.status.text().startswith("Printed"), timeout=5000)
+    assert reward_pass.text.encode() in printer.read_bytes() and said == []
+    qtbot.mouseClick(screen.back, Qt.LeftButton)
+    assert asked[-1] == "member"
+    screen.clear()
+    assert screen.reward_pass is None and screen.code.pixmap().isNull() and screen.reward.text() == ""
+    screen.deleteLater()
