@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from pathlib import Path
@@ -29,18 +28,10 @@ from kiosk.config import PrinterSettings
 from kiosk.loyalty.models import MemberView, NewMember
 from ui.cashier.dialog_kit import CashierDialog, big, message_label, touch_button
 from ui.common.tasks import Tasks
+from ui.common.contact import EMAIL, phone_ok
 from ui.common.controls import BUTTON_HEIGHT, takes_typing
 
 log = logging.getLogger(__name__)
-
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-PHONE_DIGITS = (7, 15)
-
-
-def phone_ok(text: str) -> bool:
-    digits = re.sub(r"\D", "", text)
-    return bool(re.fullmatch(r"\+?[\d\s().-]+", text)) and PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]
-
 
 def line_edit(accessible: str, placeholder: str = "") -> QLineEdit:
     edit = QLineEdit()

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from ui.cashier.enrol_dialog import EMAIL, phone_ok
+from ui.common.contact import EMAIL, phone_ok
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
@@ -87,7 +87,11 @@ class EnrolScreen(QWidget):
         wrong = self.problems()
         self.problem.setText(" ".join(wrong))
         if not wrong:
+            self.join.setEnabled(True)  # details changed after a refusal: they may be sent again
             self.steps.setCurrentIndex(CONSENT)
+
+    def back_step(self) -> None:
+        self.steps.setCurrentIndex(DETAILS)
 
     # Step 2: consent, on its own
     def _consent_step(self) -> QWidget:
@@ -102,8 +106,7 @@ class EnrolScreen(QWidget):
         self.consent.setMinimumHeight(theme.KIOSK_TARGET_PX)
         self.consent.setStyleSheet(f"QCheckBox {{ font-size: {kit.body_px()}px; }} "
                                    "QCheckBox::indicator { width: 40px; height: 40px; }")
-        self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"),
-                               lambda: self.steps.setCurrentIndex(DETAILS))
+        self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"), self.back_step)
         self.join = kit.target(page, self.tr("Join"), self.tr("Join"), self.submit)
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
