@@ -85,6 +85,23 @@ def test_pins_follow_the_known_traps():
     assert "\nopencv-python==" not in lock  # it bundles Qt 5 and breaks next to PySide6
     deps = " ".join(PYPROJECT["project"]["dependencies"]).lower()
     assert "opencv-python-headless" in deps and "opencv-python>" not in deps and "opencv-python=" not in deps
+    # httpcore imports sniffio on every lock it makes; missing, each is a failed search of sys.path.
+    assert "\nsniffio==" in lock
+
+
+def test_the_http_stack_finds_what_it_looks_up_per_request():
+    import importlib.util
+
+    from httpcore._synchronization import current_async_library
+
+    assert importlib.util.find_spec("sniffio") is not None
+    import asyncio
+
+    assert asyncio.run(_library(current_async_library)) == "asyncio"
+
+
+async def _library(current_async_library) -> str:
+    return current_async_library()
 
 
 def test_ci_runs_the_readme_test_command():
