@@ -16,7 +16,8 @@ from kiosk.app.work import Work
 from kiosk.checkout.audit import AuditLog
 from kiosk.outbox.store import open_database
 from kiosk.sandbox import loyalty as sandbox_loyalty
-from kiosk.scanner.payload import RewardPassRef, parse
+from kiosk.scanner.events import read as read_scan
+from kiosk.scanner.payload import DEFAULT, RewardPassRef, parse
 from kiosk.selfservice import lockout, passes
 from kiosk.selfservice.keys import key_path, pass_key
 from kiosk.selfservice.lockout import GIFT_CARD, Lockouts
@@ -218,6 +219,8 @@ async def test_the_shopper_sees_every_reward_with_its_cost_and_reason_and_gets_a
         assert (read.member_id, read.reward_id) == ("M100003", "29660") and shopper.reward_pass == made[0]
         minutes = terminal.settings.selfservice.pass_minutes
         assert read.expires_at - datetime.now(timezone.utc) <= timedelta(minutes=minutes)
+        shopper.scanned(read_scan(made[0].text, "QRCODE", "camera", DEFAULT))  # shown to the kiosk's camera
+        assert "at the till" in said[-1]
         shopper.end()
         assert shopper.reward_pass is None and shopper.rewards() == ()
 

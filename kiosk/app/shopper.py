@@ -104,6 +104,8 @@ class Shopper:
             self.check_card(ref.code)
         elif isinstance(ref, payload.Rejection):
             self.work.say(ref.message)
+        elif isinstance(ref, payload.RewardPassRef):
+            self.work.say("That is a reward QR: show it at the till, where the reward goes on your purchase.")
         else:  # a product or a receipt: the till's business
             self.work.say("This kiosk reads loyalty cards, the member app's code and gift cards. "
                           "Products and receipts are scanned at the till.")
