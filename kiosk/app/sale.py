@@ -8,7 +8,7 @@ goes to `people` (kiosk/app/people.py), which the screen supplies.
 A reward pass from the self-service kiosk (kiosk/selfservice/passes.py) scanned here puts its
 reward on the sale as a tap on the reward would, after checking its signature, its expiry,
 that no sale paid with it before, and that the reward is still the member's and usable. Its
-points are spent at Pay like any reward's; the pass is recorded as used once the sale is paid.
+points are spent at Pay like any reward's; the pass is recorded as used when the sale commits.
 """
 
 from __future__ import annotations
@@ -235,12 +235,13 @@ class Sale:
     def remove_member(self) -> None:
         self._now(self.session.detach_member)
 
-    def select_reward(self, reward) -> None:
+    def select_reward(self, reward, pass_id: str | None = None) -> None:
+        """`pass_id`: the reward pass it came from (kiosk/app/till_passes.py)."""
         takes = self._now(lambda: self.session.reward_takes(reward))
         if takes is None:
             return
         if takes >= money.to_cents(reward.discount):
-            self._now(lambda: self.session.select_reward(reward))
+            self._now(lambda: self.session.select_reward(reward, pass_id))
             return
         session = self.session
         question = (f"“{reward.name}” is worth {reward.discount} but takes only {money.to_money(takes)} off "
@@ -248,7 +249,7 @@ class Sale:
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:
-                self._now(lambda: self.session.select_reward(reward))
+                self._now(lambda: self.session.select_reward(reward, pass_id))
 
         self.work.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
                                                   "Don't apply"), answered)
@@ -333,8 +334,6 @@ class Sale:
                                          tax_inclusive=self.checkout.inclusive_tax,
                                          at=datetime.now(timezone.utc).astimezone(),
                                          training=self.terminal.settings.environment == "training")
-            if result.ok:
-                self.till_passes.paid(session)
             self.paid.emit(result, receipt)
             if result.ok and session is self.session:
                 self.new_sale()
@@ -368,7 +367,6 @@ class Sale:
         self._task("void", self.checkout.void(self.session, approval), done)
 
     def new_sale(self) -> None:
-        self.till_passes.new_sale()
         self.session = self.checkout.new_sale(self.operator_id)
         self.last_line, self.next_quantity, self._taken = None, 1, None
         self.changed.emit()

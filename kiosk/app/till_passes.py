@@ -5,7 +5,8 @@ that no sale paid with it before (kiosk/selfservice/used.py), then the member is
 since points and rewards may have changed since the kiosk: a sale with no member gets the
 pass's member; one with another member asks the cashier, as a card scan does. The reward must
 still be the member's and usable (MemberView.why_not); then it is selected like a tap on it,
-and its points are spent at Pay. When the sale is paid, its passes are recorded as used.
+and its points are spent at Pay. The pass's id rides on the sale's reward (RewardChoice.pass_id),
+so the sale's commit records it as used in the same transaction (kiosk/checkout/sales.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
 from kiosk.checkout.errors import CheckoutError
-from kiosk.checkout.session import Session
 from kiosk.selfservice import passes
 from kiosk.selfservice.keys import pass_key
 from kiosk.selfservice.used import UsedPasses
@@ -30,8 +30,6 @@ class TillPasses:
         self.sale = sale
         self.clock: Callable[[], float] = time.time  # a pass's expiry is checked against it
         self.used = UsedPasses(sale.terminal.till.db)
-        # The passes whose rewards are on the sale under way, by reward id.
-        self.on_sale: dict[str, passes.RewardPass] = {}
 
     def scanned(self, text: str) -> None:
         sale = self.sale
@@ -51,8 +49,7 @@ class TillPasses:
             if any(r.reward_id == reward.reward_id for r in sale.session.rewards):
                 sale._say(f"“{reward.name}” is already on this sale.")
                 return
-            self.on_sale[reward.reward_id] = reward_pass
-            sale.select_reward(reward)
+            sale.select_reward(reward, reward_pass.pass_id)
 
         sale._task(sale._scan_task("pass"), self._check(text), select)
 
@@ -65,7 +62,7 @@ class TillPasses:
             when = datetime.fromtimestamp(used.used_at).strftime("%d %b %H:%M")
             raise passes.PassRefused(f"This reward QR was already used, on sale {used.sale_id} at {when}. "
                                      "The member can make a new one at the kiosk if the reward is still theirs.")
-        if self.on_sale.get(reward_pass.reward_id) == reward_pass:
+        if any(r.pass_id == reward_pass.pass_id for r in sale.session.rewards):
             raise passes.PassRefused("This reward QR is already on this sale.")
         sale.session.require_cart_open()
         view = await sale._replacing(sale.checkout.find_member(reward_pass.member_id))
@@ -84,14 +81,3 @@ class TillPasses:
         if why is not None:
             raise passes.PassRefused(f"The reward QR for “{reward.name}” can't be used now: {why}.")
         return reward_pass, view, reward
-
-    def paid(self, session: Session) -> None:
-        """The sale is paid: each pass whose reward it spent is used, so a second scan is refused."""
-        spent = {r.reward_id for r in session.rewards}
-        used = [p for reward_id, p in self.on_sale.items() if reward_id in spent]
-        if used:
-            self.sale.work.run(f"passes-{session.sale_id}",
-                               asyncio.to_thread(self.used.record, used, session.sale_id))
-
-    def new_sale(self) -> None:
-        self.on_sale = {}

@@ -1,18 +1,17 @@
 """Reward passes paid with at this terminal, in its database: a pass is good for one sale.
 
-Written when the sale is paid, not when the pass is scanned: a pass scanned onto a sale that
-is voided (or fails to pay) was never used, and can be scanned again.
+Written by the sale's commit, in its transaction (kiosk/checkout/sales.py), not when the pass
+is scanned: a pass scanned onto a sale that is voided (or fails to pay) was never used, and can
+be scanned again; a paid sale always has its passes recorded, whatever happens after.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from kiosk.outbox.store import Database
-from kiosk.selfservice.passes import RewardPass
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,3 @@ class UsedPasses:
     def used(self, pass_id: str) -> UsedPass | None:
         rows = self.db.read("SELECT pass_id, sale_id, used_at FROM used_passes WHERE pass_id=?", (pass_id,))
         return UsedPass(rows[0]["pass_id"], rows[0]["sale_id"], rows[0]["used_at"]) if rows else None
-
-    def record(self, passes: list[RewardPass], sale_id: str) -> None:
-        with self.db.tx() as conn:
-            for p in passes:
-                try:
-                    conn.execute("INSERT INTO used_passes (pass_id, sale_id, member_id, reward_id, used_at)"
-                                 " VALUES (?,?,?,?,?)", (p.pass_id, sale_id, p.member_id, p.reward_id, self.clock()))
-                except sqlite3.IntegrityError:
-                    pass  # recorded already (a Pay told twice): the first sale keeps it
