@@ -24,7 +24,7 @@ from kiosk.selfservice.keys import key_path, pass_key
 from kiosk.selfservice.lockout import GIFT_CARD, Lockouts
 from kiosk.selfservice.privacy import mask_email, mask_phone
 from tests.checkout_env import settings_for
-from tests.helpers import wait_for
+from tests.helpers import set_faults, wait_for
 from tests.test_app_core import COFFEE, a_shift, a_terminal
 
 KEY = bytes(range(32))
@@ -187,9 +187,13 @@ async def test_wrong_gift_card_codes_lock_the_kiosk_until_a_manager_lifts_it_eve
 
         shopper.lift_lock(GIFT_CARD, "M01")
         await wait_for(lambda: not shopper.busy and terminal.till.audit.entries(action="entry_unlocked"))
+        set_faults(sandbox, latency_ms=300)
         shopper.check_card("GC-1000-0002")
+        await asyncio.sleep(0.1)
+        assert shopper.busy  # the idle reset waits for the visit's work
         await wait_for(lambda: cards)
-        assert cards[0].balance == 20
+        assert cards[0].balance == 20 and not shopper.busy
+        set_faults(sandbox, latency_ms=0)
         locked_line, = terminal.till.audit.entries(action="entry_locked")
         lifted_line, = terminal.till.audit.entries(action="entry_unlocked")
         assert locked_line.operator_id == "KIOSK-T01" and lifted_line.operator_id == "M01"
