@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pytest
@@ -28,9 +29,11 @@ COFFEE = "2004242000017"  # COF-001 House Blend Coffee Beans 250 g, 7.99
 
 
 async def start_terminal(sandbox, settings, hub) -> Terminal:
-    client = client_for(sandbox, attempt_timeout=2.0)
-    till = tills.build(settings, client, site_id=sandbox.store.site.site_id, hub=hub, demo=True)
-    terminal = Terminal(settings, hub, Connection(client, None), till)
+    """As the app starts it: delivery on its own thread with a client of its own."""
+    connection = Connection.made_by(functools.partial(client_for, sandbox, attempt_timeout=2.0))
+    till = tills.build(settings, connection.client, site_id=sandbox.store.site.site_id, hub=hub, demo=True,
+                       delivery_client=connection.new_client)
+    terminal = Terminal(settings, hub, connection, till)
     terminal.notices = await till.start()
     return terminal
 

@@ -4,7 +4,8 @@ self-service kiosk share, with no Qt anywhere.
 - terminal.py: the terminal's parts (backend or embedded sandbox, the till and its outbox,
   telemetry, scanners, start-up checks), started and stopped in order.
 - scans.py: every scan, from every source, parsed once and routed to whoever takes it.
-- cashier.py and sale.py: the cashier's shift and the sale under way.
+- cashier.py and sale.py: the cashier's shift and the sale under way; till_passes.py: a
+  reward pass from the kiosk, scanned at the till.
 - shopper.py: a shopper's session at the kiosk.
 - queue.py: the queue's business transactions (send a dead write again, settle a held one).
 - people.py: what the application asks of a person, supplied by the screen.

@@ -4,6 +4,11 @@ No widgets here: the cart, member and tender views listen to `changed` and read 
 A sentence for the person comes out of `work.failed`; the views never see an exception.
 A question to the cashier (replace the member? spend a reward worth more than the goods?)
 goes to `people` (kiosk/app/people.py), which the screen supplies.
+
+A reward pass from the self-service kiosk (kiosk/selfservice/passes.py) scanned here puts its
+reward on the sale as a tap on the reward would, after checking its signature, its expiry,
+that no sale paid with it before, and that the reward is still the member's and usable. Its
+points are spent at Pay like any reward's; the pass is recorded as used when the sale commits.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Awaitable, Callable
 
 from kiosk.app.people import Nobody, People
 from kiosk.app.signals import Signal
+from kiosk.app.till_passes import TillPasses
 from kiosk.app.work import Work
 from kiosk.checkout import money
 from kiosk.checkout import receipt as receipts
@@ -47,6 +53,7 @@ class Sale:
         self.work = work
         self.people = people or Nobody()
         self.operator_id = operator_id
+        self.till_passes = TillPasses(self)
         self.session: Session = self.checkout.new_sale(operator_id)
 
     # -- helpers -------------------------------------------------------------------------
@@ -228,12 +235,13 @@ class Sale:
     def remove_member(self) -> None:
         self._now(self.session.detach_member)
 
-    def select_reward(self, reward) -> None:
+    def select_reward(self, reward, pass_id: str | None = None) -> None:
+        """`pass_id`: the reward pass it came from (kiosk/app/till_passes.py)."""
         takes = self._now(lambda: self.session.reward_takes(reward))
         if takes is None:
             return
         if takes >= money.to_cents(reward.discount):
-            self._now(lambda: self.session.select_reward(reward))
+            self._now(lambda: self.session.select_reward(reward, pass_id))
             return
         session = self.session
         question = (f"“{reward.name}” is worth {reward.discount} but takes only {money.to_money(takes)} off "
@@ -241,7 +249,7 @@ class Sale:
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:
-                self._now(lambda: self.session.select_reward(reward))
+                self._now(lambda: self.session.select_reward(reward, pass_id))
 
         self.work.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
                                                   "Don't apply"), answered)
@@ -252,6 +260,13 @@ class Sale:
 
     def remove_reward(self, reward_id: str) -> None:
         self._now(lambda: self.session.remove_reward(reward_id))
+
+    # -- reward passes from the self-service kiosk ----------------------------------------
+
+    def use_pass(self, text: str) -> None:
+        """A scanned reward pass: its reward goes on the sale (its member too, when the sale has
+        none), or the cashier is told why not (kiosk/app/till_passes.py)."""
+        self.till_passes.scanned(text)
 
     # -- codes and tenders ------------------------------------------------------------------
 
@@ -375,5 +390,7 @@ class Sale:
             self.enter_code(ref.code)
         elif isinstance(ref, payload.ReceiptRef):
             self.receipt_scanned.emit(ref.order_id)
+        elif isinstance(ref, payload.RewardPassRef):
+            self.use_pass(ref.text)
         elif isinstance(ref, payload.Rejection):
             self._say(ref.message)

@@ -29,3 +29,7 @@ class ApprovalError(CheckoutError):
 
 class OperatorError(CheckoutError):
     """Sign-in, approval or operator change refused; the message says what to do."""
+
+
+class UnknownCode(CheckoutError):
+    """The backend knows no such code: a typo, or a guess (the kiosk counts these, kiosk/selfservice/lockout.py)."""

@@ -116,6 +116,12 @@ class Sales:
                          (sale_id,))
             for op, reply in replies.items():
                 conn.execute("UPDATE sale_redemptions SET reply=? WHERE op_id=?", (json.dumps(reply), op))
+            # Reward passes from the self-service kiosk that this sale paid with: used, with it.
+            for reward in snapshot.get("rewards", ()):
+                if reward.get("pass_id"):
+                    conn.execute("INSERT OR IGNORE INTO used_passes (pass_id, sale_id, member_id, reward_id, used_at)"
+                                 " VALUES (?,?,?,?,?)", (reward["pass_id"], sale_id, snapshot.get("member_id") or "",
+                                                         reward["reward_id"], self.clock()))
             if audit is not None:
                 audit(conn)
             return op_id

@@ -20,7 +20,7 @@ from kiosk.checkout import money
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.offline import Allowances
 from kiosk.checkout.pay import Payer, PayResult
-from kiosk.checkout.errors import CheckoutError
+from kiosk.checkout.errors import CheckoutError, UnknownCode
 from kiosk.checkout.cart import MAX_QUANTITY
 from kiosk.checkout.session import CardTender, CouponChoice, Session, State
 from kiosk.events import Event, EventHub
@@ -191,7 +191,7 @@ class Checkout:
         try:
             info = await self.backend.validate_code(code, self.payer.terminal.guest_user_id)
         except (errors.NotFound, errors.InvalidIdentifier):
-            raise CheckoutError(f"{code} is not a card this store knows. Check it and try again.") from None
+            raise UnknownCode(f"{code} is not a card this store knows. Check it and try again.") from None
         except errors.BackendUnavailable:
             raise CheckoutError("Card balances can't be checked while the loyalty service can't be reached.") \
                 from None

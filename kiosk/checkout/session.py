@@ -14,7 +14,7 @@ only in memory.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -53,6 +53,9 @@ class RewardChoice:
     name: str
     cents: int
     credit_required: int
+    # The reward pass from the self-service kiosk it came from: recorded as used when the sale
+    # commits, in the same transaction (kiosk/checkout/sales.py), so it pays for one sale only.
+    pass_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,8 @@ class Session:
 
     # -- rewards and coupons: only while the cart is open ---------------------------
 
-    def select_reward(self, reward: Reward) -> RewardChoice:
-        choice = self._reward_choice(reward)
+    def select_reward(self, reward: Reward, pass_id: str | None = None) -> RewardChoice:
+        choice = replace(self._reward_choice(reward), pass_id=pass_id)
         self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
         self.rewards.append(choice)
         self._settle_cart_state()

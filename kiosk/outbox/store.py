@@ -211,10 +211,35 @@ def _v6_intents(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE ops DROP COLUMN {column}")
 
 
+def _v7_selfservice(conn: sqlite3.Connection) -> None:
+    # The self-service kiosk: wrong guesses and the locks they set (kept here so a lock
+    # survives a restart), and the reward passes paid with (so one is refused the second time).
+    _script(conn, """
+        CREATE TABLE wrong_guesses (
+            id INTEGER PRIMARY KEY,
+            entry TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX wrong_guesses_entry ON wrong_guesses (entry, at);
+        CREATE TABLE entry_locks (
+            entry TEXT PRIMARY KEY,
+            locked_at REAL NOT NULL,
+            locked_until REAL NOT NULL
+        );
+        CREATE TABLE used_passes (
+            pass_id TEXT PRIMARY KEY,
+            sale_id TEXT NOT NULL,
+            member_id TEXT NOT NULL,
+            reward_id TEXT NOT NULL,
+            used_at REAL NOT NULL
+        )
+    """)
+
+
 # Index i brings the schema from version i to i + 1. Later issues append here
 # (receipts, ...), never edit an entry that has shipped.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3_operators, _v4_sales, _v5_retention,
-                                                       _v6_intents]
+                                                       _v6_intents, _v7_selfservice]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -63,12 +63,22 @@ class ReceiptRef:
 
 
 @dataclass(frozen=True)
+class RewardPassRef:
+    """A reward pass made at the self-service kiosk (kiosk/selfservice/passes.py): the till
+    checks its signature; here it is only told apart from the other kinds, first."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Rejection:
     message: str  # for the cashier
     reason: str  # for code and tests: too_long, empty, characters, not_accepted, bad_link, unknown
 
 
-Ref = Union[MemberRef, CodeRef, ProductRef, ReceiptRef, Rejection]
+Ref = Union[MemberRef, CodeRef, ProductRef, ReceiptRef, RewardPassRef, Rejection]
+# What every reward pass starts with (kiosk/selfservice/passes.py PREFIX, checked there to match).
+PASS_PREFIX = "KP1~"
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,9 @@ def parse(text: object, symbology: str | None = None, formats: PayloadFormats = 
         return Rejection("The scan came through empty. Scan again.", "empty")
     if not _ALLOWED.fullmatch(text):
         return Rejection("That code has characters no card, coupon or receipt of ours uses.", "characters")
+    if text.startswith(PASS_PREFIX):
+        # Before the other kinds: a pass's text must never be read as a code or a member.
+        return RewardPassRef(text)
     kind, value = _classify(text, symbology, formats)
     if kind is None:
         return value  # a Rejection

@@ -89,7 +89,16 @@ class CameraPreview(QWidget):
         self._say(self.tr("Camera starting…"))
 
     def paintEvent(self, _event) -> None:
+        # Ended here, not when the Python object is collected: anything still holding this
+        # frame (a traceback, a profiler) would keep the painter active past the paint event,
+        # which Qt reports and can crash on.
         painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
         painter.fillRect(self.rect(), QColor(theme.PREVIEW_BG))
         if self._image is None:
             painter.setPen(QColor(theme.PREVIEW_TEXT))
