@@ -140,7 +140,9 @@ def test_a_reward_qr_is_big_enough_for_a_scanner_and_decodes_back_to_its_text():
 
 
 def test_a_chosen_reward_shows_its_qr_the_till_reads_back(qtbot, visit):
-    pytest.importorskip("kiosk.selfservice.passes", reason="the reward pass (issue 20, part A) is not on main yet")
+    from kiosk.selfservice import passes
+    from kiosk.selfservice.keys import pass_key
+
     shopper, screens, asked, _ = visit
     member = only(screens, "member")
     shopper.look_up("M100003")
@@ -152,6 +154,10 @@ def test_a_chosen_reward_shows_its_qr_the_till_reads_back(qtbot, visit):
     assert screen.reward.text() == row.title.text() and screen.show_at_till.text() == "Show this at the till"
     assert decode(screen.code.pixmap().toImage()) == screen.reward_pass.text
     assert screen.reward_pass.reward_id == row.reward_id
+    # What the till's scanner reads off the screen is a pass the store's key verifies.
+    read = passes.read(decode(screen.code.pixmap().toImage()), pass_key(shopper.terminal.settings),
+                       datetime.now(timezone.utc))
+    assert (read.member_id, read.reward_id) == ("M100003", row.reward_id)
     assert not screen.print_button.isVisible()  # the test terminal has no printer
     screen.clear()
     assert screen.reward_pass is None and screen.code.pixmap().isNull()
@@ -205,6 +211,20 @@ def test_a_gift_card_typed_on_the_keyboard_shows_its_balance_masked(qtbot, visit
     qtbot.waitUntil(lambda: any("not a card" in s for s in said), timeout=5000)
     screen.clear()
     assert screen.card.text() == screen.balance.text() == screen.code.text() == ""
+
+
+def test_wrong_card_codes_lock_the_check_and_the_screen_says_until_when(qtbot, visit):
+    shopper, screens, _, said = visit
+    screen = only(screens, "card")
+    screen.shown()
+    for n in range(shopper.terminal.settings.selfservice.max_guesses):
+        type_on(qtbot, screen.keyboard, f"GC-9999-000{n}")
+        qtbot.keyClick(screen.code, Qt.Key_Return)
+        qtbot.waitUntil(lambda: len(said) == n + 1, timeout=5000)
+    assert "open again at" in screen.locked.text()
+    assert not screen.code.isEnabled() and not screen.check_button.isEnabled()
+    screen.clear()
+    assert screen.locked.text() == "" and screen.code.isEnabled()
 
 
 def test_clearing_a_field_leaves_nothing_to_undo(qtbot):

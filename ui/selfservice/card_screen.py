@@ -14,10 +14,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.checkout.money import CENT
+from kiosk.selfservice import lockout
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
-from ui.selfservice.pass_screen import until_text
 
 
 def shown_code(masked: str) -> str:
@@ -69,8 +69,7 @@ class CardScreen(QWidget):
         layout.addWidget(self.keyboard)
         layout.addLayout(buttons)
         shopper.card_checked.connect(self._checked)
-        if hasattr(shopper, "locked"):  # Part A's lock-out: (entry, until)
-            shopper.locked.connect(self._locked)
+        shopper.locked.connect(self._locked)
         self.clear()
 
     def check(self) -> None:
@@ -93,12 +92,11 @@ class CardScreen(QWidget):
         self.go.emit("card")
 
     def _locked(self, entry: str, until: datetime) -> None:
-        if entry != "gift_card":
+        if entry != lockout.GIFT_CARD:
             return
         self.card.setText("")
         self.balance.setText("")
-        self.locked.setText(self.tr("Too many wrong codes were typed here. Card balances can be checked on this "
-                                    "kiosk again at {0}, or at the till now.").format(until_text(until)))
+        self.locked.setText(lockout.locked_sentence(entry, until))
         kit.forget(self.code)
         self.code.setEnabled(False)
         self.check_button.setEnabled(False)

@@ -8,34 +8,17 @@ is the pass screen's to show.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.loyalty.models import MemberView, Reward
+from kiosk.app.shopper import RewardChoice
+from kiosk.loyalty.models import MemberView
 from ui.common import theme
 from ui.selfservice import kit
 
 
-class Choice(NamedTuple):
-    """A reward as the shopper sees it: Part A's RewardChoice has the same fields."""
-    reward: Reward
-    cost: int
-    available: bool
-    reason: str | None
-
-
-def choices(shopper, view: MemberView) -> tuple[Choice, ...]:
-    """The shopper's rewards: Shopper.rewards() where the application layer has it, else
-    read from the member's view by the same rule (MemberView.why_not)."""
-    if hasattr(shopper, "rewards"):
-        return tuple(shopper.rewards())
-    return tuple(Choice(r, r.credit_required, view.why_not(r) is None, view.why_not(r)) for r in view.rewards)
-
-
 class RewardRow(QFrame):
-    def __init__(self, choice, on_choose, parent: QWidget | None = None):
+    def __init__(self, choice: RewardChoice, on_choose, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFrameShape(QFrame.StyledPanel)
         reward = choice.reward
@@ -142,7 +125,7 @@ class MemberScreen(QWidget):
             self.tier.setText(self.tr("{0} member").format(points.tier) if points.tier else "")
             self._progress(points)
             self._expiry(points)
-        for choice in choices(self.shopper, view):
+        for choice in self.shopper.rewards():
             row = RewardRow(choice, self.choose, self._holder)
             self.rewards_box.insertWidget(self.rewards_box.count() - 1, row)
             self.rows.append(row)

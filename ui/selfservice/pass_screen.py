@@ -89,8 +89,7 @@ class PassScreen(QWidget):
         layout.addWidget(self.expires)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        if hasattr(shopper, "pass_made"):  # Part A's signal: a pass chosen on the member screen
-            shopper.pass_made.connect(self._made)
+        shopper.pass_made.connect(self._made)  # a reward chosen on the member screen
         self.clear()
 
     @property
