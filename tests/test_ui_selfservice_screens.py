@@ -256,6 +256,7 @@ def test_enrolment_asks_who_then_consent_on_its_own_step_unticked(qtbot, visit):
     assert screen.steps.currentIndex() == CONSENT
     assert (screen.first_name.text(), screen.contact.text()) == ("Ana", "ana@example.com")
     assert not screen.consent.isChecked()
+    assert screen.where.text() == "Offers would go to a•••@e•••.com."
     new = screen.new_member()
     assert (new.first_name, new.email, new.phone, new.opted_in) == ("Ana", "ana@example.com", None, False)
     qtbot.mouseClick(screen.consent, Qt.LeftButton, pos=screen.consent.rect().center())

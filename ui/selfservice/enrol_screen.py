@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.common.contact import EMAIL, phone_ok
+from kiosk.selfservice import privacy
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
@@ -88,6 +89,9 @@ class EnrolScreen(QWidget):
         self.problem.setText(" ".join(wrong))
         if not wrong:
             self.join.setEnabled(True)  # details changed after a refusal: they may be sent again
+            contact = self.contact.text().strip()
+            shown = privacy.mask_email(contact) if "@" in contact else privacy.mask_phone(contact)
+            self.where.setText(self.tr("Offers would go to {0}.").format(shown))  # masked: others may be looking
             self.steps.setCurrentIndex(CONSENT)
 
     def back_step(self) -> None:
@@ -100,6 +104,7 @@ class EnrolScreen(QWidget):
         title.setText(self.tr("Offers by email or text?"))
         hint = kit.text(page, self.tr("Your choice"))
         hint.setText(self.tr("You can join without this. Tick the box only if you want offers."))
+        self.where = kit.text(page, self.tr("Where offers would go"))
         self.consent = QCheckBox(self.tr("Yes, send me offers and news from this store by email or text. "
                                          "I can stop them at any time."), page)
         self.consent.setAccessibleName(self.tr("Marketing consent"))
@@ -110,7 +115,7 @@ class EnrolScreen(QWidget):
         self.join = kit.target(page, self.tr("Join"), self.tr("Join"), self.submit)
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
-        for w in (title, hint, self.consent):
+        for w in (title, hint, self.where, self.consent):
             layout.addWidget(w)
         layout.addStretch(1)
         layout.addLayout(_row(self.back, self.join))
@@ -180,6 +185,7 @@ class EnrolScreen(QWidget):
             kit.forget(edit)
         self.consent.setChecked(False)
         self.problem.setText("")
+        self.where.setText("")
         self.outcome.setText("")
         self.outcome_detail.setText("")
         self.member_id = None
