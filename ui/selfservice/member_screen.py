@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.app.shopper import RewardChoice
+from kiosk.app.shopper import PASS, RewardChoice
 from kiosk.loyalty.models import MemberView
 from ui.common import theme
 from ui.selfservice import kit
@@ -159,15 +159,18 @@ class MemberScreen(QWidget):
 
     def choose(self, reward_id: str) -> None:
         """A pass for that reward (Shopper.choose); the pass screen shows it when it is made."""
+        self._enable(False)  # one pass per tap: a double tap makes no second one
+        self.shopper.choose(reward_id)
+        if not self.shopper.work.running(PASS):  # refused at once (its sentence is on the notice strip)
+            self._enable(True)
+
+    def _enable(self, on: bool) -> None:
         for row in self.rows:
             if row.get is not None:
-                row.get.setEnabled(False)  # one pass per tap: a double tap makes no second one
-        self.shopper.choose(reward_id)
+                row.get.setEnabled(on)
 
     def shown(self) -> None:
-        for row in self.rows:
-            if row.get is not None:
-                row.get.setEnabled(True)
+        self._enable(True)
 
     def _drop_rows(self) -> None:
         for row in self.rows:
