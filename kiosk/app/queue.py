@@ -3,7 +3,9 @@ business transactions on it, with their approvals.
 
 - `read(till)` reads everything the queue screen shows in one go (call it in a thread).
   Reasons have the row's member id and anything that looks like contact data taken out
-  (`scrub`); bodies and paths are never shown, they carry member ids.
+  (`scrub`); bodies and paths are never shown, they carry member ids. A kiosk enrolment's
+  dead letter carries its consent record (marketing yes/no, wording, time) and the contact
+  masked, read from its stored intent, never from the bytes that were sent.
 - `send_again(...)`: a dead letter is queued again once a manager approves
   ("retry_dead_letter"); the approval is recorded in the audit log and delivery is woken.
 - `settle_held(...)`: a write whose reply was lost, on a backend that can't be asked, is
