@@ -6,6 +6,7 @@ write; a lost reply or a second delivery never makes a second member. Qt-free.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -13,7 +14,7 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from kiosk.app.enrolment import ALREADY_MEMBER, CANT_ENROL, Consent, Enrolment, EnrolOutcome
-from kiosk.app.queue import read
+from kiosk.app.queue import read, send_again
 from kiosk.app.terminal import Terminal
 from kiosk.app.work import Work
 from kiosk.checkout import till as tills
@@ -23,7 +24,7 @@ from kiosk.loyalty import writes as w
 from kiosk.loyalty.models import NewMember
 from kiosk.outbox import ops
 from kiosk.sandbox.server import SandboxServer
-from tests.checkout_env import settings_for
+from tests.checkout_env import approve, settings_for
 from tests.helpers import client_for, set_faults, wait_for
 from tests.prime_helpers import prime_client, prime_server
 
@@ -126,6 +127,26 @@ async def test_enrolled_while_the_sandbox_is_stopped_is_queued_then_delivered_on
     assert "late.joiner" not in logged and "Lee" not in logged
 
 
+async def test_a_queued_enrolment_survives_the_visit_ending_and_the_terminal_restarting(sandbox, tmp_path):
+    again = None
+    try:
+        async with a_kiosk(sandbox, tmp_path) as k:
+            sandbox.stop()
+            k.enrolment.submit(NewMember(email="after.restart@example.com", first_name="Rae"),
+                               Consent(WORDING, GIVEN, marketing=True))
+            await wait_for(lambda: rows(k.till), timeout=2)
+            await k.work.cancel_all()  # the shopper walked away while it was being sent
+        # The terminal was shut down with it queued; a new one, on the same database, delivers it.
+        again = restarted(sandbox)
+        async with a_kiosk(again, tmp_path) as k:
+            await wait_for(lambda: rows(k.till)[0]["state"] == "done", timeout=15)
+            member, = members_with(again, "after.restart@example.com")
+            assert member["opt_in"] == "YES" and len(rows(k.till)) == 1
+    finally:
+        if again is not None:
+            again.stop()
+
+
 async def test_offline_a_submit_is_queued_without_waiting(sandbox, tmp_path):
     again = None
     try:
@@ -156,6 +177,16 @@ async def test_a_queued_enrolment_whose_email_is_taken_is_a_dead_letter_with_its
             await wait_for(lambda: rows(k.till)[0]["state"] == "dead", timeout=15)
             assert len(members_with(again, "ana.lima@example.com")) == 1  # Ana's own, untouched
             view = read(k.till)
+            # A manager sends it again: refused again, and still no second member.
+            op_id, tried = rows(k.till)[0]["id"], rows(k.till)[0]["attempts"]
+
+            async def manager(action, subject, details=()):
+                return await asyncio.to_thread(approve, k.till, action, subject)
+
+            assert await send_again(k.till, manager, op_id, details=()) is True
+            await wait_for(lambda: rows(k.till)[0]["state"] == "dead" and rows(k.till)[0]["attempts"] > tried,
+                           timeout=10)
+            assert len(members_with(again, "ana.lima@example.com")) == 1
     finally:
         if again is not None:
             again.stop()
