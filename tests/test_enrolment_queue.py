@@ -320,3 +320,22 @@ async def test_loyalty_prime_online_queued_and_delivered_once(tmp_path):
         server.stop()
         if again is not None:
             again.stop()
+
+
+async def test_annex_after_a_lost_reply_the_member_under_the_key_tells_what_happened(sandbox, client):
+    from kiosk.loyalty.backend import WriteRecord
+    from kiosk.sandbox import loyalty as sandbox_loyalty
+
+    def record(write):
+        return WriteRecord("enrol", write.key, client.encode(write), write.to_json(), None, None)
+
+    ours = w.EnrolMember(ops.new_key("T01"), NewMember(email="kept@example.com"), WORDING, GIVEN)
+    assert not (await client.reconcile(record(ours))).applied  # nothing under the key: send it
+    await client.send_write("enrol", client.encode(ours))
+    verdict = await client.reconcile(record(ours))
+    assert verdict.applied and verdict.reply["id"] == ours.key
+    # Someone else under the key (never ours): a mismatch for a person, never a success.
+    clash = w.EnrolMember(ops.new_key("T01"), NewMember(email="mine@example.com"), WORDING, GIVEN)
+    sandbox_loyalty.enrol(sandbox.store, {"id": clash.key, "email": "theirs@example.com"})
+    verdict = await client.reconcile(record(clash))
+    assert not verdict.applied and verdict.mismatch
