@@ -70,7 +70,7 @@ def restarted(server: SandboxServer) -> SandboxServer:
 async def test_online_the_member_is_enrolled_at_once_with_the_consent_given(sandbox, tmp_path):
     async with a_kiosk(sandbox, tmp_path) as k:
         k.enrolment.submit(NewMember(email="zoe.ng@example.com", first_name="Zoë"),
-                           Consent(WORDING, GIVEN, marketing=True))
+                           Consent(True, wording=WORDING, given_at=GIVEN))
         await wait_for(lambda: k.outcomes, timeout=5)
         outcome, = k.outcomes
         member, = members_with(sandbox, "zoe.ng@example.com")
@@ -92,7 +92,7 @@ async def test_marketing_consent_is_off_unless_the_shopper_ticks_it(sandbox, tmp
     async with a_kiosk(sandbox, tmp_path) as k:
         # A form that sends opted_in=True does not decide for the shopper: the consent step does.
         k.enrolment.submit(NewMember(phone="555-019-7777", first_name="Ola", opted_in=True),
-                           Consent(WORDING, GIVEN))
+                           Consent(wording=WORDING, given_at=GIVEN))
         await wait_for(lambda: k.outcomes, timeout=5)
         member, = sandbox.store.read("SELECT * FROM members WHERE phone_digits = '5550197777'")
         assert member["opt_in"] == "NO"
@@ -106,7 +106,7 @@ async def test_enrolled_while_the_sandbox_is_stopped_is_queued_then_delivered_on
         async with a_kiosk(sandbox, tmp_path) as k:
             sandbox.stop()
             k.enrolment.submit(NewMember(email="late.joiner@example.com", first_name="Lee"),
-                               Consent(WORDING, GIVEN, marketing=True))
+                               Consent(True, wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: k.outcomes, timeout=8)
             assert k.outcomes == [EnrolOutcome(None, True, "Lee")]
             row, = rows(k.till)
@@ -133,7 +133,7 @@ async def test_a_queued_enrolment_survives_the_visit_ending_and_the_terminal_res
         async with a_kiosk(sandbox, tmp_path) as k:
             sandbox.stop()
             k.enrolment.submit(NewMember(email="after.restart@example.com", first_name="Rae"),
-                               Consent(WORDING, GIVEN, marketing=True))
+                               Consent(True, wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: rows(k.till), timeout=2)
             await k.work.cancel_all()  # the shopper walked away while it was being sent
         # The terminal was shut down with it queued; a new one, on the same database, delivers it.
@@ -153,7 +153,7 @@ async def test_offline_a_submit_is_queued_without_waiting(sandbox, tmp_path):
         async with a_kiosk(sandbox, tmp_path) as k:
             sandbox.stop()
             await wait_for(lambda: k.till.checkout.offline, timeout=10)
-            k.enrolment.submit(NewMember(email="quick.queue@example.com"), Consent(WORDING, GIVEN))
+            k.enrolment.submit(NewMember(email="quick.queue@example.com"), Consent(wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: k.outcomes, timeout=1)  # no attempt timeout: it did not wait
             assert k.outcomes == [EnrolOutcome(None, True, None)]
             again = restarted(sandbox)
@@ -170,7 +170,7 @@ async def test_a_queued_enrolment_whose_email_is_taken_is_a_dead_letter_with_its
         async with a_kiosk(sandbox, tmp_path) as k:
             sandbox.stop()
             k.enrolment.submit(NewMember(email="ana.lima@example.com", first_name="Ana"),
-                               Consent(WORDING, GIVEN, marketing=False))
+                               Consent(False, wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: k.outcomes, timeout=8)
             assert k.outcomes[0].queued
             again = restarted(sandbox)
@@ -202,20 +202,20 @@ async def test_a_queued_enrolment_whose_email_is_taken_is_a_dead_letter_with_its
 
 async def test_online_an_email_already_used_is_told_to_the_shopper_not_dead_lettered(sandbox, tmp_path):
     async with a_kiosk(sandbox, tmp_path) as k:
-        k.enrolment.submit(NewMember(email="ben.okafor@example.com"), Consent(WORDING, GIVEN))
+        k.enrolment.submit(NewMember(email="ben.okafor@example.com"), Consent(wording=WORDING, given_at=GIVEN))
         await wait_for(lambda: k.said, timeout=5)
         assert k.said == [ALREADY_MEMBER] and not k.outcomes
         assert rows(k.till)[0]["state"] == "refused"
         assert read(k.till).letters == ()
         # Corrected, it goes through.
-        k.enrolment.submit(NewMember(email="ben.o.new@example.com"), Consent(WORDING, GIVEN))
+        k.enrolment.submit(NewMember(email="ben.o.new@example.com"), Consent(wording=WORDING, given_at=GIVEN))
         await wait_for(lambda: k.outcomes, timeout=5)
         assert not k.outcomes[0].queued
 
 
 async def test_a_double_submit_sends_one_write(sandbox, tmp_path):
     async with a_kiosk(sandbox, tmp_path) as k:
-        new, consent = NewMember(email="double.tap@example.com", first_name="Dee"), Consent(WORDING, GIVEN)
+        new, consent = NewMember(email="double.tap@example.com", first_name="Dee"), Consent(wording=WORDING, given_at=GIVEN)
         set_faults(sandbox, latency_ms=300)
         k.enrolment.submit(new, consent)
         await wait_for(lambda: rows(k.till), timeout=2)  # queued, and on its way
@@ -233,7 +233,7 @@ async def test_a_double_submit_sends_one_write(sandbox, tmp_path):
 async def test_a_lost_reply_is_checked_and_makes_one_member(sandbox, tmp_path):
     async with a_kiosk(sandbox, tmp_path) as k:
         set_faults(sandbox, drop_reply_rate=1.0)
-        k.enrolment.submit(NewMember(email="lost.reply@example.com"), Consent(WORDING, GIVEN))
+        k.enrolment.submit(NewMember(email="lost.reply@example.com"), Consent(wording=WORDING, given_at=GIVEN))
         await wait_for(lambda: k.outcomes, timeout=8)
         assert k.outcomes[0].queued  # the shopper is not kept waiting for a reply that never comes
         set_faults(sandbox, drop_reply_rate=0.0)
@@ -262,7 +262,7 @@ async def test_annex_a_second_delivery_of_one_enrolment_finds_the_member_it_made
 
 async def test_the_documented_profile_refuses_with_a_sentence_and_queues_nothing(sandbox, tmp_path):
     async with a_kiosk(sandbox, tmp_path, reads=(), features=()) as k:
-        k.enrolment.submit(NewMember(email="nobody@example.com"), Consent(WORDING, GIVEN))
+        k.enrolment.submit(NewMember(email="nobody@example.com"), Consent(wording=WORDING, given_at=GIVEN))
         assert k.said == [CANT_ENROL] and not k.outcomes and rows(k.till) == []
 
 
@@ -296,13 +296,13 @@ async def test_loyalty_prime_online_queued_and_delivered_once(tmp_path):
     try:
         async with a_prime_kiosk(server, tmp_path) as k:
             k.enrolment.submit(NewMember(email="prime.now@example.com", first_name="Pia"),
-                               Consent(WORDING, GIVEN, marketing=True))
+                               Consent(True, wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: k.outcomes, timeout=5)
             member, = members_with(server, "prime.now@example.com")
             assert k.outcomes == [EnrolOutcome(member["id"], False, "Pia")] and member["opt_in"] == "YES"
 
             server.stop()
-            k.enrolment.submit(NewMember(email="prime.later@example.com"), Consent(WORDING, GIVEN))
+            k.enrolment.submit(NewMember(email="prime.later@example.com"), Consent(wording=WORDING, given_at=GIVEN))
             await wait_for(lambda: len(k.outcomes) == 2, timeout=8)
             assert k.outcomes[1].queued
             again = SandboxServer(server.db_path, port=server.port, faults=True, vendor="loyaltyprime").start()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kiosk.app.signals import Signal
@@ -43,9 +43,10 @@ class Consent:
     """What the shopper agreed to: marketing (their own choice, never ticked for them), the
     exact wording shown, and when (aware UTC)."""
 
-    wording: str
-    given_at: datetime
     marketing: bool = False
+    # Keyword-only, so the shopper's own choice comes first and defaults to no.
+    wording: str = field(kw_only=True)
+    given_at: datetime = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if self.given_at.tzinfo is None or self.given_at.utcoffset() is None:
