@@ -74,7 +74,8 @@ async def test_the_capabilities_say_what_each_profile_offers(backend):
     assert caps.has(contract.CARDS) and caps.has(contract.REWARD_REVERSAL)
     if backend.profile == "extended":
         assert caps.has(contract.ENROL) and caps.has(contract.ORDER_DETAILS)
-        assert caps.verifiable == {w.ORDERS, w.POINTS, w.CODES}
+        # Enrolments by the documented member read, under their enrolment key.
+        assert caps.verifiable == {w.ORDERS, w.POINTS, w.CODES, w.MEMBERS}
     else:
         assert not caps.has(contract.ENROL) and not caps.has(contract.ORDER_DETAILS)
         assert caps.verifiable == {w.CODES}  # through the Redemption Log

@@ -50,9 +50,10 @@ async def test_capabilities_are_declared_honestly(backend):
         assert not caps.has(contract.PRICED_LINE_RETURNS)
         assert caps.has(contract.ENROL) and caps.has(contract.POINTS_PREVIEW)
         assert not caps.has(contract.ORDER_DETAILS)  # tx details lack the till's lines
-        assert caps.verifiable == {w.ORDERS, w.POINTS, w.CODES}
+        assert caps.verifiable == {w.ORDERS, w.POINTS, w.CODES, w.MEMBERS}
     async with prime_client(backend, reads=()) as bare:
-        assert bare.capabilities.verifiable == frozenset()
+        # Enrolments need no declared read: the membership search finds them by alternate id.
+        assert bare.capabilities.verifiable == {w.MEMBERS}
     with pytest.raises(TypeError):
         bare.encode(w.RedeemReward("M100002", "29660", ops.new_key("T01")))
     with pytest.raises(ValueError):

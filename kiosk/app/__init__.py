@@ -7,6 +7,7 @@ self-service kiosk share, with no Qt anywhere.
 - cashier.py and sale.py: the cashier's shift and the sale under way; till_passes.py: a
   reward pass from the kiosk, scanned at the till.
 - shopper.py: a shopper's session at the kiosk.
+- enrolment.py: a shopper joining at the kiosk, queued through the outbox so it is never lost.
 - queue.py: the queue's business transactions (send a dead write again, settle a held one).
 - people.py: what the application asks of a person, supplied by the screen.
 - work.py and signals.py: named background work with sentences for failures, and the

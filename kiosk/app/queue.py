@@ -3,7 +3,9 @@ business transactions on it, with their approvals.
 
 - `read(till)` reads everything the queue screen shows in one go (call it in a thread).
   Reasons have the row's member id and anything that looks like contact data taken out
-  (`scrub`); bodies and paths are never shown, they carry member ids.
+  (`scrub`); bodies and paths are never shown, they carry member ids. A kiosk enrolment's
+  dead letter carries its consent record (marketing yes/no, wording, time) and the contact
+  masked, read from its stored intent, never from the bytes that were sent.
 - `send_again(...)`: a dead letter is queued again once a manager approves
   ("retry_dead_letter"); the approval is recorded in the audit log and delivery is woken.
 - `settle_held(...)`: a write whose reply was lost, on a backend that can't be asked, is
@@ -48,6 +50,16 @@ def scrub(text: str | None, *known: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class ConsentRecord:
+    """A kiosk enrolment's consent, as the shopper gave it: marketing yes/no, the wording
+    they saw, and when (ISO 8601, UTC)."""
+
+    marketing: bool
+    wording: str
+    given_at: str
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     op_id: int
     kind: str
@@ -56,6 +68,22 @@ class DeadLetter:
     reason: str
     # Held: its reply was lost and this backend can't be asked; a manager says what happened.
     held: bool = False
+    # An enrolment: its consent record, and the contact masked (a•••@e•••.com), nothing more.
+    consent: ConsentRecord | None = None
+    contact: str = ""
+
+
+def _enrolment(intent: str | None) -> dict:
+    try:
+        found = json.loads(intent or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict) or found.get("kind") != "enrol" or not isinstance(found.get("consent"), dict):
+        return {}
+    given = found["consent"]
+    return {"consent": ConsentRecord(bool(given.get("marketing")), str(given.get("wording") or ""),
+                                     str(given.get("given_at") or "")),
+            "contact": str(found.get("contact") or "")}
 
 
 @dataclass(frozen=True)
@@ -89,7 +117,8 @@ def read(till: Any) -> QueueView:
     """Everything the queue screen shows, read in one go (in a worker thread)."""
     status = till.outbox.status()
     letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
-                               scrub(r["last_error"], r["member_id"])) for r in till.outbox.rows("dead", 200))
+                               scrub(r["last_error"], r["member_id"]), **_enrolment(r["intent"]))
+                    for r in till.outbox.rows("dead", 200))
     letters += tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
                                 scrub(_with_evidence(r["last_error"], r["evidence"]), r["member_id"]), held=True)
                      for r in till.outbox.rows("held", 200))

@@ -17,10 +17,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from kiosk.loyalty.models import CodeSpend, Order
+from kiosk.loyalty.models import CodeSpend, NewMember, Order
 
 ORDERS, POINTS, CODES = "orders", "points", "codes"
 FAMILIES = (ORDERS, POINTS, CODES)
+# An enrolment: never declared deduplicated (a site can't), always checked by reading the
+# member under its enrolment key, which every adapter that enrols can do.
+MEMBERS = "members"
 
 
 def _plain(value: Any) -> Any:
@@ -286,9 +289,44 @@ class ReversePointsRedemption(Write):
         return self.member_id
 
 
+@dataclass(frozen=True)
+class EnrolMember(Write):
+    """A new member, made at the kiosk, under a key of the terminal's (`enrolment_key`): each
+    adapter files the member under it, so a delivery tried again finds the member it already
+    made instead of making a second one (docs/backend-contract.md, "Enrolment").
+
+    The consent the shopper gave goes with it: `marketing` (their own choice), the exact
+    `wording` shown and `given_at` (aware UTC). The stored intent keeps those and the contact
+    masked (`shown_contact`); the member's own data is only in the bytes that are sent."""
+
+    kind: ClassVar[str] = "enrol"
+    family: ClassVar[str] = MEMBERS
+    enrolment_key: str
+    new: NewMember
+    wording: str
+    given_at: datetime
+    shown_contact: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.new.email or self.new.phone):
+            raise ValueError("an enrolment needs an email or a phone")
+        if self.given_at.tzinfo is None:
+            raise ValueError("consent is given at an aware time (UTC)")
+
+    @property
+    def key(self) -> str:
+        return self.enrolment_key
+
+    def to_json(self) -> dict[str, Any]:
+        # Not the member's details: a manager reading the queue needs the consent and a hint.
+        return {"kind": self.kind, "key": self.key, "contact": self.shown_contact,
+                "consent": {"marketing": bool(self.new.opted_in), "wording": self.wording,
+                            "given_at": self.given_at.isoformat()}}
+
+
 KINDS: dict[str, type[Write]] = {cls.kind: cls for cls in (
     AccrueOrder, ReturnOrder, ReturnLines, AwardPoints, DebitPoints, RedeemReward, ReverseReward, SpendCode,
-    UndoCode, SpendCodes, RedeemPoints, ReversePointsRedemption)}
+    UndoCode, SpendCodes, RedeemPoints, ReversePointsRedemption, EnrolMember)}
 
 
 def family_of(kind: str) -> str:
@@ -305,3 +343,4 @@ class WriteResult:
     balance_after: Decimal | None = None
     # An order's points per line (line id -> points), for returns priced by the terminal.
     line_points: dict[str, int] | None = None
+    member_id: str | None = None  # the member an enrolment made

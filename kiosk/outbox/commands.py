@@ -151,6 +151,10 @@ def _summary(intent: dict) -> str:
         return "reward redemption reversed"
     if kind == "redeem_points":
         return f"{intent.get('points')} points paid {intent.get('amount')} of order {intent.get('order_id')}"
+    if kind == "enrol":
+        consent = intent.get("consent") or {}
+        return (f"enrolment of {intent.get('contact')}, marketing consent "
+                f"{'yes' if consent.get('marketing') else 'no'} at {consent.get('given_at')}")
     if kind == "reverse_points":
         return f"{intent.get('points')} points ({intent.get('amount')}) given back for order {intent.get('order_id')}"
     return kind

@@ -137,3 +137,8 @@ def undo_code(adapter: Encoder, write: w.UndoCode, after_op: int | None = None) 
 def redeem_codes(adapter: Encoder, write: w.SpendCodes) -> Operation:
     """Several cards at once, all or nothing. Each item keeps its own reference."""
     return of(adapter, write, sorted({_code_group(s.code, s.reference_id) for s in write.spends}))
+
+
+def enrol(adapter: Encoder, write: w.EnrolMember) -> Operation:
+    """A new member: its own group, so it waits behind nothing and holds nothing back."""
+    return of(adapter, write, [f"enrol:{write.key}"])

@@ -31,6 +31,7 @@ class Reader(Protocol):
     async def find_points_activity(self, member: str, key: str) -> dict | None: ...
     async def find_code_redemption(self, reference: str) -> dict | None: ...
     async def redemption_log(self, code: str, user_id: str, start: datetime, end: datetime) -> dict: ...
+    async def find_user(self, member: str) -> dict | None: ...
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -165,6 +166,28 @@ def _points_amount(sent: dict, reply: dict) -> list[str]:
     return []
 
 
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+async def enrolment(reader: Reader, sent: dict) -> Verdict:
+    """An enrolment files the member under its enrolment key (the member id we chose): the
+    documented `GET /users/{id}` says whether it was made. A member under that id with
+    another email or phone is someone else's (never ours, never a success)."""
+    held = await reader.find_user(sent["id"])
+    if held is None:
+        return NOT_APPLIED
+    if not _ids_equal(held.get("id"), sent["id"]):
+        # Found by the key as an email or a phone: not filed under it.
+        return NOT_APPLIED
+    differences: tuple[str, ...] = ()
+    if sent.get("email") and not _ids_equal(held.get("email"), sent["email"]):
+        differences += ("email: the member under this enrolment key has another email",)
+    if sent.get("phone") and _digits(held.get("phone")) != _digits(sent["phone"]):
+        differences += ("phone: the member under this enrolment key has another phone",)
+    return _verdict(held, differences)
+
+
 def reply_problems(kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
     """Why a 2xx reply does not answer what this operation sent (empty: it does).
 
@@ -179,6 +202,8 @@ def reply_problems(kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
         return tuple(problems)
     if kind == "full_return":
         return tuple(_reply_problems(sent, reply, {"orderId": sent.get("orderId")}))
+    if kind == "enrol":
+        return tuple(_reply_problems(sent, reply, {"id": sent.get("id")}))
     if kind in ("redeem_code", "undo_code"):
         return tuple(_code_reply(sent, reply))
     if kind == "redeem_codes":
@@ -207,6 +232,8 @@ _NO_READ = ("this backend offers no way to check whether {what} was recorded (ba
 
 async def _reconcile(reader: Reader, row: WriteRecord, reads: frozenset[str]) -> Verdict:
     sent = body_of(row.wire)
+    if row.kind == "enrol":
+        return await enrolment(reader, sent)
     if row.kind in ("order", "full_return"):
         if ORDERS_READ not in reads:
             return unverifiable(_NO_READ.format(what="the order" if row.kind == "order" else "the return",

@@ -103,8 +103,13 @@ def member_codes(member: str) -> ApiRequest:
     return _get("incentive/usercodedetails/{id}", "member", member)
 
 
-def enrol(new: NewMember) -> ApiRequest:
+def enrol(new: NewMember, member_id: str | None = None) -> ApiRequest:
+    """`member_id`: the new member's id, chosen by the terminal (Annex Cloud's member id is the
+    client's own: the documents' examples use the email). The kiosk's enrolments use their
+    enrolment key, so a second delivery is refused as a duplicate instead of making a second member."""
     body: dict[str, Any] = {"optInStatus": "YES" if new.opted_in else "NO"}
+    if member_id is not None:
+        body["id"] = ids.check("member", member_id)
     if new.email:
         body["email"] = new.email
     if new.phone:

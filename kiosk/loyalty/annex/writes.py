@@ -69,6 +69,8 @@ def request_of(write: w.Write, *, store_id: str | None, site_id: str) -> rq.ApiR
         return rq.update_code(write.spend)
     if isinstance(write, w.SpendCodes):
         return rq.update_codes(site_id, write.spends)
+    if isinstance(write, w.EnrolMember):
+        return rq.enrol(write.new, member_id=write.key)
     raise TypeError(f"Annex Cloud has no request for {type(write).__name__}")
 
 
@@ -89,6 +91,8 @@ def result(kind: str, reply: Any) -> w.WriteResult:
                                  line_points=lines or None)
         if kind in ("redeem_code", "undo_code"):
             return w.WriteResult(balance_after=parse.money(reply, "balanceCodeValue"))
+        if kind == "enrol":
+            return w.WriteResult(member_id=parse.text(reply, "id"))
         moved = parse.integer(reply, "pointsRemoved")
         if moved is None:
             moved = parse.integer(reply, "pointsDeducted")

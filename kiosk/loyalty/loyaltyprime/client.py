@@ -119,6 +119,7 @@ class LoyaltyPrimeClient:
             verifiable.add(w.POINTS)
         if reconcile.VOUCHER_READ in self.reads:
             verifiable.add(w.CODES)
+        verifiable.add(w.MEMBERS)  # the membership search by alternate id, under the enrolment key
         return contract.Capabilities(frozenset(features), frozenset(verifiable), self.deduplicates)
 
     def encode(self, write: w.Write) -> bytes:
@@ -128,7 +129,16 @@ class LoyaltyPrimeClient:
         method, path, body = rq.unpack(wire)
         if method == writes.LOCAL:
             return writes.local_reply(body)
-        return await self._http.attempt(method, path, body)
+        try:
+            return await self._http.attempt(method, path, body)
+        except errors.AlreadyExists:
+            if kind != "enrol":
+                raise
+            # Ours already (an earlier delivery made it), or someone else's email or mobile.
+            verdict = await reconcile.enrolment(self, rq.body_of(wire))
+            if verdict.applied:
+                return verdict.reply
+            raise
 
     def reply_problems(self, kind: str, wire: bytes, reply) -> tuple[str, ...]:
         return reconcile.reply_problems(kind, wire, reply)
@@ -146,6 +156,9 @@ class LoyaltyPrimeClient:
             return isinstance(exc, _REFUSALS)
         if kind == "return_lines":
             return isinstance(exc, (errors.InvalidRequest, errors.NotFound))
+        if kind == "enrol":
+            # The email or mobile is a member's already: the shopper waiting at the kiosk is told.
+            return isinstance(exc, (errors.AlreadyExists, errors.InvalidRequest))
         return False
 
     def result(self, kind: str, reply) -> w.WriteResult:
@@ -189,6 +202,13 @@ class LoyaltyPrimeClient:
         if not isinstance(found, list):
             raise errors.UnusableReply(detail="statement: not a list")
         return [line for line in found if isinstance(line, dict) and line.get("receiptId") == receipt_id]
+
+    async def find_membership(self, alternate_id: str) -> dict | None:
+        """The membership filed under an alternate id (one attempt), or None."""
+        found = replies.data(await self.read_once(rq.search("alternateIds", alternate_id)), "membership search")
+        if not isinstance(found, list):
+            raise errors.UnusableReply(detail="membership search: not a list")
+        return found[0] if len(found) == 1 and isinstance(found[0], dict) else None
 
     async def find_voucher(self, token: str) -> dict | None:
         try:
@@ -259,17 +279,7 @@ class LoyaltyPrimeClient:
         raise errors.InvalidRequest("Enter an email address or a phone number to search.")
 
     async def enrol_member(self, new: NewMember) -> Member:
-        person = {"FirstName": new.first_name or "", "LastName": new.last_name or ""}
-        if new.email:
-            person["Email"] = new.email
-        if new.phone:
-            person["Mobile"] = new.phone
-        body = {"type": "PERSON", "contractStatus": "ACTIVE",
-                "name": " ".join(p for p in (new.first_name, new.last_name) if p),
-                "owner": {"properties": person, "userId": new.email or new.phone or ""},
-                # Marketing consent is the membership property Prime clients set for it.
-                "properties": {"AdvertisingConsent": bool(new.opted_in)}}
-        return replies.member(await self._data(rq.enrol(body), "enrolment"))
+        return replies.member(await self._data(rq.enrol(writes.membership_body(new)), "enrolment"))
 
     # -- vouchers and orders ----------------------------------------------
 

@@ -30,6 +30,32 @@ class Reader(Protocol):
     async def find_tx(self, tx_id: str) -> dict | None: ...
     async def statement_lines(self, member: str, receipt_id: str) -> list[dict]: ...
     async def find_voucher(self, token: str) -> dict | None: ...
+    async def find_membership(self, alternate_id: str) -> dict | None: ...
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+async def enrolment(reader: Reader, sent: dict) -> Verdict:
+    """An enrolment carries its enrolment key as an alternate id: the membership search by
+    alternate id (the card look-up's own read) says whether it was made, and by whom."""
+    keys = sent.get("alternateIds") or []
+    if not keys:
+        return unverifiable("this enrolment was sent without an enrolment key")
+    held = await reader.find_membership(str(keys[0]))
+    if held is None:
+        return NOT_APPLIED
+    person = ((held.get("owner") or {}).get("properties") or {}) if isinstance(held.get("owner"), dict) else {}
+    wanted = (sent.get("owner") or {}).get("properties") or {}
+    differences: tuple[str, ...] = ()
+    if wanted.get("Email") and str(person.get("Email", "")).strip().casefold() != str(wanted["Email"]).strip().casefold():
+        differences += ("Email: the membership under this enrolment key has another email",)
+    if wanted.get("Mobile") and _digits(person.get("Mobile")) != _digits(wanted["Mobile"]):
+        differences += ("Mobile: the membership under this enrolment key has another mobile",)
+    if differences:
+        return Verdict(False, differences=differences, held={"key": held.get("key")})
+    return Verdict(True, reply={"success": True, "data": held})
 
 
 def _eq(a: Any, b: Any) -> bool:
@@ -46,6 +72,11 @@ def reply_problems(kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
     data, sent = data_of(reply), body_of(wire)
     if not isinstance(data, dict):
         return ("the reply has no data",)
+    if kind == "enrol":
+        keys = sent.get("alternateIds") or []
+        if keys and keys[0] not in (data.get("alternateIds") or []):
+            return (f"alternateIds: sent {keys[0]!r}, the reply's membership does not carry it",)
+        return ()
     if kind in ("order", "full_return") and not _eq(data.get("txId"), sent.get("txId")):
         return (f"txId: sent {sent.get('txId')!r}, reply has {data.get('txId')!r}",)
     if "receiptId" in sent and kind not in ("full_return",) and data.get("receiptId") is not None \
@@ -57,6 +88,8 @@ def reply_problems(kind: str, wire: bytes, reply: Any) -> tuple[str, ...]:
 async def reconcile(reader: Reader, record: WriteRecord, reads: frozenset[str]) -> Verdict:
     sent = body_of(record.wire)
     kind = record.kind
+    if kind == "enrol":
+        return await enrolment(reader, sent)
     if kind in ("order", "full_return"):
         if TX_READ not in reads:
             return unverifiable(_NO_READ.format(what="the order" if kind == "order" else "the return", read=TX_READ))

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from kiosk.loyalty import errors, parse
+from kiosk.loyalty import errors, ids, parse
 from kiosk.loyalty import writes as w
 from kiosk.loyalty.loyaltyprime import requests as rq
-from kiosk.loyalty.models import Order, OrderLine
+from kiosk.loyalty.models import NewMember, Order, OrderLine
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,22 @@ def _adjust(member: str, key: str, points: int, terms: Terms, description: str, 
     return rq.adjust(member, body)
 
 
+def membership_body(new: NewMember, alternate_ids: tuple[str, ...] = ()) -> dict:
+    person = {"FirstName": new.first_name or "", "LastName": new.last_name or ""}
+    if new.email:
+        person["Email"] = new.email
+    if new.phone:
+        person["Mobile"] = new.phone
+    body: dict[str, Any] = {
+        "type": "PERSON", "contractStatus": "ACTIVE", "name": " ".join(p for p in (new.first_name, new.last_name) if p),
+        "owner": {"properties": person, "userId": new.email or new.phone or ""},
+        # Marketing consent is the membership property Prime clients set for it.
+        "properties": {"AdvertisingConsent": bool(new.opted_in)}}
+    if alternate_ids:
+        body["alternateIds"] = list(alternate_ids)
+    return body
+
+
 def request_of(write: w.Write, terms: Terms) -> rq.PrimeRequest:
     member = write.member
     if member == terms.guest_user_id and isinstance(write, (w.AccrueOrder, w.ReturnOrder, w.ReturnLines)):
@@ -112,6 +128,10 @@ def request_of(write: w.Write, terms: Terms) -> rq.PrimeRequest:
                          {"receiptId": write.spend.reference_id, "conversionReceiptId": write.spend.undo_of})
     if isinstance(write, w.SpendCode):
         return rq.convert(write.spend.code, write.spend.user_id, {"receiptId": write.spend.reference_id})
+    if isinstance(write, w.EnrolMember):
+        # The enrolment key as an alternate id: Prime refuses a second membership with it, and
+        # the membership search finds the one it made (the key stays Prime's own choice).
+        return rq.enrol(membership_body(write.new, (ids.check("key", write.key),)))
     raise TypeError(f"Loyalty Prime has no request for {type(write).__name__}")
 
 
@@ -145,6 +165,8 @@ def result(kind: str, reply: Any) -> w.WriteResult:
                                  line_points=lines or None)
         if kind in ("redeem_code", "undo_code"):
             return w.WriteResult()
+        if kind == "enrol":
+            return w.WriteResult(member_id=parse.text(data, "key"))
         if kind == "full_return":
             return w.WriteResult(points=parse.integer(data, "pointsReversed"), available_after=available)
         moved = _signed(data.get("points"))
