@@ -22,7 +22,7 @@ from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.card_screen import CardScreen
-from ui.selfservice.enrol_screen import CONSENT, DETAILS, EnrolScreen
+from ui.selfservice.enrol_screen import CONSENT, DETAILS, OUTCOME, EnrolScreen
 from ui.selfservice.keys import Keyboard, Keypad
 from ui.selfservice.member_screen import MemberScreen
 from ui.selfservice.pass_screen import PassScreen, qr_image
@@ -269,10 +269,10 @@ def test_enrolment_asks_who_then_consent_on_its_own_step_unticked(qtbot, visit):
 
 
 def test_enrolment_sends_the_consent_as_worded_and_welcomes_the_shopper(qtbot, visit):
-    enrolment_module = pytest.importorskip("kiosk.app.enrolment",
-                                           reason="the enrolment (issue 20, part B) is not on main yet")
-    shopper, screens, asked, _ = visit
-    enrolment = enrolment_module.Enrolment(shopper.terminal, shopper.work)
+    from kiosk.app.enrolment import Enrolment
+
+    shopper, screens, asked, said = visit
+    enrolment = Enrolment(shopper.terminal, shopper.work)
     screen = EnrolScreen(shopper, enrolment, shopper.terminal.settings)
     screen.go.connect(asked.append)
     screen.show()
@@ -285,9 +285,14 @@ def test_enrolment_sends_the_consent_as_worded_and_welcomes_the_shopper(qtbot, v
     assert consent.marketing is False and consent.wording == screen.consent.text()
     qtbot.mouseClick(screen.join, Qt.LeftButton)
     qtbot.mouseClick(screen.join, Qt.LeftButton)  # a double tap
-    qtbot.waitUntil(lambda: screen.outcome.text() != "", timeout=5000)
+    qtbot.waitUntil(lambda: screen.outcome.text() != "" or bool(said), timeout=5000)
+    assert said == [] and screen.steps.currentIndex() == OUTCOME
     assert screen.outcome.text() == "Welcome, Dora!" and asked[-1] == "enrol"
     assert screen.first_name.text() == screen.contact.text() == ""
+    assert enrolment.outcome.member_id is not None and not enrolment.outcome.queued
+    shopper.look_up("dora.new@example.com")
+    qtbot.waitUntil(lambda: shopper.member is not None, timeout=5000)
+    assert shopper.member.member.first_name == "Dora" and shopper.member.member.opted_in is False
     screen.deleteLater()
 
 

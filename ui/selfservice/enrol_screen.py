@@ -67,7 +67,8 @@ class EnrolScreen(QWidget):
         return page
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.FocusIn and watched in (self.first_name, self.contact):
+        # A touch as well as the focus: a window that is not active gets no focus events.
+        if event.type() in (QEvent.FocusIn, QEvent.MouseButtonPress) and watched in (self.first_name, self.contact):
             self.keyboard.field = watched
         return False
 
