@@ -432,3 +432,30 @@ def test_the_pass_screen_shows_the_reward_its_qr_and_expiry_and_prints_it(qtbot,
     screen.clear()
     assert screen.reward_pass is None and screen.code.pixmap().isNull() and screen.reward.text() == ""
     screen.deleteLater()
+
+
+def test_an_enrolment_the_backend_is_slow_to_take_is_queued_and_the_shopper_told(qtbot, visit, sandbox):
+    from kiosk.app.enrolment import Enrolment
+    from tests.helpers import set_faults
+
+    shopper, _, asked, said = visit
+    enrolment = Enrolment(shopper.terminal, shopper.work, wait_s=0.5)
+    screen = EnrolScreen(shopper, enrolment, shopper.terminal.settings)
+    screen.go.connect(asked.append)
+    screen.show()
+    screen.shown()
+    type_on(qtbot, screen.keyboard, "Eve")
+    qtbot.mouseClick(screen.keyboard.ok_key, Qt.LeftButton)
+    type_on(qtbot, screen.keyboard, "5550123456")
+    qtbot.mouseClick(screen.keyboard.ok_key, Qt.LeftButton)
+    assert screen.steps.currentIndex() == CONSENT and screen.where.text() == "Offers would go to •••• 3456."
+    set_faults(sandbox, latency_ms=3000)
+    try:
+        qtbot.mouseClick(screen.join, Qt.LeftButton)
+        qtbot.waitUntil(lambda: screen.outcome_detail.text() != "" or bool(said), timeout=8000)
+    finally:
+        set_faults(sandbox, latency_ms=0)
+    assert said == [] and enrolment.outcome.queued
+    assert screen.outcome_detail.text() == "Your card will work on your next visit."
+    assert screen.outcome.text() == "Thank you, Eve: you're signed up." and not screen.see_points.isVisible()
+    screen.deleteLater()
