@@ -8,6 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ui.common.controls import takes_typing
+
 
 class MemberScreen(QWidget):
     go = Signal(str)
@@ -17,7 +19,7 @@ class MemberScreen(QWidget):
         super().__init__(parent)
         self.shopper, self.view = shopper, None
         self.greeting = QLabel(self)
-        self.field = QLineEdit(self)
+        self.field = takes_typing(QLineEdit(self))  # what a shopper types, as the real screens' fields
         self.shown_count = 0
         layout = QVBoxLayout(self)
         layout.addWidget(self.greeting)
