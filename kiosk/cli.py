@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     # Taken out of the command line before parsing (kiosk/ops/environments.py), so it may stand anywhere.
     parser.add_argument("--environment", choices=("demo", "live", "training"),
                         help="demo, live or training, over the settings' environment")
+    # The window's own flags, taken out before parsing too (take_window_flags): they choose the window.
+    parser.add_argument("--mode", choices=("cashier", "selfservice"),
+                        help="the cashier's window, or the shoppers' self-service kiosk (over the settings' mode)")
+    parser.add_argument("--service-screen", action="store_true",
+                        help="only a full-screen 'out of order' notice, with no backend (for a kiosk's unit "
+                        "to show after repeated failures)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sb = sub.add_parser("sandbox", help="serve the local Annex Cloud sandbox")
@@ -68,6 +74,27 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("support-bundle", help="write a zip for support to this folder: logs, versions, doctor, "
                    "settings without secrets, queue status (never the databases)")
     return parser
+
+
+MODES = ("cashier", "selfservice")
+
+
+def take_window_flags(args: list[str]) -> tuple[list[str], str | None, bool]:
+    """`--mode NAME` and `--service-screen` anywhere on the command line, taken out: the rest,
+    the mode asked for (None: the settings decide) and whether the service screen was asked for.
+    They open a window, so they never reach the parser of the non-GUI commands."""
+    out, mode, service = [], None, False
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--mode" or arg.startswith("--mode="):
+            mode = arg.partition("=")[2] if "=" in arg else next(rest, "")
+            if mode not in MODES:
+                raise config.ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+        elif arg == "--service-screen":
+            service = True
+        else:
+            out.append(arg)
+    return out, mode, service
 
 
 def _sandbox(args: argparse.Namespace) -> int:

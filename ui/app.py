@@ -40,25 +40,51 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = take_flag(args)
-    except Exception as exc:  # a ConfigError: the flag's value is not an environment
+        from kiosk.cli import take_window_flags
+
+        args, mode, service_screen = take_window_flags(args)
+    except Exception as exc:  # a ConfigError: the flag's value is not an environment or a mode
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
+    if service_screen:
+        return run_service_screen()
     if not args or args[:1] == ["gui"]:
-        return run_gui()
+        return run_gui(mode=mode)
     from kiosk import cli
 
     return cli.main(args)
 
 
+def _has_display() -> bool:
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    # Without a screen Qt aborts the process; say what to do instead.
+    print("kiosk: no display to show the window on. Start it from the desktop session, or run "
+          "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
+    return False
+
+
+def run_service_screen() -> int:
+    """`kiosk --service-screen`: the kiosk is out of order, full screen, until the session ends
+    (SIGTERM: exit 0). No settings, no backend: it is what shows when those keep failing."""
+    if not _has_display():
+        return 2
+    from PySide6.QtWidgets import QApplication
+
+    from ui.selfservice.service_screen import run
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Kiosk")
+    return run(app)
+
+
 def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
-            on_shown: Callable[[Any], None] | None = None) -> int:
-    """The cashier window until it is closed. `on_shown(window)` is called once the
-    window is shown and takes input, `on_ready(window, terminal)` once the till is up
-    (the start-up benchmark, tests and screenshots use them)."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
-        # Without a screen Qt aborts the process; say what to do instead.
-        print("kiosk: no display to show the cashier window on. Start it from the desktop session, or run "
-              "`kiosk demo` for the command-line walk-through.", file=sys.stderr)
+            on_shown: Callable[[Any], None] | None = None, mode: str | None = None) -> int:
+    """The cashier window (or, with `mode` "selfservice" or the settings' mode, the shoppers'
+    kiosk) until it is closed. `on_shown(window)` is called once the window is shown and takes
+    input, `on_ready(window, terminal)` once the till is up (the start-up benchmark, tests and
+    screenshots use them)."""
+    if not _has_display():
         return 2
     from kiosk import logs, private
     from kiosk.ops import hooks, logfiles
@@ -77,7 +103,7 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
     loop = qasync.QEventLoop(app)
     hooks.watch_loop(loop)
     try:
-        status = drive(loop, _run(app, on_ready, on_shown))
+        status = drive(loop, _run(app, on_ready, on_shown, mode))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
@@ -123,16 +149,13 @@ def drive(loop: asyncio.AbstractEventLoop, main) -> Any:
     return task.result()
 
 
-async def _run(app, on_ready=None, on_shown=None) -> int:
+def quit_event(app):
+    """The event that ends the session, set by SIGINT, SIGTERM, SIGHUP or Qt quitting (the
+    display gone), and the timer that lets Python see a signal; stop the timer at the end.
+    Quitting is this event, never QApplication.quit(): that would stop the loop under the
+    shutdown (the HTTP client can't close on a stopped loop)."""
     from PySide6.QtCore import QTimer
 
-    from kiosk import logs
-    from kiosk.app.cashier import Cashier
-    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
-    from ui.common.tasks import Tasks
-
-    # Quitting is this event, never QApplication.quit(): that would stop the loop
-    # under the shutdown below (the HTTP client can't close on a stopped loop).
     quitting = asyncio.Event()
     app.setQuitOnLastWindowClosed(False)
     app.aboutToQuit.connect(quitting.set)
@@ -142,6 +165,28 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
     ticker = QTimer(interval=250)
     ticker.timeout.connect(lambda: None)
     ticker.start()
+    return quitting, ticker
+
+
+def _wants_kiosk(mode: str | None) -> bool:
+    # Known before the settings load (they load after the first frame): the flag, or KIOSK_MODE.
+    return (mode or os.environ.get("KIOSK_MODE", "")) == "selfservice"
+
+
+async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
+    from kiosk import logs
+    from kiosk.app.cashier import Cashier
+    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
+    from ui.common.tasks import Tasks
+
+    quitting, ticker = quit_event(app)
+    if _wants_kiosk(mode):
+        from ui.selfservice import session
+
+        try:
+            return await session.run(app, quitting, on_ready=on_ready, on_shown=on_shown)
+        finally:
+            ticker.stop()
 
     tasks = Tasks()
     # The application (its hub, the shift, scan routing) first; the window is its screen.
@@ -169,6 +214,14 @@ async def _run(app, on_ready=None, on_shown=None) -> int:
             await painted.wait(timeout=1.0)
             settings = await asyncio.to_thread(_load_settings)
             logs.set_level(settings.log.level)
+            if mode is None and settings.mode == "selfservice":
+                # The settings say this is a kiosk: the cashier's form goes before the till starts.
+                # (Closed for good in the finally below, which quits nothing now.)
+                window.closed.disconnect(quitting.set)
+                window.hide()
+                from ui.selfservice import session
+
+                return await session.run(app, quitting, settings, on_ready=on_ready, on_shown=on_shown)
             lifecycle = await asyncio.to_thread(importlib.import_module, "kiosk.app.terminal")
             # Each step runs to its end (a half-started sandbox or database is worse than
             # a second's wait); closed meanwhile, the steps after it are skipped.

@@ -100,7 +100,26 @@ async def _tour(window, terminal, out: Path) -> None:
     await _save(window, out, "offline")
 
 
-def main(out: Path) -> int:
+KIOSK_STATES = ("kiosk-attract", "kiosk-still-there", "kiosk-offline")
+
+
+async def _kiosk_tour(window, terminal, out: Path) -> None:
+    """The self-service kiosk (`kiosk --mode selfservice`): its attract screen, the idle
+    question over it, and the offline banner."""
+    from kiosk.outbox import events as ev
+
+    await asyncio.sleep(0.5)
+    await _save(window, out, "kiosk-attract")
+    window.question.ask("idle", "Still there?", "For your privacy, this screen will clear soon.",
+                        [("stay", "Yes, I'm here")], countdown_s=20, when_done="reset")
+    await _save(window, out, "kiosk-still-there")
+    window.question.close_overlay()
+    window.hub.publish(ev.ConnectivityChanged(ev.OFFLINE, "test"))
+    await asyncio.sleep(0.5)
+    await _save(window, out, "kiosk-offline")
+
+
+def main(out: Path, mode: str = "cashier") -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
         # A fresh terminal and sandbox every time, so the pictures tell the same story.
@@ -113,13 +132,17 @@ def main(out: Path) -> int:
             def done(task: asyncio.Task) -> None:
                 if not task.cancelled() and task.exception() is not None:
                     failures.append(task.exception())
-                window.close()
+                if mode == "selfservice":
+                    window.leave(0)  # the kiosk's window refuses a plain close
+                else:
+                    window.close()
 
-            task = asyncio.ensure_future(_tour(window, terminal, out))
+            tour = _kiosk_tour if mode == "selfservice" else _tour
+            task = asyncio.ensure_future(tour(window, terminal, out))
             task.add_done_callback(done)
             window._screenshot_task = task  # a strong reference for as long as the window lives
 
-        run_gui(on_ready=ready)
+        run_gui(on_ready=ready, mode=mode)
         if failures:
             print(f"screenshots: {failures[0]}", file=sys.stderr)
             return 1
@@ -127,4 +150,4 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")))
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots"), *sys.argv[2:3]))

@@ -35,3 +35,9 @@ KIOSK_AVAILABLE, KIOSK_UNAVAILABLE = "#0b5d1e", "#5f6368"  # a reward's state, a
 # reads it off the screen (or a phone's photo of it) from a hand's length.
 QR_MODULE_PX = 8
 QR_MIN_PX = 320
+KIOSK_BG, KIOSK_FG = "#f4f6f8", "#14202b"  # dark on light: ADA 707.7.2 asks for one or the other
+KIOSK_PRIMARY_BG, KIOSK_PRIMARY_FG = "#0b3d91", "#ffffff"  # the main actions (Join, Yes)
+KIOSK_SECONDARY_BG = "#ffffff"
+# Offline at the kiosk is no emergency for the shopper: a calm blue, not the till's red.
+KIOSK_CALM_BG, KIOSK_CALM_FG = "#dde8f6", "#0b2a55"
+KIOSK_RING = "#0b3d91"  # the staff corner's progress ring

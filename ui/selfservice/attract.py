@@ -1,0 +1,128 @@
+"""The attract screen (what the kiosk shows between shoppers) and the thank-you screen.
+
+The attract screen invites a scan ("Scan your card": the camera or the hand scanner, both
+routed to the visit's Shopper), offers Join and Check a gift card, and a language button
+only when more than one language is installed. Its content drifts a few pixels a minute
+along a small square, so nothing stands still on the panel for hours (burn-in on OLED and
+image retention on LCD panels left on all day).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ui.common import theme
+from ui.selfservice.overlay import big_button
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "resources" / "translations"
+DRIFT_SIDE_PX = 16  # the square the content wanders round
+DRIFT_STEP_MS = 15_000  # one pixel each time: 4 px a minute, too slow for a shopper to notice
+
+
+def installed_languages(folder: Path = TRANSLATIONS) -> int:
+    """How many languages the kiosk can show: English (the strings in the code) and one more
+    per Qt catalogue (kiosk_<language>.qm) installed beside it."""
+    return 1 + (len(list(folder.glob("kiosk_*.qm"))) if folder.is_dir() else 0)
+
+
+def drift_offset(step: int, side: int = DRIFT_SIDE_PX) -> tuple[int, int]:
+    """Where the content stands after `step` moves of one pixel round a square of `side`."""
+    at = step % (4 * side)
+    if at < side:
+        return at, 0
+    if at < 2 * side:
+        return side, at - side
+    if at < 3 * side:
+        return 3 * side - at, side
+    return 0, 4 * side - at
+
+
+def _label(parent: QWidget, text: str, name: str, px: int, bold: bool = False) -> QLabel:
+    label = QLabel(text, parent)
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    label.setAccessibleName(name)
+    label.setStyleSheet(f"font-size: {px}px;{' font-weight: bold;' if bold else ''}")
+    return label
+
+
+class AttractScreen(QWidget):
+    go = Signal(str)  # "enrol", "card", "language"
+
+    def __init__(self, body_px: int, store_name: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Welcome"))
+        self.content = QWidget(self)
+        self.welcome = _label(self.content, self.tr("Welcome to {0}").format(store_name) if store_name
+                              else self.tr("Welcome"), self.tr("Welcome"), round(body_px * 1.6))
+        self.scan = _label(self.content, self.tr("Scan your card"), self.tr("Scan your card"),
+                           round(body_px * 2.6), bold=True)
+        self.how = _label(self.content, self.tr("Hold your loyalty card or the member app's code up to the camera, "
+                                                "or under the scanner."), self.tr("How to scan"), body_px)
+        self.join = big_button(self.content, self.tr("Join"), self.tr("Join"), primary=True)
+        self.gift = big_button(self.content, self.tr("Check a gift card"), self.tr("Check a gift card"))
+        self.language = big_button(self.content, self.tr("Language"), self.tr("Language"))
+        for b in (self.join, self.gift, self.language):
+            b.setStyleSheet(b.styleSheet() + f"QPushButton {{ font-size: {body_px}px; min-width: 280px; }}")
+        self.join.clicked.connect(lambda: self.go.emit("enrol"))
+        self.gift.clicked.connect(lambda: self.go.emit("card"))
+        self.language.clicked.connect(lambda: self.go.emit("language"))
+        self.language.setVisible(installed_languages() > 1)
+        # One line for what the shopper should know now ("This part of the kiosk is not installed").
+        self.notice = _label(self.content, "", self.tr("Notice"), body_px)
+        self.notice.setMinimumHeight(round(body_px * 2.8))
+        row = QHBoxLayout()
+        row.setSpacing(theme.KIOSK_GAP_PX * 4)
+        row.addStretch(1)
+        row.addWidget(self.join)
+        row.addWidget(self.gift)
+        row.addWidget(self.language)
+        row.addStretch(1)
+        inner = QVBoxLayout(self.content)
+        inner.setSpacing(theme.KIOSK_GAP_PX * 3)
+        inner.addStretch(2)
+        inner.addWidget(self.welcome)
+        inner.addWidget(self.scan)
+        inner.addWidget(self.how)
+        inner.addStretch(1)
+        inner.addLayout(row)
+        inner.addWidget(self.notice)
+        inner.addStretch(2)
+        self.drift = QVBoxLayout(self)
+        self.drift.addWidget(self.content)
+        self.step = 0
+        self._move_to(0)
+        self._drift = QTimer(self, interval=DRIFT_STEP_MS)
+        self._drift.timeout.connect(lambda: self._move_to(self.step + 1))
+        self._drift.start()
+
+    def _move_to(self, step: int) -> None:
+        self.step = step
+        dx, dy = drift_offset(step)
+        self.drift.setContentsMargins(dx, dy, DRIFT_SIDE_PX - dx, DRIFT_SIDE_PX - dy)
+
+    def say(self, text: str) -> None:
+        self.notice.setText(text)
+
+    def shown(self) -> None:
+        self.notice.setText("")
+
+
+class ThanksScreen(QWidget):
+    """"Thank you": the visit is done; the window goes back to the attract screen after thanks_s."""
+
+    def __init__(self, body_px: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Thank you"))
+        self.done = big_button(self, self.tr("Done"), self.tr("Done"), primary=True)
+        self.done.setStyleSheet(self.done.styleSheet() + f"QPushButton {{ font-size: {body_px}px; min-width: 280px; }}")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(_label(self, self.tr("Thank you!"), self.tr("Thank you"), round(body_px * 2.6), bold=True))
+        layout.addWidget(_label(self, self.tr("See you next time."), self.tr("Goodbye"), body_px))
+        layout.addSpacing(theme.KIOSK_GAP_PX * 4)
+        layout.addWidget(self.done, 0, Qt.AlignHCenter)
+        layout.addStretch(1)

@@ -1,0 +1,349 @@
+"""The self-service kiosk's one window: frameless, full screen, locked down.
+
+A screen over the application layer: one Shopper (kiosk/app/shopper.py) and one Enrolment per
+visit, built afresh each time and dropped whole at the end (`reset`), never patched between
+shoppers. Every scan (camera, serial, the hand scanner's keys through the wedge filter) takes
+the terminal's one route (ScanRouter) to the visit's Shopper. The shopper's screens (member,
+pass, card, enrol) are built per visit by `_screen` and ask for each other by their `go`
+signal; this window owns the stack, the overlays (questions, the manager's PIN), the idle
+countdown, the thank-you timeout, the offline banner and the staff's way out.
+
+Nothing closes it but the staff's exit (a 5 s press in the top-left corner, then a manager's
+id and PIN: `exit_requested(EXIT_OK)`) or the end of the session (ui/selfservice/session.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QClipboard, QGuiApplication
+from PySide6.QtWidgets import QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk.app.exits import EXIT_OK
+from kiosk.events import EventHub
+from ui.common import theme
+from ui.selfservice import kit
+from ui.common.notices import keep_place
+from ui.selfservice.attract import AttractScreen, ThanksScreen
+from ui.selfservice.idle import IdleWatch
+from ui.selfservice.lockdown import LockdownKeys
+from ui.selfservice.overlay import ManagerPin, Question
+from ui.selfservice.staff import CornerHold
+
+# The shopper's screens, each `Screen(shopper, enrolment, settings, parent)` with `go = Signal(str)`.
+SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
+           "pass": ("ui.selfservice.pass_screen", "PassScreen"),
+           "card": ("ui.selfservice.card_screen", "CardScreen"),
+           "enrol": ("ui.selfservice.enrol_screen", "EnrolScreen")}
+NOT_INSTALLED = "This part of the kiosk is not installed."
+NOTICE_MS = 8000
+# What a shopper can still do, said calmly: offline is the store's problem, not theirs.
+BANNERS = {
+    "offline": "We're offline for a moment. You can still join: your card works from your next visit. "
+               "Points, rewards and gift card balances are back soon.",
+    "degraded": "The connection is slow just now: things may take a moment longer.",
+}
+
+
+class SelfServiceWindow(QWidget):
+    exit_requested = Signal(int)  # an exit status (kiosk/app/exits.py): staff closed the kiosk
+    visit_reset = Signal()  # the visit was dropped and the attract screen is up
+
+    def __init__(self, tasks, settings=None, parent: QWidget | None = None):
+        super().__init__(parent, Qt.Window | Qt.FramelessWindowHint)
+        self.tasks, self.settings = tasks, settings
+        self.hub = EventHub()
+        self.terminal = self.scans = None
+        self.shopper = self.enrolment = None
+        self.screens: dict[str, QWidget] = {}
+        self._leaving = False
+        self._release = None
+        self.setObjectName("kiosk")
+        self.setWindowTitle(self.tr("Kiosk"))
+        self.setAccessibleName(self.tr("Self-service kiosk"))
+        self.setStyleSheet(f"#kiosk {{ background: {theme.KIOSK_BG}; }} QLabel {{ color: {theme.KIOSK_FG}; }}")
+        self.body_px = kit.body_px()
+
+        self.banner = QLabel(self)
+        self.banner.setObjectName("kioskBanner")
+        self.banner.setAccessibleName(self.tr("Connection"))
+        self.banner.setWordWrap(True)
+        self.banner.setAlignment(Qt.AlignCenter)
+        self.banner.setStyleSheet(f"#kioskBanner {{ background: {theme.KIOSK_CALM_BG}; color: {theme.KIOSK_CALM_FG}; "
+                                  f"font-size: {round(self.body_px * 0.8)}px; padding: 6px 16px; border-radius: 8px; }}")
+        self.banner.setFixedHeight(round(self.body_px * 2.8))
+        keep_place(self.banner).hide()  # its room is kept: going offline never moves a button
+        self.stack = QStackedWidget(self)
+        self.attract = AttractScreen(self.body_px, parent=self.stack)
+        self.attract.go.connect(self.show_screen)
+        self.thanks = ThanksScreen(self.body_px, self.stack)
+        self.thanks.done.clicked.connect(self.reset)
+        self.stack.addWidget(self.attract)
+        self.stack.addWidget(self.thanks)
+        self.notice = QLabel(self)  # sentences for the shopper on any screen but the attract one
+        self.notice.setAccessibleName(self.tr("Notice"))
+        self.notice.setAlignment(Qt.AlignCenter)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(f"font-size: {self.body_px}px;")
+        self.notice.setFixedHeight(round(self.body_px * 2.8))
+        self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)
+        self._notice_timer.timeout.connect(self.notice.clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.notice)
+
+        self.question = Question(self)
+        self.question.set_font_px(self.body_px)
+        self.question.answered.connect(self._answered)
+        self.pin = ManagerPin(self, tasks)
+        self.pin.passed.connect(lambda _operator: self.leave(EXIT_OK))
+        self.pin.cancelled.connect(self._pin_cancelled)
+        self.corner = CornerHold(self)  # above everything, overlays included
+        self.corner.move(0, 0)
+        self.corner.held.connect(self._staff)
+        self.corner.raise_()
+        self.lockdown = LockdownKeys(self)
+        self.idle: IdleWatch | None = None
+        self._thanks_timer = QTimer(self, singleShot=True)
+        self._thanks_timer.timeout.connect(self.reset)
+        tasks.failed.connect(self.say)
+        from ui.common.wedge_filter import WedgeFilter
+
+        self.wedge = WedgeFilter(self)
+        self.wedge.scanned.connect(lambda text, _receiver: self.scans and self.scans.text(text, "wedge"))
+        self.attract.say(self.tr("The kiosk is starting…"))
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def attach(self, terminal, bridge) -> None:
+        """The terminal is up: scans go to the visit from now on."""
+        from kiosk.app.scans import ScanRouter
+        from kiosk.scanner.payload import PayloadFormats
+        from kiosk.scanner.service import wedge_detector
+
+        self.terminal, self.settings = terminal, terminal.settings
+        loop = asyncio.get_event_loop()
+        self.scans = ScanRouter(self.hub, loop, formats=PayloadFormats.from_settings(self.settings.scanner),
+                                say=self.say)
+        self.scans.held = self._scan_held
+        self._release = self.scans.take(self._scanned)
+        self.idle = IdleWatch(self.settings.selfservice.idle_s, self._visit_busy,
+                              self.settings.checkout.authorize_timeout_s, self)
+        self.idle.idle.connect(self._idle)
+        bridge.connectivity.connect(self.set_connectivity)
+        self.set_connectivity(terminal.till.checkout.connectivity)
+        self.wedge.use(wedge_detector(self.settings.scanner))
+        self.wedge.install()
+        if self.settings.scanner.camera.strip():
+            # On all day, as the cashier's preview is on demand; an unplugged camera comes back by
+            # itself (kiosk/scanner/sources.py reconnects), and says so on the hub meanwhile.
+            terminal.start_camera()
+        self.attract.say("")
+        self._new_visit()
+
+    def out_of_order(self, message: str) -> None:
+        """The terminal did not start: the shopper reads that the kiosk is out of order."""
+        self.attract.scan.setText(self.tr("Out of order"))
+        self.attract.how.setText(self.tr("Sorry, this kiosk can't be used just now. Please ask a member of staff."))
+        for b in (self.attract.join, self.attract.gift, self.attract.language):
+            b.hide()
+        self.attract.say(message)
+
+    def set_connectivity(self, state: str, detail: str = "") -> None:
+        text = BANNERS.get(state)
+        self.banner.setText(self.tr(text) if text else "")
+        self.banner.setVisible(text is not None)
+
+    # -- the visit ---------------------------------------------------------------------------
+
+    def _new_visit(self) -> None:
+        from kiosk.app.shopper import Shopper
+
+        self.shopper = Shopper(self.terminal, self.tasks.work)
+        self.shopper.shown.connect(lambda _view: self.show_screen("member"))
+        self.shopper.card_checked.connect(lambda _card: self.show_screen("card"))
+        self.enrolment = _enrolment(self.terminal, self.tasks.work)
+        # The screens come one pass later: the attract screen is painted first.
+        QTimer.singleShot(0, self._build_screens)
+
+    def _build_screens(self) -> None:
+        if self.shopper is None or self.screens:
+            return
+        for name in SCREENS:
+            screen = self._screen(name)
+            if screen is not None:
+                self.screens[name] = screen
+
+    def _screen(self, name: str) -> QWidget | None:
+        """The screen `name` for this visit, or None when its module is not installed."""
+        module_name, class_name = SCREENS[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise  # the screen is there but something it needs is not: a bug to see
+            return None
+        screen = getattr(module, class_name)(self.shopper, self.enrolment, self.settings, self.stack)
+        screen.go.connect(self.show_screen)
+        self.stack.addWidget(screen)
+        return screen
+
+    def show_screen(self, name: str) -> None:
+        if name == "attract":
+            self.reset()
+            return
+        if name == "thanks":
+            self.idle and self.idle.disarm()
+            self.stack.setCurrentWidget(self.thanks)
+            self._thanks_timer.start(round(self.settings.selfservice.thanks_s * 1000))
+            return
+        screen = self.screens.get(name) if name in SCREENS else None
+        if screen is None and name in SCREENS and self.shopper is not None:
+            screen = self._screen(name)
+            if screen is not None:
+                self.screens[name] = screen
+        if screen is None:
+            self.reset()
+            self.attract.say(self.tr(NOT_INSTALLED))
+            return
+        self._thanks_timer.stop()
+        self.stack.setCurrentWidget(screen)
+        self.notice.clear()
+        shown = getattr(screen, "shown", None)
+        if shown is not None:
+            shown()
+        if self.idle is not None:
+            self.idle.arm()
+
+    def reset(self) -> None:
+        """The visit is over: nothing of it stays (member data in a widget, in memory, in a
+        field's undo history, on the clipboard). A new visit is ready on the attract screen."""
+        if self.idle is not None:
+            self.idle.disarm()
+        self._thanks_timer.stop()
+        self.question.close_overlay()
+        if self.pin.showing:
+            self.pin.reset()
+            self.pin.close_overlay()
+        shopper, self.shopper, self.enrolment = self.shopper, None, None
+        if shopper is not None:
+            shopper.end()
+        self.stack.setCurrentWidget(self.attract)
+        for screen in self.screens.values():
+            clear = getattr(screen, "clear", None)
+            if clear is not None:
+                clear()
+        # setText(""), not clear(): clear() can be undone; setText empties the undo history.
+        for field in self.findChildren(QLineEdit):
+            field.setText("")
+        for screen in self.screens.values():
+            self.stack.removeWidget(screen)
+            screen.deleteLater()
+        self.screens = {}
+        clipboard = QGuiApplication.clipboard()
+        clipboard.clear(QClipboard.Clipboard)
+        if clipboard.supportsSelection():
+            clipboard.clear(QClipboard.Selection)
+        self.notice.clear()
+        self.attract.shown()
+        if self.terminal is not None:
+            self._new_visit()
+        self.visit_reset.emit()
+
+    def _visit_busy(self) -> bool:
+        # Part of the visit's writes may still be under way: `busy` on each (a reward pass, an enrolment).
+        return any(bool(getattr(part, "busy", False)) for part in (self.shopper, self.enrolment) if part is not None)
+
+    def _scanned(self, event) -> None:
+        if self.shopper is not None:
+            if self.stack.currentWidget() is self.thanks:
+                self.reset()  # a new shopper scans while the last one's thank-you shows
+            self.shopper.scanned(event)
+
+    def _scan_held(self) -> str | None:
+        if self.pin.showing or self.question.showing:
+            return self.tr("Answer the question on the screen first, then scan again.")
+        return None
+
+    def say(self, text: str) -> None:
+        if self.stack.currentWidget() is self.attract:
+            self.attract.say(text)
+        else:
+            self.notice.setText(text)
+            self._notice_timer.start()
+
+    # -- idle -----------------------------------------------------------------------------------
+
+    def _idle(self) -> None:
+        if self.pin.showing:  # a PIN pad left open: nobody is there
+            self.pin.reset()
+            self.pin.close_overlay()
+            self.reset()
+            return
+        self.question.ask("idle", self.tr("Still there?"), self.tr("For your privacy, this screen will clear soon."),
+                          [("stay", self.tr("Yes, I'm here"))],
+                          countdown_s=self.settings.selfservice.countdown_s, when_done="reset")
+        self.corner.raise_()
+
+    def _answered(self, key: str) -> None:
+        if key == "reset":
+            self.reset()
+        elif key == "stay" and self.idle is not None:
+            self.idle.arm()
+
+    # -- the staff's way out -------------------------------------------------------------------
+
+    def _staff(self) -> None:
+        if self.terminal is None or self.pin.showing:
+            return
+        self.question.close_overlay()
+        self.pin.ask(self.terminal.till)
+        self.corner.raise_()
+        if self.idle is not None:
+            self.idle.arm()  # a PIN pad left open closes after idle_s
+
+    def _pin_cancelled(self) -> None:
+        if self.idle is not None and self.stack.currentWidget() in (self.attract, self.thanks):
+            self.idle.disarm()
+
+    def leave(self, status: int) -> None:
+        """Staff closed the kiosk: the session ends with `status` (ui/selfservice/session.py)."""
+        self._leaving = True
+        self.exit_requested.emit(status)
+
+    def close_for_good(self) -> None:
+        """The session is over: scans, filters and the visit go, then the window."""
+        self._leaving = True
+        if self.shopper is not None:
+            self.shopper.end()
+        if self._release is not None:
+            self._release()
+        if self.scans is not None:
+            self.scans.close()
+        if self.idle is not None:
+            self.idle.close()
+        self.wedge.remove()
+        self.lockdown.remove()
+        self.close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # A window manager's close (Alt+F4 under one, a close button) does nothing to a kiosk.
+        if self._leaving:
+            event.accept()
+        else:
+            event.ignore()
+
+
+def _enrolment(terminal, work):
+    """The visit's Enrolment (kiosk/app/enrolment.py), or None on a build without one."""
+    try:
+        from kiosk.app.enrolment import Enrolment
+    except ModuleNotFoundError as exc:
+        if exc.name != "kiosk.app.enrolment":
+            raise
+        return None
+    return Enrolment(terminal, work)
