@@ -248,8 +248,6 @@ class SelfServiceSettings(BaseModel):
     countdown_s: float = Field(20.0, ge=5, le=120)
     # The thank-you screen goes back to the attract screen after this.
     thanks_s: float = Field(30.0, ge=5, le=300)
-    # Look-up by phone or email: off, since anyone could type a neighbour's number.
-    lookup_by_contact: bool = False
     # A reward QR made at the kiosk is good at the till for this long.
     pass_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     # The store's key that signs reward QRs: the same file on every terminal of the store.

@@ -55,6 +55,15 @@ READ_ELSEWHERE = {
     "telemetry.endpoint": "kiosk.fleet.telemetry.start, when telemetry.enabled (tests/test_fleet_export.py)",
     "telemetry.interval_s": "kiosk.fleet.telemetry.start, when telemetry.enabled",
     "telemetry.chain": "kiosk.fleet.identity, when telemetry.enabled",
+    "mode": "ui.app, which opens the self-service kiosk instead of the cashier window",
+    "selfservice.idle_s": "the kiosk window's idle watch (ui/selfservice/idle.py; tests/test_ui_selfservice_window.py)",
+    "selfservice.countdown_s": "the kiosk window's \"Still there?\" countdown",
+    "selfservice.thanks_s": "the kiosk window's thank-you screen",
+    "selfservice.pass_minutes": "kiosk.app.shopper, when a shopper takes a reward QR",
+    "selfservice.pass_key_file": "kiosk.selfservice.keys, when a reward QR is made or scanned",
+    "selfservice.max_guesses": "kiosk.selfservice.lockout, at the kiosk's card check",
+    "selfservice.guess_window_s": "kiosk.selfservice.lockout",
+    "selfservice.lock_minutes": "kiosk.selfservice.lockout",
 }
 
 

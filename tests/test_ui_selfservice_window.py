@@ -16,17 +16,15 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton
 from kiosk.app.exits import EXIT_OK, EXIT_RESTART
 from kiosk.scanner.events import Scanned, ScannerStatus
 from kiosk.scanner.payload import MemberRef
-from tests import kiosk_screens
 from tests.checkout_env import settings_for
 from tests.test_ui_cashier import start_terminal
 from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
 from ui.common.bridge import HubBridge
 from ui.common.controls import takes_typing
 from ui.common.tasks import Tasks
-from ui.selfservice import window as kiosk_window
 from ui.selfservice.attract import drift_offset, installed_languages
 from ui.selfservice.idle import IdleWatch
-from ui.selfservice.window import NOT_INSTALLED, SelfServiceWindow
+from ui.selfservice.window import SelfServiceWindow
 
 
 def short_settings(tmp_path, **scanner):
@@ -72,14 +70,6 @@ def kiosk(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
     executor.shutdown(wait=True)
     qloop.set_default_executor(None)
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
-
-
-@pytest.fixture
-def with_member_screen(monkeypatch):
-    monkeypatch.setitem(kiosk_window.SCREENS, "member", ("tests.kiosk_screens", "MemberScreen"))
-    kiosk_screens.MemberScreen.built.clear()
-    yield
-    kiosk_screens.MemberScreen.built.clear()
 
 
 def scan_member(window, member_id="M100003"):
@@ -141,7 +131,7 @@ def test_the_staff_exit_needs_a_long_press_and_a_manager(qtbot, kiosk):
     assert not window.pin.showing and EXIT_RESTART == 75
 
 
-def test_a_member_scan_goes_to_the_visit_and_idle_resets_it_whole(qtbot, kiosk, with_member_screen):
+def test_a_member_scan_goes_to_the_visit_and_idle_resets_it_whole(qtbot, kiosk):
     window = kiosk()
     assert window.stack.currentWidget() is window.attract
     scan_member(window)
@@ -150,12 +140,15 @@ def test_a_member_scan_goes_to_the_visit_and_idle_resets_it_whole(qtbot, kiosk, 
     assert screen.greeting.text() == "Welcome back, Chloé" and screen.view is window.shopper.member
     member = weakref.ref(window.shopper.member)
     shopper = weakref.ref(window.shopper)
-    # The shopper types, copies; the undo history holds what they typed.
-    QTest.keyClicks(screen.field, "chloe@example.com")
-    screen.field.selectAll()
-    screen.field.copy()
-    assert QApplication.clipboard().text() == "chloe@example.com" and screen.field.isUndoAvailable()
-    field = screen.field
+    # The shopper goes on to a gift card, types and copies; the undo history holds what they typed.
+    screen.go.emit("card")
+    screen = window.screens["card"]
+    assert window.stack.currentWidget() is screen
+    field = screen.code
+    QTest.keyClicks(field, "GC-1000-0002")
+    field.selectAll()
+    field.copy()
+    assert QApplication.clipboard().text() == "GC-1000-0002" and field.isUndoAvailable()
     # Idle: "Still there?" with its countdown; "Yes, I'm here" keeps the visit.
     qtbot.waitUntil(lambda: window.question.key == "idle", timeout=3000)
     assert window.question.countdown.isVisible() and window.question.countdown.text() == "1 s"
@@ -172,23 +165,13 @@ def test_a_member_scan_goes_to_the_visit_and_idle_resets_it_whole(qtbot, kiosk, 
     qtbot.wait(50)  # deleteLater runs
     assert not shiboken6.isValid(field)
     del screen
-    kiosk_screens.MemberScreen.built.clear()
     gc.collect()
     assert member() is None and shopper() is None
     # The next visit has its own Shopper and its own screens.
     assert window.shopper is not None and window.shopper.member is None
 
 
-def test_a_scan_with_no_member_screen_installed_says_so_on_the_attract_screen(qtbot, kiosk):
-    window = kiosk()
-    scan_member(window)
-    qtbot.waitUntil(lambda: window.attract.notice.text() == NOT_INSTALLED, timeout=5000)
-    assert window.stack.currentWidget() is window.attract and window.shopper.member is None
-    window.attract.gift.click()  # "card": not installed either
-    assert window.attract.notice.text() == NOT_INSTALLED
-
-
-def test_the_thank_you_screen_goes_back_to_the_attract_screen(qtbot, kiosk, with_member_screen):
+def test_the_thank_you_screen_goes_back_to_the_attract_screen(qtbot, kiosk):
     window = kiosk()
     scan_member(window, "M100002")
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
@@ -239,7 +222,7 @@ def test_the_offline_banner_says_what_works_now(qtbot, kiosk):
     assert not window.banner.isVisible()
 
 
-def test_the_camera_comes_back_by_itself_and_its_scans_reach_the_visit(qtbot, kiosk, with_member_screen,
+def test_the_camera_comes_back_by_itself_and_its_scans_reach_the_visit(qtbot, kiosk,
                                                                        tmp_path):
     """The scanner layer reconnects an unplugged camera (kiosk/scanner/sources.py, every 2 s): a
     camera missing when the kiosk starts ("plugged in" later) is read once it is there."""

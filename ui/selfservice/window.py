@@ -37,7 +37,6 @@ SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
            "pass": ("ui.selfservice.pass_screen", "PassScreen"),
            "card": ("ui.selfservice.card_screen", "CardScreen"),
            "enrol": ("ui.selfservice.enrol_screen", "EnrolScreen")}
-NOT_INSTALLED = "This part of the kiosk is not installed."
 NOTICE_MS = 8000
 # What a shopper can still do, said calmly: offline is the store's problem, not theirs.
 BANNERS = {
@@ -161,12 +160,13 @@ class SelfServiceWindow(QWidget):
     # -- the visit ---------------------------------------------------------------------------
 
     def _new_visit(self) -> None:
+        from kiosk.app.enrolment import Enrolment
         from kiosk.app.shopper import Shopper
 
         self.shopper = Shopper(self.terminal, self.tasks.work)
         self.shopper.shown.connect(lambda _view: self.show_screen("member"))
         self.shopper.card_checked.connect(lambda _card: self.show_screen("card"))
-        self.enrolment = _enrolment(self.terminal, self.tasks.work)
+        self.enrolment = Enrolment(self.terminal, self.tasks.work)
         # The screens come one pass later: the attract screen is painted first.
         QTimer.singleShot(0, self._build_screens)
 
@@ -174,19 +174,13 @@ class SelfServiceWindow(QWidget):
         if self.shopper is None or self.screens:
             return
         for name in SCREENS:
-            screen = self._screen(name)
-            if screen is not None:
-                self.screens[name] = screen
+            self.screens[name] = self._screen(name)
 
-    def _screen(self, name: str) -> QWidget | None:
-        """The screen `name` for this visit, or None when its module is not installed."""
+    def _screen(self, name: str) -> QWidget:
+        """The screen `name` for this visit (its module loads on the first visit, after the
+        attract screen is painted)."""
         module_name, class_name = SCREENS[name]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise  # the screen is there but something it needs is not: a bug to see
-            return None
+        module = importlib.import_module(module_name)
         screen = getattr(module, class_name)(self.shopper, self.enrolment, self.settings, self.stack)
         screen.go.connect(self.show_screen)
         self.stack.addWidget(screen)
@@ -201,15 +195,12 @@ class SelfServiceWindow(QWidget):
             self.stack.setCurrentWidget(self.thanks)
             self._thanks_timer.start(round(self.settings.selfservice.thanks_s * 1000))
             return
-        screen = self.screens.get(name) if name in SCREENS else None
-        if screen is None and name in SCREENS and self.shopper is not None:
-            screen = self._screen(name)
-            if screen is not None:
-                self.screens[name] = screen
-        if screen is None:
-            self.reset()
-            self.attract.say(self.tr(NOT_INSTALLED))
+        if name not in SCREENS or self.shopper is None:
+            self.reset()  # a name no screen has, or no visit: back to the start, never a crash
             return
+        screen = self.screens.get(name)
+        if screen is None:  # asked for before the visit's screens were built
+            screen = self.screens[name] = self._screen(name)
         self._thanks_timer.stop()
         self.stack.setCurrentWidget(screen)
         self.notice.clear()
@@ -256,7 +247,7 @@ class SelfServiceWindow(QWidget):
 
     def _visit_busy(self) -> bool:
         # Part of the visit's writes may still be under way: `busy` on each (a reward pass, an enrolment).
-        return any(bool(getattr(part, "busy", False)) for part in (self.shopper, self.enrolment) if part is not None)
+        return any(part.busy for part in (self.shopper, self.enrolment) if part is not None)
 
     def _scanned(self, event) -> None:
         if self.shopper is not None:
@@ -338,12 +329,3 @@ class SelfServiceWindow(QWidget):
             event.ignore()
 
 
-def _enrolment(terminal, work):
-    """The visit's Enrolment (kiosk/app/enrolment.py), or None on a build without one."""
-    try:
-        from kiosk.app.enrolment import Enrolment
-    except ModuleNotFoundError as exc:
-        if exc.name != "kiosk.app.enrolment":
-            raise
-        return None
-    return Enrolment(terminal, work)
