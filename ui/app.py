@@ -99,7 +99,6 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
-    share_the_gil()
     loop = qasync.QEventLoop(app)
     hooks.watch_loop(loop)
     try:
@@ -111,17 +110,6 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
     if ours:
         logfiles.stop()
     return status
-
-
-# Delivery, the camera's decoder and the database run in threads of this process. While one
-# of them runs Python, the GUI thread waits for the interpreter lock until the holder is made
-# to let go: up to the switch interval (5 ms by default) for every Python call the GUI makes,
-# and a paint makes several. 1 ms bounds each wait at a small cost in thread switches.
-GIL_SWITCH_S = 0.001
-
-
-def share_the_gil() -> None:
-    sys.setswitchinterval(GIL_SWITCH_S)
 
 
 def drive(loop: asyncio.AbstractEventLoop, main) -> Any:

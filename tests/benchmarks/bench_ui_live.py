@@ -459,10 +459,6 @@ def _main(argv: list[str]) -> int:
     body = {"scan": _scan, "stall": _stall, "bare": _bare, "rss": _rss}[scenario]
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop before the tear-down
-    if scenario != "bare":  # the app's threads share the interpreter as ui/app.run_gui sets
-        from ui.app import share_the_gil
-
-        share_the_gil()
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         result = runner.run(body(app, args["sandbox"], Path(args["folder"]), args["rounds"]))
     print("RESULT " + json.dumps(result), flush=True)
