@@ -18,5 +18,6 @@ fi
 unset QT_QPA_PLATFORM
 xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m ui.screenshots "$OUT/1366x768"
 QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m ui.screenshots "$OUT/1920x1080-200"
-# The self-service kiosk's attract screen (kiosk --mode selfservice), full screen.
+# The self-service kiosk (kiosk --mode selfservice), full screen, and at 1366x768.
 xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m ui.screenshots "$OUT/kiosk-1920x1080" selfservice
+xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m ui.screenshots "$OUT/kiosk-1366x768" selfservice

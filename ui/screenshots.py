@@ -100,16 +100,42 @@ async def _tour(window, terminal, out: Path) -> None:
     await _save(window, out, "offline")
 
 
-KIOSK_STATES = ("kiosk-attract", "kiosk-still-there", "kiosk-offline")
+KIOSK_STATES = ("kiosk-attract", "kiosk-member", "kiosk-reward-qr", "kiosk-card-keyboard", "kiosk-join",
+                "kiosk-join-consent", "kiosk-still-there", "kiosk-offline")
 
 
 async def _kiosk_tour(window, terminal, out: Path) -> None:
-    """The self-service kiosk (`kiosk --mode selfservice`): its attract screen, the idle
-    question over it, and the offline banner."""
+    """The self-service kiosk (`kiosk --mode selfservice`): the attract screen, a member's
+    account, a reward QR, the gift card check on the on-screen keyboard, joining and its
+    consent step, the idle question, and the offline banner."""
     from kiosk.outbox import events as ev
+    from kiosk.scanner.events import Scanned
+    from kiosk.scanner.payload import MemberRef
 
     await asyncio.sleep(0.5)
     await _save(window, out, "kiosk-attract")
+    window.hub.publish(Scanned(MemberRef("id", "M100003"), "QRCode", "camera"))
+    await until(lambda: window.stack.currentWidget() is window.screens.get("member")
+                and window.screens["member"].rows)
+    await _save(window, out, "kiosk-member")
+    member = window.screens["member"]
+    next(row for row in member.rows if row.get is not None).get.click()
+    await until(lambda: window.stack.currentWidget() is window.screens.get("pass"))
+    await _save(window, out, "kiosk-reward-qr")
+    window.show_screen("card")
+    card = window.screens["card"]
+    for key in "GC-1000":
+        card.code.insert(key)
+    await _save(window, out, "kiosk-card-keyboard")
+    window.show_screen("enrol")
+    enrol = window.screens["enrol"]
+    enrol.first_name.setText("Dora")
+    enrol.contact.setText("dora@example.com")
+    await _save(window, out, "kiosk-join")
+    enrol.next.click()
+    await _save(window, out, "kiosk-join-consent")
+    window.reset()
+    await asyncio.sleep(0.3)
     window.question.ask("idle", "Still there?", "For your privacy, this screen will clear soon.",
                         [("stay", "Yes, I'm here")], countdown_s=20, when_done="reset")
     await _save(window, out, "kiosk-still-there")
