@@ -19,7 +19,8 @@ import importlib
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
-from PySide6.QtWidgets import QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from kiosk.app.exits import EXIT_OK
 from kiosk.events import EventHub
@@ -92,7 +93,17 @@ class SelfServiceWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
         layout.addWidget(self.banner)
-        layout.addWidget(self.stack, 1)
+        # A screen taller than the display (the join form's keyboard at 1366x768) scrolls
+        # rather than pushing the window past the screen's edge.
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.stack)
+        self.stack.setAutoFillBackground(False)  # setWidget turned it on: the window's colour shows through
+        self.stack.currentChanged.connect(self._fit)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.notice)
 
         self.question = Question(self)
@@ -184,7 +195,17 @@ class SelfServiceWindow(QWidget):
         screen = getattr(module, class_name)(self.shopper, self.enrolment, self.settings, self.stack)
         screen.go.connect(self.show_screen)
         self.stack.addWidget(screen)
+        self._fit(self.stack.currentIndex())
         return screen
+
+    def _fit(self, index: int) -> None:
+        """The stack asks for the room of the screen shown, not of its tallest screen."""
+        for i in range(self.stack.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.stack.widget(i).setSizePolicy(policy, policy)
+        self.stack.layout().invalidate()
+        self.stack.updateGeometry()
+        self.scroll.verticalScrollBar().setValue(0)
 
     def show_screen(self, name: str) -> None:
         if name == "attract":
