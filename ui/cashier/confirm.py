@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.common.controls import button
+from ui.common.controls import button, keep_covering
 from ui.common import theme
 
 
@@ -58,13 +58,8 @@ class Confirmation(QFrame):
         self.setTabOrder(self.no, self.yes)
         self.return_focus: QWidget | None = None  # where the focus was before the question
         self.screen: QWidget | None = None  # what the question covers: disabled meanwhile
-        parent.installEventFilter(self)
+        keep_covering(self)
         self.hide()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.parent() and event.type() == QEvent.Resize:
-            self.setGeometry(self.parentWidget().rect())
-        return False
 
     def show_question(self, question: str, yes: str, no: str, screen: QWidget) -> None:
         if not self.isVisible():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
 from kiosk.checkout.errors import OperatorError
@@ -116,3 +116,21 @@ def pin_refused(exc: BaseException, pin: QLineEdit, go: QPushButton, message: QL
         return True
     message.setText(otherwise)
     return False
+
+
+class _Cover(QObject):
+    def __init__(self, widget: QWidget):
+        super().__init__(widget)
+        self.widget = widget
+        widget.parentWidget().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.widget.setGeometry(watched.rect())
+        return False
+
+
+def keep_covering(widget: QWidget) -> QWidget:
+    """`widget` (an in-window question or overlay) stays the size of its parent as it resizes."""
+    _Cover(widget)
+    return widget

@@ -12,14 +12,14 @@ import asyncio
 import math
 from typing import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
 from kiosk.checkout.errors import OperatorError
 from ui.common import theme
-from ui.common.controls import takes_typing
+from ui.common.controls import keep_covering, takes_typing
 
 STAFF_KEYS = "1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # operator ids are letters and digits (M01)
 
@@ -53,13 +53,8 @@ class Overlay(QFrame):
         outer.addStretch(1)
         outer.addWidget(self.box, 0, Qt.AlignHCenter)
         outer.addStretch(1)
-        parent.installEventFilter(self)
+        keep_covering(self)
         self.hide()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.parent() and event.type() == QEvent.Resize:
-            self.setGeometry(self.parentWidget().rect())
-        return False
 
     def open(self) -> None:
         self.setGeometry(self.parentWidget().rect())
