@@ -41,7 +41,8 @@ def test_tasks_replace_by_name_and_turn_errors_into_sentences(qtbot, qloop):
 
     first = tasks.run("lookup", slow(1), results.append)
     second = tasks.run("lookup", slow(2), results.append)  # a new scan replaces the lookup under way
-    qtbot.waitUntil(lambda: second.done(), timeout=3000)
+    # The result is handed over by the task's done callback, a loop pass after the task ends.
+    qtbot.waitUntil(lambda: second.done() and results == [2], timeout=3000)
     assert first.cancelled() and results == [2]
 
     async def refuse():
