@@ -20,7 +20,7 @@ from typing import Any, Literal, Mapping
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk.scanner.payload import MEMBER_ID
@@ -240,6 +240,35 @@ class ScreenSettings(BaseModel):
     full_screen: bool = False
 
 
+class MailSettings(BaseModel):
+    """The store's mail server, which sends the kiosk's one-time codes (selfservice.lookup_by_contact).
+
+    Neither Annex Cloud nor Loyalty Prime sends a one-time code, so the kiosk sends it itself.
+    """
+
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    # starttls (port 587) or tls (465); none only to a relay on this machine, so a code
+    # never crosses the store's network in clear.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    # The password, alone in a file readable by the app's user only; empty: no sign-in.
+    password_file: str = ""
+    # The From address shoppers see.
+    sender: str = ""
+    timeout_s: float = Field(15.0, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _safe(self) -> "MailSettings":
+        if self.security == "none" and self.host not in ("", "localhost", "127.0.0.1", "::1"):
+            raise ValueError(f"selfservice.mail.security = \"none\" sends one-time codes in clear to {self.host}; "
+                             "use starttls or tls, or a relay on this machine (localhost)")
+        if self.username and not self.password_file:
+            raise ValueError("selfservice.mail.username is set but password_file is not: put the mail password "
+                             "alone in a file readable by the app's user only and name it there")
+        return self
+
+
 class SelfServiceSettings(BaseModel):
     """The self-service kiosk (`mode = "selfservice"`): shoppers, no training, nobody watching."""
 
@@ -258,6 +287,20 @@ class SelfServiceSettings(BaseModel):
     max_guesses: int = Field(5, ge=1, le=50)
     guess_window_s: float = Field(300.0, ge=10, le=86_400)
     lock_minutes: float = Field(30.0, ge=1, le=24 * 60)
+    # A member who has no card with them finds themselves by email and a one-time code mailed
+    # to that address. Off by default: anyone could type a neighbour's address, so the code
+    # is what proves it is theirs. Needs [selfservice.mail].
+    lookup_by_contact: bool = False
+    code_minutes: float = Field(10.0, ge=1, le=60)
+    mail: MailSettings = Field(default_factory=MailSettings)
+
+    @model_validator(mode="after")
+    def _mail_for_codes(self) -> "SelfServiceSettings":
+        if self.lookup_by_contact and not (self.mail.host and self.mail.sender):
+            raise ValueError("selfservice.lookup_by_contact needs the store's mail server to send one-time codes: "
+                             "set selfservice.mail.host and selfservice.mail.sender (neither loyalty service "
+                             "sends the codes itself), or turn the look-up off")
+        return self
 
 
 class DecodeSettings(BaseModel):

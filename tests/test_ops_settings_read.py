@@ -64,6 +64,15 @@ READ_ELSEWHERE = {
     "selfservice.max_guesses": "kiosk.selfservice.lockout, at the kiosk's card check",
     "selfservice.guess_window_s": "kiosk.selfservice.lockout",
     "selfservice.lock_minutes": "kiosk.selfservice.lockout",
+    "selfservice.lookup_by_contact": "the kiosk window (its Find me by email button; tests/test_ui_selfservice_email.py)",
+    "selfservice.code_minutes": "kiosk.selfservice.codes, when the kiosk issues a one-time code",
+    "selfservice.mail.host": "kiosk.selfservice.mail, when a one-time code is mailed (tests/test_selfservice_email.py)",
+    "selfservice.mail.port": "kiosk.selfservice.mail",
+    "selfservice.mail.security": "kiosk.selfservice.mail",
+    "selfservice.mail.username": "kiosk.selfservice.mail",
+    "selfservice.mail.password_file": "kiosk.selfservice.mail",
+    "selfservice.mail.sender": "kiosk.selfservice.mail",
+    "selfservice.mail.timeout_s": "kiosk.selfservice.mail",
 }
 
 

@@ -14,6 +14,10 @@ a signed reward pass (kiosk/selfservice/passes.py) for one that is, and `pass_ma
 to the screen. Wrong gift-card codes count towards the kiosk's lock-out
 (kiosk/selfservice/lockout.py): while the entry is locked no code is even tried, and
 `locked(entry, until)` tells the screen when it opens; staff lift it (`lift_lock`).
+
+With selfservice.lookup_by_contact on, the window hands every visit the kiosk's one
+OneTimeCodes, and `by_email` (kiosk/app/email_lookup.py) finds a member by email and a code
+mailed there; its answer comes on `code_sent`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable
 
+from kiosk.app import email_lookup
 from kiosk.app.signals import Signal
 from kiosk.app.work import Work
 from kiosk.checkout.errors import CheckoutError, UnknownCode
@@ -41,7 +46,7 @@ PASS = "shopper-pass"
 LIFT = "shopper-lift"
 # The visit's work that writes (a wrong guess recorded, a lock lifted, a pass signed): the
 # screen's idle timer waits for it, so a reset never cuts one off half done.
-WRITES = (CARD, PASS, LIFT)
+WRITES = (CARD, PASS, LIFT, email_lookup.ENTER)
 
 
 def kiosk_operator(terminal_id: str) -> str:
@@ -66,7 +71,7 @@ class RewardChoice:
 
 
 class Shopper:
-    def __init__(self, terminal, work: Work, clock: Callable[[], float] = time.time):
+    def __init__(self, terminal, work: Work, clock: Callable[[], float] = time.time, codes=None):
         self.terminal = terminal
         self.settings = terminal.settings
         self.checkout = terminal.till.checkout
@@ -83,7 +88,9 @@ class Shopper:
         self.pass_made = Signal()  # (RewardPass,)
         self.locked = Signal()  # (entry, until): the entry is locked until that aware datetime
         self.lifted = Signal()  # (entry,)
+        self.code_sent = Signal()  # (masked address,): the same whether or not a member has it
         self.ended = Signal()
+        self.by_email = email_lookup.EmailLookup(self, codes) if codes is not None else None
 
     @property
     def busy(self) -> bool:
@@ -178,5 +185,7 @@ class Shopper:
         """The visit is over (the shopper left, or the idle time ran out): nothing of it stays."""
         for name in (LOOKUP, CARD, PASS):
             self.work.cancel(name)
+        if self.by_email is not None:
+            self.by_email.end()
         self.member = self.card = self.reward_pass = None
         self.ended.emit()
