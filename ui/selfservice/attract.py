@@ -1,7 +1,7 @@
 """The attract screen (what the kiosk shows between shoppers) and the thank-you screen.
 
 The attract screen invites a scan ("Scan your card": the camera or the hand scanner, both
-routed to the visit's Shopper), offers Join and Check a gift card, and a language button
+routed to the visit's Shopper), offers Join, Check a gift card, Find me by email (when the store turns it on), and a language button
 only when more than one language is installed. Its content drifts a few pixels a minute
 along a small square, so nothing stands still on the panel for hours (burn-in on OLED and
 image retention on LCD panels left on all day).
@@ -50,7 +50,7 @@ def _label(parent: QWidget, text: str, name: str, px: int, bold: bool = False) -
 
 
 class AttractScreen(QWidget):
-    go = Signal(str)  # "enrol", "card", "language"
+    go = Signal(str)  # "enrol", "card", "email", "language"
 
     def __init__(self, body_px: int, store_name: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -64,11 +64,14 @@ class AttractScreen(QWidget):
                                                 "or under the scanner."), self.tr("How to scan"), body_px)
         self.join = big_button(self.content, self.tr("Join"), self.tr("Join"), primary=True)
         self.gift = big_button(self.content, self.tr("Check a gift card"), self.tr("Check a gift card"))
+        self.email = big_button(self.content, self.tr("No card? Find me by email"), self.tr("Find me by email"))
         self.language = big_button(self.content, self.tr("Language"), self.tr("Language"))
-        for b in (self.join, self.gift, self.language):
+        for b in (self.join, self.gift, self.email, self.language):
             b.setStyleSheet(b.styleSheet() + f"QPushButton {{ font-size: {body_px}px; min-width: 280px; }}")
         self.join.clicked.connect(lambda: self.go.emit("enrol"))
         self.gift.clicked.connect(lambda: self.go.emit("card"))
+        self.email.clicked.connect(lambda: self.go.emit("email"))
+        self.email.hide()  # until the store turns it on (offer_email)
         self.language.clicked.connect(lambda: self.go.emit("language"))
         self.language.setVisible(installed_languages() > 1)
         # One line for what the shopper should know now ("This part of the kiosk is not installed").
@@ -79,6 +82,7 @@ class AttractScreen(QWidget):
         row.addStretch(1)
         row.addWidget(self.join)
         row.addWidget(self.gift)
+        row.addWidget(self.email)
         row.addWidget(self.language)
         row.addStretch(1)
         inner = QVBoxLayout(self.content)
@@ -103,6 +107,9 @@ class AttractScreen(QWidget):
         self.step = step
         dx, dy = drift_offset(step)
         self.drift.setContentsMargins(dx, dy, DRIFT_SIDE_PX - dx, DRIFT_SIDE_PX - dy)
+
+    def offer_email(self, on: bool) -> None:
+        self.email.setVisible(on)
 
     def say(self, text: str) -> None:
         self.notice.setText(text)

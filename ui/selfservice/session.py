@@ -22,7 +22,7 @@ from kiosk.app.exits import EXIT_OK, EXIT_RESTART
 RESTART_AFTER_S = 60.0
 WORK_MODULES = ("kiosk.checkout.session", "kiosk.app.shopper", "kiosk.scanner.pipeline", "cv2")
 SCREEN_MODULES = ("ui.selfservice.member_screen", "ui.selfservice.pass_screen", "ui.selfservice.card_screen",
-                  "ui.selfservice.enrol_screen")
+                  "ui.selfservice.enrol_screen", "ui.selfservice.email_screen")
 
 
 async def run(app, quitting: asyncio.Event, settings=None, *, on_ready=None, on_shown=None) -> int:

@@ -37,7 +37,9 @@ from ui.selfservice.staff import CornerHold
 SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
            "pass": ("ui.selfservice.pass_screen", "PassScreen"),
            "card": ("ui.selfservice.card_screen", "CardScreen"),
-           "enrol": ("ui.selfservice.enrol_screen", "EnrolScreen")}
+           "enrol": ("ui.selfservice.enrol_screen", "EnrolScreen"),
+           # Only where the store turned on selfservice.lookup_by_contact.
+           "email": ("ui.selfservice.email_screen", "EmailScreen")}
 NOTICE_MS = 8000
 # What a shopper can still do, said calmly: offline is the store's problem, not theirs.
 BANNERS = {
@@ -56,6 +58,7 @@ class SelfServiceWindow(QWidget):
         self.tasks, self.settings = tasks, settings
         self.hub = EventHub()
         self.terminal = self.scans = None
+        self.codes = None  # the kiosk's one-time codes, across visits (selfservice.lookup_by_contact)
         self.shopper = self.enrolment = None
         self.screens: dict[str, QWidget] = {}
         self._leaving = False
@@ -152,6 +155,11 @@ class SelfServiceWindow(QWidget):
             # On all day, as the cashier's preview is on demand; an unplugged camera comes back by
             # itself (kiosk/scanner/sources.py reconnects), and says so on the hub meanwhile.
             terminal.start_camera()
+        if self.settings.selfservice.lookup_by_contact:
+            from kiosk.selfservice.codes import OneTimeCodes
+
+            self.codes = OneTimeCodes(self.settings.selfservice.code_minutes)
+        self.attract.offer_email(self.codes is not None)
         self.attract.say("")
         self._new_visit()
 
@@ -159,7 +167,7 @@ class SelfServiceWindow(QWidget):
         """The terminal did not start: the shopper reads that the kiosk is out of order."""
         self.attract.scan.setText(self.tr("Out of order"))
         self.attract.how.setText(self.tr("Sorry, this kiosk can't be used just now. Please ask a member of staff."))
-        for b in (self.attract.join, self.attract.gift, self.attract.language):
+        for b in (self.attract.join, self.attract.gift, self.attract.email, self.attract.language):
             b.hide()
         self.attract.say(message)
 
@@ -174,7 +182,7 @@ class SelfServiceWindow(QWidget):
         from kiosk.app.enrolment import Enrolment
         from kiosk.app.shopper import Shopper
 
-        self.shopper = Shopper(self.terminal, self.tasks.work)
+        self.shopper = Shopper(self.terminal, self.tasks.work, codes=self.codes)
         self.shopper.shown.connect(lambda _view: self.show_screen("member"))
         self.shopper.card_checked.connect(lambda _card: self.show_screen("card"))
         self.enrolment = Enrolment(self.terminal, self.tasks.work)
@@ -184,8 +192,11 @@ class SelfServiceWindow(QWidget):
     def _build_screens(self) -> None:
         if self.shopper is None or self.screens:
             return
-        for name in SCREENS:
+        for name in self._offered():
             self.screens[name] = self._screen(name)
+
+    def _offered(self) -> tuple[str, ...]:
+        return tuple(name for name in SCREENS if name != "email" or self.codes is not None)
 
     def _screen(self, name: str) -> QWidget:
         """The screen `name` for this visit (its module loads on the first visit, after the
@@ -216,7 +227,7 @@ class SelfServiceWindow(QWidget):
             self.stack.setCurrentWidget(self.thanks)
             self._thanks_timer.start(round(self.settings.selfservice.thanks_s * 1000))
             return
-        if name not in SCREENS or self.shopper is None:
+        if name not in self._offered() or self.shopper is None:
             self.reset()  # a name no screen has, or no visit: back to the start, never a crash
             return
         screen = self.screens.get(name)
