@@ -280,3 +280,19 @@ def test_the_settings_file_turns_it_on(tmp_path):
     settings = config.load_settings(path)
     assert settings.selfservice.lookup_by_contact and settings.selfservice.mail.security == "starttls"
     assert settings_for(tmp_path).selfservice.lookup_by_contact is False
+
+
+def test_kiosk_doctor_checks_the_mail_server_only_when_the_look_up_is_on(tmp_path, inbox):
+    from kiosk.ops.doctor import FAIL, OK, Context
+    from kiosk.selfservice.doctor import _mail
+
+    settings = settings_for(tmp_path)
+    off = _mail(Context(settings))
+    assert off.state == OK and "off" in off.message
+    settings.selfservice.lookup_by_contact = True
+    settings.selfservice.mail = mail_settings(inbox.port)
+    up = _mail(Context(settings))
+    assert up.state == OK and f"127.0.0.1:{inbox.port}" in up.message and inbox.mails == []  # nothing sent
+    settings.selfservice.mail = mail_settings(_free_port(), timeout_s=2)
+    down = _mail(Context(settings))
+    assert down.state == FAIL and "can't be reached" in down.message and "lookup_by_contact = false" in down.fix

@@ -555,3 +555,4 @@ def _disk(ctx: Context) -> Result:
 
 
 from kiosk.fleet import doctor as _fleet  # noqa: E402,F401 (registers the telemetry check, after the others)
+from kiosk.selfservice import doctor as _kiosk_mail  # noqa: E402,F401 (the kiosk's mail server, when it is used)

@@ -49,9 +49,8 @@ def message(settings: config.MailSettings, to: str, code: str, store_name: str, 
     return mail
 
 
-def send_code(settings: config.MailSettings, to: str, code: str, store_name: str = "",
-              minutes: float = 10.0) -> None:
-    mail = message(settings, to, code, store_name, minutes)
+def _session(settings: config.MailSettings, talk) -> None:
+    """Connect, secure and sign in as the settings say, then `talk(client)`; MailError on any failure."""
     password = _password(settings)
     context = ssl.create_default_context()
     try:
@@ -64,10 +63,28 @@ def send_code(settings: config.MailSettings, to: str, code: str, store_name: str
                 client.starttls(context=context)
             if password is not None:
                 client.login(settings.username, password)
-            client.send_message(mail)
+            talk(client)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(f"the mail server refused the user name or password ({exc.smtp_code})") from None
     except smtplib.SMTPResponseException as exc:
         raise MailError(f"the mail server refused the code's email ({exc.smtp_code})") from None
     except smtplib.SMTPException as exc:
         raise MailError(f"the mail server failed ({type(exc).__name__})") from None
     except (OSError, ssl.SSLError) as exc:
         raise MailError(f"the mail server can't be reached ({type(exc).__name__})") from None
+
+
+def send_code(settings: config.MailSettings, to: str, code: str, store_name: str = "",
+              minutes: float = 10.0) -> None:
+    mail = message(settings, to, code, store_name, minutes)
+    _session(settings, lambda client: client.send_message(mail))
+
+
+def check_server(settings: config.MailSettings) -> None:
+    """Connect, secure and sign in, without sending anything (`kiosk doctor`)."""
+    def noop(client) -> None:
+        code, _ = client.noop()
+        if code != 250:
+            raise smtplib.SMTPResponseException(code, b"NOOP")
+
+    _session(settings, noop)
