@@ -3,14 +3,15 @@ scanned (Shopper.scanned sends a card's code to Shopper.check_card either way).
 
 The code leaves the field as soon as it is sent, and the answer shows only its last four
 characters. When wrong codes have locked card checks on this kiosk, the screen says until
-when, and the field waits.
+when, and the field waits; under the sentence, "Staff: unlock" (ui/selfservice/unlock.py) lets
+a manager open it again, and then the field takes a code again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.checkout.money import CENT
@@ -18,6 +19,7 @@ from kiosk.selfservice import lockout
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
+from ui.selfservice.unlock import StaffUnlock
 
 
 def shown_code(masked: str) -> str:
@@ -45,6 +47,7 @@ class CardScreen(QWidget):
                                    f"color: {theme.ACCENT};")
         self.locked = kit.text(self, self.tr("Locked"))
         self.locked.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
+        self.unlock = StaffUnlock(shopper, lockout.GIFT_CARD, self)
         self.keyboard = Keyboard(self)
         self.keyboard.attach(self.code)
         self.back = kit.target(self, self.tr("Back"), self.tr("Back"), self._back)
@@ -65,11 +68,13 @@ class CardScreen(QWidget):
         layout.addLayout(entry)
         for w in (self.card, self.balance, self.locked):
             layout.addWidget(w)
+        layout.addWidget(self.unlock, 0, Qt.AlignLeft)
         layout.addStretch(1)
         layout.addWidget(self.keyboard)
         layout.addLayout(buttons)
         shopper.card_checked.connect(self._checked)
         shopper.locked.connect(self._locked)
+        shopper.lifted.connect(self._lifted)
         self.clear()
 
     def check(self) -> None:
@@ -101,6 +106,14 @@ class CardScreen(QWidget):
         self.code.setEnabled(False)
         self.check_button.setEnabled(False)
 
+    def _lifted(self, entry: str) -> None:
+        if entry != lockout.GIFT_CARD:
+            return
+        self.locked.setText("")
+        self.code.setEnabled(True)
+        self.check_button.setEnabled(True)
+        self.code.setFocus()
+
     def _back(self) -> None:
         self.go.emit("member" if self.shopper.member is not None else "attract")
 
@@ -113,4 +126,5 @@ class CardScreen(QWidget):
             label.setText("")
         self.code.setEnabled(True)
         self.check_button.setEnabled(True)
+        self.unlock.clear()
         self.keyboard.reset()

@@ -5,14 +5,15 @@ keypad (hidden as it is typed, with a Show toggle: others may be looking). The s
 says the same whatever the address ("If c•••@e•••.com belongs to a member, we've sent…"), as
 the core answers the same (kiosk/app/email_lookup.py). The right code shows the member, as a
 scan does. While wrong codes have locked one-time codes on this kiosk the screen says until
-when, and the code field waits.
+when, and the code field waits; "Staff: unlock" under the sentence (ui/selfservice/unlock.py)
+lets a manager open it again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
 
@@ -20,6 +21,7 @@ from kiosk.selfservice import codes, lockout
 from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard, Keypad
+from ui.selfservice.unlock import StaffUnlock
 
 ADDRESS, CODE = 0, 1
 
@@ -50,6 +52,7 @@ class EmailScreen(QWidget):
         layout.addWidget(self.steps)
         shopper.code_sent.connect(self._sent)
         shopper.locked.connect(self._locked)
+        shopper.lifted.connect(self._lifted)
         self.clear()
 
     # Step 1: the address
@@ -102,6 +105,7 @@ class EmailScreen(QWidget):
         self.show_code.setCheckable(True)
         self.locked = kit.text(page, self.tr("Locked"))
         self.locked.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
+        self.unlock = StaffUnlock(self.shopper, lockout.ONE_TIME_CODE, page)
         self.keypad = Keypad(page)
         self.keypad.setMaximumWidth(theme.KIOSK_TARGET_PX * 3 * 2 + theme.KIOSK_GAP_PX * 2)
         self.other = kit.target(page, self.tr("Use another email"), self.tr("Use another email"), self._other)
@@ -121,6 +125,7 @@ class EmailScreen(QWidget):
             layout.addWidget(w)
         layout.addLayout(entry)
         layout.addWidget(self.locked)
+        layout.addWidget(self.unlock, 0, Qt.AlignLeft)
         layout.addStretch(1)
         layout.addLayout(pad)
         layout.addLayout(_row(self.other, self.again, self.finish))
@@ -153,6 +158,14 @@ class EmailScreen(QWidget):
             self.sent_to.setText("")
             self.steps.setCurrentIndex(CODE)
 
+    def _lifted(self, entry: str) -> None:
+        if entry != lockout.ONE_TIME_CODE:
+            return
+        self.locked.setText("")
+        for w in (self.code, self.keypad, self.again, self.send_button):
+            w.setEnabled(True)
+        self.code.setFocus()
+
     def shown(self) -> None:
         field = self.email if self.steps.currentIndex() == ADDRESS else self.code
         field.setFocus()
@@ -164,6 +177,7 @@ class EmailScreen(QWidget):
         self.locked.setText("")
         for w in (self.code, self.keypad, self.again, self.send_button):
             w.setEnabled(True)
+        self.unlock.clear()
         self.show_code.setChecked(False)
         self._toggle_shown()
         self.keyboard.reset()

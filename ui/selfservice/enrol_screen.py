@@ -50,7 +50,7 @@ class EnrolScreen(QWidget):
         self.contact = kit.field(page, self.tr("Email or phone number"), self.tr("Email or phone number"))
         self.problem = kit.text(page, self.tr("Problem"))
         self.problem.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
-        self.keyboard = Keyboard(page)
+        self.keyboard = Keyboard(page, accents=True)
         for edit in (self.first_name, self.contact):
             edit.installEventFilter(self)  # the keyboard types into whichever field was touched
         self.first_name.returnPressed.connect(lambda: self.keyboard.attach(self.contact))

@@ -4,6 +4,13 @@ Each key sends a real key press and release (QKeyEvent) to the field it is attac
 a physical keyboard would: the field's own editing, validators, undo and `returnPressed`
 all work as they do for typed keys, and a USB numeric keypad typing into the same field is
 no different. The keys never take the focus, so the field keeps its cursor.
+
+Accented letters (Chloé, François, Zoë) come from an "àé" key that turns the letter and digit
+keys into accented letters, in place, for one letter (as Shift is for one capital), and back.
+A layer key rather than a long press on the plain letter (the phone's way): a shopper with no
+training and nobody to ask sees the key, where a long press is there only for those who
+already know it, and a tap asks for no timing, which a long press does of an unsteady hand.
+The keys stay where they are, so nothing moves under a finger.
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ from ui.selfservice import kit
 
 LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 SYMBOLS = "@.-_+"  # what emails, phone numbers and card codes need beyond letters and digits
+# The accent layer, one letter for each key of LETTER_ROWS in the same order (the digits row too:
+# a name needs no digit), grouped by their plain letter in the alphabet's order, then the
+# letters of central Europe's names.
+ACCENT_ROWS = ("àáâäãåæçèé", "êëìíîïñòóô", "öõøœùúûüý", "ÿßčšžłń")
 KEYPAD_ROWS = ("123", "456", "789")  # the telephone layout (ADA 707.6.2), 1 at the top left
 
 
@@ -27,8 +38,16 @@ def send_key(field: QWidget, key: int, text: str = "", modifiers=Qt.NoModifier) 
 
 
 def key_for(char: str) -> int:
-    # Qt's key codes for printable ASCII are the characters' codes, capital letters for letters.
-    return int(Qt.Key(ord(char.upper())))
+    # Qt's key code for a printable character is its capital's code point (Key_A, Key_Eacute);
+    # a letter with no one-letter capital (ß: "SS") keeps its own (Key_ssharp).
+    upper = char.upper()
+    return int(Qt.Key(ord(upper if len(upper) == 1 else char)))
+
+
+def capital(char: str) -> str:
+    """The capital a shifted key types: the letter itself when its capital is not one letter."""
+    upper = char.upper()
+    return upper if len(upper) == 1 else char
 
 
 def key_button(parent: QWidget, text: str, name: str, slot) -> QPushButton:
@@ -68,13 +87,17 @@ class _Keys(QWidget):
 
 class Keyboard(_Keys):
     """Letters, digits, @ . - _ +, space, a one-shot Shift (the next letter a capital, as on a
-    phone), Backspace and OK."""
+    phone), Backspace and OK; with `accents`, the "àé" key of the accent layer (ACCENT_ROWS)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, accents: bool = False):
         super().__init__(parent)
         self.setAccessibleName(self.tr("Keyboard"))
         self.shifted = False
-        self.keys: dict[str, QPushButton] = {}
+        self.accented = False
+        self.keys: dict[str, QPushButton] = {}  # by the plain character each key types
+        self.accent_keys: dict[str, QPushButton] = {}  # the same keys, by their accented letter
+        self._accent_of = {plain: accent for plains, accents_row in zip(LETTER_ROWS, ACCENT_ROWS)
+                           for plain, accent in zip(plains, accents_row)}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(theme.KIOSK_GAP_PX)
@@ -85,6 +108,12 @@ class Keyboard(_Keys):
         self.shift = key_button(self, self.tr("Shift"), self.tr("Shift: next letter a capital"), self.toggle_shift)
         self.shift.setCheckable(True)
         bottom.addWidget(self.shift)
+        self.accent = None
+        if accents:
+            self.accent = key_button(self, "àé", self.tr("Accented letters"), self.toggle_accents)
+            self.accent.setCheckable(True)
+            bottom.addWidget(self.accent)
+            self.accent_keys = {self._accent_of[plain]: b for plain, b in self.keys.items()}
         for char in SYMBOLS:
             b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
             self.keys[char] = b
@@ -102,28 +131,50 @@ class Keyboard(_Keys):
         row.setSpacing(theme.KIOSK_GAP_PX)
         row.addStretch(1)
         for char in chars:
-            b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
+            b = key_button(self, char, char, lambda _=False, c=char: self._pressed(c))
             self.keys[char] = b
             row.addWidget(b)
         row.addStretch(1)
         return row
 
     def reset(self) -> None:
+        self.accented = False
         self._set_shift(False)
 
     def toggle_shift(self) -> None:
         self._set_shift(not self.shifted)
 
+    def toggle_accents(self) -> None:
+        """Letters and digits become accented letters, or back."""
+        self.accented = not self.accented
+        self._relabel()
+
     def _set_shift(self, on: bool) -> None:
         self.shifted = on
-        self.shift.setChecked(on)
-        for char, b in self.keys.items():
-            if char.isalpha():
-                b.setText(char.upper() if on else char)
+        self._relabel()
+
+    def _relabel(self) -> None:
+        self.shift.setChecked(self.shifted)
+        if self.accent is not None:
+            self.accent.setChecked(self.accented)
+            self.accent.setText("abc" if self.accented else "àé")
+        for plain, b in self.keys.items():
+            char = self._accent_of.get(plain, plain) if self.accented else plain
+            shown = capital(char) if self.shifted and char.isalpha() else char
+            b.setText(shown)
+            b.setAccessibleName(shown)
+
+    def _pressed(self, plain: str) -> None:
+        if self.accented and plain in self._accent_of:
+            self.accented = False  # one accented letter, then the plain letters again
+            self.type_char(self._accent_of[plain])
+            self._relabel()
+            return
+        self.type_char(plain)
 
     def type_char(self, char: str) -> None:
         if char.isalpha() and self.shifted:
-            self._send(key_for(char), char.upper())
+            self._send(key_for(char), capital(char))
             self._set_shift(False)
             return
         self._send(key_for(char), char)
@@ -131,8 +182,8 @@ class Keyboard(_Keys):
     def _send(self, key: int, text: str = "") -> None:
         if self.field is None:
             return
-        capital = text.isalpha() and text.isupper()
-        send_key(self.field, key, text, Qt.ShiftModifier if capital else Qt.NoModifier)
+        shifted = text.isalpha() and text.isupper()
+        send_key(self.field, key, text, Qt.ShiftModifier if shifted else Qt.NoModifier)
 
 
 class Keypad(_Keys):

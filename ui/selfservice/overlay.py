@@ -22,6 +22,7 @@ from ui.common import theme
 from ui.common.controls import keep_covering, takes_typing
 
 STAFF_KEYS = "1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # operator ids are letters and digits (M01)
+EXIT = "exit"  # ManagerPin's purpose when staff close the kiosk (the others: a lock-out entry to lift)
 
 
 def big_button(parent: QWidget, text: str, name: str, primary: bool = False) -> QPushButton:
@@ -161,7 +162,9 @@ class Question(Overlay):
 class ManagerPin(Overlay):
     """A manager's id and PIN, typed on the keypad here (or a USB keyboard or keypad). Checked
     with the till's operators as the cashier's sign-in is (scrypt, counted, locked, audited), in
-    a thread; only a manager passes: `passed(operator)`. `cancelled` when staff give up."""
+    a thread; only a manager passes: `passed(operator)`. `cancelled` when staff give up.
+    `purpose` says what the PIN is asked for (EXIT, or a lock-out entry to lift): the window
+    acts on it when the PIN passes."""
 
     passed = Signal(object)  # kiosk.checkout.operators.Operator
     cancelled = Signal()
@@ -169,7 +172,10 @@ class ManagerPin(Overlay):
     def __init__(self, parent: QWidget, tasks):
         super().__init__(parent, self.tr("Staff sign-in"))
         self.tasks, self.till = tasks, None
-        title = QLabel(self.tr("Staff only: a manager's id and PIN close the kiosk."), self.box)
+        self.purpose = EXIT
+        self.refusal = self.tr("Only a manager can close the kiosk.")
+        self.title = title = QLabel(self.tr("Staff only: a manager's id and PIN close the kiosk."), self.box)
+        title.setAccessibleName(self.tr("What the PIN is for"))
         title.setWordWrap(True)
         title.setStyleSheet("font-size: 22px; font-weight: bold;")
         self.staff_id = self._field(self.tr("Manager id"), secret=False)
@@ -229,8 +235,12 @@ class ManagerPin(Overlay):
         for kind in (QEvent.KeyPress, QEvent.KeyRelease):
             QApplication.sendEvent(target, QKeyEvent(kind, key, Qt.NoModifier, text))
 
-    def ask(self, till) -> None:
-        self.till = till
+    def ask(self, till, purpose: str = EXIT, title: str = "", refusal: str = "") -> None:
+        """Open for `purpose`, saying `title` above the fields; `refusal` is what a cashier's
+        right PIN is told (the defaults are the staff exit's)."""
+        self.till, self.purpose = till, purpose
+        self.title.setText(title or self.tr("Staff only: a manager's id and PIN close the kiosk."))
+        self.refusal = refusal or self.tr("Only a manager can close the kiosk.")
         self.reset()
         self.open()
         self.staff_id.setFocus(Qt.OtherFocusReason)
@@ -256,7 +266,7 @@ class ManagerPin(Overlay):
 
     def _checked(self, operator) -> None:
         if not operator.is_manager:
-            self._refused(OperatorError("Only a manager can close the kiosk."))
+            self._refused(OperatorError(self.refusal))
             return
         self.reset()
         self.close_overlay()

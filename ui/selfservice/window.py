@@ -30,8 +30,9 @@ from ui.common.notices import keep_place
 from ui.selfservice.attract import AttractScreen, ThanksScreen
 from ui.selfservice.idle import IdleWatch
 from ui.selfservice.lockdown import LockdownKeys
-from ui.selfservice.overlay import ManagerPin, Question
+from ui.selfservice.overlay import EXIT, ManagerPin, Question
 from ui.selfservice.staff import CornerHold
+from ui.selfservice.unlock import StaffUnlock
 
 # The shopper's screens, each `Screen(shopper, enrolment, settings, parent)` with `go = Signal(str)`.
 SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
@@ -113,7 +114,7 @@ class SelfServiceWindow(QWidget):
         self.question.set_font_px(self.body_px)
         self.question.answered.connect(self._answered)
         self.pin = ManagerPin(self, tasks)
-        self.pin.passed.connect(lambda _operator: self.leave(EXIT_OK))
+        self.pin.passed.connect(self._pin_passed)
         self.pin.cancelled.connect(self._pin_cancelled)
         self.corner = CornerHold(self)  # above everything, overlays included
         self.corner.move(0, 0)
@@ -205,6 +206,8 @@ class SelfServiceWindow(QWidget):
         module = importlib.import_module(module_name)
         screen = getattr(module, class_name)(self.shopper, self.enrolment, self.settings, self.stack)
         screen.go.connect(self.show_screen)
+        for control in screen.findChildren(StaffUnlock):  # a screen's "Staff: unlock" under its lock sentence
+            control.asked.connect(self._ask_unlock)
         self.stack.addWidget(screen)
         self._fit(self.stack.currentIndex())
         return screen
@@ -328,6 +331,25 @@ class SelfServiceWindow(QWidget):
         self.corner.raise_()
         if self.idle is not None:
             self.idle.arm()  # a PIN pad left open closes after idle_s
+
+    def _ask_unlock(self, entry: str) -> None:
+        """Staff: unlock was tapped: the same in-window PIN pad as the exit, for lifting `entry`."""
+        if self.terminal is None or self.shopper is None or self.pin.showing:
+            return
+        self.question.close_overlay()
+        self.pin.ask(self.terminal.till, entry,
+                     self.tr("Staff only: a manager's id and PIN let codes be typed here again."),
+                     self.tr("Only a manager can lift the pause on codes."))
+        self.corner.raise_()
+        if self.idle is not None:
+            self.idle.arm()
+
+    def _pin_passed(self, operator) -> None:
+        if self.pin.purpose == EXIT:
+            self.leave(EXIT_OK)
+        elif self.shopper is not None:
+            # Audited by the core with the manager's id (Lockouts.lift); the screens hear `lifted`.
+            self.shopper.lift_lock(self.pin.purpose, operator.id)
 
     def _pin_cancelled(self) -> None:
         if self.idle is not None and self.stack.currentWidget() in (self.attract, self.thanks):
