@@ -459,3 +459,42 @@ def test_an_enrolment_the_backend_is_slow_to_take_is_queued_and_the_shopper_told
     assert screen.outcome_detail.text() == "Your card will work on your next visit."
     assert screen.outcome.text() == "Thank you, Eve: you're signed up." and not screen.see_points.isVisible()
     screen.deleteLater()
+
+
+def type_accented(qtbot, keyboard: Keyboard, text: str) -> None:
+    for char in text:
+        if char in keyboard.accent_keys or char.lower() in keyboard.accent_keys:
+            if char.isupper():
+                qtbot.mouseClick(keyboard.shift, Qt.LeftButton)
+            qtbot.mouseClick(keyboard.accent, Qt.LeftButton)
+            qtbot.mouseClick(keyboard.accent_keys[char.lower()], Qt.LeftButton)
+        else:
+            type_on(qtbot, keyboard, char)
+
+
+def test_accented_names_typed_on_the_accent_layer_reach_the_sandbox(qtbot, visit):
+    from kiosk.app.enrolment import Enrolment
+
+    shopper, _, asked, said = visit
+    for name, contact in (("Chloé", "chloe.accent@example.com"), ("François", "francois.accent@example.com")):
+        enrolment = Enrolment(shopper.terminal, shopper.work)
+        screen = EnrolScreen(shopper, enrolment, shopper.terminal.settings)
+        screen.show()
+        screen.shown()
+        type_accented(qtbot, screen.keyboard, name)
+        assert screen.first_name.text() == name and not screen.keyboard.accented
+        # Undo as after typing on a hardware keyboard: the typing was one edit, accents and all.
+        qtbot.keyClick(screen.first_name, Qt.Key_Z, Qt.ControlModifier)
+        assert screen.first_name.text() == ""
+        screen.first_name.redo()
+        assert screen.first_name.text() == name
+        qtbot.mouseClick(screen.keyboard.ok_key, Qt.LeftButton)
+        type_on(qtbot, screen.keyboard, contact)
+        qtbot.mouseClick(screen.keyboard.ok_key, Qt.LeftButton)
+        qtbot.mouseClick(screen.join, Qt.LeftButton)
+        qtbot.waitUntil(lambda: enrolment.outcome is not None or bool(said), timeout=5000)
+        assert said == []
+        shopper.look_up(contact)
+        qtbot.waitUntil(lambda: shopper.member is not None and shopper.member.member.email == contact, timeout=5000)
+        assert shopper.member.member.first_name == name
+        screen.deleteLater()
