@@ -284,3 +284,44 @@ def test_the_command_line_takes_the_window_flags():
     assert take_window_flags(["--mode=cashier", "gui"]) == (["gui"], "cashier", False)
     assert take_window_flags(["--service-screen"]) == ([], None, True)
     assert app.main(["--mode", "till"]) == 2
+
+
+def test_a_manager_pin_on_the_card_screen_lifts_the_lock_and_the_audit_names_the_manager(qtbot, kiosk):
+    from kiosk.selfservice import lockout
+
+    window = kiosk()
+    window.show_screen("card")
+    card = window.screens["card"]
+    keys = card.keyboard.keys
+    for n in range(window.settings.selfservice.max_guesses):
+        for char in f"gc-9999-000{n}":
+            qtbot.mouseClick(keys[char], Qt.LeftButton)
+        qtbot.mouseClick(card.keyboard.ok_key, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not window.shopper.busy, timeout=5000)
+    qtbot.waitUntil(lambda: "open again at" in card.locked.text(), timeout=5000)
+    assert not card.code.isEnabled() and card.unlock.isVisible()
+    qtbot.mouseClick(card.unlock, Qt.LeftButton)
+    assert window.pin.showing and window.pin.purpose == lockout.GIFT_CARD
+    pad = {b.accessibleName(): b for b in window.pin.box.findChildren(QPushButton)}
+
+    def sign(staff_id, pin):
+        window.pin.staff_id.setFocus()
+        for char in staff_id:
+            pad[char].click()
+        window.pin.pin.setFocus()
+        for char in pin:
+            pad[char].click()
+        pad["OK"].click()
+
+    sign("M01", "1111")  # a wrong PIN
+    qtbot.waitUntil(lambda: "don't match" in window.pin.message.text(), timeout=5000)
+    assert window.pin.showing and not card.code.isEnabled()
+    assert window.shopper.lockouts.locked_until(lockout.GIFT_CARD) is not None
+    window.pin.staff_id.setText("")
+    sign("M01", "2580")
+    qtbot.waitUntil(lambda: card.code.isEnabled(), timeout=5000)
+    assert not window.pin.showing and not card.unlock.isVisible() and card.locked.text() == ""
+    lifted, = window.terminal.till.audit.entries(action="entry_unlocked")
+    assert lifted.operator_id == "M01" and lifted.subject == f"entry {lockout.GIFT_CARD}"
+    fresh = lockout.Lockouts(window.terminal.till.db)
+    assert fresh.locked_until(lockout.GIFT_CARD) is None
