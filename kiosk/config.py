@@ -23,16 +23,13 @@ import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kiosk.errors import ConfigError  # noqa: F401  (kiosk.config.ConfigError is the public name)
 from kiosk.scanner.payload import MEMBER_ID
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "kiosk"
 SCHEMA_VERSION = 1
-
-
-class ConfigError(Exception):
-    """The settings can't be used; the message says what to fix and where."""
 
 
 class BackendSettings(BaseModel):

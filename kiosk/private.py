@@ -16,9 +16,12 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from kiosk import config
+from kiosk.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kiosk import config
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ FILE_MODE, DIR_MODE = 0o600, 0o700
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-class ForeignFileError(config.ConfigError):
+class ForeignFileError(ConfigError):
     """A file or folder Kiosk keeps private belongs to another user."""
 
 
@@ -83,6 +86,8 @@ def database_files(path: Path) -> list[Path]:
 
 def kiosk_paths(settings: config.Settings) -> tuple[list[Path], list[Path]]:
     """(folders, files) that Kiosk writes under these settings."""
+    # Here, not at the top: restrict_umask runs before the first frame, without pydantic.
+    from kiosk import config
     from kiosk.checkout.catalogue import default_path
     from kiosk.checkout.printing import receipts_dir
     from kiosk.connect import sandbox_db_path

@@ -146,7 +146,9 @@ def test_the_sign_in_screen_loads_nothing_heavy():
 
     heavy = ["numpy", "cv2", "escpos", "pydantic", "httpx", "sqlite3", "kiosk.checkout.service", "kiosk.config",
              "kiosk.app.sale", "ui.receipts.preview"]
+    # run_gui's own imports before the window come first (kiosk.private once pulled pydantic in).
     code = ("import json, sys; import ui.app\n"
+            "from kiosk import logs, private; from kiosk.ops import hooks, logfiles; import qasync\n"
             "from PySide6.QtWidgets import QApplication\n"
             "from ui.cashier.window import CashierWindow\n"
             "from ui.common.tasks import Tasks\n"
