@@ -261,6 +261,11 @@ def test_enrolment_asks_who_then_consent_on_its_own_step_unticked(qtbot, visit):
     assert (new.first_name, new.email, new.phone, new.opted_in) == ("Ana", "ana@example.com", None, False)
     qtbot.mouseClick(screen.consent, Qt.LeftButton, pos=screen.consent.rect().center())
     assert screen.consent.isChecked() and screen.new_member().opted_in
+    # The words beside the box are part of it: a touch on them ticks and unticks.
+    qtbot.mouseClick(screen.consent_words, Qt.LeftButton, pos=screen.consent_words.rect().center())
+    assert not screen.consent.isChecked() and not screen.new_member().opted_in
+    qtbot.mouseClick(screen.consent_words, Qt.LeftButton, pos=screen.consent_words.rect().center())
+    assert screen.consent.isChecked()
     qtbot.mouseClick(screen.back, Qt.LeftButton)
     assert screen.steps.currentIndex() == DETAILS
     screen.clear()
@@ -282,7 +287,8 @@ def test_enrolment_sends_the_consent_as_worded_and_welcomes_the_shopper(qtbot, v
     type_on(qtbot, screen.keyboard, "dora.new@example.com")
     qtbot.mouseClick(screen.next, Qt.LeftButton)
     consent = screen.consent_record()
-    assert consent.marketing is False and consent.wording == screen.consent.text()
+    assert consent.marketing is False and consent.wording == screen.consent_words.text()
+    assert consent.wording.startswith("Yes, send me offers and news from this store")
     qtbot.mouseClick(screen.join, Qt.LeftButton)
     qtbot.mouseClick(screen.join, Qt.LeftButton)  # a double tap
     qtbot.waitUntil(lambda: screen.outcome.text() != "" or bool(said), timeout=5000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -101,13 +102,15 @@ async def _tour(window, terminal, out: Path) -> None:
 
 
 KIOSK_STATES = ("kiosk-attract", "kiosk-member", "kiosk-reward-qr", "kiosk-card-keyboard", "kiosk-join",
-                "kiosk-join-consent", "kiosk-still-there", "kiosk-offline")
+                "kiosk-join-accents", "kiosk-join-consent", "kiosk-email", "kiosk-email-code", "kiosk-email-locked",
+                "kiosk-staff-unlock", "kiosk-still-there", "kiosk-offline")
 
 
 async def _kiosk_tour(window, terminal, out: Path) -> None:
     """The self-service kiosk (`kiosk --mode selfservice`): the attract screen, a member's
-    account, a reward QR, the gift card check on the on-screen keyboard, joining and its
-    consent step, the idle question, and the offline banner."""
+    account, a reward QR, the gift card check on the on-screen keyboard, joining (its accent
+    keys, its consent step), finding oneself by email (the code step, locked after wrong codes,
+    the manager's unlock), the idle question, and the offline banner."""
     from kiosk.outbox import events as ev
     from kiosk.scanner.events import Scanned
     from kiosk.scanner.payload import MemberRef
@@ -132,8 +135,13 @@ async def _kiosk_tour(window, terminal, out: Path) -> None:
     enrol.first_name.setText("Dora")
     enrol.contact.setText("dora@example.com")
     await _save(window, out, "kiosk-join")
+    enrol.keyboard.toggle_accents()
+    await _save(window, out, "kiosk-join-accents")
+    enrol.keyboard.toggle_accents()
     enrol.next.click()
     await _save(window, out, "kiosk-join-consent")
+    window.reset()
+    await _email_states(window, out)
     window.reset()
     await asyncio.sleep(0.3)
     window.question.ask("idle", "Still there?", "For your privacy, this screen will clear soon.",
@@ -145,6 +153,57 @@ async def _kiosk_tour(window, terminal, out: Path) -> None:
     await _save(window, out, "kiosk-offline")
 
 
+async def _email_states(window, out: Path) -> None:
+    """Find me by email against the local mail catcher (_mail_catcher): a code is really sent."""
+    from kiosk.selfservice import codes
+
+    window.show_screen("email")
+    email = window.screens["email"]
+    for char in "chloe.martin@example.com":
+        email.keyboard.type_char(char)
+    await _save(window, out, "kiosk-email")
+    email.send()
+    await until(lambda: email.steps.currentIndex() == 1)
+    for digit in "12345":
+        email.keypad.keys[digit].click()
+    await _save(window, out, "kiosk-email-code")
+    wrong = next(c * codes.CODE_DIGITS for c in "01" if c * codes.CODE_DIGITS not in _MAILED[-1])
+    for _ in range(codes.MAX_ATTEMPTS):
+        email.code.setText(wrong)
+        email.enter()
+        await asyncio.sleep(0.2)
+    await until(lambda: email.unlock.isVisible())
+    await _save(window, out, "kiosk-email-locked")
+    email.unlock.click()
+    await until(lambda: window.pin.showing)
+    await _save(window, out, "kiosk-staff-unlock")
+    window.pin.cancel.click()
+
+
+_MAILED: list[str] = []  # the mails' texts, so that the wrong codes typed are surely wrong
+
+
+def _mail_catcher():
+    """A mail server on loopback that keeps what it is sent, for the email states (aiosmtpd,
+    a development dependency: the screenshots are a developer's tool)."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            _MAILED.append(envelope.original_content.decode("utf-8", "replace"))
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port: aiosmtpd's Controller can't be given port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ.update(KIOSK_SELFSERVICE__LOOKUP_BY_CONTACT="true", KIOSK_SELFSERVICE__MAIL__HOST="127.0.0.1",
+                      KIOSK_SELFSERVICE__MAIL__PORT=str(controller.port), KIOSK_SELFSERVICE__MAIL__SECURITY="none",
+                      KIOSK_SELFSERVICE__MAIL__SENDER="kiosk@shop.example")
+    return controller
+
+
 def main(out: Path, mode: str = "cashier") -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
@@ -152,6 +211,7 @@ def main(out: Path, mode: str = "cashier") -> int:
         os.environ.update(XDG_DATA_HOME=f"{tmp}/data", XDG_CONFIG_HOME=f"{tmp}/config", KIOSK_SCANNER__CAMERA="")
         from ui.app import run_gui
 
+        catcher = _mail_catcher() if mode == "selfservice" else None
         failures: list[BaseException] = []
 
         def ready(window, terminal) -> None:
@@ -168,7 +228,11 @@ def main(out: Path, mode: str = "cashier") -> int:
             task.add_done_callback(done)
             window._screenshot_task = task  # a strong reference for as long as the window lives
 
-        run_gui(on_ready=ready, mode=mode)
+        try:
+            run_gui(on_ready=ready, mode=mode)
+        finally:
+            if catcher is not None:
+                catcher.stop()
         if failures:
             print(f"screenshots: {failures[0]}", file=sys.stderr)
             return 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.common import theme
 from ui.selfservice.overlay import big_button
@@ -77,7 +77,7 @@ class AttractScreen(QWidget):
         # One line for what the shopper should know now ("This part of the kiosk is not installed").
         self.notice = _label(self.content, "", self.tr("Notice"), body_px)
         self.notice.setMinimumHeight(round(body_px * 2.8))
-        row = QHBoxLayout()
+        self.row = row = QHBoxLayout()
         row.setSpacing(theme.KIOSK_GAP_PX * 4)
         row.addStretch(1)
         row.addWidget(self.join)
@@ -110,6 +110,20 @@ class AttractScreen(QWidget):
 
     def offer_email(self, on: bool) -> None:
         self.email.setVisible(on)
+        self.fit_width(self._width)
+
+    _width = 0
+
+    def fit_width(self, width: int) -> None:
+        """The buttons side by side when they fit in `width` (the room the window gives the
+        screens), else one above the other: at 200 % three of them are wider than the screen."""
+        self._width = width
+        if width <= 0:
+            return
+        shown = [b for b in (self.join, self.gift, self.email, self.language) if not b.isHidden()]
+        needed = (sum(b.sizeHint().width() for b in shown) + self.row.spacing() * (len(shown) - 1)
+                  + DRIFT_SIDE_PX + 2 * theme.KIOSK_GAP_PX)
+        self.row.setDirection(QBoxLayout.TopToBottom if needed > width else QBoxLayout.LeftToRight)
 
     def say(self, text: str) -> None:
         self.notice.setText(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.checkout.money import CENT
 from kiosk.selfservice import lockout
@@ -20,6 +20,9 @@ from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
 from ui.selfservice.unlock import StaffUnlock
+
+
+FOUND, LOCKED = 0, 1  # the pages of CardScreen.outcome
 
 
 def shown_code(masked: str) -> str:
@@ -52,26 +55,40 @@ class CardScreen(QWidget):
         self.keyboard.attach(self.code)
         self.back = kit.target(self, self.tr("Back"), self.tr("Back"), self._back)
         self.finish = kit.target(self, self.tr("Finish"), self.tr("Finish"), lambda: self.go.emit("thanks"))
+        # Laid out to fit 1366x768 with the keyboard: Back and Finish beside the title, and
+        # the answer and the lock sentence taking turns in one place of fixed size.
+        top = QHBoxLayout()
+        top.setSpacing(theme.KIOSK_GAP_PX)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.back)
+        top.addWidget(self.finish)
         entry = QHBoxLayout()
         entry.setSpacing(theme.KIOSK_GAP_PX)
         entry.addWidget(self.code, 1)
         entry.addWidget(self.check_button)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(theme.KIOSK_GAP_PX)
-        buttons.addWidget(self.back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.finish)
+        self.outcome = QStackedWidget(self)
+        found = QWidget(self.outcome)
+        lines = QVBoxLayout(found)
+        lines.setContentsMargins(0, 0, 0, 0)
+        lines.addWidget(self.card)
+        lines.addWidget(self.balance)
+        lines.addStretch(1)
+        lock = QWidget(self.outcome)
+        row = QHBoxLayout(lock)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(theme.KIOSK_GAP_PX)
+        row.addWidget(self.locked, 1)
+        row.addWidget(self.unlock, 0, Qt.AlignTop)
+        self.outcome.addWidget(found)
+        self.outcome.addWidget(lock)
         layout = QVBoxLayout(self)
         layout.setSpacing(theme.KIOSK_GAP_PX)
-        for w in (self.title, self.hint):
-            layout.addWidget(w)
+        layout.addLayout(top)
+        layout.addWidget(self.hint)
         layout.addLayout(entry)
-        for w in (self.card, self.balance, self.locked):
-            layout.addWidget(w)
-        layout.addWidget(self.unlock, 0, Qt.AlignLeft)
+        layout.addWidget(self.outcome)
         layout.addStretch(1)
         layout.addWidget(self.keyboard)
-        layout.addLayout(buttons)
         shopper.card_checked.connect(self._checked)
         shopper.locked.connect(self._locked)
         shopper.lifted.connect(self._lifted)
@@ -94,6 +111,7 @@ class CardScreen(QWidget):
             self.balance.setText(self.tr("Balance: {0}").format(card.balance.quantize(CENT)))
         if not card.usable:
             self.card.setText(self.card.text() + " " + self.tr("(this card can't be used now; ask at the till)"))
+        self.outcome.setCurrentIndex(FOUND)
         self.go.emit("card")
 
     def _locked(self, entry: str, until: datetime) -> None:
@@ -102,6 +120,7 @@ class CardScreen(QWidget):
         self.card.setText("")
         self.balance.setText("")
         self.locked.setText(lockout.locked_sentence(entry, until))
+        self.outcome.setCurrentIndex(LOCKED)
         kit.forget(self.code)
         self.code.setEnabled(False)
         self.check_button.setEnabled(False)
@@ -110,6 +129,7 @@ class CardScreen(QWidget):
         if entry != lockout.GIFT_CARD:
             return
         self.locked.setText("")
+        self.outcome.setCurrentIndex(FOUND)
         self.code.setEnabled(True)
         self.check_button.setEnabled(True)
         self.code.setFocus()
@@ -124,6 +144,7 @@ class CardScreen(QWidget):
         kit.forget(self.code)
         for label in (self.card, self.balance, self.locked):
             label.setText("")
+        self.outcome.setCurrentIndex(FOUND)
         self.code.setEnabled(True)
         self.check_button.setEnabled(True)
         self.unlock.clear()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.common.contact import EMAIL, phone_ok
 from kiosk.selfservice import privacy
@@ -20,6 +20,19 @@ from ui.selfservice import kit
 from ui.selfservice.keys import Keyboard
 
 DETAILS, CONSENT, OUTCOME = range(3)
+
+
+class TickLabel(QLabel):
+    """A check box's words beside it: a touch on them toggles the box, as on the box's own text."""
+
+    def __init__(self, box: QCheckBox, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.box = box
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self.rect().contains(event.position().toPoint()) and self.box.isEnabled():
+            self.box.toggle()
+        super().mouseReleaseEvent(event)
 
 
 class EnrolScreen(QWidget):
@@ -59,8 +72,13 @@ class EnrolScreen(QWidget):
         self.next = kit.target(page, self.tr("Next"), self.tr("Next step"), self.next_step)
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
-        for w in (title, self.first_name, self.contact, self.problem):
-            layout.addWidget(w)
+        fields = QHBoxLayout()  # side by side, so that the step fits 1366x768 with its keyboard
+        fields.setSpacing(theme.KIOSK_GAP_PX)
+        fields.addWidget(self.first_name, 2)
+        fields.addWidget(self.contact, 3)
+        layout.addWidget(title)
+        layout.addLayout(fields)
+        layout.addWidget(self.problem)
         layout.addStretch(1)
         layout.addWidget(self.keyboard)
         layout.addLayout(_row(self.cancel, self.next))
@@ -106,18 +124,30 @@ class EnrolScreen(QWidget):
         hint = kit.text(page, self.tr("Your choice"))
         hint.setText(self.tr("You can join without this. Tick the box only if you want offers."))
         self.where = kit.text(page, self.tr("Where offers would go"))
-        self.consent = QCheckBox(self.tr("Yes, send me offers and news from this store by email or text. "
-                                         "I can stop them at any time."), page)
+        # The box and its words apart, the words wrapped: a QCheckBox's own text never wraps, and
+        # this sentence is wider than the screen at 200 %. Touching the words ticks the box too.
+        wording = self.tr("Yes, send me offers and news from this store by email or text. I can stop them at any time.")
+        self.consent = QCheckBox(page)
         self.consent.setAccessibleName(self.tr("Marketing consent"))
-        self.consent.setMinimumHeight(theme.KIOSK_TARGET_PX)
-        self.consent.setStyleSheet(f"QCheckBox {{ font-size: {kit.body_px()}px; }} "
-                                   "QCheckBox::indicator { width: 40px; height: 40px; }")
+        self.consent.setAccessibleDescription(wording)
+        self.consent.setMinimumSize(theme.KIOSK_TARGET_PX, theme.KIOSK_TARGET_PX)
+        self.consent.setStyleSheet("QCheckBox::indicator { width: 40px; height: 40px; }")
+        self.consent_words = TickLabel(self.consent, page)
+        self.consent_words.setText(wording)
+        self.consent_words.setWordWrap(True)
+        self.consent_words.setStyleSheet(f"font-size: {kit.body_px()}px;")
+        self.consent_words.setMinimumHeight(theme.KIOSK_TARGET_PX)
+        consent = QHBoxLayout()
+        consent.setSpacing(theme.KIOSK_GAP_PX)
+        consent.addWidget(self.consent)
+        consent.addWidget(self.consent_words, 1)
         self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"), self.back_step)
         self.join = kit.target(page, self.tr("Join"), self.tr("Join"), self.submit)
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
-        for w in (title, hint, self.where, self.consent):
+        for w in (title, hint, self.where):
             layout.addWidget(w)
+        layout.addLayout(consent)
         layout.addStretch(1)
         layout.addLayout(_row(self.back, self.join))
         return page
@@ -133,7 +163,7 @@ class EnrolScreen(QWidget):
     def consent_record(self, now: datetime | None = None):
         from kiosk.app.enrolment import Consent
 
-        return Consent(marketing=self.consent.isChecked(), wording=self.consent.text(),
+        return Consent(marketing=self.consent.isChecked(), wording=self.consent_words.text(),
                        given_at=now or datetime.now(timezone.utc))
 
     def submit(self) -> None:

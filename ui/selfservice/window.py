@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
-from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from kiosk.app.exits import EXIT_OK
@@ -50,6 +50,45 @@ BANNERS = {
 }
 
 
+class RoomWatch(QObject):
+    """Calls `changed(width)` when `widget` (the screens' viewport) is resized: the width the
+    screens really get, known only once the scroll area has laid itself out."""
+
+    def __init__(self, widget: QWidget, changed):
+        super().__init__(widget)
+        self.changed = changed
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.changed(event.size().width())
+        return False
+
+
+class ScreenStack(QStackedWidget):
+    """A stack that asks for the room of the screen shown, not of its tallest screen.
+
+    QStackedWidget takes the largest of all its screens' sizes, and the largest of their
+    heights for a width too (word-wrapped labels have one), whatever their size policies: the
+    join form's height made every screen scroll at 1366x768."""
+
+    def sizeHint(self):
+        shown = self.currentWidget()
+        return shown.sizeHint() if shown is not None else super().sizeHint()
+
+    def minimumSizeHint(self):
+        shown = self.currentWidget()
+        return shown.minimumSizeHint() if shown is not None else super().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:
+        shown = self.currentWidget()
+        return shown is not None and shown.hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:
+        shown = self.currentWidget()
+        return shown.heightForWidth(width) if shown is not None else -1
+
+
 class SelfServiceWindow(QWidget):
     exit_requested = Signal(int)  # an exit status (kiosk/app/exits.py): staff closed the kiosk
     visit_reset = Signal()  # the visit was dropped and the attract screen is up
@@ -77,9 +116,8 @@ class SelfServiceWindow(QWidget):
         self.banner.setAlignment(Qt.AlignCenter)
         self.banner.setStyleSheet(f"#kioskBanner {{ background: {theme.KIOSK_CALM_BG}; color: {theme.KIOSK_CALM_FG}; "
                                   f"font-size: {round(self.body_px * 0.8)}px; padding: 6px 16px; border-radius: 8px; }}")
-        self.banner.setFixedHeight(round(self.body_px * 2.8))
-        keep_place(self.banner).hide()  # its room is kept: going offline never moves a button
-        self.stack = QStackedWidget(self)
+        keep_place(self.banner).hide()
+        self.stack = ScreenStack(self)
         self.attract = AttractScreen(self.body_px, parent=self.stack)
         self.attract.go.connect(self.show_screen)
         self.thanks = ThanksScreen(self.body_px, self.stack)
@@ -91,12 +129,19 @@ class SelfServiceWindow(QWidget):
         self.notice.setAlignment(Qt.AlignCenter)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(f"font-size: {self.body_px}px;")
-        self.notice.setFixedHeight(round(self.body_px * 2.8))
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)
-        self._notice_timer.timeout.connect(self.notice.clear)
+        self._notice_timer.timeout.connect(self._clear_notice)
+        # The banner and the notice share one strip of fixed height at the bottom, the notice
+        # over the banner while it lasts: at 1366x768 two strips left the screens with an
+        # on-screen keyboard no room for their buttons, and one kept strip still means that
+        # going offline or a notice never moves a button.
+        self.strip = QStackedWidget(self)
+        self.strip.setFixedHeight(round(self.body_px * 2.8))
+        self.strip.addWidget(self.banner)
+        self.strip.addWidget(self.notice)
+        self._show_strip()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
-        layout.addWidget(self.banner)
         # A screen taller than the display (the join form's keyboard at 1366x768) scrolls
         # rather than pushing the window past the screen's edge.
         self.scroll = QScrollArea(self)
@@ -107,8 +152,9 @@ class SelfServiceWindow(QWidget):
         self.scroll.setWidget(self.stack)
         self.stack.setAutoFillBackground(False)  # setWidget turned it on: the window's colour shows through
         self.stack.currentChanged.connect(self._fit)
+        self._room = RoomWatch(self.scroll.viewport(), self.attract.fit_width)
         layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.notice)
+        layout.addWidget(self.strip)
 
         self.question = Question(self)
         self.question.set_font_px(self.body_px)
@@ -175,7 +221,7 @@ class SelfServiceWindow(QWidget):
     def set_connectivity(self, state: str, detail: str = "") -> None:
         text = BANNERS.get(state)
         self.banner.setText(self.tr(text) if text else "")
-        self.banner.setVisible(text is not None)
+        self._show_strip()
 
     # -- the visit ---------------------------------------------------------------------------
 
@@ -213,12 +259,9 @@ class SelfServiceWindow(QWidget):
         return screen
 
     def _fit(self, index: int) -> None:
-        """The stack asks for the room of the screen shown, not of its tallest screen."""
-        for i in range(self.stack.count()):
-            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
-            self.stack.widget(i).setSizePolicy(policy, policy)
-        self.stack.layout().invalidate()
         self.stack.updateGeometry()
+        # The scroll area sizes the stack again (and hides a scroll bar it no longer needs).
+        self.scroll.setWidgetResizable(True)
         self.scroll.verticalScrollBar().setValue(0)
 
     def show_screen(self, name: str) -> None:
@@ -238,7 +281,7 @@ class SelfServiceWindow(QWidget):
             screen = self.screens[name] = self._screen(name)
         self._thanks_timer.stop()
         self.stack.setCurrentWidget(screen)
-        self.notice.clear()
+        self._clear_notice()
         shown = getattr(screen, "shown", None)
         if shown is not None:
             shown()
@@ -274,7 +317,7 @@ class SelfServiceWindow(QWidget):
         clipboard.clear(QClipboard.Clipboard)
         if clipboard.supportsSelection():
             clipboard.clear(QClipboard.Selection)
-        self.notice.clear()
+        self._clear_notice()
         self.attract.shown()
         if self.terminal is not None:
             self._new_visit()
@@ -301,6 +344,18 @@ class SelfServiceWindow(QWidget):
         else:
             self.notice.setText(text)
             self._notice_timer.start()
+            self._show_strip()
+
+    def _clear_notice(self) -> None:
+        self.notice.clear()
+        self._show_strip()
+
+    def _show_strip(self) -> None:
+        if self.notice.text():
+            self.strip.setCurrentWidget(self.notice)
+            return
+        self.strip.setCurrentWidget(self.banner)  # shows it: hidden again when online
+        self.banner.setVisible(bool(self.banner.text()))
 
     # -- idle -----------------------------------------------------------------------------------
 
