@@ -325,3 +325,24 @@ def test_a_manager_pin_on_the_card_screen_lifts_the_lock_and_the_audit_names_the
     assert lifted.operator_id == "M01" and lifted.subject == f"entry {lockout.GIFT_CARD}"
     fresh = lockout.Lockouts(window.terminal.till.db)
     assert fresh.locked_until(lockout.GIFT_CARD) is None
+
+
+def test_cancelling_the_manager_pin_leaves_the_lock_and_writes_no_unlock(qtbot, kiosk):
+    from kiosk.selfservice import lockout
+
+    window = kiosk()
+    window.show_screen("card")
+    card = window.screens["card"]
+    for n in range(window.settings.selfservice.max_guesses):
+        window.shopper.check_card(f"GC-9999-000{n}")
+        qtbot.waitUntil(lambda: not window.shopper.busy, timeout=5000)
+    qtbot.waitUntil(lambda: card.unlock.isVisible(), timeout=5000)
+    qtbot.mouseClick(card.unlock, Qt.LeftButton)
+    assert window.pin.showing
+    window.pin.staff_id.setText("M01")  # started, then thought better of
+    qtbot.mouseClick(window.pin.cancel, Qt.LeftButton)
+    assert not window.pin.showing and window.pin.staff_id.text() == ""
+    assert card.unlock.isVisible() and not card.code.isEnabled() and "open again at" in card.locked.text()
+    assert window.shopper.lockouts.locked_until(lockout.GIFT_CARD) is not None
+    assert window.terminal.till.audit.entries(action="entry_unlocked") == []
+    assert window.stack.currentWidget() is card  # the shopper's screen stays as it was
