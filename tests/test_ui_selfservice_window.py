@@ -337,6 +337,7 @@ def test_cancelling_the_manager_pin_leaves_the_lock_and_writes_no_unlock(qtbot, 
         window.shopper.check_card(f"GC-9999-000{n}")
         qtbot.waitUntil(lambda: not window.shopper.busy, timeout=5000)
     qtbot.waitUntil(lambda: card.unlock.isVisible(), timeout=5000)
+    assert "open again at" in card.locked.text() and window.notice.text() != card.locked.text()  # said once
     qtbot.mouseClick(card.unlock, Qt.LeftButton)
     assert window.pin.showing
     window.pin.staff_id.setText("M01")  # started, then thought better of

@@ -342,6 +342,9 @@ class SelfServiceWindow(QWidget):
         if self.stack.currentWidget() is self.attract:
             self.attract.say(text)
         else:
+            in_place = getattr(self.stack.currentWidget(), "locked", None)  # a screen's lock sentence
+            if isinstance(in_place, QLabel) and in_place.text() == text:
+                return  # said on the screen already, where it stays: not twice
             self.notice.setText(text)
             self._notice_timer.start()
             self._show_strip()
