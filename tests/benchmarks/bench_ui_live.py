@@ -212,41 +212,46 @@ async def _until(condition, timeout: float, interval: float = 0.005) -> None:
         await asyncio.sleep(interval)
 
 
-async def _open_window(info: dict, folder: Path):
+async def open_terminal(info: dict, settings, hub):
+    """A terminal on the sandbox process `info`, built as kiosk/app/terminal.start builds one:
+    delivery on its own thread with a client of its own, the start-up checks run."""
     import functools
 
+    from kiosk import checks
+    from kiosk.app.terminal import Terminal
     from kiosk.checkout import till as tills
     from kiosk.connect import Connection
     from kiosk.loyalty.annex import AnnexCloudClient
-    from tests.checkout_env import settings_for
-    from ui.app import settle
-    from ui.common.bridge import HubBridge
-    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
-    from kiosk.app.terminal import Terminal
-    from ui.common.tasks import Tasks
 
-    settings = settings_for(folder)
     b = settings.backend
     connection = Connection.made_by(functools.partial(
         AnnexCloudClient, base_url=info["baseUrl"], site_id=info["siteId"], site_name=info["siteName"],
         secret=info["secret"], attempt_timeout=b.attempt_timeout_s, get_budget=b.get_retry_budget_s,
         store_id=settings.store.store_id))
-    client = connection.client
+    till = await asyncio.to_thread(tills.build, settings, connection.client, site_id=info["siteId"], hub=hub,
+                                   demo=True, delivery_client=connection.new_client)
+    terminal = Terminal(settings, hub, connection, till)
+    terminal.notices = await till.start()
+    # Their signed read is the GUI client's first use (its connection pool and TLS context
+    # are made then, not at the first scan; delivery has a client of its own).
+    terminal.checks = await checks.backend(connection.client, settings)
+    return terminal
+
+
+async def _open_window(info: dict, folder: Path):
+    from tests.checkout_env import settings_for
+    from ui.app import settle
+    from ui.common.bridge import HubBridge
+    from ui.cashier.window import SCREEN_MODULES, WORK_MODULES, CashierWindow
+    from ui.common.tasks import Tasks
+
+    settings = settings_for(folder)
     tasks = Tasks()
     window = CashierWindow(settings, tasks)
     window.resize(1280, 800)
     window.show()
-    # Delivery on its own thread with a client of its own, as kiosk/app/terminal.start builds it.
-    till = await asyncio.to_thread(tills.build, settings, client, site_id=info["siteId"], hub=window.hub,
-                                   demo=True, delivery_client=connection.new_client)
-    terminal = Terminal(settings, window.hub, connection, till)
-    terminal.notices = await till.start()
-    # The start-up checks, as kiosk/app/terminal.start runs them: their signed read is the GUI
-    # client's first use (its connection pool and TLS context are made then, not at the
-    # first scan; delivery no longer warms this client, it has its own).
-    from kiosk import checks
-
-    terminal.checks = await checks.backend(client, settings)
+    terminal = await open_terminal(info, settings, window.hub)
+    till = terminal.till
     collector = os.environ.get("KIOSK_BENCH_TELEMETRY")  # tests/benchmarks/bench_fleet.py: export on, to here
     if collector:
         from kiosk import config

@@ -233,14 +233,21 @@ class SelfServiceWindow(QWidget):
         self.shopper.shown.connect(lambda _view: self.show_screen("member"))
         self.shopper.card_checked.connect(lambda _card: self.show_screen("card"))
         self.enrolment = Enrolment(self.terminal, self.tasks.work)
-        # The screens come one pass later: the attract screen is painted first.
-        QTimer.singleShot(0, self._build_screens)
+        # The attract screen is painted now, and the visit's screens come after it, one a pass
+        # of the event loop: built at once they held the paint back by 130-200 ms (the two
+        # keyboards alone are 90 keys), and a touch in between waits for one screen at most.
+        if self.isVisible():
+            self.repaint()
+        QTimer.singleShot(0, self._build_next)
 
-    def _build_screens(self) -> None:
-        if self.shopper is None or self.screens:
+    def _build_next(self) -> None:
+        if self.shopper is None:
             return
-        for name in self._offered():
-            self.screens[name] = self._screen(name)
+        missing = [name for name in self._offered() if name not in self.screens]
+        if missing:
+            self.screens[missing[0]] = self._screen(missing[0])
+        if len(missing) > 1:
+            QTimer.singleShot(0, self._build_next)
 
     def _offered(self) -> tuple[str, ...]:
         return tuple(name for name in SCREENS if name != "email" or self.codes is not None)
