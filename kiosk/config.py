@@ -128,6 +128,10 @@ class OutboxSettings(BaseModel):
     # Empty: terminal.sqlite3 in the platform's data directory.
     db_path: str = ""
     max_in_flight: int = Field(8, ge=1, le=64)
+    # The background drain starts at most this many sends a second (0: as fast as it goes),
+    # so a backlog leaves the screen its time and the backend is not flooded; what a person
+    # waits for (Pay, a return) is never held back (kiosk/outbox/pace.py).
+    drain_per_s: float = Field(20.0, ge=0, le=1000)
     # Full-jitter exponential backoff for transient failures, in seconds.
     backoff_base_s: float = Field(0.5, gt=0, le=60)
     backoff_cap_s: float = Field(60.0, gt=0, le=3600)

@@ -21,7 +21,8 @@ from kiosk.outbox.store import open_database
 from tests.helpers import client_for, ledger, set_faults
 from tests.outbox_workload import Workload, assert_exactly_once, make_gift_cards
 
-FAST = dict(backoff_base_s=0.02, backoff_cap_s=0.2, resume_jitter_s=0.5, settle_s=0.1)
+# Unpaced: these tests are about what is delivered, not how fast (pacing: tests/test_outbox_pace.py).
+FAST = dict(backoff_base_s=0.02, backoff_cap_s=0.2, resume_jitter_s=0.5, settle_s=0.1, drain_per_s=0)
 
 
 @pytest.fixture

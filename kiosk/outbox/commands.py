@@ -200,7 +200,9 @@ async def _drain(outbox: "Outbox", settings: config.Settings, max_seconds: float
     from kiosk.outbox.engine import SyncEngine
 
     connection = connect(settings)
-    engine = SyncEngine(outbox, connection.client, settings.outbox, attempt_timeout_s=settings.backend.attempt_timeout_s,
+    # Unpaced (kiosk/outbox/pace.py): a person waits at the command line for this drain.
+    unpaced = settings.outbox.model_copy(update={"drain_per_s": 0})
+    engine = SyncEngine(outbox, connection.client, unpaced, attempt_timeout_s=settings.backend.attempt_timeout_s,
                         probe_member=settings.loyalty.guest_user_id)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

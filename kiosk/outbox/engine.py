@@ -28,6 +28,7 @@ from kiosk.loyalty import errors
 from kiosk.outbox import events as ev
 from kiosk.outbox.delivery import Deliveries
 from kiosk.outbox.ops import URGENT
+from kiosk.outbox.pace import Pace
 from kiosk.outbox.queue import Outbox, QueueStatus, Row
 from kiosk.loyalty.backend import WriteAdapter
 from kiosk.outbox.store import WAL_LIMIT_BYTES, StorageError
@@ -74,6 +75,8 @@ class SyncEngine(Deliveries):
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._claims = 0
+        self.pace = Pace(settings.drain_per_s)
+        self._held_by_pace = False
         self.state = ev.ONLINE
         self._fail_streak = 0
         self._server_trouble_at = float("-inf")
@@ -317,8 +320,15 @@ class SyncEngine(Deliveries):
                     if until_empty and not self._inflight and (status.depth == status.blocked or self._paused):
                         return status
                     free = self.settings.max_in_flight - len(self._inflight)
+                    allowed = self.pace.allow(free)
+                    self._held_by_pace = False
                     if self._paused is None and self.state != ev.OFFLINE and free > 0:
-                        for row in await self._claim(free):
+                        claimed = await self._claim(allowed) if allowed else []
+                        self.pace.spend(len(claimed))
+                        # All the pace allowed was taken: more may be due now, which next_due
+                        # (the next moment *after* now) does not count.
+                        self._held_by_pace = allowed < free and len(claimed) == allowed
+                        for row in claimed:
                             self._spawn(row)
                     await self._sleep()
                 except StorageError as exc:
@@ -358,6 +368,8 @@ class SyncEngine(Deliveries):
             due = await self._io(self.outbox.next_due, now, self.settle_s, self.urgent_settle_s)
             if due is not None:
                 wait = min(wait, due - now + 0.005)
+        if self._held_by_pace:
+            wait = min(wait, max(self.pace.wait_s(), 0.005))  # until the pace allows the next send
         if wait <= 0:
             await asyncio.sleep(0)
             return

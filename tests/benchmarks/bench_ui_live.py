@@ -19,7 +19,8 @@ most 30 fps, a frame decoded when the picture changed or at 8 fps when still,
   run) + 50 ms.
 - max event-loop stall: a LagMonitor (5 ms precise timer) for 10 s while the
   paced camera scans (with the preview window shown) and the outbox drains a
-  backlog queued beforehand, no injected latency (the drain as fast as it goes).
+  backlog queued beforehand, no injected latency, the drain paced as in the app
+  (outbox.drain_per_s, default 20 sends a second: kiosk/outbox/pace.py).
   Target: max <= 16 ms. The start-up heap is frozen first, as the app does
   (ui/app.settle): without that, one full garbage collection of it stops the
   GUI thread for 70-90 ms.
