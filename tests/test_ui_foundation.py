@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from PySide6.QtCore import QThread
+from PySide6.QtGui import QImage
 
 from kiosk.checkout.errors import CheckoutError
 from kiosk.events import EventHub
@@ -134,6 +136,19 @@ def test_the_camera_preview_shows_frames_and_outlines_what_was_found(qtbot):
     shot = preview.grab().toImage()
     green = [shot.pixelColor(x, y).name() for x in range(0, 320, 2) for y in range(0, 240, 2)]
     assert "#3ddc84" in green  # the outline is drawn
+    # Told the preview's size, the relay hands over a frame already that small, outline and all.
+    preview.resized.connect(relay.set_fit)
+    preview.show()  # a hidden widget is told its size only once shown
+    preview.resize(330, 250)
+    qtbot.waitUntil(lambda: relay.fit is not None and relay.fit[0] >= 330, timeout=2000)
+    big_corner = symbols[0].position[0]
+    relay.offer(frame, symbols)
+    qtbot.waitUntil(lambda: preview.frames_shown == 2, timeout=2000)
+    ratio = preview.devicePixelRatioF()
+    assert preview._image.width() <= 330 * ratio and preview._image.height() <= 250 * ratio
+    assert preview._image.format() == QImage.Format.Format_RGB32
+    scale = preview._image.width() / 640
+    assert preview._outlines[0][0] == pytest.approx((big_corner[0] * scale, big_corner[1] * scale), abs=1)
 
 
 def test_the_sign_in_screen_loads_nothing_heavy():

@@ -32,6 +32,7 @@ def test_scanning_and_draining_never_freeze_the_window(qtbot, qloop, screen):  #
     preview = CameraPreview()
     relay = FrameRelay()
     relay.frame.connect(preview.show_frame)
+    preview.resized.connect(relay.set_fit)
     preview.resize(480, 360)
     preview.show()
     # Queued before the monitor starts: a backlog from an outage, not the till's own enqueue.

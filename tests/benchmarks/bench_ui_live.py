@@ -370,6 +370,7 @@ async def _camera_with_preview(terminal, window, frames, code):
     preview = CameraPreview()
     relay = FrameRelay()
     relay.frame.connect(preview.show_frame)
+    preview.resized.connect(relay.set_fit)  # as ui/cashier/tools.py wires them
     preview.resize(480, 360)
     preview.show()
     source = PacedFrames(frames, fps=30, code=code)

@@ -27,6 +27,7 @@ class Tools(QWidget):
         self.preview.setWindowTitle(self.tr("Camera"))
         self.relay = FrameRelay(parent=self)
         self.relay.frame.connect(self.preview.show_frame)
+        self.preview.resized.connect(self.relay.set_fit)
         self._keys_shared = False
         window.bridge.scanner_status.connect(self.preview.set_status)  # says why there is no picture
         row = QHBoxLayout(self)

@@ -3,7 +3,10 @@
 Frames arrive on the camera thread. FrameRelay turns each into a QImage there (a
 copy: the decoder reuses its buffer) and hands it over by a queued signal; the
 widget only paints on the GUI thread, at most `max_fps` frames a second, so a fast
-camera can't flood the event loop.
+camera can't flood the event loop. The QImage is made there at the preview's size
+and in the format the screen paints (32-bit), so that a paint is a plain copy: drawn
+from a 720p BGR frame, each paint scaled and converted the whole frame on the GUI
+thread (1.6 ms median, 8 ms at worst, against 0.1 ms).
 """
 
 from __future__ import annotations
@@ -19,15 +22,25 @@ from kiosk.scanner import sources
 from ui.common import theme
 
 
-def to_qimage(frame: np.ndarray) -> QImage:
-    """A gray or BGR frame as a QImage that owns its pixels."""
-    frame = np.ascontiguousarray(frame)
+def fitted(frame: np.ndarray, fit: tuple[int, int] | None) -> tuple[np.ndarray, float]:
+    """The frame no larger than `fit` (width, height), as BGRA, and the scale it was given."""
+    import cv2  # here, on the camera thread: the window's first frame does not wait for OpenCV
+
     height, width = frame.shape[:2]
-    if frame.ndim == 2:
-        image = QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_Grayscale8)
-    else:
-        image = QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_BGR888)
-    return image.copy()
+    scale = 1.0
+    if fit is not None and fit[0] > 0 and fit[1] > 0:
+        scale = min(1.0, fit[0] / width, fit[1] / height)
+    if scale < 1.0:
+        frame = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+    code = cv2.COLOR_GRAY2BGRA if frame.ndim == 2 else cv2.COLOR_BGR2BGRA
+    return cv2.cvtColor(frame, code), scale
+
+
+def to_paintable(frame: np.ndarray) -> QImage:
+    """A BGRA frame as a QImage in the screen's own format (its bytes are B, G, R, A)."""
+    height, width = frame.shape[:2]
+    return QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_RGB32).copy()
 
 
 class FrameRelay(QObject):
@@ -37,6 +50,10 @@ class FrameRelay(QObject):
         super().__init__(parent)
         self._gap = 1.0 / max_fps
         self._last = 0.0
+        self.fit: tuple[int, int] | None = None  # the preview's size in device pixels
+
+    def set_fit(self, width: int, height: int) -> None:
+        self.fit = (width, height)  # read on the camera thread: one tuple, swapped whole
 
     def offer(self, frame: np.ndarray, symbols: list) -> None:
         """Called on the camera thread for every decoded frame."""
@@ -44,11 +61,16 @@ class FrameRelay(QObject):
         if now - self._last < self._gap and not symbols:
             return
         self._last = now
-        self.frame.emit(to_qimage(frame), [list(s.position) for s in symbols if s.position])
+        small, scale = fitted(frame, self.fit)
+        outlines = [[(x * scale, y * scale) for x, y in s.position] for s in symbols if s.position]
+        self.frame.emit(to_paintable(small), outlines)
 
 
 class CameraPreview(QWidget):
-    """The picture, or a sentence saying why there is none (from the camera's ScannerStatus)."""
+    """The picture, or a sentence saying why there is none (from the camera's ScannerStatus).
+    `resized(width, height)` in device pixels: connect it to FrameRelay.set_fit."""
+
+    resized = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -87,6 +109,11 @@ class CameraPreview(QWidget):
         self._image = None
         self._outlines = []
         self._say(self.tr("Camera starting…"))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        ratio = self.devicePixelRatioF()
+        self.resized.emit(round(self.width() * ratio), round(self.height() * ratio))
 
     def paintEvent(self, _event) -> None:
         # Ended here, not when the Python object is collected: anything still holding this

@@ -18,7 +18,7 @@ import asyncio
 import importlib
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QClipboard, QGuiApplication
+from PySide6.QtGui import QClipboard, QGuiApplication, QPixmapCache
 from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
@@ -35,6 +35,7 @@ from ui.selfservice.staff import CornerHold
 from ui.selfservice.unlock import StaffUnlock
 
 # The shopper's screens, each `Screen(shopper, enrolment, settings, parent)` with `go = Signal(str)`.
+PIXMAP_CACHE_KB = 2048
 SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
            "pass": ("ui.selfservice.pass_screen", "PassScreen"),
            "card": ("ui.selfservice.card_screen", "CardScreen"),
@@ -96,6 +97,11 @@ class SelfServiceWindow(QWidget):
     def __init__(self, tasks, settings=None, parent: QWidget | None = None):
         super().__init__(parent, Qt.Window | Qt.FramelessWindowHint)
         self.tasks, self.settings = tasks, settings
+        # Qt's style caches a pixmap per widget look, keyed by each widget's own palette: the
+        # screens are new every visit, so the entries of a visit gone are never used again, and
+        # the default 10 MB filled over the first 200 visits (the soak in
+        # tests/benchmarks/bench_selfservice.py). One visit's looks fit in 2 MB.
+        QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.hub = EventHub()
         self.terminal = self.scans = None
         self.codes = None  # the kiosk's one-time codes, across visits (selfservice.lookup_by_contact)
