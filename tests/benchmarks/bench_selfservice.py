@@ -41,7 +41,8 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.bench_ui_live import (LATENCY_MS, SCAN_SLACK_MS, _PaintWatch, _p95, _start_sandbox,
-                                            _status_mb, _stop, _until, open_terminal)
+                                            _status_mb, _stop, _until, open_terminal, set_latency,
+                                            slowed_round_trips)
 
 ROOT = Path(__file__).resolve().parents[2]
 RESET_TARGET_MS = 100
@@ -152,23 +153,11 @@ async def _new_visit(window) -> None:
 
 
 async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
-    from tests.helpers import set_faults
     from tests.live_scan import MEMBER, PacedFrames, pipeline_for, scene_frames, timeline
-
-    class _Server:  # set_faults needs only the base URL
-        base_url = info["baseUrl"]
 
     window, terminal, bridge, tasks = await _open_kiosk(info, folder)
     try:
-        set_faults(_Server, latency_ms=LATENCY_MS)
-        client = terminal.connection.client
-        for _ in range(2):  # the pool holds three connections before anything is timed
-            await asyncio.gather(client.lookup_member(MEMBER), client.lookup_member(MEMBER))
-        gets = []
-        for _ in range(15):
-            started = time.perf_counter()
-            await client.get_points(MEMBER)
-            gets.append((time.perf_counter() - started) * 1000)
+        gets = await slowed_round_trips(info, terminal.connection.client, MEMBER)
         empty, coded = scene_frames()
         phase = random.Random(7)  # when the card comes into view, against the frame rhythm
         shown = []
@@ -187,7 +176,7 @@ async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
                 await _stop(pipeline)
             if n:  # the first is a warm-up: the first decode and the first look-up
                 shown.append((watch.at - source.code_shown_at) * 1000)
-        set_faults(_Server, latency_ms=0)
+        set_latency(info, 0)
     finally:
         await _close_kiosk(window, terminal, bridge, tasks)
     return {"get_median_ms": statistics.median(gets), "get_n": len(gets), "shown_ms": shown}

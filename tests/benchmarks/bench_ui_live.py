@@ -303,24 +303,35 @@ class _PaintWatch:
         self._label.removeEventFilter(self._filter)
 
 
-async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
+def set_latency(info: dict, ms: int) -> None:
     from tests.helpers import set_faults
-    from tests.live_scan import MEMBER, PacedFrames, pipeline_for, scene_frames, timeline
 
-    class _Server:  # set_faults needs only the base URL
+    class Server:  # set_faults needs only the base URL
         base_url = info["baseUrl"]
+
+    set_faults(Server, latency_ms=ms)
+
+
+async def slowed_round_trips(info: dict, client, member: str) -> list[float]:
+    """LATENCY_MS injected at the sandbox; the client's pool warmed to three connections (a
+    look-up's three GETs), then 15 single GETs timed, in ms: the round trip the targets add to."""
+    set_latency(info, LATENCY_MS)
+    for _ in range(2):
+        await asyncio.gather(client.lookup_member(member), client.lookup_member(member))
+    gets = []
+    for _ in range(15):
+        started = time.perf_counter()
+        await client.get_points(member)
+        gets.append((time.perf_counter() - started) * 1000)
+    return gets
+
+
+async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
+    from tests.live_scan import MEMBER, PacedFrames, pipeline_for, scene_frames, timeline
 
     window, terminal, bridge, tasks = await _open_window(info, folder)
     try:
-        set_faults(_Server, latency_ms=LATENCY_MS)
-        client = terminal.connection.client
-        for _ in range(2):  # the pool holds three connections before anything is timed
-            await asyncio.gather(client.lookup_member(MEMBER), client.lookup_member(MEMBER))
-        gets = []
-        for _ in range(15):
-            started = time.perf_counter()
-            await client.get_points(MEMBER)
-            gets.append((time.perf_counter() - started) * 1000)
+        gets = await slowed_round_trips(info, terminal.connection.client, MEMBER)
 
         empty, coded = scene_frames()
         # When the card comes into view, against the camera's frame rhythm, varies from
@@ -356,7 +367,7 @@ async def _scan(app, info: dict, folder: Path, rounds: int) -> dict:
             taken.append((source.code_handed_at - source.code_shown_at) * 1000)
             accepted.append((scans[0] - source.code_shown_at) * 1000)
             painted.append((watch.at - scans[0]) * 1000)
-        set_faults(_Server, latency_ms=0)
+        set_latency(info, 0)
     finally:
         await _close_window(window, terminal, bridge, tasks)
     return {"get_median_ms": statistics.median(gets), "get_n": len(gets), "shown_ms": shown, "taken_ms": taken,
