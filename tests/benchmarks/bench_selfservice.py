@@ -30,21 +30,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.bench_ui_live import (LATENCY_MS, SCAN_SLACK_MS, _PaintWatch, _p95, _start_sandbox,
+from tests.benchmarks.bench_ui_live import (LATENCY_MS, SCAN_SLACK_MS, _PaintWatch, _p95, child_main, run_child,
                                             _status_mb, _stop, _until, open_terminal, set_latency,
                                             slowed_round_trips)
 
-ROOT = Path(__file__).resolve().parents[2]
 RESET_TARGET_MS = 100
 RSS_RATIO_TARGET = 1.05
 QOBJECT_SLACK = 10  # "flat": a handful either way (timers, a pending deleteLater)
@@ -52,24 +48,7 @@ MEMBERS = tuple(f"M10000{n}" for n in range(1, 7))
 
 
 def _child(scenario: str, rounds: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="kiosk-bench-kiosk-") as tmp:
-        sandbox, info = _start_sandbox(Path(tmp))
-        try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-            env.update(QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"), XDG_DATA_HOME=f"{tmp}/data",
-                       XDG_CONFIG_HOME=f"{tmp}/config", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-            args = json.dumps({"sandbox": info, "folder": tmp, "rounds": rounds})
-            done = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_selfservice", scenario, args],
-                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-        finally:
-            sandbox.terminate()
-            sandbox.wait(10)
-    if done.returncode != 0:
-        raise RuntimeError(f"{scenario} child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    raise RuntimeError(f"{scenario} child printed no result:\n{done.stderr[-3000:]}")
+    return run_child("tests.benchmarks.bench_selfservice", scenario, rounds, timeout=1800)
 
 
 def run() -> list[dict]:
@@ -256,17 +235,7 @@ async def _soak(app, info: dict, folder: Path, visits: int) -> dict:
 
 
 def _main(argv: list[str]) -> int:
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    scenario, args = argv[0], json.loads(argv[1])
-    body = {"scan": _scan, "reset": _reset, "soak": _soak}[scenario]
-    app = QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop before the tear-down
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        result = runner.run(body(app, args["sandbox"], Path(args["folder"]), args["rounds"]))
-    print("RESULT " + json.dumps(result), flush=True)
-    return 0
+    return child_main(argv, {"scan": _scan, "reset": _reset, "soak": _soak})
 
 
 if __name__ == "__main__":

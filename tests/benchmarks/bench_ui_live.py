@@ -71,6 +71,12 @@ def _start_sandbox(folder: Path) -> tuple[subprocess.Popen, dict]:
 
 
 def _child(scenario: str, rounds: int, env_extra: dict | None = None) -> dict:
+    return run_child("tests.benchmarks.bench_ui_live", scenario, rounds, env_extra)
+
+
+def run_child(module: str, scenario: str, rounds: int, env_extra: dict | None = None, timeout: float = 300) -> dict:
+    """`python -m module scenario ARGS` against a fresh sandbox process; what it printed on its
+    RESULT line."""
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-live-") as tmp:
         sandbox, info = _start_sandbox(Path(tmp))
         try:
@@ -79,8 +85,8 @@ def _child(scenario: str, rounds: int, env_extra: dict | None = None) -> dict:
                        XDG_CONFIG_HOME=f"{tmp}/config", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
             env.update(env_extra or {})
             args = json.dumps({"sandbox": info, "folder": tmp, "rounds": rounds})
-            done = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_ui_live", scenario, args],
-                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            done = subprocess.run([sys.executable, "-m", module, scenario, args],
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         finally:
             sandbox.terminate()
             sandbox.wait(10)
@@ -470,11 +476,16 @@ async def _rss(app, info: dict, folder: Path, rounds: int) -> dict:
 
 
 def _main(argv: list[str]) -> int:
+    return child_main(argv, {"scan": _scan, "stall": _stall, "bare": _bare, "rss": _rss})
+
+
+def child_main(argv: list[str], scenarios: dict) -> int:
+    """A child of run_child: the scenario named in argv on a qasync loop; its result on a RESULT line."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
     scenario, args = argv[0], json.loads(argv[1])
-    body = {"scan": _scan, "stall": _stall, "bare": _bare, "rss": _rss}[scenario]
+    body = scenarios[scenario]
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop before the tear-down
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
