@@ -9,15 +9,7 @@ import time
 
 from kiosk.outbox.pace import Pace
 from tests.test_outbox_delivery import _order, engine_for, outbox  # noqa: F401 (the fixture)
-from tests.helpers import client_for
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock, client_for
 
 
 def test_a_burst_of_a_quarter_second_then_the_rate():
