@@ -179,6 +179,7 @@ class ScannerSettings(BaseModel):
     frame_budget_ms: float = Field(12.0, gt=0, le=200)
     max_fps: float = Field(30.0, gt=0, le=60)
     idle_fps: float = Field(8.0, gt=0, le=60)
+    rest_after_scan_ms: float = Field(300.0, ge=0, le=2000)
     wedge_max_gap_ms: float = Field(50.0, gt=0, le=500)
     wedge_min_length: int = Field(4, ge=1, le=64)
     # What the hand scanner sends before each code (its "prefix", often empty) and after

@@ -119,7 +119,7 @@ def pipeline_for(source, on_scan, scanner_settings, *, on_frame=None, debounce_s
                         acceptor=Acceptor(s.agree_frames, s.debounce_s if debounce_s is None else debounce_s,
                                           agree_2d=s.agree_frames_2d),
                         formats=PayloadFormats.from_settings(s), budget_s=s.frame_budget_ms / 1000,
-                        max_fps=s.max_fps, idle_fps=s.idle_fps, on_frame=on_frame)
+                        max_fps=s.max_fps, idle_fps=s.idle_fps, rest_s=s.rest_after_scan_ms / 1000, on_frame=on_frame)
 
 
 def stop_in_thread(pipeline) -> threading.Thread:

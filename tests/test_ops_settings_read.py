@@ -47,6 +47,7 @@ READ_ELSEWHERE = {
     "scanner.frame_budget_ms": "the camera pipeline",
     "scanner.max_fps": "the camera pipeline",
     "scanner.idle_fps": "the camera pipeline",
+    "scanner.rest_after_scan_ms": "the camera pipeline",
     "scanner.serial_baudrate": "kiosk.scanner.service.serial_scanner, when serial_port is set",
     "outbox.auth_retry_s": "the outbox engine, when the backend refused the credentials",
     "outbox.backoff_base_s": "the outbox engine, after a failed attempt",

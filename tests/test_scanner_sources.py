@@ -253,3 +253,35 @@ def test_the_camera_gives_the_parser_the_text_as_encoded(tmp_path):
     pipeline = ScanPipeline(ImageFolderSource(tmp_path), scans.append, budget_s=1.0, max_fps=100)
     pipeline.start().join(30)
     assert scans == [Scanned(MemberRef("id", "M100001"), "QRCode", "camera")]
+
+
+class ClockedSource(ListSource):
+    """A camera at 30 fps on a clock of its own: each frame taken moves the clock 1/30 s on."""
+
+    def __init__(self, frames):
+        super().__init__(frames)
+        self.now = 100.0
+
+    def next_frame(self, timeout=0.0):
+        if self._frames:
+            self.now += 1 / 30
+        return super().next_frame(timeout)
+
+
+@pytest.mark.parametrize("rest_s", [0.0, 0.3])
+def test_after_a_scan_the_camera_rests_and_a_new_card_is_read_when_it_ends(rest_s):
+    rng = np.random.default_rng(6)
+    first = scanner_images.make_sample("QRCode", "M100004", "plain", rng).frame
+    second = scanner_images.make_sample("QRCode", "M100005", "plain", rng).frame
+    # The first card for 200 ms, then the next one is held up.
+    source = ClockedSource([first] * 6 + [second] * 10)
+    scans = []
+    pipeline = ScanPipeline(source, scans.append, budget_s=1.0, max_fps=1000, rest_s=rest_s,
+                            clock=lambda: source.now)
+    pipeline.start().join(30)
+    assert scans == [Scanned(MemberRef("id", "M100004"), "QRCode", "camera"),
+                     Scanned(MemberRef("id", "M100005"), "QRCode", "camera")]
+    if rest_s:  # the first frame, then the first one after the rest: 300 ms is 9 frames on
+        assert (pipeline.frames, pipeline.skipped) == (2, 14)
+    else:  # every frame, the first card kept quiet by the debounce
+        assert (pipeline.frames, pipeline.skipped) == (16, 0)

@@ -11,6 +11,13 @@ picture changed since the last decoded frame (a hand, a card coming in), or
 `1/idle_fps` went by. Comparing a 64x36 thumbnail costs about 0.3 ms, so an
 empty, still counter costs about a tenth of one core, while a card that comes
 into view is decoded on the frame it appears in, not up to 125 ms later.
+
+After a scan is delivered a camera's worker rests for `rest_s` (frames are taken, not
+decoded; a file source has none, so every picture in it is read).
+The card is usually still in view, and decoding it again at 30 fps only keeps it quiet;
+meanwhile the scan's look-up is under way, and on a 2-core till each of those decodes
+takes CPU and the GIL from the screen's thread as it sends the requests and reads the
+replies. A different code shown during the rest is read when it ends.
 """
 
 from __future__ import annotations
@@ -40,8 +47,8 @@ class ScanPipeline:
     def __init__(self, source: FrameSource, on_scan: Callable[[Scanned], None], *,
                  reader: FrameReader | None = None, acceptor: Acceptor | None = None,
                  formats: PayloadFormats = DEFAULT, budget_s: float = 0.012, max_fps: float = 30.0,
-                 idle_fps: float = 8.0, idle_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic,
-                 on_frame: Callable[[Any, list[Symbol]], None] | None = None):
+                 idle_fps: float = 8.0, idle_after_s: float = 2.0, rest_s: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic, on_frame: Callable[[Any, list[Symbol]], None] | None = None):
         self.source = source
         # For a preview: every decoded frame and what was found in it, on this worker
         # thread. The UI copies what it shows; it must not keep the frame.
@@ -51,6 +58,8 @@ class ScanPipeline:
         self.formats = formats
         self._on_scan = on_scan
         self._budget_s, self._max_fps, self._idle_fps, self._idle_after_s = budget_s, max_fps, idle_fps, idle_after_s
+        self._rest_s = rest_s
+        self._delivered = 0  # scans delivered so far: a new one starts the rest
         self._clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-scanner", daemon=True)
@@ -81,6 +90,7 @@ class ScanPipeline:
                 log.exception("frame preview callback failed")
         for symbol in self.acceptor.offer(symbols):
             self._deliver(read(symbol.text, symbol.symbology, "camera", self.formats))
+            self._delivered += 1
         return symbols
 
     def _deliver(self, scan: Scanned) -> None:
@@ -97,6 +107,7 @@ class ScanPipeline:
         # other core from the GUI.
         cv2.setNumThreads(1)
         last_seen = last_decoded = -1e9
+        rest_until = -1e9
         reference = None  # thumbnail of the last decoded frame
         while not self._stop.is_set():
             frame = self.source.next_frame(timeout=0.5)
@@ -106,12 +117,16 @@ class ScanPipeline:
                 continue
             started = self._clock()
             try:
-                thumb = _thumbnail(frame)
-                if (started - last_seen < self._idle_after_s or reference is None or _moved(reference, thumb)
+                thumb = None if started < rest_until else _thumbnail(frame)
+                if thumb is not None and (
+                        started - last_seen < self._idle_after_s or reference is None or _moved(reference, thumb)
                         or started - last_decoded >= 1.0 / self._idle_fps):
                     reference, last_decoded = thumb, started
+                    delivered = self._delivered
                     if self.process(frame):
                         last_seen = started
+                    if self._delivered > delivered:
+                        rest_until = started + self._rest_s
                 else:
                     self.skipped += 1
             except Exception:

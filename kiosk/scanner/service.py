@@ -32,7 +32,7 @@ def camera_pipeline(scanner: ScannerSettings, hub: EventHub, on_frame=None) -> S
                             acceptor=Acceptor(scanner.agree_frames, scanner.debounce_s, agree_2d=scanner.agree_frames_2d),
                             formats=PayloadFormats.from_settings(scanner),
                             budget_s=scanner.frame_budget_ms / 1000, max_fps=scanner.max_fps,
-                            idle_fps=scanner.idle_fps, on_frame=on_frame)
+                            idle_fps=scanner.idle_fps, rest_s=scanner.rest_after_scan_ms / 1000, on_frame=on_frame)
     camera.start()
     return pipeline.start()
 
