@@ -23,7 +23,10 @@ from kiosk.events import EventHub
 from kiosk.loyalty import writes as w
 from kiosk.loyalty.models import NewMember
 from kiosk.outbox import ops
+from kiosk.outbox.events import OFFLINE
 from kiosk.sandbox.server import SandboxServer
+from kiosk.scanner.events import read as read_scan
+from kiosk.scanner.payload import MemberRef, PayloadFormats, ReceiptRef
 from tests.checkout_env import approve, settings_for
 from tests.helpers import client_for, set_faults, wait_for
 from tests.prime_helpers import prime_client, prime_server
@@ -86,6 +89,28 @@ async def test_online_the_member_is_enrolled_at_once_with_the_consent_given(sand
         view = await k.till.checkout.find_member(outcome.member_id)
         assert view.member.email == "zoe.ng@example.com"
         assert not k.said
+
+
+async def test_the_new_member_s_code_reads_as_a_member_wherever_it_is_scanned(sandbox, tmp_path):
+    """The id a kiosk enrolment gives the member is what the member app's QR carries: read by
+    the camera or typed by a hand scanner it is a member, not a receipt's order id (which
+    has the same terminal-and-ULID shape), and offline it still goes on the sale."""
+    async with a_kiosk(sandbox, tmp_path) as k:
+        k.enrolment.submit(NewMember(email="ines.roy@example.com", first_name="Inès"),
+                           Consent(False, wording=WORDING, given_at=GIVEN))
+        await wait_for(lambda: k.outcomes, timeout=5)
+        member_id = k.outcomes[0].member_id
+        assert member_id.startswith("M-T01-")
+        formats = PayloadFormats.from_settings(k.terminal.settings.scanner)
+        for symbology, origin in (("QRCode", "camera"), (None, "wedge")):
+            assert read_scan(member_id, symbology, origin, formats).ref == MemberRef("id", member_id)
+        receipt = ops.new_order_id("T01")
+        assert read_scan(receipt, "QRCode", "camera", formats).ref == ReceiptRef(receipt)
+        view = await k.till.checkout.find_member(member_id)
+        assert view.member.first_name == "Inès" and not view.missing
+        k.till.checkout.connectivity = OFFLINE  # as the connectivity monitor sets it
+        offline = await k.till.checkout.find_member(member_id)
+        assert offline.member_id == member_id and offline.missing
 
 
 async def test_marketing_consent_is_off_unless_the_shopper_ticks_it(sandbox, tmp_path):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kiosk import config
 from kiosk.loyalty import ids
-from kiosk.scanner.payload import (CodeRef, MemberRef, PayloadFormats, ProductRef, ReceiptRef, Rejection,
-                                   gtin_valid, parse)
+from kiosk.scanner.payload import (PASS_PREFIX, CodeRef, MemberRef, PayloadFormats, ProductRef, ReceiptRef,
+                                   Rejection, RewardPassRef, gtin_valid, parse)
+from kiosk.selfservice import passes
 
 LINKS = PayloadFormats(member_url_hosts=("loyalty.example.com",))
 ORDER = "T01-01JD8X3Q7Z5K2M9N4P6R8S0T1V"
@@ -34,6 +37,9 @@ ORDER = "T01-01JD8X3Q7Z5K2M9N4P6R8S0T1V"
     (f"R:{ORDER}", "Code128", ReceiptRef(ORDER)),
     (ORDER, "Code128", ReceiptRef(ORDER)),
     ("R:T01-0190f5c4-7a1b-7c3d-8e9f-0a1b2c3d4e5f", "QRCode", ReceiptRef("T01-0190f5c4-7a1b-7c3d-8e9f-0a1b2c3d4e5f")),
+    # A member who joined at a kiosk: "M-", the terminal, a ULID; not an order id.
+    ("M-T01-01JDQ6Z4W8K3N5P7R9T1V3X5Z7", "QRCode", MemberRef("id", "M-T01-01JDQ6Z4W8K3N5P7R9T1V3X5Z7")),
+    ("T01-01JDQ6Z4W8K3N5P7R9T1V3X5Z7", "Code128", ReceiptRef("T01-01JDQ6Z4W8K3N5P7R9T1V3X5Z7")),
     # Control and formatting characters go before anything else is looked at.
     ("M100001\r\n", None, MemberRef("id", "M100001")),
     ("\u202eM100001\x00", "QRCode", MemberRef("id", "M100001")),
@@ -121,6 +127,7 @@ def _nasty_examples(test):
        symbology=st.sampled_from([None, "QRCode", "Code128", "EAN13", "UPCA", "PDF417"]))
 @example(text="", symbology=None)
 @example(text="\r\n", symbology="QRCode")
+@example(text="KP1~", symbology=None)  # a pass prefix with nothing signed after it
 @example(text="x" * 3000, symbology="PDF417")
 @_nasty_examples
 def test_fuzz_never_raises_never_refuses_silently_never_escapes_a_segment(text, symbology):
@@ -137,6 +144,12 @@ def _check(result):
         value, kind = result.code, "code"
     elif isinstance(result, ReceiptRef):
         value, kind = result.order_id, "order"
+    elif isinstance(result, RewardPassRef):
+        # Only told apart here; the till's signature check turns anything unsigned away.
+        assert result.text.startswith(PASS_PREFIX)
+        with pytest.raises(passes.PassRefused):
+            passes.read(result.text, b"k" * 32, datetime.now(timezone.utc))
+        return
     else:
         assert isinstance(result, ProductRef) and len(result.gtin) == 13 and gtin_valid(result.gtin)
         return

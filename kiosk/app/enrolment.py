@@ -112,7 +112,7 @@ class Enrolment:
 
     async def _enrol(self, new: NewMember, consent: Consent) -> EnrolOutcome:
         checkout, engine = self.till.checkout, self.till.engine
-        write = w.EnrolMember(ops.new_key(self.terminal_id), new, consent.wording, consent.given_at,
+        write = w.EnrolMember(ops.new_member_key(self.terminal_id), new, consent.wording, consent.given_at,
                               _masked(new))
         operation = ops.enrol(checkout.backend, write)
         try:

@@ -27,14 +27,14 @@ from typing import Any, Awaitable, Callable, Sequence
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.sales import Redemption
 from kiosk.outbox.events import age_text
-from kiosk.scanner.payload import MEMBER_ID
+from kiosk.scanner.payload import JOINED_MEMBER, MEMBER_ID
 
 # approve(action, subject, details=lines the manager reads) -> the Approval, or None
 Approve = Callable[..., Awaitable[Any]]
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_MEMBER_ID = re.compile(rf"\b(?:{MEMBER_ID})\b")
+_MEMBER_ID = re.compile(rf"\b(?:{JOINED_MEMBER}|{MEMBER_ID})\b")
 
 
 def scrub(text: str | None, *known: str | None) -> str:

@@ -40,6 +40,7 @@ from kiosk.outbox.engine import SyncEngine
 from kiosk.outbox.queue import Outbox
 from kiosk.outbox.worker import EngineThread
 from kiosk.outbox.store import Database, open_database
+from kiosk.scanner.payload import JOINED_MEMBER
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,8 @@ def build(settings: config.Settings, backend, *, site_id: str, hub: EventHub | N
     checkout = Checkout(backend, payer, hub, inclusive_tax=inclusive, tax_rates=dict(settings.tax.rates),
                         points_after_tax=settings.checkout.points_basis == "after_tax", allowances=allowances,
                         audit=audit.record, record_approval=operators.record_approval,
-                        member_patterns=(settings.scanner.member_id_pattern, settings.scanner.member_card_pattern),
+                        member_patterns=(settings.scanner.member_id_pattern, settings.scanner.member_card_pattern,
+                                         JOINED_MEMBER),
                         approvals=approvals)
     checkout.max_quantity = settings.checkout.max_quantity
     returns = Returns(db, outbox, engine, backend, terminal, inclusive_tax=inclusive,

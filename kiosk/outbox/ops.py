@@ -30,6 +30,13 @@ def new_key(terminal_id: str) -> str:
     return ids.check("key", f"{ids.check('order', terminal_id)}-{ULID()}")
 
 
+def new_member_key(terminal_id: str) -> str:
+    """An enrolment's key, which a backend that lets the terminal name members (Annex Cloud)
+    makes the new member's id: "M-" in front, so the member's code reads as a member
+    (kiosk.scanner.payload.JOINED_MEMBER), never as a receipt's order id."""
+    return ids.check("key", f"M-{new_key(terminal_id)}")
+
+
 def new_order_id(terminal_id: str) -> str:
     return ids.check("order", new_key(terminal_id))
 

@@ -37,6 +37,9 @@ _PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{5,22}[0-9]")
 _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 RECEIPT_ORDER = re.compile(rf"[A-Za-z0-9]{{1,12}}-(?:{_ULID}|{_UUID})")
+# The id of a member who joined at a kiosk (kiosk/outbox/ops.new_member_key): a member
+# wherever it is scanned or typed, whatever pattern the store's own cards follow.
+JOINED_MEMBER = rf"M-[A-Za-z0-9]{{1,12}}-{_ULID}"
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,8 @@ def _classify(text: str, symbology: str | None, formats: PayloadFormats) -> tupl
         if gtin_valid(text) and len(text) in (12, 13):
             return "product", ProductRef(text.rjust(13, "0"))
         return None, Rejection("That product barcode did not read correctly. Scan it again.", "unknown")
+    if re.fullmatch(JOINED_MEMBER, text):
+        return "member_id", MemberRef("id", text)
     if formats.receipt_prefix and text.startswith(formats.receipt_prefix):
         return _receipt(text[len(formats.receipt_prefix):])
     if RECEIPT_ORDER.fullmatch(text):
