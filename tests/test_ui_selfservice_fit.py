@@ -93,3 +93,43 @@ def test_at_200_percent_no_screen_is_wider_than_the_display(qtbot, kiosk, inbox,
                 qtbot.wait(10)
             wide[(name, step)] = max(0, screen.minimumSizeHint().width() - room)
     assert wide == dict.fromkeys(wide, 0)
+
+
+def test_at_200_percent_the_member_screen_fits_with_a_whole_reward_in_view(qtbot, kiosk, tmp_path):  # noqa: F811
+    """Stacked in one column at 960x540 the account left room for less than one reward, and
+    the window itself scrolled; beside the rewards, Finish is on the screen and a whole reward
+    with its button shows."""
+    settings = short_settings(tmp_path)
+    settings.selfservice.idle_s = 60
+    window = kiosk(settings)
+    window.resize(960, 540)
+    window.shopper.look_up("M100003")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
+    member = window.screens["member"]
+    qtbot.waitUntil(lambda: bool(member.rows), timeout=5000)
+    qtbot.wait(20)
+    assert overflow(window) == 0
+    first = member.rows[0]
+    top = first.mapTo(member.rewards_area.viewport(), first.rect().topLeft()).y()
+    assert top >= 0 and top + first.height() <= member.rewards_area.viewport().height()
+    finish = member.finish.mapTo(window, member.finish.rect().bottomRight())
+    assert window.rect().contains(finish)
+
+
+def test_on_a_portrait_screen_the_rewards_are_under_the_account(qtbot, kiosk, tmp_path):  # noqa: F811
+    settings = short_settings(tmp_path)
+    settings.selfservice.idle_s = 60
+    window = kiosk(settings)
+    window.shopper.look_up("M100003")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
+    member = window.screens["member"]
+    qtbot.waitUntil(lambda: bool(member.rows), timeout=5000)
+
+    def placed() -> tuple[bool, bool]:
+        points = member.points.mapTo(member, member.points.rect().bottomLeft())
+        rewards = member.rewards_area.mapTo(member, member.rewards_area.rect().topLeft())
+        return rewards.y() > points.y(), rewards.x() > points.x() + member.points.width() // 2
+
+    assert placed() == (False, True)  # 1366x768: beside
+    window.resize(768, 1366)
+    qtbot.waitUntil(lambda: placed() == (True, False), timeout=2000)  # under

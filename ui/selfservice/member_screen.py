@@ -9,7 +9,7 @@ is the pass screen's to show.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.app.shopper import PASS, RewardChoice
 from kiosk.loyalty.models import MemberView
@@ -63,6 +63,9 @@ class MemberScreen(QWidget):
         self.greeting = kit.text(self, self.tr("Greeting"), theme.KIOSK_TITLE_PX, bold=True)
         self.points = kit.text(self, self.tr("Points"), theme.KIOSK_FIGURE_PX, bold=True)
         self.points.setStyleSheet(f"font-size: {theme.KIOSK_FIGURE_PX}px; font-weight: bold; color: {theme.ACCENT};")
+        # One line, whatever the column's share: "640 / points" over two lines reads as two things.
+        self.points.setWordWrap(False)
+        self.points.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
         self.tier = kit.text(self, self.tr("Tier"))
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to the next tier"))
@@ -94,14 +97,38 @@ class MemberScreen(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.finish)
 
+        summary = QVBoxLayout()
+        summary.setSpacing(theme.KIOSK_GAP_PX)
+        for w in (self.points, self.tier, self.progress, self.expiry, self.note):
+            summary.addWidget(w)
+        summary.addStretch(1)
+        rewards = QVBoxLayout()
+        rewards.setSpacing(theme.KIOSK_GAP_PX)
+        rewards.addWidget(self.rewards_title)
+        rewards.addWidget(self.rewards_area, 1)
+        # The account beside the rewards on a landscape screen, above them on a portrait one:
+        # stacked on a landscape screen at 200 % the account took the height and left room
+        # for less than one reward. The greeting spans both, so it stays on one line.
+        self.body = QBoxLayout(QBoxLayout.TopToBottom)
+        self.body.setSpacing(theme.KIOSK_GAP_PX * 3)
+        self.body.addLayout(summary)
+        self.body.addLayout(rewards, 1)
         layout = QVBoxLayout(self)
         layout.setSpacing(theme.KIOSK_GAP_PX)
-        for w in (self.greeting, self.points, self.tier, self.progress, self.expiry, self.note, self.rewards_title):
-            layout.addWidget(w)
-        layout.addWidget(self.rewards_area, 1)
+        layout.addWidget(self.greeting)
+        layout.addLayout(self.body, 1)
         layout.addLayout(buttons)
         shopper.shown.connect(self._shown)
         self.clear()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        wide = event.size().width() >= event.size().height()
+        direction = QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom
+        if self.body.direction() != direction:
+            self.body.setDirection(direction)
+            self.body.setStretch(0, 2 if wide else 0)
+            self.body.setStretch(1, 3 if wide else 1)
+        super().resizeEvent(event)
 
     def _shown(self, view: MemberView) -> None:
         self.show_member(view)
