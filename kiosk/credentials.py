@@ -83,7 +83,19 @@ def from_systemd(env: Mapping[str, str] | None = None) -> str | None:
         return None
 
 
-def store_secret(site_id: str, secret: str) -> str:
+def keyring_entry(backend: config.BackendSettings) -> tuple[str, str]:
+    """(account, service) the backend's secret is kept under: each vendor's own service, and
+    the account its adapter signs for (Loyalty Prime's key belongs to the partner)."""
+    account = backend.partner_id if backend.vendor == "loyaltyprime" else backend.site_id
+    return account, KEYRING_SERVICES[backend.vendor]
+
+
+def secret_for(backend: config.BackendSettings, *, env: Mapping[str, str] | None = None) -> SecretStr | None:
+    account, service = keyring_entry(backend)
+    return load_secret(account, env=env, service=service)
+
+
+def store_secret(site_id: str, secret: str, *, service: str = KEYRING_SERVICE) -> str:
     """Keep the secret where load_secret finds it: the OS keyring when a real one runs, else the
     0600 credentials file. Says where (never the secret)."""
     try:
@@ -92,7 +104,7 @@ def store_secret(site_id: str, secret: str) -> str:
 
         backend = keyring.get_keyring()
         if not isinstance(backend, (fail.Keyring, null.Keyring)):
-            keyring.set_password(KEYRING_SERVICE, site_id or "default", secret)
+            keyring.set_password(service, site_id or "default", secret)
             return f"stored in the OS keyring ({type(backend).__name__})"
     except Exception as exc:  # a locked keyring: the file below, and say why
         log.warning("keyring unavailable (%s); using the credentials file", type(exc).__name__)

@@ -110,7 +110,7 @@ def test_the_machine_wide_file_speaks_for_itself_and_the_user_file_holds_only_wh
 
 def test_asked_at_a_terminal_the_secret_and_pin_go_through_getpass_only(home, capsys):
     root, _ = home
-    lines = iter(["live", "https://loyalty.example.net/api/", "900100", "chain", "S-1", "T02", "", "", "", "none",
+    lines = iter(["live", "", "https://loyalty.example.net/api/", "900100", "chain", "S-1", "T02", "", "", "", "none",
                   "B7", "Bea"])
     secrets = iter([SECRET, "4826", "4826"])
     asked: list[str] = []
@@ -139,3 +139,68 @@ def test_a_systemd_credential_is_found_and_nothing_is_stored(home, monkeypatch):
     assert "secret: taken from the systemd credential at each start (nothing stored)" in said
     assert not (root / "config" / "kiosk" / "credentials").exists()
     assert credentials.load_secret("900100").get_secret_value() == SECRET
+
+
+def test_a_loyalty_prime_store_is_set_up_with_its_partner_and_its_key_kept_for_that_partner(home):
+    """Set-up asked Annex Cloud's questions only and kept every key under the site id, where the
+    Loyalty Prime adapter never looks: a Prime terminal set up this way could not start."""
+    root, env = home
+    prime = rollout(root).read_text().replace(
+        'site_id = "900100"\nsite_name = "chain"\n',
+        'vendor = "loyaltyprime"\npartner_id = "P-77"\ndebitor_id = "POS42"\nchannel_key = "STORE"\n')
+    (root / "prime.toml").write_text(prime)
+    result = kiosk(env, "setup", "--from", str(root / "prime.toml"))
+    assert result.returncode == 0, result.stderr
+    assert "backend: Loyalty Prime at https://loyalty.example.net/…" in result.stdout
+    written = tomllib.loads((root / "config" / "kiosk" / "settings.toml").read_text())["backend"]
+    assert (written["vendor"], written["partner_id"], written["debitor_id"]) == ("loyaltyprime", "P-77", "POS42")
+    settings = config.load_settings()
+    assert credentials.secret_for(settings.backend).get_secret_value() == SECRET
+    assert credentials.keyring_entry(settings.backend) == ("P-77", "kiosk-loyaltyprime")
+    from kiosk.loyalty.loyaltyprime.connect import client_for_settings
+
+    assert client_for_settings(settings).terms.partner_id == "P-77"  # the terminal can start on it
+    doctor = kiosk(env, "doctor", "--json")
+    assert '"An API secret was found (not shown)."' in doctor.stdout
+
+    (root / "config" / "kiosk" / "settings.toml").unlink()  # a new terminal for the refusals below
+    missing = root / "no-debitor.toml"
+    missing.write_text(prime.replace('debitor_id = "POS42"\n', ""))
+    result = kiosk(env, "setup", "--from", str(missing))
+    assert result.returncode == 2 and "set-up needs backend.debitor_id" in result.stderr
+    bad = root / "bad-debitor.toml"
+    bad.write_text(prime.replace('"POS42"', '"POS_42"'))
+    result = kiosk(env, "setup", "--from", str(bad))
+    assert result.returncode == 2 and "backend.debitor_id" in result.stderr and "'_'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "config" / "kiosk" / "settings.toml").exists()
+
+
+def test_a_stored_key_goes_to_its_vendor_s_keyring_service(home, monkeypatch):
+    """With a real keyring the key goes under the vendor's service and account, where load_secret looks."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1
+        kept: dict = {}
+
+        def get_password(self, service, account):
+            return self.kept.get((service, account))
+
+        def set_password(self, service, account, password):
+            self.kept[(service, account)] = password
+
+        def delete_password(self, service, account):
+            self.kept.pop((service, account), None)
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        said = credentials.store_secret("P-77", SECRET, service="kiosk-loyaltyprime")
+        assert said.startswith("stored in the OS keyring") and Memory.kept == {("kiosk-loyaltyprime", "P-77"): SECRET}
+        backend = config.BackendSettings(vendor="loyaltyprime", partner_id="P-77", site_id="900100")
+        assert credentials.secret_for(backend).get_secret_value() == SECRET
+        assert credentials.secret_for(config.BackendSettings(site_id="P-77")) is None  # not Annex Cloud's
+    finally:
+        keyring.set_keyring(before)

@@ -85,7 +85,7 @@ def _secrets(settings: config.Settings | None) -> list[str]:
         from kiosk import credentials
 
         if settings is not None and not settings.uses_sandbox:
-            secret = credentials.load_secret(settings.backend.site_id)
+            secret = credentials.secret_for(settings.backend)
             if secret is not None:
                 found.append(secret.get_secret_value())
     except config.ConfigError:

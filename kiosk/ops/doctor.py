@@ -147,12 +147,9 @@ def _secret(ctx: Context) -> Result:
     s = ctx.settings
     if s.uses_sandbox:
         return Result("secret", OK, "The embedded sandbox signs with its own demo secret.")
-    prime = s.backend.vendor == "loyaltyprime"
-    service = credentials.KEYRING_SERVICES[s.backend.vendor]
+    _, service = credentials.keyring_entry(s.backend)
     try:
-        # Loyalty Prime's key is kept under the partner id, in its own keyring service.
-        found = credentials.load_secret(s.backend.partner_id if prime else s.backend.site_id, env=ctx.env,
-                                        service=service)
+        found = credentials.secret_for(s.backend, env=ctx.env)
     except config.ConfigError as exc:
         return Result("secret", FAIL, str(exc), "Follow the sentence; then run `kiosk doctor` again.")
     if found is None:

@@ -118,14 +118,26 @@ def _environment(setup: Setup) -> str:
     return value
 
 
+# What each backend needs to be reached and to sign for; the rest of [backend] has defaults.
+_BACKEND_KEYS = {
+    "annex": ("Annex Cloud", (("backend.url", "Backend URL"), ("backend.site_id", "Site id"),
+                              ("backend.site_name", "Site name"))),
+    "loyaltyprime": ("Loyalty Prime", (("backend.url", "Backend URL"), ("backend.partner_id", "Partner id"),
+                                       ("backend.debitor_id", "Debitor id (no '_')"),
+                                       ("backend.channel_key", "Sales channel key"))),
+}
+
+
 @step("backend")
 def _backend(setup: Setup) -> str | None:
     if settings_now(setup).environment != "live":
         return "the embedded sandbox (nothing to set)"
-    for key, prompt in (("backend.url", "Backend URL"), ("backend.site_id", "Site id"),
-                        ("backend.site_name", "Site name")):
+    vendor = setup.get("backend.vendor", "Loyalty backend", choices=tuple(_BACKEND_KEYS))
+    setup.put("backend.vendor", vendor)  # unanswered: the default (annex), nothing written
+    name, keys = _BACKEND_KEYS[vendor or "annex"]
+    for key, prompt in keys:
         setup.put(key, setup.get(key, prompt, required=True))
-    return "Annex Cloud at " + _host(settings_now(setup).backend.url)
+    return f"{name} at " + _host(settings_now(setup).backend.url)
 
 
 @step("store")
@@ -171,6 +183,7 @@ def _secret(setup: Setup) -> str | None:
     s = settings_now(setup)
     if s.uses_sandbox:
         return None
+    account, service = credentials.keyring_entry(s.backend)
     secret = None
     if setup.answers.get("secret_file"):
         try:
@@ -182,17 +195,17 @@ def _secret(setup: Setup) -> str | None:
     elif credentials.from_systemd() is not None:
         return "taken from the systemd credential at each start (nothing stored)"
     elif setup.interactive:
-        if credentials.load_secret(s.backend.site_id) is not None:
+        if credentials.secret_for(s.backend) is not None:
             typed = setup.ask_line("An API secret is stored already. Replace it? (y/N): ").strip().lower()
             if typed != "y":
                 return "kept the one stored"
         secret = setup.ask_secret("API secret (not shown): ").strip()
     if not secret:
-        if credentials.load_secret(s.backend.site_id) is not None:
+        if credentials.secret_for(s.backend) is not None:
             return "kept the one stored"
         raise SetupError("set-up needs the API secret: secret_file in the file, KIOSK_API_SECRET, or a systemd "
                          "credential named kiosk-api-secret")
-    return credentials.store_secret(s.backend.site_id, secret)
+    return credentials.store_secret(account, secret, service=service)
 
 
 @step("first manager")

@@ -58,8 +58,8 @@ def client_for_settings(settings: config.Settings) -> LoyaltyPrimeClient:
     if missing:
         raise config.ConfigError("backend.vendor is loyaltyprime, so " + ", ".join(f"backend.{m}" for m in missing)
                                  + " must be set too.")
-    service = credentials.KEYRING_SERVICES["loyaltyprime"]
-    key = credentials.load_secret(b.partner_id, service=service)
+    _, service = credentials.keyring_entry(b)
+    key = credentials.secret_for(b)
     if key is None:
         raise config.ConfigError(
             "backend.url is set but no Loyalty Prime API key was found: store it in the OS keyring "
