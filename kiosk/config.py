@@ -67,9 +67,9 @@ class BackendSettings(BaseModel):
     @field_validator("debitor_id")
     @classmethod
     def _no_underscore(cls, value: str) -> str:
-        # Loyalty Prime's reversal ids are <debitor>_<receipt>: one "_" more and they can't be told apart.
+        # Loyalty Prime names a reversal <receipt id>_<debitor id>: a "_" in the debitor makes it ambiguous.
         if "_" in value:
-            raise ValueError("may not contain '_' (Loyalty Prime's reversal ids put one after it)")
+            raise ValueError("may not contain '_' (Loyalty Prime's reversal ids put one before it)")
         return value
 
 
