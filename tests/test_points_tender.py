@@ -87,3 +87,29 @@ async def test_annex_cloud_serves_the_points_tender_and_its_give_back(tmp_path):
     finally:
         db.close()
         server.stop()
+
+
+
+def test_the_queue_counts_points_given_back_beside_card_money(tmp_path, capsys):
+    """`kiosk queue status` told a manager what undelivered give-backs hold on cards, and left
+    the points of a failed points payment out of both the count and the sums."""
+    from kiosk.loyalty.models import CodeSpend
+    from kiosk.outbox.commands import _status
+    from tests import annex_ops
+
+    db = open_database(tmp_path / "t.sqlite3")
+    outbox = Outbox(db)
+    try:
+        sale = ops.new_order_id("T01")
+        spend = CodeSpend("GC-1000-0001", "M100002", ops.new_key("T01"), Decimal("4.50"), sale,
+                          undo_of=ops.new_key("T01"))
+        outbox.enqueue([annex_ops.undo_code(spend),
+                        ops.reverse_points(annex_ops.ENCODER,
+                                           w.ReversePointsRedemption("M100002", sale, 250, Decimal("2.50")))])
+        back = outbox.giving_back()
+        assert (back.undos, back.on_cards, back.points) == (2, Decimal("4.50"), 250)
+        assert _status(outbox, tmp_path / "t.sqlite3") == 0
+        assert "giving back: 2 redemption(s) of failed sales or returns, 4.50 of it on cards and 250 points" \
+            in capsys.readouterr().out
+    finally:
+        db.close()

@@ -94,10 +94,10 @@ def _status(outbox: "Outbox", path: Path) -> int:
     print(f"dead:       {status.dead}" + ("  -> `kiosk queue list --state dead`" if status.dead else ""))
     print(f"held:       {status.held}" + ("  -> `kiosk queue list --state held`, then `kiosk queue resolve ID`"
                                           if status.held else ""))
-    undos, held = outbox.giving_back()
-    if undos:
-        print(f"giving back: {undos} redemption(s) of failed sales or returns, {held} of it on cards "
-              "(held there until delivered)")
+    back = outbox.giving_back()
+    if back.undos:
+        print(f"giving back: {back.undos} redemption(s) of failed sales or returns, {back.on_cards} of it on cards"
+              f" and {back.points} points (held there until delivered)")
     if status.blocked:
         print(f"blocked:    {status.blocked} waiting behind a dead operation of the same order or code")
     print(f"delivery:   {'PAUSED: ' + status.paused if status.paused else 'running'}")

@@ -74,6 +74,13 @@ class QueueStatus:
     held: int = 0  # in doubt and unverifiable: waiting for a person to say whether it was applied
 
 
+@dataclass(frozen=True)
+class GivingBack:
+    undos: int  # give-backs not yet delivered
+    on_cards: Decimal  # money they hold on gift and store cards
+    points: int  # points they hold from members
+
+
 # When a row in doubt may be asked about: `settle_s` after its attempt was sent
 # (the urgent lane's own, shorter, settle for what a Pay waits for).
 _SETTLED_AT = "COALESCE(o.sent_at, 0) + CASE WHEN o.lane = 'urgent' THEN ? ELSE ? END"
@@ -345,16 +352,20 @@ class Outbox:
         return QueueStatus(depth, None if oldest is None else max(self.clock() - oldest, 0.0), dead,
                            self.paused(), blocked, held)
 
-    def giving_back(self) -> tuple[int, Decimal]:
-        """Undos (of failed sales, of card payments returned) not yet delivered: how many,
-        and the money they hold on cards."""
-        rows = self.db.read("SELECT intent FROM ops WHERE state IN ('pending', 'dead', 'held')"
-                            " AND kind IN ('undo_code', 'reverse_reward')")
-        held = Decimal("0.00")
-        for (intent,) in rows:
-            value = (json.loads(intent or "{}").get("spend") or {}).get("amount")
+    def giving_back(self) -> GivingBack:
+        """Undos (of failed sales, of card or points payments returned) not yet delivered: how
+        many, the money they hold on cards and the points they hold from members."""
+        rows = self.db.read("SELECT kind, intent FROM ops WHERE state IN ('pending', 'dead', 'held')"
+                            " AND kind IN ('undo_code', 'reverse_reward', 'reverse_points')")
+        held, points = Decimal("0.00"), 0
+        for kind, intent in rows:
+            data = json.loads(intent or "{}")
+            if kind == "reverse_points":
+                points += int(data.get("points") or 0)
+                continue
+            value = (data.get("spend") or {}).get("amount")
             held += Decimal(str(value)) if value is not None else 0
-        return len(rows), held
+        return GivingBack(len(rows), held, points)
 
     def rows(self, state: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
         if state:
