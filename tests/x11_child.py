@@ -13,7 +13,7 @@ import json
 import sys
 
 
-def _state(window, scans: list) -> dict:
+def _state(window, scans: list, notices: list) -> dict:
     from PySide6.QtWidgets import QApplication
 
     focus = QApplication.focusWidget()
@@ -26,6 +26,10 @@ def _state(window, scans: list) -> dict:
         state.update(lines=[[line.sku, line.quantity] for line in session.cart.lines],
                      member=session.member_id, cards=[card.code for card in session.cards],
                      notice=window.notices.text)
+        if window.notices.text and window.notices.text not in notices[-1:]:
+            notices.append(window.notices.text)
+    # Every notice shown so far: one lasts seconds, so a failed wait's last state may no longer have it.
+    state["notices_seen"] = list(notices)
     return state
 
 
@@ -37,11 +41,11 @@ def main() -> int:
     timers = []
 
     def ready(window, _terminal):
-        last, scans = [None], []
+        last, scans, notices = [None], [], []
         window.wedge.scanned.connect(lambda code, _receiver: scans.append(code))
 
         def report():
-            state = json.dumps(_state(window, scans), sort_keys=True)
+            state = json.dumps(_state(window, scans, notices), sort_keys=True)
             if state != last[0]:
                 last[0] = state
                 print("STATE", state, flush=True)
