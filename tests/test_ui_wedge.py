@@ -279,3 +279,4 @@ def test_a_gui_thread_busy_in_the_middle_of_a_burst_does_not_cut_it_in_two(qtbot
         assert widget.scans == ["GC-1000-0002"] and widget.field.text() == ""
     finally:
         widget.filter.remove()
+

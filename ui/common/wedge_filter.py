@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.scanner.wedge import WedgeDetector
 
 FLUSH_MS = 60
+LATE_MS = 20  # a flush this late means the GUI thread was held up
 ENTER_KEYS = (Qt.Key_Return, Qt.Key_Enter)
 # Keys that type nothing themselves: they change what the next key types.
 MODIFIER_KEYS = frozenset({
@@ -53,7 +54,9 @@ class WedgeFilter(QObject):
         self._replaying = False
         self.enabled = True
         self._timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
-        self._timer.timeout.connect(self._flush)
+        self._timer.timeout.connect(self._timed_flush)
+        self._armed_at = 0.0
+        self._deferred = False  # this hold's flush waited a round already
 
     def install(self) -> None:
         QCoreApplication.instance().installEventFilter(self)
@@ -75,8 +78,10 @@ class WedgeFilter(QObject):
             return self._hold_release(event)
         if self._replaying or not self.enabled or kind not in (QEvent.KeyPress, QEvent.ShortcutOverride):
             return False
-        if not watched.isWidgetType() or watched.property("wedge") is False or event.key() in MODIFIER_KEYS:
+        if not watched.isWidgetType() or event.key() in MODIFIER_KEYS:
             return False
+        if watched.property("wedge") is False and watched.isVisible():
+            return False  # a field a person types into; a hidden one is nobody's typing
         char = self._char(event)
         if kind == QEvent.ShortcutOverride:
             # Inside a burst a character belongs to the scan, not to a shortcut: with the
@@ -92,8 +97,9 @@ class WedgeFilter(QObject):
         self._held.append([watched, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text(),
                                               event.isAutoRepeat(), event.count()), None])
         scan = self._apply(self.detector.feed(char, self._time(event)))
+        self._deferred = False
         if self.detector.holding:
-            self._timer.start()
+            self._arm()
         if scan is not None:
             self.scanned.emit(scan, watched)
         return True
@@ -137,11 +143,27 @@ class WedgeFilter(QObject):
             return pressed
         return now - self._offset
 
+    def _arm(self) -> None:
+        self._armed_at = time.monotonic()
+        self._timer.start()
+
+    def _timed_flush(self) -> None:
+        # Late by more than a frame: the thread was busy (a screen built, a collection), and
+        # the scanner's next keys may be waiting in the queue. On X11 they are handled after
+        # this timer, so flushing now cut the burst in two ("M1" typed, "00003" a code of its
+        # own); one more round lets them in first. Once: a thread late every time still
+        # lets a person's typing through.
+        if not self._deferred and time.monotonic() - self._armed_at > (FLUSH_MS + LATE_MS) / 1000:
+            self._deferred = True
+            self._arm()
+            return
+        self._flush()
+
     def _flush(self, everything: bool = False) -> None:
         now = self._time() + (3600.0 if everything else 0.0)
         self._apply(self.detector.flush(now))
         if self.detector.holding:
-            self._timer.start()
+            self._arm()
 
     def _apply(self, output) -> str | None:
         released, self._held = self._held[:len(output.release)], self._held[len(output.release):]

@@ -19,7 +19,7 @@ import importlib
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication, QPixmapCache
-from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from kiosk.app.exits import EXIT_OK
@@ -276,6 +276,17 @@ class SelfServiceWindow(QWidget):
         # The scroll area sizes the stack again (and hides a scroll bar it no longer needs).
         self.scroll.setWidgetResizable(True)
         self.scroll.verticalScrollBar().setValue(0)
+        self._keep_focus()
+
+    def _keep_focus(self) -> None:
+        """The keyboard goes to the screen shown: a field of a screen not shown (the card
+        screen's, built behind the attract screen) had it, so a hand scanner's member card
+        was typed into that hidden field and checked as a gift card."""
+        focus = QApplication.focusWidget()
+        shown = self.stack.currentWidget()
+        if focus is None or not focus.isVisible() or (self.stack.isAncestorOf(focus) and shown is not None
+                                                      and not shown.isAncestorOf(focus)):
+            self.setFocus(Qt.OtherFocusReason)
 
     def show_screen(self, name: str) -> None:
         if name == "attract":
