@@ -64,14 +64,6 @@ class BackendSettings(BaseModel):
     get_retry_budget_s: float = Field(8.0, ge=0, le=120)
     token_lifetime_s: int = Field(300, ge=30, le=3600)
 
-    @field_validator("debitor_id")
-    @classmethod
-    def _no_underscore(cls, value: str) -> str:
-        # Loyalty Prime names a reversal <receipt id>_<debitor id>: a "_" in the debitor makes it ambiguous.
-        if "_" in value:
-            raise ValueError("may not contain '_' (Loyalty Prime's reversal ids put one before it)")
-        return value
-
 
 class StoreSettings(BaseModel):
     store_id: str = "STORE-001"

@@ -137,7 +137,15 @@ def _backend(setup: Setup) -> str | None:
     name, keys = _BACKEND_KEYS[vendor or "annex"]
     for key, prompt in keys:
         setup.put(key, setup.get(key, prompt, required=True))
-    return f"{name} at " + _host(settings_now(setup).backend.url)
+    backend = settings_now(setup).backend
+    if backend.vendor == "loyaltyprime":
+        from kiosk.loyalty.loyaltyprime.connect import check_ids
+
+        try:
+            check_ids(backend)  # the adapter's own rules, before anything is written
+        except config.ConfigError as exc:
+            raise SetupError(str(exc)) from None
+    return f"{name} at " + _host(backend.url)
 
 
 @step("store")

@@ -52,12 +52,22 @@ def client_for_sandbox(server, settings: config.Settings) -> LoyaltyPrimeClient:
                               guest_user_id=settings.loyalty.guest_user_id, **SANDBOX_DECLARES)
 
 
-def client_for_settings(settings: config.Settings) -> LoyaltyPrimeClient:
-    b = settings.backend
+def check_ids(b: config.BackendSettings) -> None:
+    """ConfigError when the ids Loyalty Prime books with are missing or unusable (`kiosk setup`
+    asks this before anything is written; the client checks the debitor again itself)."""
     missing = [name for name in ("partner_id", "debitor_id", "channel_key") if not getattr(b, name)]
     if missing:
         raise config.ConfigError("backend.vendor is loyaltyprime, so " + ", ".join(f"backend.{m}" for m in missing)
                                  + " must be set too.")
+    if "_" in b.debitor_id:
+        # A reversal is named <receipt id>_<debitor id>: one "_" more and it can't be read back.
+        raise config.ConfigError("backend.debitor_id may not contain '_' (Loyalty Prime's reversal ids put one "
+                                 "before it).")
+
+
+def client_for_settings(settings: config.Settings) -> LoyaltyPrimeClient:
+    b = settings.backend
+    check_ids(b)
     _, service = credentials.keyring_entry(b)
     key = credentials.secret_for(b)
     if key is None:
