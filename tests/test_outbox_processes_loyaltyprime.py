@@ -13,31 +13,7 @@ import pytest
 
 from tests.outbox_workload import Workload, assert_exactly_once, enqueue_into
 from tests.prime_helpers import prime_encoder, prime_server, set_prime_faults
-from tests.test_outbox_processes import _drainer, _integrity
-
-# A drainer process takes about 1.5 s to import and connect on this machine (measured):
-# kills drawn from 0.1-1.2 s, as in the Annex Cloud test, would all land before any send.
-KILL_AFTER_S = (1.2, 3.0)
-
-
-def _kill_drainers(env: dict, log, db, kills_wanted: int, seed: int) -> list[int]:
-    import random
-    import signal
-    import time
-
-    rng, kills, pending_at_kill = random.Random(seed), 0, []
-    while kills < kills_wanted:
-        process = _drainer(env, log)
-        time.sleep(rng.uniform(*KILL_AFTER_S))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait(30)
-        assert _integrity(db) == "ok", f"integrity check failed after kill {kills}"
-        with sqlite3.connect(db) as conn:
-            pending_at_kill.append(conn.execute("SELECT COUNT(*) FROM ops WHERE state='pending'").fetchone()[0])
-    return pending_at_kill
-
+from tests.test_outbox_processes import _drainer, _integrity, _kill_drainers
 
 def _env(server, db) -> dict:
     info = server.info()
@@ -54,7 +30,7 @@ def _env(server, db) -> dict:
     return env
 
 
-@pytest.mark.slow  # a hundred processes killed and restarted: about four minutes
+@pytest.mark.slow  # a hundred processes killed while delivering, each after its start-up: about four minutes
 @pytest.mark.timeout(900)
 def test_drainer_killed_100_times_on_loyalty_prime_delivers_every_operation_exactly_once(tmp_path):
     server = prime_server(tmp_path / "prime.sqlite3")
