@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.app.people import Nobody, People
-from kiosk.app.scans import ScanRouter
 from kiosk.app.signals import Signal
 from kiosk.app.work import Work
-from kiosk.checkout.approvals import override_details, void_details
 from kiosk.checkout.errors import CheckoutError
 from kiosk.events import EventHub
-from kiosk.scanner.events import Scanned
-from kiosk.scanner.payload import PayloadFormats
+
+# The window makes a Cashier before its first frame: what only a terminal needs (scan
+# routing, payload formats, approvals' money) is imported when the terminal is attached
+# or a manager is asked, so none of it delays the sign-in form (measured: 15-20 ms).
+if TYPE_CHECKING:
+    from kiosk.app.scans import ScanRouter
+    from kiosk.scanner.events import Scanned
 
 
 class Cashier:
@@ -39,6 +42,9 @@ class Cashier:
 
     def attach(self, terminal) -> None:
         """The terminal is up: scans are routed from now on (to the sale, once someone signs in)."""
+        from kiosk.app.scans import ScanRouter
+        from kiosk.scanner.payload import PayloadFormats
+
         self.terminal = terminal
         try:
             loop = asyncio.get_running_loop()
@@ -96,6 +102,8 @@ class Cashier:
         """Void the sale: an empty one at once, one with lines once a manager approves."""
         if self.sale is None:
             return
+        from kiosk.checkout.approvals import void_details
+
         session = self.sale.session
         if session.cart.empty:
             self.sale.void()
@@ -111,6 +119,7 @@ class Cashier:
     def override_price(self, line_id: str, price_text: str, on_done: Callable[[], None] = lambda: None) -> None:
         """A line's new price, as typed, once a manager approves; `on_done` when it was changed."""
         from kiosk.app.sale import amount_of
+        from kiosk.checkout.approvals import override_details
 
         try:
             price = amount_of(price_text) if price_text.strip() else None

@@ -14,7 +14,6 @@ from typing import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from kiosk.checkout import money
 from ui.common import theme
 
 SHOW_MS = 6000
@@ -194,6 +193,8 @@ class OfflineBanner(QLabel):
         self.show()
 
     def _allowance_text(self) -> str:
+        from kiosk.checkout import money  # not before the first frame: the banner shows later
+
         a = self.allowance
         if a is None:
             return self.tr("Rewards, cards and coupons can't be used now.")

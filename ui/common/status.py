@@ -6,7 +6,6 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from kiosk.outbox.events import age_text
 from ui.common import theme
 
 STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
@@ -51,6 +50,8 @@ class StatusLine(QStatusBar):
             self.queue.setText(self.tr("Nothing waiting"))
             self._synced_now()
         else:
+            from kiosk.outbox.events import age_text  # its dataclasses load after the first frame
+
             age = "" if event.oldest_age_s is None else self.tr(", oldest {0}").format(age_text(event.oldest_age_s))
             self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
         if event.dead:
