@@ -217,3 +217,15 @@ async def test_malformed_replies_are_a_clear_transient_error(reply, expected):
         assert caught.value.retry_after is None and caught.value.status == 503
     else:
         assert "not JSON" in caught.value.user_message
+
+
+async def test_the_probe_for_a_guest_nobody_enrolled_logs_no_info_line_but_a_missing_member_does(client, caplog):
+    """The health probe asks for the guest every few seconds; that the guest doesn't exist
+    is the answer it wants, so a store's log isn't filled with "answered 404" lines."""
+    caplog.set_level(logging.INFO, logger="kiosk.loyalty")
+    for _ in range(3):
+        await client.probe("guest")  # the demo backend has no such user
+    assert [r for r in caplog.records if "answered" in r.getMessage()] == []
+    with pytest.raises(errors.NotFound):
+        await client.get_member("M999999")
+    assert [r.levelno for r in caplog.records if "answered 404" in r.getMessage()] == [logging.INFO]

@@ -189,3 +189,21 @@ async def test_a_member_is_found_by_key_card_email_or_phone(backend):
             with pytest.raises(errors.NotFound):
                 await client.lookup_member(unknown)
         assert (await client.search_member(phone="(555) 010-0003")).id == "M100003"
+
+
+async def test_the_probe_for_a_guest_nobody_enrolled_logs_no_info_line_on_loyalty_prime(backend, caplog):
+    import logging
+
+    from kiosk.loyalty import errors
+    from kiosk.loyalty.loyaltyprime import requests as rq
+
+    client = prime_client(backend)
+    try:
+        caplog.set_level(logging.INFO, logger="kiosk.loyalty")
+        await client.probe("guest")
+        assert [r for r in caplog.records if "answered" in r.getMessage()] == []
+        with pytest.raises(errors.NotFound):
+            await client.read_once(rq.details("999999999"))  # a member's details, as a look-up reads them
+        assert [r.levelno for r in caplog.records if "answered 404" in r.getMessage()] == [logging.INFO]
+    finally:
+        await client.aclose()

@@ -79,7 +79,7 @@ class App:
         while not condition(self.state):
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"the window never got there; it shows {self.state}")
+                raise AssertionError(f"the window never got there; it shows {self.state}; stderr: {self._stderr()}")
             self.wait_line("STATE", left)
         return self.state
 
@@ -142,6 +142,7 @@ def test_a_product_a_member_and_a_gift_card_typed_by_xdotool_end_up_on_the_sale(
         state = app.until(lambda s: s.get("cards") == ["GC-1000-0002"])
         assert state["scans"] == ["2004242000017", "M100003", "GC-1000-0002"]
         assert "not a code" not in (state.get("notice") or "")
+        assert state["nested_steps"] == 0, app._stderr()
         assert app.stop() == 0
     finally:
         if app.proc.poll() is None:

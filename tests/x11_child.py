@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+NESTED: list = []  # stacks of loop callbacks run inside a task's step (_watch_nested_steps)
+
 
 def _awaiting(task) -> str:
     """Where a task waits: its coroutines, outermost first, and what the innermost awaits."""
@@ -55,6 +57,7 @@ def _state(window, scans: list, notices: list) -> dict:
         if state["notice"] and state["notice"] not in notices[-1:]:
             notices.append(state["notice"])
         state["notices_seen"] = list(notices)
+        state["nested_steps"] = len(NESTED)
         return state
     focus = QApplication.focusWidget()
     state = {"screen": "work" if window.work is not None and window.stack.currentWidget() is window.work
@@ -70,7 +73,30 @@ def _state(window, scans: list, notices: list) -> dict:
             notices.append(window.notices.text)
     # Every notice shown so far: one lasts seconds, so a failed wait's last state may no longer have it.
     state["notices_seen"] = list(notices)
+    state["nested_steps"] = len(NESTED)
     return state
+
+
+def _watch_nested_steps(nested: list) -> None:
+    """Record where a loop callback ran while a task was executing: a Qt event loop spun
+    inside a task's step runs other callbacks inside it, and asyncio refuses to step a task
+    there ("Cannot enter into task"), which leaves that task waiting for ever."""
+    import asyncio
+    import traceback
+
+    original = asyncio.events.Handle._run
+
+    def _run(handle):
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:
+            current = None
+        if current is not None and not current.done():
+            nested.append("".join(traceback.format_stack(limit=25)))
+            print("NESTED STEP\n" + nested[-1], file=sys.stderr, flush=True)
+        return original(handle)
+
+    asyncio.events.Handle._run = _run
 
 
 def _busy_after(keys: int):
@@ -107,6 +133,7 @@ def main() -> int:
 
     from ui.app import run_gui
 
+    _watch_nested_steps(NESTED)
     timers = []
 
     def ready(window, _terminal):

@@ -138,7 +138,7 @@ class AnnexCloudClient:
         """One exchange, reported to kiosk.loyalty.calls under a neutral name (never the path)."""
         started, error = time.monotonic(), None
         try:
-            return await self._attempt_once(method, path, content, signed, params, timeout)
+            return await self._attempt_once(method, path, content, signed, params, timeout, operation == "probe")
         except BaseException as exc:  # a cancelled attempt too: it must not count as answered
             error = exc
             raise
@@ -146,7 +146,7 @@ class AnnexCloudClient:
             calls.report(calls.Call(operation or _operation(method, path), time.monotonic() - started, error))
 
     async def _attempt_once(self, method: str, path: str, content: bytes | None, signed: bytes,
-                            params: dict[str, str] | None, timeout: float | None) -> Any:
+                            params: dict[str, str] | None, timeout: float | None, probe: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self._token(signed)}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
@@ -187,7 +187,11 @@ class AnnexCloudClient:
             if isinstance(exc, errors.BackendUnavailable):
                 exc.retry_after = _retry_after(reply_headers.get("Retry-After"))
                 exc.maybe_applied = status != 429  # 429 refuses before doing anything
-            log.info("%s %s answered %s %s", method, _template(path), status, exc.code)
+            # A probe asks for the guest, who need not exist: its "not found" every few
+            # seconds is the answer it wants, not news for the store's log.
+            quiet = probe and isinstance(exc, errors.NotFound)
+            log.log(logging.DEBUG if quiet else logging.INFO, "%s %s answered %s %s", method, _template(path),
+                    status, exc.code)
             raise exc
         if body is None:
             raise errors.UnusableReply("The loyalty service sent a reply that is not JSON.", status=status,

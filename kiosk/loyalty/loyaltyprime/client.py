@@ -181,7 +181,7 @@ class LoyaltyPrimeClient:
 
     async def probe(self, member: str) -> None:
         try:
-            await self.read_once(rq.details(member))
+            await self._http.attempt("GET", rq.details(member).path, None, probe=True)
         except errors.NotFound:
             pass
 

@@ -58,7 +58,8 @@ class Transport:
             await self._http.aclose()
             self._http = None
 
-    async def attempt(self, method: str, path: str, content: bytes | None, timeout: float | None = None) -> Any:
+    async def attempt(self, method: str, path: str, content: bytes | None, timeout: float | None = None,
+                      probe: bool = False) -> Any:
         headers = {"Authorization": f"ApiKey {self._key}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
@@ -90,7 +91,10 @@ class Transport:
             exc = prime_errors.from_error_body(status, body)
             if isinstance(exc, errors.BackendUnavailable):
                 exc.maybe_applied = status != 429
-            log.info("%s %s answered %s %s", method, template(path), status, exc.code)
+            # A probe's "not found" (the guest need not exist) is the answer it wants, every few seconds.
+            quiet = probe and isinstance(exc, errors.NotFound)
+            log.log(logging.DEBUG if quiet else logging.INFO, "%s %s answered %s %s", method, template(path),
+                    status, exc.code)
             raise exc
         if body is None:
             raise errors.UnusableReply("The loyalty service sent a reply that is not JSON.", status=status,
