@@ -349,3 +349,23 @@ async def test_a_pass_on_a_voided_sale_stays_good_and_another_member_on_the_sale
         assert cashier.sale.session.member_id == "M100003"
         assert [(r.reward_id, r.pass_id) for r in cashier.sale.session.rewards] == [("29660", reward_pass.pass_id)]
         assert not [s for s in said if "QR" in s]
+
+
+async def test_a_member_card_or_reward_qr_entered_as_a_card_code_is_read_as_what_it_is(sandbox, tmp_path):
+    async with a_terminal(sandbox, tmp_path) as terminal:
+        shopper, said = a_shopper(terminal)
+        shown, cards = [], []
+        shopper.shown.connect(shown.append)
+        shopper.card_checked.connect(cards.append)
+        shopper.card_entered("M100003")
+        await wait_for(lambda: shown)
+        assert shown[0].member.first_name == "Chloé" and said == []
+        key = pass_key(terminal.settings)
+        made = passes.make("M100003", "R1", key, datetime.now(timezone.utc), timedelta(minutes=5))
+        shopper.card_entered(made.text)
+        await wait_for(lambda: said)
+        assert "reward QR" in said[0] and "show it at the till" in said[0]
+        shopper.card_entered("GC-1000-0002")
+        await wait_for(lambda: cards)
+        assert cards[0].balance == 20
+        assert shopper.lockouts.locked_until(GIFT_CARD) is None

@@ -36,7 +36,7 @@ from kiosk.checkout.errors import CheckoutError, UnknownCode
 from kiosk.checkout.receipt import mask
 from kiosk.loyalty.models import MemberView, Reward
 from kiosk.scanner import payload
-from kiosk.scanner.events import Scanned
+from kiosk.scanner.events import Scanned, read
 from kiosk.selfservice import lockout, passes
 from kiosk.selfservice.keys import pass_key
 
@@ -153,6 +153,16 @@ class Shopper:
 
     def check_card(self, code: str) -> None:
         self.work.run(CARD, self._check_card(code), self._card)
+
+    def card_entered(self, text: str) -> None:
+        """What the card screen's field took: typed, or a hand-scanned card typed into it.
+        A member's card or a reward QR read there is what it is, never a wrong gift-card
+        code: shown as the member, or told, and not counted towards the lock-out."""
+        event = read(text, None, "wedge", payload.PayloadFormats.from_settings(self.settings.scanner))
+        if isinstance(event.ref, (payload.MemberRef, payload.RewardPassRef)):
+            self.scanned(event)
+        else:
+            self.check_card(text)
 
     async def _check_card(self, code: str):
         entry = lockout.GIFT_CARD

@@ -1,5 +1,6 @@
 """A gift or store card's balance: the code typed on the on-screen keyboard, or the card
-scanned (Shopper.scanned sends a card's code to Shopper.check_card either way).
+scanned (Shopper.scanned sends a card's code to Shopper.check_card either way; a member's
+card scanned into the field shows that member, as a scan anywhere else does).
 
 The code leaves the field as soon as it is sent, and the answer shows only its last four
 characters. When wrong codes have locked card checks on this kiosk, the screen says until
@@ -101,7 +102,7 @@ class CardScreen(QWidget):
         kit.forget(self.code)  # the code is money: it leaves the screen once sent
         self.card.setText("")  # a refusal's sentence comes on the window's notice strip
         self.balance.setText("")
-        self.shopper.check_card(code)
+        self.shopper.card_entered(code)  # a member card scanned here shows the member
 
     def _checked(self, card) -> None:
         self.card.setText(self.tr("Card {0}").format(shown_code(card.shown_code)))
