@@ -58,20 +58,40 @@ class App:
                                      cwd=Path(__file__).resolve().parents[1])
         self._sel = selectors.DefaultSelector()
         self._sel.register(self.proc.stdout, selectors.EVENT_READ)
+        self._lines: list[str] = []
+        self._partial = b""
         self.state: dict = {}
         self.window_id = self.wait_line("READY", 60).split()[1]
+
+    def _next_line(self, timeout: float) -> str | None:
+        """The child's next line, or None at end of output or when `timeout` passes. Read
+        from the pipe's file descriptor, never a buffered file: select() knows nothing of a
+        buffer, so a second line read along with the first would wait there unseen (a
+        STATE line the window did print, taken for a window that never got there)."""
+        deadline = time.monotonic() + timeout
+        while not self._lines:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._sel.select(timeout=min(left, 0.2)):
+                if left <= 0:
+                    return None
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            *whole, self._partial = (self._partial + chunk).split(b"\n")
+            self._lines.extend(line.decode() + "\n" for line in whole)
+        return self._lines.pop(0)
 
     def wait_line(self, prefix: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._sel.select(timeout=0.2):
-                line = self.proc.stdout.readline()
-                if not line:
-                    break
-                if line.startswith("STATE "):
-                    self.state = json.loads(line[6:])
-                if line.startswith(prefix):
-                    return line
+            line = self._next_line(deadline - time.monotonic())
+            if line is None:
+                break
+            if line.startswith("STATE "):
+                self.state = json.loads(line[6:])
+            if line.startswith(prefix):
+                return line
         raise AssertionError(f"no {prefix} line; last state {self.state}; exit {self.proc.poll()}; stderr: {self._stderr()}")
 
     def until(self, condition, timeout: float = 20.0) -> dict:
@@ -98,10 +118,13 @@ class App:
 
     def _stderr(self) -> str:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGUSR1)  # the child dumps every thread's stack: what it waits on
+            self.proc.send_signal(signal.SIGUSR2)  # the child says whether its loop runs, and its tasks
+            time.sleep(1.0)
+            self.proc.send_signal(signal.SIGUSR1)  # then every thread's stack: what it waits on
             time.sleep(1.0)
             self.proc.kill()
-        return self.proc.stderr.read()[-6000:]
+        text = self.proc.stderr.read()
+        return text if len(text) < 12000 else text[:6000] + "\n[...]\n" + text[-6000:]
 
 
 KEYSYMS = {"-": "minus", ":": "colon", "@": "at", ".": "period"}

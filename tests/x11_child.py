@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+NOW: list = [None]  # what the window shows now, as a STATE line would say it
 NESTED: list = []  # stacks of loop callbacks run inside a task's step (_watch_nested_steps)
 
 
@@ -44,8 +45,7 @@ def _kiosk_state(window, scans: list) -> dict:
             "greeting": member.greeting.text() if member is not None else "",
             "balance": card.balance.text() if card is not None else "", "notice": window.notice.text(),
             # What the visit is still waiting on (a scan that seems to go nowhere: still running?).
-            "running": sorted(f"{name} at {_awaiting(task)}" for name, task in window.tasks.work._tasks.items()
-                              if not task.done()),
+            "running": _running(window),
             "card_shown": window.shopper.card is not None if window.shopper is not None else None}
 
 
@@ -74,7 +74,13 @@ def _state(window, scans: list, notices: list) -> dict:
     # Every notice shown so far: one lasts seconds, so a failed wait's last state may no longer have it.
     state["notices_seen"] = list(notices)
     state["nested_steps"] = len(NESTED)
+    state["running"] = _running(window)
     return state
+
+
+def _running(window) -> list[str]:
+    """The window's work still under way, and where each task waits (a scan that seems to go nowhere)."""
+    return sorted(f"{name} at {_awaiting(task)}" for name, task in window.tasks.work._tasks.items() if not task.done())
 
 
 def _watch_nested_steps(nested: list) -> None:
@@ -97,6 +103,33 @@ def _watch_nested_steps(nested: list) -> None:
         return original(handle)
 
     asyncio.events.Handle._run = _run
+
+
+def _report_loop_on(signum: int) -> None:
+    """On `signum` (a failed wait sends it): whether the asyncio loop still runs (when its
+    heartbeat last ran), every task and where it waits, and what the window shows now."""
+    import asyncio
+    import signal
+    import time
+
+    loop = asyncio.get_event_loop()
+    beat = [time.monotonic()]
+
+    def heartbeat() -> None:
+        beat[0] = time.monotonic()
+        loop.call_later(0.2, heartbeat)
+
+    loop.call_later(0.2, heartbeat)
+
+    def report(*_args) -> None:
+        lines = [f"LOOP heartbeat {time.monotonic() - beat[0]:.2f} s ago"]
+        for task in asyncio.all_tasks(loop):
+            lines.append(f"LOOP task {task.get_name()} at {_awaiting(task)}")
+        if NOW[0] is not None:
+            lines.append(f"NOW {json.dumps(NOW[0](), sort_keys=True)}")
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    signal.signal(signum, report)
 
 
 def _busy_after(keys: int):
@@ -141,7 +174,13 @@ def main() -> int:
         window.wedge.scanned.connect(lambda code, _receiver: scans.append(code))
 
         def report():
-            state = json.dumps(_state(window, scans, notices), sort_keys=True)
+            try:
+                state = json.dumps(_state(window, scans, notices), sort_keys=True)
+            except Exception:  # a harness bug must show, not stop the reports silently
+                import traceback
+
+                print("REPORT FAILED\n" + traceback.format_exc(), file=sys.stderr, flush=True)
+                raise
             if state != last[0]:
                 last[0] = state
                 print("STATE", state, flush=True)
@@ -153,6 +192,8 @@ def main() -> int:
         timer.timeout.connect(report)
         timer.start()
         timers.append(timer)
+        NOW[0] = lambda: _state(window, scans, notices)
+        _report_loop_on(signal.SIGUSR2)
         print("READY", window.winId(), flush=True)
 
     return run_gui(on_ready=ready, mode=sys.argv[1] if len(sys.argv) > 1 else None)
