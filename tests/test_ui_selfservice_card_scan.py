@@ -9,7 +9,8 @@ from tests.test_ui_selfservice_screens import only, visit  # noqa: F401 (the fix
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 
 
-def test_a_member_card_scanned_at_the_card_screen_shows_the_member_and_never_locks_the_check(qtbot, visit):
+def test_a_member_card_scanned_at_the_card_screen_shows_the_member_and_never_locks_the_check(
+        qtbot, visit):  # noqa: F811
     shopper, screens, _, said = visit
     screen = only(screens, "card")
     screen.shown()

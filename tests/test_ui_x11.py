@@ -99,7 +99,8 @@ class App:
         while not condition(self.state):
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"the window never got there; it shows {self.state}; stderr: {self._stderr()}")
+                raise AssertionError(f"the window never got there; it shows {self.state}; "
+                                     f"stderr: {self._stderr()}")
             self.wait_line("STATE", left)
         return self.state
 
