@@ -71,9 +71,9 @@ class App:
         deadline = time.monotonic() + timeout
         while not self._lines:
             left = deadline - time.monotonic()
-            if left <= 0 or not self._sel.select(timeout=min(left, 0.2)):
-                if left <= 0:
-                    return None
+            if left <= 0:
+                return None
+            if not self._sel.select(timeout=min(left, 0.2)):
                 continue
             chunk = os.read(self.proc.stdout.fileno(), 65536)
             if not chunk:
