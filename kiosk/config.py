@@ -16,19 +16,20 @@ import shutil
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
-import platformdirs
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk.errors import ConfigError  # noqa: F401  (kiosk.config.ConfigError is the public name)
 from kiosk.scanner.payload import MEMBER_ID
+# Where the files are lives apart, so that it loads without pydantic (kiosk.config's public names still).
+from kiosk.settings_files import (  # noqa: F401
+    APP_NAME, config_dir, data_dir, settings_files, settings_path, system_settings_path)
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "kiosk"
 SCHEMA_VERSION = 1
 
 
@@ -72,6 +73,48 @@ class StoreSettings(BaseModel):
     name: str = Field("", max_length=120)
     address: list[str] = Field(default_factory=list, max_length=6)
     tax_id: str = Field("", max_length=40)
+    # Money is kept in cents: a currency with another number of decimals is refused here.
+    currency: str = "USD"
+    # Receipts, and the kiosk's language until a shopper picks one (a CLDR locale: es_MX, fr_CA).
+    locale: str = "en_US"
+    # Dates on the screens and receipts; empty: the machine's own time zone.
+    timezone: str = ""
+
+    @field_validator("currency")
+    @classmethod
+    def _two_decimals(cls, value: str) -> str:
+        from babel.numbers import get_currency_precision, is_currency
+
+        value = value.strip().upper()
+        if not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code, like USD or EUR")
+        if get_currency_precision(value) != 2:
+            raise ValueError(f"{value} has {get_currency_precision(value)} decimals; Kiosk keeps money in "
+                             "hundredths, so it takes only currencies with 2 decimals (USD, EUR, MXN, …)")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            return str(Locale.parse(value.strip().replace("-", "_")))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"{value!r} is not a locale, like en_US, es_MX or fr_FR") from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = value.strip()
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone, like America/Mexico_City or Europe/Paris") from None
+        return value
 
 
 class LoyaltySettings(BaseModel):
@@ -240,6 +283,8 @@ class ScreenSettings(BaseModel):
 
     # Full screen (no title bar, no task bar) instead of a maximised window.
     full_screen: bool = False
+    # The cashier's language (en, es, fr, ar); empty: the system's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
+    language: str = ""
 
 
 class MailSettings(BaseModel):
@@ -383,28 +428,6 @@ class Settings(BaseSettings):
         if self.environment:
             return self.environment != "live"
         return not self.backend.url
-
-
-def config_dir() -> Path:
-    return platformdirs.user_config_path(APP_NAME, appauthor=False)
-
-
-def data_dir() -> Path:
-    return platformdirs.user_data_path(APP_NAME, appauthor=False)
-
-
-def settings_path(env: Mapping[str, str] = os.environ) -> Path:
-    return Path(env["KIOSK_SETTINGS"]) if env.get("KIOSK_SETTINGS") else config_dir() / "settings.toml"
-
-
-def system_settings_path(env: Mapping[str, str] = os.environ) -> Path:
-    """The machine-wide file under the user's: a chain ships one (the installed package's says live)."""
-    return Path(env.get("KIOSK_SYSTEM_SETTINGS") or "/etc/kiosk/settings.toml")
-
-
-def settings_files(env: Mapping[str, str] = os.environ) -> list[Path]:
-    """The settings files that exist, machine-wide first, then the user's that overrides it."""
-    return [p for p in (system_settings_path(env), settings_path(env)) if p.is_file()]
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -14,12 +14,16 @@ DEBS=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1
   fonts-dejavu-core
+  # Arabic: DejaVu has the letters, Noto's UI faces shape and space them properly.
+  fonts-noto-ui-core
 )
 REQ=${KIOSK_REQUIREMENTS:-requirements/dev.txt}
 if [ "$REQ" != requirements/runtime.txt ]; then
   # The tests also run the window on a real X server, with and without a window
   # manager, typing as a USB hand scanner does (tests/test_ui_x11.py).
   DEBS+=(xvfb xauth openbox xdotool x11-xkb-utils)
+  # The catalogue checks run GNU msgfmt --check (tests/test_catalogues.py).
+  DEBS+=(gettext)
 fi
 
 missing=()
@@ -50,3 +54,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
+# The catalogues' .po files are the source; the screens read compiled .mo files.
+.venv/bin/python -m kiosk.catalogues compile

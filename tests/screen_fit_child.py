@@ -131,6 +131,13 @@ async def _tour(window) -> dict:
               "cut": result["cut"] + after["cut"]}
     result.update(screen=[screen.geometry().width(), screen.geometry().height()],
                   window=[window.width(), window.height()], maximised=window.isMaximized())
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk import i18n
+
+    result.update(language=i18n.language(),
+                  right_to_left=QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft)
     return result
 
 

@@ -51,14 +51,14 @@ def test_notices_banners_and_sentences_never_move_a_control(qtbot, screen):  # n
     assert _geometry(window) == before
 
 
-def _fit(tmp_path, width: int, height: int, scale: int) -> dict:
+def _fit(tmp_path, width: int, height: int, scale: int, language: str = "en") -> dict:
     config = tmp_path / "screen.json"
     config.write_text(json.dumps({"screens": [{"name": "till", "x": 0, "y": 0, "width": width, "height": height,
                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
     env.update(QT_QPA_PLATFORM=f"offscreen:configfile={config}", QT_SCALE_FACTOR=str(scale),
                KIOSK_SETTINGS=str(tmp_path / "settings.toml"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), KIOSK_SCANNER__CAMERA="")
+               XDG_CONFIG_HOME=str(tmp_path / "config"), KIOSK_SCANNER__CAMERA="", KIOSK_SCREEN__LANGUAGE=language)
     proc = subprocess.run([sys.executable, "-m", "tests.screen_fit_child"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("FIT ")]
@@ -77,3 +77,14 @@ def test_the_maximised_window_fits_the_screen(tmp_path, width, height, scale, sc
     assert fit["maximised"] and fit["screen"] == [width // scale, height // scale]
     assert fit["outside"] == [] and fit["cut"] == []
     assert fit["scrolls"] is scrolls
+
+
+@pytest.mark.parametrize("language", ["en_XA", "ar"])
+@pytest.mark.parametrize("width, height, scale", [(1366, 768, 1), (1920, 1080, 2)])
+def test_longer_and_right_to_left_words_fit_too(tmp_path, width, height, scale, language):
+    """The same tour in the pseudo-language (every sentence a third longer) and in Arabic
+    (mirrored): nothing cut, nothing outside the window."""
+    fit = _fit(tmp_path, width, height, scale, language)
+    assert "error" not in fit, fit
+    assert fit["outside"] == [] and fit["cut"] == [], fit
+    assert fit["language"] == language and fit["right_to_left"] is (language == "ar")

@@ -29,4 +29,4 @@ def test_a_member_card_scanned_at_the_card_screen_shows_the_member_and_never_loc
     qtbot.keyClicks(screen.code, "GC-1000-0001")  # a gift card is still checked here
     qtbot.keyClick(screen.code, Qt.Key_Return)
     qtbot.waitUntil(lambda: screen.balance.text() != "", timeout=5000)
-    assert screen.balance.text() == "Balance: 50.00"
+    assert screen.balance.text() == "Balance: $50.00"

@@ -168,7 +168,12 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
     from ui.common.tasks import Tasks
 
     quitting, ticker = quit_event(app)
+    from kiosk.settings_files import value
+    from ui.common import i18n
+
+    # Before the first widget: the words are set as each is made. (The settings load later.)
     if _wants_kiosk(mode):
+        i18n.install(app, value("store", "locale") or "")
         from ui.selfservice import session
 
         try:
@@ -176,6 +181,7 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
         finally:
             ticker.stop()
 
+    i18n.install(app, value("screen", "language") or "")
     tasks = Tasks()
     # The application (its hub, the shift, scan routing) first; the window is its screen.
     cashier = Cashier(tasks.work)
@@ -207,6 +213,7 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
                 # (Closed for good in the finally below, which quits nothing now.)
                 window.closed.disconnect(quitting.set)
                 window.hide()
+                i18n.install(app, settings.store.locale)
                 from ui.selfservice import session
 
                 return await session.run(app, quitting, settings, on_ready=on_ready, on_shown=on_shown)

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk import checks, config, private
+from kiosk import formats, checks, config, private
 from kiosk.checkout import till as tills
 from kiosk.connect import Connection, connect
 from kiosk.events import EventHub
@@ -66,6 +66,9 @@ class Terminal:
 
 async def start(settings: config.Settings, hub: EventHub | None = None) -> Terminal:
     hub = hub or EventHub()
+    formats.configure(settings.store.locale, settings.store.currency, settings.store.timezone)
+    # In a thread: CLDR's data for the screen's language is read from disk the first time.
+    await asyncio.to_thread(formats.warm)
     await asyncio.to_thread(private.secure_install, settings)
     connection = await asyncio.to_thread(connect, settings)
     client = connection.client

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from kiosk.i18n import N_
 from kiosk.checkout.money import to_money
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
 TRAINING_MARK = "*** TRAINING - NOT A SALE ***"
-TENDER_NAMES = {"cash": "Cash", "card": "Card (store terminal)", "other": "Other"}
+TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card (store terminal)"), "other": N_("Other")}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from kiosk import formats
 from kiosk.checkout import money
 from kiosk.checkout.offline import Allowance
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
@@ -102,7 +103,7 @@ class AllowanceDialog(CashierDialog):
             ends = datetime.fromtimestamp(allowance.expires_at).strftime("%Y-%m-%d %H:%M")
             self.current.setText(self.tr("Open: %1 sales and %2 left, until %3.")
                                  .replace("%1", str(allowance.sales_left))
-                                 .replace("%2", str(money.to_money(allowance.cents_left)))
+                                 .replace("%2", formats.money(allowance.cents_left))
                                  .replace("%3", ends))
         self._enable()
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
                                QListWidget, QListWidgetItem, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from kiosk.checkout.money import to_money
+from kiosk import formats
 from kiosk.checkout.points_quote import PointsQuote, order_for_quote
 from kiosk.loyalty.backend import POINTS_PREVIEW
 from ui.common.controls import BUTTON_HEIGHT, button, takes_typing
@@ -170,7 +170,7 @@ class CartPanel(QWidget):
         self.table.setRowCount(len(session.cart.lines))
         for row, line in enumerate(session.cart.lines):
             name = line.name if line.list_cents is None else self.tr("{0} (price changed)").format(line.name)
-            cells = (name, str(line.quantity), str(to_money(line.unit_cents)), str(to_money(line.gross)))
+            cells = (name, str(line.quantity), formats.money(line.unit_cents), formats.money(line.gross))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, line.line_id)
@@ -191,10 +191,10 @@ class CartPanel(QWidget):
         self.times.setVisible(quantity > 1)
         self.entry.setTextMargins(width, 0, 0, 0)
         priced = session.priced()
-        self.subtotal.setText(str(to_money(priced.merchandise)))
-        self.discounts.setText(f"-{to_money(priced.discount)}" if priced.discount else "0.00")
-        self.tax.setText(str(to_money(priced.tax)))
-        self.total.setText(str(to_money(priced.total)))
+        self.subtotal.setText(formats.money(priced.merchandise))
+        self.discounts.setText("-" + formats.money(priced.discount) if priced.discount else formats.money(0))
+        self.tax.setText(formats.money(priced.tax))
+        self.total.setText(formats.money(priced.total))
         self._ask_quote()
         editable = self.sale.cart_open
         for w in (self.plus, self.minus, self.remove, self.override, self.price):

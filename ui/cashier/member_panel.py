@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QProgressBar,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from kiosk.checkout.money import to_money
+from kiosk import formats
 from ui.common.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
 from ui.common.notices import keep_place
 from ui.common import theme
@@ -130,7 +130,7 @@ class MemberPanel(QWidget):
             self.status.setText(self.tr("Active") if active else self.tr("Inactive: rewards can't be used"))
             self.status.setStyleSheet("" if active else f"color: {theme.WARNING}; font-weight: bold;")
             self.tier.setText((points.tier or "—") if points else "—")
-            self.points.setText(f"{points.available:,}" if points else self.tr("not available"))
+            self.points.setText(formats.points(points.available) if points else self.tr("not available"))
             self.value.setText(str(points.currency_value) if points and points.currency_value is not None else "—")
             if points and points.points_to_next_tier:
                 # Within the member's tier: from where it began to where the next one starts.
@@ -169,7 +169,7 @@ class MemberPanel(QWidget):
             QWidget.setTabOrder(before, after)
         self.removals.clear()
         for r in session.rewards:
-            self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, to_money(r.cents)))
+            self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, formats.money(r.cents)))
         for c in session.coupons:
             self.removals.addItem(self.tr("Coupon {0}: {1}").format(c.code, c.label))
         self.remove_choice.setEnabled(self.removals.count() > 0 and self.sale.cart_open)

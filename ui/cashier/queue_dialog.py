@@ -20,9 +20,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from kiosk import formats
 from kiosk.app import queue
 from kiosk.app.queue import QueueView, Waiting, scrub
-from kiosk.checkout import money
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
@@ -233,7 +233,7 @@ class QueueDialog(CashierDialog):
         what = {"card": self.tr("gift card"), "coupon": self.tr("coupon"), "reward": self.tr("reward")}.get(
             r.kind, r.kind)
         code = r.ref if r.kind == "reward" else mask(r.ref)
-        amount = str(money.to_money(r.amount_cents))
+        amount = formats.money(r.amount_cents)
         if r.state == "needs_person":
             text = self.tr("Sale %1: the %2 %3 (%4) took effect and can't be undone automatically; undo it at "
                            "the loyalty service or settle it with the customer.")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLin
 
 from datetime import datetime, timezone
 
+from kiosk import formats
 from kiosk.checkout import money
 from kiosk.checkout import return_receipt
 from kiosk.checkout.errors import CheckoutError
@@ -34,7 +35,7 @@ COLUMNS = 5  # item, bought, returned already, return now, refund
 
 
 def _money(cents: int) -> str:
-    return str(money.to_money(cents))
+    return formats.money(cents)
 
 
 class ReturnsDialog(CashierDialog):

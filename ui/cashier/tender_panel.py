@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QVBoxLayout, QWidget)
 
-from kiosk.checkout.money import to_money
+from kiosk import formats
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
 from ui.common.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
@@ -123,25 +123,26 @@ class TenderPanel(QWidget):
             return
         if self.last_change is not None:
             self.due_label.setText(self.tr("Change"))
-            self.due.setText(str(to_money(self.last_change)))
+            self.due.setText(formats.money(self.last_change))
             self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold; color: {theme.DONE};")
         else:
             self.due_label.setText(self.tr("Due"))
-            self.due.setText(str(to_money(session.due)))
+            self.due.setText(formats.money(session.due))
             self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold;")
         self.tenders.clear()
         for card in session.cards:
             kind = self.tr("Store card") if card.kind == "storecard" else self.tr("Gift card")
-            left = to_money(card.left) if card.checked else self.tr("confirmed later")
+            left = formats.money(card.left) if card.checked else self.tr("confirmed later")
             self.tenders.addItem(self.tr("{0} {1}: {2} (left on card: {3})").format(kind, card.code,
-                                                                                   to_money(card.amount), left))
+                                                                                   formats.money(card.amount), left))
         for tender in session.external:
-            self.tenders.addItem(f"{self.tr(TENDER_NAMES.get(tender.kind, tender.kind))}: {to_money(tender.amount)}")
+            self.tenders.addItem(self.tr("{0}: {1}").format(self.tr(TENDER_NAMES.get(tender.kind, tender.kind)),
+                                                             formats.money(tender.amount)))
         if session.points_paid is not None:
             self.tenders.addItem(self.tr("Points: {0} ({1} points)").format(
-                to_money(session.points_paid.amount), f"{session.points_paid.points:,}"))
+                formats.money(session.points_paid.amount), formats.points(session.points_paid.points)))
         if session.change:
-            self.tenders.addItem(self.tr("Change: {0}").format(to_money(session.change)))
+            self.tenders.addItem(self.tr("Change: {0}").format(formats.money(session.change)))
         tendering = session.state == State.TENDERING
         has_lines = bool(session.cart.lines)
         for w in (self.cash, self.card, self.other, self.amount, self.code, self.apply):

@@ -14,6 +14,7 @@ from typing import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
+from kiosk import formats
 from ui.common import theme
 
 SHOW_MS = 6000
@@ -193,11 +194,10 @@ class OfflineBanner(QLabel):
         self.show()
 
     def _allowance_text(self) -> str:
-        from kiosk.checkout import money  # not before the first frame: the banner shows later
 
         a = self.allowance
         if a is None:
             return self.tr("Rewards, cards and coupons can't be used now.")
         return (self.tr("Offline allowance open until %1: %2 sales and %3 left for cards and coupons.")
                 .replace("%1", datetime.fromtimestamp(a.expires_at).strftime("%H:%M"))
-                .replace("%2", str(a.sales_left)).replace("%3", str(money.to_money(a.cents_left))))
+                .replace("%2", str(a.sales_left)).replace("%3", formats.money(a.cents_left)))

@@ -15,7 +15,7 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk.checkout.money import CENT
+from kiosk import formats
 from kiosk.selfservice import lockout
 from ui.common import theme
 from ui.selfservice import kit
@@ -109,7 +109,7 @@ class CardScreen(QWidget):
         if card.balance is None:
             self.balance.setText("")
         else:
-            self.balance.setText(self.tr("Balance: {0}").format(card.balance.quantize(CENT)))
+            self.balance.setText(self.tr("Balance: {0}").format(formats.price(card.balance)))
         if not card.usable:
             self.card.setText(self.card.text() + " " + self.tr("(this card can't be used now; ask at the till)"))
         self.outcome.setCurrentIndex(FOUND)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from kiosk import formats
 from kiosk.app.shopper import PASS, RewardChoice
 from kiosk.loyalty.models import MemberView
 from ui.common import theme
@@ -169,7 +170,7 @@ class MemberScreen(QWidget):
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             self.progress.setFormat(self.tr("{0} points to {1}").format(
-                f"{points.points_to_next_tier:,}", points.next_tier or self.tr("the next tier")))
+                formats.points(points.points_to_next_tier), points.next_tier or self.tr("the next tier")))
         elif not points.points_to_next_tier:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)

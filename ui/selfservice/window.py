@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QLineEdit, QScrollA
 
 from kiosk.app.exits import EXIT_OK
 from kiosk.events import EventHub
+from kiosk.i18n import N_
 from ui.common import theme
 from ui.selfservice import kit
 from ui.common.notices import keep_place
@@ -45,9 +46,9 @@ SCREENS = {"member": ("ui.selfservice.member_screen", "MemberScreen"),
 NOTICE_MS = 8000
 # What a shopper can still do, said calmly: offline is the store's problem, not theirs.
 BANNERS = {
-    "offline": "We're offline for a moment. You can still join: your card works from your next visit. "
-               "Points, rewards and gift card balances are back soon.",
-    "degraded": "The connection is slow just now: things may take a moment longer.",
+    "offline": N_("We're offline for a moment. You can still join: your card works from your next visit. "
+                  "Points, rewards and gift card balances are back soon."),
+    "degraded": N_("The connection is slow just now: things may take a moment longer."),
 }
 
 

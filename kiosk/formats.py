@@ -1,0 +1,94 @@
+"""Money, points and dates as the screen's language writes them (Babel, CLDR's rules).
+
+Amounts stay Decimal (or cents) everywhere; only here do they become text. The number
+style (decimal comma or point, grouping) is the language's; the digits are Latin unless a
+store configures otherwise, as receipts and the backend's figures are. A language is
+rendered with the store's region when they share a language (es with es_MX gives Mexico's
+style), else with the language's own default.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from kiosk import i18n
+
+CENT = Decimal("0.01")
+_store = {"locale": "en_US", "currency": "USD", "timezone": ""}
+
+
+def configure(locale: str, currency: str, timezone: str = "") -> None:
+    """The store's settings (store.locale, store.currency, store.timezone)."""
+    _store.update(locale=locale or "en_US", currency=currency or "USD", timezone=timezone)
+
+
+def store_locale() -> str:
+    return _store["locale"]
+
+
+@lru_cache(maxsize=32)
+def _locale(language: str, store: str):
+    from babel import Locale
+
+    if language == i18n.PSEUDO:
+        language = "en"
+    if store.split("_")[0] == language:
+        return Locale.parse(store)
+    return Locale.parse(language)
+
+
+def _current(locale: str | None):
+    return _locale(locale or i18n.language(), _store["locale"])
+
+
+def money(amount: Decimal | int, locale: str | None = None, *, cents: bool | None = None) -> str:
+    """An amount without its currency sign (a column of amounts, a total beside "Total").
+    An int is cents unless `cents=False`."""
+    from babel.numbers import format_decimal
+
+    if isinstance(amount, int) and cents is not False:
+        amount = Decimal(amount) / 100
+    return format_decimal(Decimal(amount).quantize(CENT), format="#,##0.00", locale=_current(locale),
+                          numbering_system="latn")
+
+
+def price(amount: Decimal | int, locale: str | None = None) -> str:
+    """An amount with the store's currency, as the language writes it ($12.50, 12,50 €)."""
+    from babel.numbers import format_currency
+
+    if isinstance(amount, int):
+        amount = Decimal(amount) / 100
+    return format_currency(Decimal(amount).quantize(CENT), _store["currency"], locale=_current(locale),
+                           numbering_system="latn")
+
+
+def points(count: int, locale: str | None = None) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(count, locale=_current(locale), numbering_system="latn")
+
+
+def when(moment: datetime, locale: str | None = None, style: str = "short") -> str:
+    """A date and time in the store's time zone (the machine's when none is set)."""
+    from babel.dates import format_datetime
+
+    zone = None
+    if _store["timezone"]:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(_store["timezone"])
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone) if zone else moment.astimezone()
+    return format_datetime(moment, style, locale=_current(locale))
+
+
+def warm(languages: tuple[str, ...] = ()) -> None:
+    """Loads CLDR's data for the languages before a screen needs them (it is read from disk):
+    call it off the GUI thread."""
+    for language in languages or (i18n.language(),):
+        money(Decimal("1234.5"), language)
+        price(Decimal("1"), language)
+        points(1000, language)
+        when(datetime.now(), language)

@@ -1,0 +1,96 @@
+"""The screens in another language: the words come from the catalogue, Arabic mirrors.
+
+Driven in the pseudo-language (every sentence from the catalogue is bracketed and
+accented, kiosk/pseudo.py), so that a word that skipped the catalogue shows as plain
+English, and in Arabic for the mirrored layout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, QLineEdit
+
+from kiosk import catalogues, i18n
+from kiosk.scanner.payload import MemberRef
+from tests.test_ui_cashier import add_coffee, early_window, scan, sign_in  # noqa: F401 (the fixtures)
+from tests.ui_env import qloop  # noqa: F401 (the fixture)
+from ui.common import i18n as screen_i18n
+
+
+@pytest.fixture
+def language(qapp, request):
+    screen_i18n.install(qapp, request.param)
+    yield request.param
+    screen_i18n.install(qapp, "en")
+
+
+@pytest.fixture
+def translated_screen(language, early_window):  # noqa: F811
+    window, attach = early_window
+    attach()
+    return window
+
+
+def visible_texts(window) -> list[str]:
+    texts = []
+    for widget in window.findChildren(QLabel) + window.findChildren(QAbstractButton):
+        if widget.isVisible() and widget.text().strip():
+            texts.append(widget.text())
+    for widget in window.findChildren(QLineEdit):
+        if widget.isVisible() and widget.placeholderText():
+            texts.append(widget.placeholderText())
+    for widget in window.findChildren(QGroupBox):
+        if widget.isVisible() and widget.title():
+            texts.append(widget.title())
+    return texts
+
+
+@pytest.mark.parametrize("language", ["en_XA"], indirect=True)
+def test_no_sentence_on_the_selling_screen_skips_the_catalogue(qtbot, translated_screen, language):
+    window = translated_screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)
+    scan(window, MemberRef("id", "M100003"))
+    qtbot.waitUntil(lambda: window.sale.session.member is not None, timeout=5000)
+    qtbot.wait(200)
+    sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
+    texts = visible_texts(window)
+    assert len(texts) > 30
+    english = [t for t in texts if t in sources and re.search(r"[A-Za-z]{2}", t)]
+    assert english == [], english
+    assert sum("·" in t for t in texts) > 30  # the catalogue's words are there
+
+
+@pytest.mark.parametrize("language", ["ar"], indirect=True)
+def test_arabic_lays_the_window_out_right_to_left(qtbot, translated_screen, language):
+    window = translated_screen
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert window.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert i18n.language() == "ar"
+    sign_in(qtbot, window)
+    # The sale's list, on the cashier's left in English, stands on the right mirrored.
+    cart = window.cart.mapTo(window, QPoint(0, 0)).x()
+    tender = window.tender.mapTo(window, QPoint(0, 0)).x()
+    assert cart > tender, (cart, tender)
+    assert window.cart.entry.layoutDirection() == Qt.LayoutDirection.RightToLeft
+
+def test_switching_back_to_english_restores_english_words(qapp):
+    from PySide6.QtWidgets import QPushButton
+
+    button = QPushButton()
+    screen_i18n.install(qapp, "en_XA")
+    try:
+        assert button.tr("Cancel") != "Cancel"
+    finally:
+        screen_i18n.install(qapp, "en")
+    assert button.tr("Cancel") == "Cancel"
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_in_english_the_sale_is_on_the_left(qtbot, early_window):  # noqa: F811
+    window, attach = early_window
+    attach()
+    sign_in(qtbot, window)
+    assert window.cart.mapTo(window, QPoint(0, 0)).x() < window.tender.mapTo(window, QPoint(0, 0)).x()
