@@ -7,20 +7,23 @@ from them before its first frame.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Mapping
-
-import platformdirs
 
 APP_NAME = "kiosk"
 
 
+# platformdirs and tomllib are imported where used: this module loads before the window's
+# first frame, and most starts have the settings in the environment or no file at all.
 def config_dir() -> Path:
+    import platformdirs
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
 def data_dir() -> Path:
+    import platformdirs
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
@@ -45,7 +48,10 @@ def value(section: str, key: str, env: Mapping[str, str] = os.environ) -> Any:
     name = f"KIOSK_{section.upper()}__{key.upper()}"
     if env.get(name):
         return env[name]
-    for path in reversed(settings_files(env)):
+    files = settings_files(env)
+    if files:
+        import tomllib
+    for path in reversed(files):
         try:
             found = tomllib.loads(path.read_text("utf-8")).get(section, {}).get(key)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):

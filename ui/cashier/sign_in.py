@@ -67,9 +67,10 @@ class SignInView(QWidget):
         """On the demo (the embedded sandbox): who to sign in as, from the demo operators themselves."""
         from kiosk.checkout.operators import DEMO_OPERATORS
 
-        self.demo_ids.setText(self.tr("Demo: ") + "; ".join(
-            self.tr("%1 %2, PIN %3").replace("%1", role).replace("%2", operator_id).replace("%3", pin)
-            for operator_id, _name, role, pin in DEMO_OPERATORS))
+        roles = {"cashier": self.tr("cashier"), "manager": self.tr("manager")}
+        self.demo_ids.setText(self.tr("Demo: %1").replace("%1", "; ".join(
+            self.tr("%1 %2, PIN %3").replace("%1", roles.get(role, role)).replace("%2", operator_id).replace("%3", pin)
+            for operator_id, _name, role, pin in DEMO_OPERATORS)))
 
     def reset(self) -> None:
         self.operator.clear()
