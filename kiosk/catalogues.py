@@ -49,12 +49,16 @@ def read(language: str):
         return read_po(handle, locale=language)
 
 
-def compile_all() -> list[Path]:
+def compile_all(force: bool = False) -> list[Path]:
+    """Compile each stale `.mo` (older than its `.po`, or missing); every one when forced."""
     from babel.messages.mofile import write_mo
 
     written = []
     for language in languages():
-        target = po_path(language).with_suffix(".mo")
+        source = po_path(language)
+        target = source.with_suffix(".mo")
+        if not force and target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
         with target.open("wb") as handle:
             write_mo(handle, read(language))
         written.append(target)
@@ -75,7 +79,8 @@ def update() -> None:
 def main(argv: list[str]) -> int:
     if argv == ["compile"]:
         for path in compile_all():
-            print(f"compiled {path.relative_to(ROOT)}")
+            # stderr: scripts/run.sh runs this before the app, whose own output is on stdout
+            print(f"compiled {path.relative_to(ROOT)}", file=sys.stderr)
         return 0
     if argv == ["update"]:
         update()

@@ -74,14 +74,39 @@ def when(moment: datetime, locale: str | None = None, style: str = "short") -> s
     """A date and time in the store's time zone (the machine's when none is set)."""
     from babel.dates import format_datetime
 
-    zone = None
+    return format_datetime(_in_store_zone(moment), style, locale=_current(locale))
+
+
+def duration(seconds: float | None, locale: str | None = None) -> str:
+    """How long, as the language abbreviates it: seconds up to two minutes, minutes up to two
+    hours, then hours ("90 sec", "2 min", "3 h")."""
+    from datetime import timedelta
+
+    from babel.dates import format_timedelta
+
+    if seconds is None:
+        return "-"
+    # threshold 2: a unit is used from two of it, so 90 s stays seconds rather than "2 min"
+    return format_timedelta(timedelta(seconds=seconds), threshold=2, format="short", locale=_current(locale))
+
+
+def clock(moment: datetime | float, locale: str | None = None) -> str:
+    """The time of day (a sync, an allowance's end) in the store's time zone."""
+    from babel.dates import format_time
+
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment).astimezone()
+    return format_time(_in_store_zone(moment), "short", locale=_current(locale))
+
+
+def _in_store_zone(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
     if _store["timezone"]:
         from zoneinfo import ZoneInfo
 
-        zone = ZoneInfo(_store["timezone"])
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone) if zone else moment.astimezone()
-    return format_datetime(moment, style, locale=_current(locale))
+        return moment.astimezone(ZoneInfo(_store["timezone"]))
+    return moment.astimezone()
 
 
 def warm(languages: tuple[str, ...] = ()) -> None:
@@ -92,3 +117,5 @@ def warm(languages: tuple[str, ...] = ()) -> None:
         price(Decimal("1"), language)
         points(1000, language)
         when(datetime.now(), language)
+        clock(datetime.now().astimezone(), language)
+        duration(90, language)

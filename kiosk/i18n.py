@@ -26,16 +26,21 @@ from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 log = logging.getLogger(__name__)
 
 DOMAIN = "kiosk"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "resources" / "locale"
+# resources/ is the package kiosk_resources in a wheel (pyproject.toml), the source tree's
+# folder in a checkout: importlib.resources finds it either way.
+LOCALE_DIR = Path(str(files("kiosk_resources").joinpath("locale")))
 SOURCE = "en"
 # The languages a store can choose, each named in itself (a shopper looks for their own).
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
+# "Language" in each, for the one button a shopper who reads none of the others can find.
+LANGUAGE_WORD = {"en": "Language", "es": "Idioma", "fr": "Langue", "ar": "اللغة"}
 RIGHT_TO_LEFT = frozenset({"ar"})
 # A test language: every sentence accented and a third longer, to find text that is cut off.
 PSEUDO = "en_XA"
@@ -78,6 +83,16 @@ def _guard(source: str, translated: str) -> str:
         log.warning("a translation's placeholders differ from its source; the source is shown")
         return source
     return translated
+
+
+@lru_cache(maxsize=1)
+def shipped() -> tuple[str, ...]:
+    """The languages this installation can show: English (the code's own) and each with a
+    catalogue installed, in LANGUAGES' order."""
+    found = {p.name for p in LOCALE_DIR.iterdir()
+             if (p / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file() or (p / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+             } if LOCALE_DIR.is_dir() else set()
+    return tuple(code for code in LANGUAGES if code == SOURCE or code in found)
 
 
 @lru_cache(maxsize=None)

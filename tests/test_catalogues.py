@@ -17,10 +17,13 @@ from kiosk import catalogues, i18n
 
 SHIPPED = ("es", "fr", "ar")
 # Entries that are the same word in a language: names and codes, not sentences.
-SAME_IN = {"es": set(), "fr": {"Total", "Points", "Code", "Note", "Message", "Menu", "Transactions", "Version",
-                               "Contact", "Email", "Type", "Service", "Mode", "Date", "Client", "Description",
-                               "Conditions"},
-           "ar": set()}
+# Right as they are: the product's name, an example address, the answer keys (Y) and (N),
+# unit symbols, and words the language shares with English.
+EVERYWHERE = {"Kiosk", "name@example.com", "{0} (Y)", "{0} (N)"}
+SAME_IN = {"es": EVERYWHERE | {" h", "{0} s", "%1 %2, PIN %3", "No", "PIN", "Subtotal", "Terminal %1", "Total"},
+           "fr": EVERYWHERE | {" h", "{0} s", "OK", "Question", "Terminal %1", "{0} points", "Total", "Points", "Code",
+                               "Note"},
+           "ar": EVERYWHERE}
 
 
 @pytest.fixture(scope="module")

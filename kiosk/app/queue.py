@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.sales import Redemption
-from kiosk.outbox.events import age_text
+from kiosk import formats
 from kiosk.scanner.payload import JOINED_MEMBER, MEMBER_ID
 
 # approve(action, subject, details=lines the manager reads) -> the Approval, or None
@@ -124,7 +124,7 @@ def read(till: Any) -> QueueView:
                      for r in till.outbox.rows("held", 200))
     waiting = tuple(Waiting(r["id"], r["kind"], r["sale_id"], r["attempts"], _when(r["created_at"]), bool(r["held"]))
                     for r in till.outbox.waiting(200))
-    return QueueView(status.depth, age_text(status.oldest_age_s), status.dead, status.blocked, status.paused,
+    return QueueView(status.depth, formats.duration(status.oldest_age_s), status.dead, status.blocked, status.paused,
                      letters, tuple(till.sales.problems()), tuple(till.allowances.report()), waiting)
 
 

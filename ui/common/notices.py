@@ -8,7 +8,6 @@ a button under the cashier's finger.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer
@@ -182,7 +181,7 @@ class OfflineBanner(QLabel):
     def _say(self) -> None:
         # Short enough for two lines of the strip at 200 %; the whole of it is the tooltip.
         if self.state == "offline":
-            self.setText(self.tr("OFFLINE: selling goes on. ") + self._allowance_text())
+            self.setText(self._offline_text())
             self.setToolTip(self.tr("Sales are sent when the connection is back."))
         elif self.state == "degraded":
             self.setText(self.tr("SLOW CONNECTION: things may take a moment longer."))
@@ -193,11 +192,12 @@ class OfflineBanner(QLabel):
         self.setStyleSheet(self.STYLES[self.state])
         self.show()
 
-    def _allowance_text(self) -> str:
-
+    def _offline_text(self) -> str:
+        # One whole sentence for each case: a language words it as one.
         a = self.allowance
         if a is None:
-            return self.tr("Rewards, cards and coupons can't be used now.")
-        return (self.tr("Offline allowance open until %1: %2 sales and %3 left for cards and coupons.")
-                .replace("%1", datetime.fromtimestamp(a.expires_at).strftime("%H:%M"))
-                .replace("%2", str(a.sales_left)).replace("%3", formats.money(a.cents_left)))
+            return self.tr("OFFLINE: selling goes on. Rewards, cards and coupons can't be used now.")
+        return (self.tr("OFFLINE: selling goes on. Offline allowance open until %1: "
+                        "%2 sales and %3 left for cards and coupons.")
+                .replace("%1", formats.clock(a.expires_at))
+                .replace("%2", formats.points(a.sales_left)).replace("%3", formats.money(a.cents_left)))

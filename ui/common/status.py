@@ -6,9 +6,11 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from kiosk import formats, i18n
+from kiosk.i18n import N_
 from ui.common import theme
 
-STATE_NAMES = {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
+STATE_NAMES = {"online": N_("Online"), "degraded": N_("Slow connection"), "offline": N_("Offline")}
 # The same colours as the offline banner, so the two read as one message.
 STATE_STYLES = {
     "offline": f"background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; font-weight: bold; padding: 0 6px;",
@@ -46,18 +48,22 @@ class StatusLine(QStatusBar):
         self.scanner.setText(self.tr("Scanner off"))
 
     def set_queue(self, event) -> None:
+        # Whole clauses, each with its own plural, so that a language can word each one; only
+        # the separator between them is glued (and translated too).
+        facts = []
         if event.depth == 0:
-            self.queue.setText(self.tr("Nothing waiting"))
+            facts.append(self.tr("Nothing waiting"))
             self._synced_now()
+        elif event.oldest_age_s is None:
+            facts.append(i18n.ngettext("{0} waiting", "{0} waiting", event.depth).format(event.depth))
         else:
-            from kiosk.outbox.events import age_text  # its dataclasses load after the first frame
-
-            age = "" if event.oldest_age_s is None else self.tr(", oldest {0}").format(age_text(event.oldest_age_s))
-            self.queue.setText(self.tr("{0} waiting{1}").format(event.depth, age))
+            facts.append(i18n.ngettext("{0} waiting, oldest {1}", "{0} waiting, oldest {1}", event.depth)
+                         .format(event.depth, formats.duration(event.oldest_age_s)))
         if event.dead:
-            self.queue.setText(self.queue.text() + self.tr("; {0} need attention").format(event.dead))
+            facts.append(i18n.ngettext("{0} needs attention", "{0} need attention", event.dead).format(event.dead))
         if event.paused:
-            self.queue.setText(self.queue.text() + self.tr("; sending paused"))
+            facts.append(self.tr("sending paused"))
+        self.queue.setText(i18n.pgettext("between facts on the status line", "; ").join(facts))
         self.queue.setToolTip(event.paused or "")
 
     def hand_scanner_ready(self) -> None:
@@ -69,4 +75,4 @@ class StatusLine(QStatusBar):
 
     def _synced_now(self) -> None:
         self.last_sync = self._clock()
-        self.synced.setText(self.tr("Synced {0}").format(time.strftime("%H:%M:%S", time.localtime(self.last_sync))))
+        self.synced.setText(self.tr("Synced {0}").format(formats.clock(self.last_sync)))

@@ -2,30 +2,22 @@
 
 The attract screen invites a scan ("Scan your card": the camera or the hand scanner, both
 routed to the visit's Shopper), offers Join, Check a gift card, Find me by email (when the store turns it on), and a language button
-only when more than one language is installed. Its content drifts a few pixels a minute
+only when more than one language is installed (kiosk.i18n.shipped). Its content drifts a few pixels a minute
 along a small square, so nothing stands still on the panel for hours (burn-in on OLED and
 image retention on LCD panels left on all day).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from kiosk import i18n
 from ui.common import theme
 from ui.selfservice.overlay import big_button
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "resources" / "translations"
 DRIFT_SIDE_PX = 16  # the square the content wanders round
 DRIFT_STEP_MS = 15_000  # one pixel each time: 4 px a minute, too slow for a shopper to notice
-
-
-def installed_languages(folder: Path = TRANSLATIONS) -> int:
-    """How many languages the kiosk can show: English (the strings in the code) and one more
-    per Qt catalogue (kiosk_<language>.qm) installed beside it."""
-    return 1 + (len(list(folder.glob("kiosk_*.qm"))) if folder.is_dir() else 0)
 
 
 def drift_offset(step: int, side: int = DRIFT_SIDE_PX) -> tuple[int, int]:
@@ -54,18 +46,16 @@ class AttractScreen(QWidget):
 
     def __init__(self, body_px: int, store_name: str = "", parent: QWidget | None = None):
         super().__init__(parent)
-        self.setAccessibleName(self.tr("Welcome"))
+        self.store_name = store_name
         self.content = QWidget(self)
-        self.welcome = _label(self.content, self.tr("Welcome to {0}").format(store_name) if store_name
-                              else self.tr("Welcome"), self.tr("Welcome"), round(body_px * 1.6))
-        self.scan = _label(self.content, self.tr("Scan your card"), self.tr("Scan your card"),
-                           round(body_px * 2.6), bold=True)
-        self.how = _label(self.content, self.tr("Hold your loyalty card or the member app's code up to the camera, "
-                                                "or under the scanner."), self.tr("How to scan"), body_px)
-        self.join = big_button(self.content, self.tr("Join"), self.tr("Join"), primary=True)
-        self.gift = big_button(self.content, self.tr("Check a gift card"), self.tr("Check a gift card"))
-        self.email = big_button(self.content, self.tr("No card? Find me by email"), self.tr("Find me by email"))
-        self.language = big_button(self.content, self.tr("Language"), self.tr("Language"))
+        self.welcome = _label(self.content, "", "", round(body_px * 1.6))
+        self.scan = _label(self.content, "", "", round(body_px * 2.6), bold=True)
+        self.how = _label(self.content, "", "", body_px)
+        self.join = big_button(self.content, "", "", primary=True)
+        self.gift = big_button(self.content, "", "")
+        self.email = big_button(self.content, "", "")
+        self.language = big_button(self.content, "", "")
+        self._words()
         for b in (self.join, self.gift, self.email, self.language):
             b.setStyleSheet(b.styleSheet() + f"QPushButton {{ font-size: {body_px}px; min-width: 280px; }}")
         self.join.clicked.connect(lambda: self.go.emit("enrol"))
@@ -73,9 +63,10 @@ class AttractScreen(QWidget):
         self.email.clicked.connect(lambda: self.go.emit("email"))
         self.email.hide()  # until the store turns it on (offer_email)
         self.language.clicked.connect(lambda: self.go.emit("language"))
-        self.language.setVisible(installed_languages() > 1)
+        self.language.setVisible(len(i18n.shipped()) > 1)
         # One line for what the shopper should know now ("This part of the kiosk is not installed").
-        self.notice = _label(self.content, "", self.tr("Notice"), body_px)
+        self.notice = _label(self.content, "", "", body_px)
+        self.notice.setAccessibleName(self.tr("Notice"))
         self.notice.setMinimumHeight(round(body_px * 2.8))
         self.row = row = QHBoxLayout()
         row.setSpacing(theme.KIOSK_GAP_PX * 4)
@@ -102,6 +93,33 @@ class AttractScreen(QWidget):
         self._drift = QTimer(self, interval=DRIFT_STEP_MS)
         self._drift.timeout.connect(lambda: self._move_to(self.step + 1))
         self._drift.start()
+
+    def _words(self) -> None:
+        """Every word of the screen, in the language now installed (again on a LanguageChange)."""
+        self.setAccessibleName(self.tr("Welcome"))
+        self.welcome.setText(self.tr("Welcome to {0}").format(self.store_name) if self.store_name
+                             else self.tr("Welcome"))
+        self.welcome.setAccessibleName(self.tr("Welcome"))
+        self.scan.setText(self.tr("Scan your card"))
+        self.scan.setAccessibleName(self.tr("Scan your card"))
+        self.how.setText(self.tr("Hold your loyalty card or the member app's code up to the camera, "
+                                 "or under the scanner."))
+        self.how.setAccessibleName(self.tr("How to scan"))
+        for button, text, name in ((self.join, self.tr("Join"), self.tr("Join")),
+                                   (self.gift, self.tr("Check a gift card"), self.tr("Check a gift card")),
+                                   (self.email, self.tr("No card? Find me by email"), self.tr("Find me by email")),
+                                   # In every language at once: whoever reads this one may not read the current one.
+                                   (self.language, " · ".join(i18n.LANGUAGE_WORD[c] for c in i18n.shipped()),
+                                    self.tr("Language"))):
+            button.setText(text)
+            button.setAccessibleName(name)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.LanguageChange:
+            self._words()
+            self.notice.setAccessibleName(self.tr("Notice"))
+            self.fit_width(self._width)
+        super().changeEvent(event)
 
     def _move_to(self, step: int) -> None:
         self.step = step
@@ -137,13 +155,29 @@ class ThanksScreen(QWidget):
 
     def __init__(self, body_px: int, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setAccessibleName(self.tr("Thank you"))
-        self.done = big_button(self, self.tr("Done"), self.tr("Done"), primary=True)
+        self.done = big_button(self, "", "", primary=True)
         self.done.setStyleSheet(self.done.styleSheet() + f"QPushButton {{ font-size: {body_px}px; min-width: 280px; }}")
+        self.title = _label(self, "", "", round(body_px * 2.6), bold=True)
+        self.goodbye = _label(self, "", "", body_px)
+        self._words()
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(_label(self, self.tr("Thank you!"), self.tr("Thank you"), round(body_px * 2.6), bold=True))
-        layout.addWidget(_label(self, self.tr("See you next time."), self.tr("Goodbye"), body_px))
+        layout.addWidget(self.title)
+        layout.addWidget(self.goodbye)
         layout.addSpacing(theme.KIOSK_GAP_PX * 4)
         layout.addWidget(self.done, 0, Qt.AlignHCenter)
         layout.addStretch(1)
+
+    def _words(self) -> None:
+        self.setAccessibleName(self.tr("Thank you"))
+        self.done.setText(self.tr("Done"))
+        self.done.setAccessibleName(self.tr("Done"))
+        self.title.setText(self.tr("Thank you!"))
+        self.title.setAccessibleName(self.tr("Thank you"))
+        self.goodbye.setText(self.tr("See you next time."))
+        self.goodbye.setAccessibleName(self.tr("Goodbye"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.LanguageChange:
+            self._words()
+        super().changeEvent(event)

@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QLineEdit, QScrollA
 
 from kiosk.app.exits import EXIT_OK
 from kiosk.events import EventHub
+from kiosk import i18n
 from kiosk.i18n import N_
 from ui.common import theme
 from ui.selfservice import kit
 from ui.common.notices import keep_place
 from ui.selfservice.attract import AttractScreen, ThanksScreen
 from ui.selfservice.idle import IdleWatch
+from ui.selfservice.language_screen import LanguageScreen
 from ui.selfservice.lockdown import LockdownKeys
 from ui.selfservice.overlay import EXIT, ManagerPin, Question
 from ui.selfservice.staff import CornerHold
@@ -111,14 +113,14 @@ class SelfServiceWindow(QWidget):
         self._leaving = False
         self._release = None
         self.setObjectName("kiosk")
-        self.setWindowTitle(self.tr("Kiosk"))
-        self.setAccessibleName(self.tr("Self-service kiosk"))
+        # The store's language (installed before the window is made); a shopper's choice lasts a visit.
+        self.store_language = i18n.language()
+        self._connectivity = "online"
         self.setStyleSheet(f"#kiosk {{ background: {theme.KIOSK_BG}; }} QLabel {{ color: {theme.KIOSK_FG}; }}")
         self.body_px = kit.body_px()
 
         self.banner = QLabel(self)
         self.banner.setObjectName("kioskBanner")
-        self.banner.setAccessibleName(self.tr("Connection"))
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignCenter)
         self.banner.setStyleSheet(f"#kioskBanner {{ background: {theme.KIOSK_CALM_BG}; color: {theme.KIOSK_CALM_FG}; "
@@ -129,10 +131,13 @@ class SelfServiceWindow(QWidget):
         self.attract.go.connect(self.show_screen)
         self.thanks = ThanksScreen(self.body_px, self.stack)
         self.thanks.done.clicked.connect(self.reset)
+        self.languages = LanguageScreen(self.body_px, self.stack)
+        self.languages.go.connect(self.show_screen)
+        self.languages.chosen.connect(self.choose_language)
         self.stack.addWidget(self.attract)
         self.stack.addWidget(self.thanks)
+        self.stack.addWidget(self.languages)
         self.notice = QLabel(self)  # sentences for the shopper on any screen but the attract one
-        self.notice.setAccessibleName(self.tr("Notice"))
         self.notice.setAlignment(Qt.AlignCenter)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(f"font-size: {self.body_px}px;")
@@ -182,7 +187,20 @@ class SelfServiceWindow(QWidget):
 
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(lambda text, _receiver: self.scans and self.scans.text(text, "wedge"))
+        self._words()
         self.attract.say(self.tr("The kiosk is starting…"))
+
+    def _words(self) -> None:
+        self.setWindowTitle(self.tr("Kiosk"))
+        self.setAccessibleName(self.tr("Self-service kiosk"))
+        self.banner.setAccessibleName(self.tr("Connection"))
+        self.notice.setAccessibleName(self.tr("Notice"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.LanguageChange:
+            self._words()
+            self.set_connectivity(self._connectivity)
+        super().changeEvent(event)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -226,6 +244,7 @@ class SelfServiceWindow(QWidget):
         self.attract.say(message)
 
     def set_connectivity(self, state: str, detail: str = "") -> None:
+        self._connectivity = state
         text = BANNERS.get(state)
         self.banner.setText(self.tr(text) if text else "")
         self._show_strip()
@@ -291,7 +310,16 @@ class SelfServiceWindow(QWidget):
 
     def show_screen(self, name: str) -> None:
         if name == "attract":
+            if self.stack.currentWidget() is self.languages:
+                self.stack.setCurrentWidget(self.attract)  # Back: the visit (and its language) goes on
+                return
             self.reset()
+            return
+        if name == "language":
+            self._thanks_timer.stop()
+            self.stack.setCurrentWidget(self.languages)
+            if self.idle is not None:
+                self.idle.arm()
             return
         if name == "thanks":
             self.idle and self.idle.disarm()
@@ -343,10 +371,34 @@ class SelfServiceWindow(QWidget):
         if clipboard.supportsSelection():
             clipboard.clear(QClipboard.Selection)
         self._clear_notice()
+        if i18n.language() != self.store_language:
+            from ui.common import i18n as screen_languages
+
+            screen_languages.install(QApplication.instance(), self.store_language)
         self.attract.shown()
         if self.terminal is not None:
             self._new_visit()
         self.visit_reset.emit()
+
+    def choose_language(self, language: str) -> None:
+        """The shopper's language, for this visit: every screen says its words again (Qt sends
+        each widget a LanguageChange), and the visit's screens, built in the language before,
+        are built again in this one."""
+        from ui.common import i18n as screen_languages
+
+        screen_languages.install(QApplication.instance(), language)
+        self._build_again()
+        self.stack.setCurrentWidget(self.attract)
+        if self.idle is not None:
+            self.idle.arm()  # a shopper who walks off after choosing: the store's language comes back
+
+    def _build_again(self) -> None:
+        for screen in self.screens.values():
+            self.stack.removeWidget(screen)
+            screen.deleteLater()
+        self.screens = {}
+        if self.shopper is not None:
+            QTimer.singleShot(0, self._build_next)
 
     def _visit_busy(self) -> bool:
         # Part of the visit's writes may still be under way: `busy` on each (a reward pass, an enrolment).
