@@ -71,7 +71,8 @@ def update() -> None:
     template = extract()
     for language in languages():
         catalog = read(language)
-        catalog.update(template, update_header_comment=False)
+        # No fuzzy matching: its guesses ("member inactive" for "Member offline") read as translations.
+        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         with po_path(language).open("wb") as handle:
             write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
 

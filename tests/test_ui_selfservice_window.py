@@ -69,6 +69,9 @@ def kiosk(qtbot, qloop, sandbox, tmp_path):  # noqa: F811
         run(qtbot, qloop, terminal.stop())
     executor.shutdown(wait=True)
     qloop.set_default_executor(None)
+    from ui.common import i18n as screen_languages
+
+    screen_languages.install(QApplication.instance(), "en")  # a test that failed in another language
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
 
 
@@ -346,3 +349,44 @@ def test_cancelling_the_manager_pin_leaves_the_lock_and_writes_no_unlock(qtbot, 
     assert window.shopper.lockouts.locked_until(lockout.GIFT_CARD) is not None
     assert window.terminal.till.audit.entries(action="entry_unlocked") == []
     assert window.stack.currentWidget() is card  # the shopper's screen stays as it was
+
+
+def test_a_shopper_chooses_a_language_for_the_visit_and_the_next_visit_has_the_stores(qtbot, kiosk):
+    from kiosk import i18n
+
+    window = kiosk()
+    attract = window.attract
+    assert attract.language.isVisible()
+    qtbot.mouseClick(attract.language, Qt.LeftButton)
+    assert window.stack.currentWidget() is window.languages
+    assert {b.text() for b in window.languages.buttons.values()} == {"English", "Español", "Français", "العربية"}
+    qtbot.mouseClick(window.languages.buttons["es"], Qt.LeftButton)
+    spanish = i18n.catalogue("es")
+    assert window.stack.currentWidget() is attract
+    assert attract.scan.text() == spanish.gettext("Scan your card") != "Scan your card"
+    assert attract.join.text() == spanish.gettext("Join") and window.windowTitle() == "Kiosk"
+    # The visit's screens are built again in Spanish, and the core speaks it too.
+    scan_member(window)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
+    member = window.screens["member"]
+    assert member.greeting.text() == spanish.gettext("Welcome back, {0}").format("Chloé") != "Welcome back, Chloé"
+    shown = {w.text() for w in member.findChildren(QPushButton) if w.isVisible()}
+    assert spanish.gettext("Finish") in shown and "Finish" not in shown
+    # Arabic: the whole window mirrors; the visit's end brings back the store's English, left to right.
+    window.show_screen("language")
+    qtbot.mouseClick(window.languages.buttons["ar"], Qt.LeftButton)
+    assert QApplication.layoutDirection() == Qt.RightToLeft and window.layoutDirection() == Qt.RightToLeft
+    assert attract.scan.text() == i18n.catalogue("ar").gettext("Scan your card")
+    window.reset()
+    assert i18n.language() == "en" and QApplication.layoutDirection() == Qt.LeftToRight
+    assert attract.scan.text() == "Scan your card" and attract.join.text() == "Join"
+    qtbot.waitUntil(lambda: "enrol" in window.screens, timeout=5000)
+    enrol = window.screens["enrol"]
+    assert any(b.text() == "Next" for b in enrol.findChildren(QPushButton))
+
+
+def test_back_on_the_language_screen_keeps_the_language(qtbot, kiosk):
+    window = kiosk()
+    window.show_screen("language")
+    qtbot.mouseClick(window.languages.back, Qt.LeftButton)
+    assert window.stack.currentWidget() is window.attract and window.attract.scan.text() == "Scan your card"

@@ -23,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kiosk.i18n import N_, _
 from kiosk.app.signals import Signal
 from kiosk.app.work import Work
 from kiosk.checkout.errors import CheckoutError
@@ -34,9 +35,9 @@ from kiosk.outbox.store import StorageError
 from kiosk.selfservice import privacy
 
 ENROLLING = "shopper-enrol"
-CANT_ENROL = ("You can't join at this kiosk: this store's loyalty service doesn't offer it here. "
-              "You can join online or at the service desk.")
-ALREADY_MEMBER = "That email or phone number already belongs to a member. Scan your card, or ask at the till."
+CANT_ENROL = N_("You can't join at this kiosk: this store's loyalty service doesn't offer it here. "
+                "You can join online or at the service desk.")
+ALREADY_MEMBER = N_("That email or phone number already belongs to a member. Scan your card, or ask at the till.")
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ class Enrolment:
             self.done.emit(self.outcome)  # already made (or queued): say so again, send nothing
             return
         if not self.can_enrol():
-            self.work.say(CANT_ENROL)
+            self.work.say(_(CANT_ENROL))
             return
         if not (new.email or new.phone):
-            self.work.say("Enter an email address or a phone number to join.")
+            self.work.say(_("Enter an email address or a phone number to join."))
             return
         self._submitted = (new, consent)
         self.work.run(ENROLLING, self._enrol(new, consent), self._finished)
@@ -119,8 +120,8 @@ class Enrolment:
             op_id, = await asyncio.to_thread(self.till.outbox.enqueue, [operation])
         except StorageError:
             self._submitted = None
-            raise CheckoutError("The kiosk could not save your details, so nothing was sent. "
-                                "Please ask at the till.") from None
+            raise CheckoutError(_("The kiosk could not save your details, so nothing was sent. "
+                                  "Please ask at the till.")) from None
         queued = EnrolOutcome(None, True, new.first_name)
         if checkout.offline:
             engine.wake()  # delivered when the backend is back
@@ -132,6 +133,6 @@ class Enrolment:
             return queued
         self._submitted = None  # refused: the shopper may correct it and try again
         if outcome.state == REFUSED and "exists" in (outcome.error or "").lower():
-            raise CheckoutError(ALREADY_MEMBER)
-        raise CheckoutError("The loyalty service didn't accept those details. Check them and try again, "
-                            "or ask at the till.")
+            raise CheckoutError(_(ALREADY_MEMBER))
+        raise CheckoutError(_("The loyalty service didn't accept those details. Check them and try again, "
+                              "or ask at the till."))

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable
 
+from kiosk.i18n import _
 from kiosk.app import email_lookup
 from kiosk.app.signals import Signal
 from kiosk.app.work import Work
@@ -101,7 +102,7 @@ class Shopper:
     def greeting(self) -> str:
         """"Welcome back, Ana": the first name only, nothing else of the member."""
         first = self.member.member.first_name if self.member and self.member.member else None
-        return f"Welcome back, {first}" if first else "Welcome back"
+        return _("Welcome back, {0}").format(first) if first else _("Welcome back")
 
     def scanned(self, event: Scanned) -> None:
         ref = event.ref
@@ -112,10 +113,10 @@ class Shopper:
         elif isinstance(ref, payload.Rejection):
             self.work.say(ref.message)
         elif isinstance(ref, payload.RewardPassRef):
-            self.work.say("That is a reward QR: show it at the till, where the reward goes on your purchase.")
+            self.work.say(_("That is a reward QR: show it at the till, where the reward goes on your purchase."))
         else:  # a product or a receipt: the till's business
-            self.work.say("This kiosk reads loyalty cards, the member app's code and gift cards. "
-                          "Products and receipts are scanned at the till.")
+            self.work.say(_("This kiosk reads loyalty cards, the member app's code and gift cards. "
+                            "Products and receipts are scanned at the till."))
 
     def look_up(self, ref: str) -> None:
         self.work.run(LOOKUP, self.checkout.find_member(ref), self._show)
@@ -135,10 +136,10 @@ class Shopper:
         """A reward pass for `reward_id`, given on `pass_made`; an unavailable reward is refused."""
         choice = next((c for c in self.rewards() if c.reward.reward_id == reward_id), None)
         if self.member is None or choice is None:
-            self.work.say("Scan your card first, then choose one of your rewards.")
+            self.work.say(_("Scan your card first, then choose one of your rewards."))
             return
         if not choice.available:
-            self.work.say(f"“{choice.reward.name}” can't be chosen now: {choice.reason}.")
+            self.work.say(_("“{0}” can't be chosen now: {1}.").format(choice.reward.name, choice.reason))
             return
         self.work.run(PASS, self._make_pass(self.member.member_id, reward_id), self._made)
 
@@ -183,7 +184,7 @@ class Shopper:
         def done(lifted: bool) -> None:
             self.lifted.emit(entry)
             if not lifted:
-                self.work.say("That entry was not locked.")
+                self.work.say(_("That entry was not locked."))
 
         self.work.run(LIFT, asyncio.to_thread(self.lockouts.lift, entry, operator_id), done)
 

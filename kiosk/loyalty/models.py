@@ -10,6 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Mapping
 
+from kiosk import formats
+from kiosk.i18n import _, ngettext
+
 ZERO = Decimal("0.00")
 
 
@@ -103,17 +106,17 @@ class MemberView:
         """Why `reward` can't be used now, in a few words (its button says it), with `spent`
         points already taken by rewards on the sale; None when it can."""
         if self.member is not None and not self.member.active:
-            return "member inactive"
+            return _("member inactive")
         if reward.discount is None:
-            return "no value at the till"
+            return _("no value at the till")
         if reward.remaining_count is not None and reward.remaining_count <= 0:
-            return "limit reached"
+            return _("limit reached")
         if self.points is None:
-            return "points not available"
+            return _("points not available")
         short = reward.credit_required - (self.points.available - spent)
         if short > 0:
-            return f"needs {short:,} more points"
-        return None if reward.eligible else "not available to this member now"
+            return ngettext("needs {0} more point", "needs {0} more points", short).format(formats.points(short))
+        return None if reward.eligible else _("not available to this member now")
 
 
 @dataclass(frozen=True)

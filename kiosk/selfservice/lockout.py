@@ -13,6 +13,8 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
+from kiosk import formats
+from kiosk.i18n import N_, _
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.errors import CheckoutError
 from kiosk.outbox.store import Database
@@ -20,7 +22,11 @@ from kiosk.outbox.store import Database
 GIFT_CARD = "gift_card"
 ONE_TIME_CODE = "one_time_code"
 ENTRIES = (GIFT_CARD, ONE_TIME_CODE)
-_WHAT = {GIFT_CARD: "Gift card balance checks", ONE_TIME_CODE: "One-time codes"}
+# Whole sentences per entry, so that each language words its own.
+_LOCKED = {GIFT_CARD: N_("Gift card balance checks are paused on this kiosk after too many wrong codes. "
+                         "They open again at {0}, or ask a member of staff."),
+           ONE_TIME_CODE: N_("One-time codes are paused on this kiosk after too many wrong codes. "
+                             "They open again at {0}, or ask a member of staff.")}
 
 
 def _at(epoch: float) -> datetime:
@@ -29,8 +35,7 @@ def _at(epoch: float) -> datetime:
 
 def locked_sentence(entry: str, until: datetime) -> str:
     """What the screen says while `entry` is locked: when it opens again, in the kiosk's local time."""
-    return (f"{_WHAT.get(entry, 'This')} are paused on this kiosk after too many wrong codes. "
-            f"They open again at {until.astimezone().strftime('%H:%M')}, or ask a member of staff.")
+    return _(_LOCKED.get(entry, _LOCKED[GIFT_CARD])).format(formats.clock(until))
 
 
 class Lockouts:

@@ -12,7 +12,7 @@ mirrored: the catalogue's language answers it, so Arabic lays out right to left.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from kiosk import i18n
@@ -68,6 +68,8 @@ class Languages:
         i18n.use_on_screen(language)
         self.language = language
         QLocale.setDefault(QLocale(base if language != i18n.PSEUDO else "en_US"))
+        # Qt posts each widget its LanguageChange: delivered now, no screen shows a pass of the old words.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
 
 
 def install(app: QApplication, language: str) -> Languages:
