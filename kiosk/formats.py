@@ -99,6 +99,20 @@ def clock(moment: datetime | float, locale: str | None = None) -> str:
     return format_time(_in_store_zone(moment), "short", locale=_current(locale))
 
 
+def day(moment: datetime, locale: str | None = None) -> str:
+    """A date as the language writes it in full ("4 December 2026", "4 de diciembre de 2026")."""
+    from babel.dates import format_date
+
+    return format_date(_in_store_zone(moment).date(), "long", locale=_current(locale))
+
+
+def day_and_month(moment: datetime, locale: str | None = None) -> str:
+    """"4 December", "December 4", "4 décembre": CLDR's order for the language."""
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMMd", _in_store_zone(moment), locale=_current(locale))
+
+
 def _in_store_zone(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment

@@ -372,17 +372,34 @@ def test_a_shopper_chooses_a_language_for_the_visit_and_the_next_visit_has_the_s
     assert member.greeting.text() == spanish.gettext("Welcome back, {0}").format("Chloé") != "Welcome back, Chloé"
     shown = {w.text() for w in member.findChildren(QPushButton) if w.isVisible()}
     assert spanish.gettext("Finish") in shown and "Finish" not in shown
-    # Arabic: the whole window mirrors; the visit's end brings back the store's English, left to right.
+    # From the member screen, in the middle of the visit: the member stays shown, now in French.
+    assert window.language.isVisible() and not attract.language.isVisible()
+    qtbot.mouseClick(window.language, Qt.LeftButton)
+    assert window.stack.currentWidget() is window.languages and not window.language.isVisible()
+    qtbot.mouseClick(window.languages.buttons["fr"], Qt.LeftButton)
+    french = i18n.catalogue("fr")
+    member = window.screens["member"]
+    assert window.stack.currentWidget() is member and member.view is window.shopper.member
+    assert member.greeting.text() == french.gettext("Welcome back, {0}").format("Chloé")
+    assert any(b.text() == french.gettext("Finish") for b in member.findChildren(QPushButton) if b.isVisible())
+    # Half-way through joining: what was typed stays, the screen speaks Arabic and mirrors.
+    member.go.emit("enrol")
+    enrol = window.screens["enrol"]
+    QTest.keyClicks(enrol.first_name, "Ana")
     window.show_screen("language")
     qtbot.mouseClick(window.languages.buttons["ar"], Qt.LeftButton)
+    enrol = window.screens["enrol"]
+    assert window.stack.currentWidget() is enrol and enrol.first_name.text() == "Ana"
     assert QApplication.layoutDirection() == Qt.RightToLeft and window.layoutDirection() == Qt.RightToLeft
+    assert enrol.next.text() == i18n.catalogue("ar").gettext("Next")
     assert attract.scan.text() == i18n.catalogue("ar").gettext("Scan your card")
+    # The visit's end brings back the store's English, left to right, for the next shopper.
     window.reset()
     assert i18n.language() == "en" and QApplication.layoutDirection() == Qt.LeftToRight
     assert attract.scan.text() == "Scan your card" and attract.join.text() == "Join"
     qtbot.waitUntil(lambda: "enrol" in window.screens, timeout=5000)
     enrol = window.screens["enrol"]
-    assert any(b.text() == "Next" for b in enrol.findChildren(QPushButton))
+    assert enrol.next.text() == "Next" and enrol.first_name.text() == ""
 
 
 def test_back_on_the_language_screen_keeps_the_language(qtbot, kiosk):

@@ -27,6 +27,10 @@ class Signal:
         elif listener in self._listeners:
             self._listeners.remove(listener)
 
+    def forget(self, owner: object) -> None:
+        """Stop calling every method of `owner` (a screen replaced by one in another language)."""
+        self._listeners = [f for f in self._listeners if getattr(f, "__self__", None) is not owner]
+
     def emit(self, *args: Any) -> None:
         for listener in list(self._listeners):
             try:

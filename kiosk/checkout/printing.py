@@ -101,6 +101,12 @@ def print_reward_pass(text: str, reward: str, expires: str, heading: str, printe
     _print(printer, "a reward pass", lambda device: write_reward_pass(device, text, reward, expires, heading))
 
 
+def plain(line: str) -> str:
+    """CLDR's formats put narrow and no-break spaces in times and amounts ("3:32\u202fPM",
+    "12,50\xa0€"); a receipt printer's code pages have neither, and would print "?"."""
+    return line.replace("\u202f", " ").replace("\xa0", " ")
+
+
 def write_reward_pass(device: Escpos, text: str, reward: str, expires: str, heading: str) -> None:
     device.hw("INIT")
     device.set(bold=True)
@@ -113,7 +119,7 @@ def write_reward_pass(device: Escpos, text: str, reward: str, expires: str, head
     device._raw(TXT_STYLE["align"]["center"])  # the library's own centring is for its image QR only
     device.qr(text, ec=QR_ECLEVEL_M, size=8, native=True)
     device._raw(TXT_STYLE["align"]["left"])
-    device.textln(expires)
+    device.textln(plain(expires))
     device.ln()
     device.cut()
 
@@ -143,7 +149,7 @@ def write_receipt(device: Escpos, receipt: Receipt, width: int) -> None:
     for line, bold in styled_lines(receipt, width):
         if bold:
             device.set(bold=True)
-        device.textln(line)
+        device.textln(plain(line))
         if bold:
             device.set(bold=False)
     device._raw(barcode_command(receipt.barcode, width))

@@ -213,7 +213,7 @@ class CartPanel(QWidget):
         if points is None or not self.sale.cart_open:
             self.earns.hide()
             return
-        self.earns.setText(self.tr("This sale earns {0} points").format(f"{points:,}"))
+        self.earns.setText(self.tr("This sale earns {0} points").format(formats.points(points)))
         self.earns.show()
 
     def selected_line(self) -> str | None:

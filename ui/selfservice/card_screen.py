@@ -105,6 +105,10 @@ class CardScreen(QWidget):
         self.shopper.card_entered(code)  # a member card scanned here shows the member
 
     def _checked(self, card) -> None:
+        self._show_card(card)
+        self.go.emit("card")
+
+    def _show_card(self, card) -> None:
         self.card.setText(self.tr("Card {0}").format(shown_code(card.shown_code)))
         if card.balance is None:
             self.balance.setText("")
@@ -113,11 +117,11 @@ class CardScreen(QWidget):
         if not card.usable:
             self.card.setText(self.card.text() + " " + self.tr("(this card can't be used now; ask at the till)"))
         self.outcome.setCurrentIndex(FOUND)
-        self.go.emit("card")
 
     def _locked(self, entry: str, until: datetime) -> None:
         if entry != lockout.GIFT_CARD:
             return
+        self.lock = (entry, until)
         self.card.setText("")
         self.balance.setText("")
         self.locked.setText(lockout.locked_sentence(entry, until))
@@ -129,6 +133,7 @@ class CardScreen(QWidget):
     def _lifted(self, entry: str) -> None:
         if entry != lockout.GIFT_CARD:
             return
+        self.lock = None
         self.locked.setText("")
         self.outcome.setCurrentIndex(FOUND)
         self.code.setEnabled(True)
@@ -141,7 +146,17 @@ class CardScreen(QWidget):
     def shown(self) -> None:
         self.code.setFocus()
 
+    def take_over(self, old: "CardScreen") -> None:
+        """Show what `old` (the same screen in the language before) showed, typing included."""
+        self.code.setText(old.code.text())
+        if old.lock is not None:
+            self._locked(*old.lock)
+            self.unlock.setVisible(old.unlock.isVisible())
+        elif old.card.text() and self.shopper.card is not None:
+            self._show_card(self.shopper.card)
+
     def clear(self) -> None:
+        self.lock = None
         kit.forget(self.code)
         for label in (self.card, self.balance, self.locked):
             label.setText("")

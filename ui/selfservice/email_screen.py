@@ -84,6 +84,7 @@ class EmailScreen(QWidget):
         self.shopper.by_email.ask(self.email.text())
 
     def _sent(self, masked: str) -> None:
+        self.masked = masked
         self.sent_to.setText(self.tr("If {0} belongs to a member, we've sent a code to it. "
                                      "It works for {1} minutes.").format(masked, f"{self.minutes:g}"))
         kit.forget(self.code)
@@ -157,6 +158,7 @@ class EmailScreen(QWidget):
     def _locked(self, entry: str, until: datetime) -> None:
         if entry != lockout.ONE_TIME_CODE:
             return
+        self.lock = (entry, until)
         self.locked.setText(lockout.locked_sentence(entry, until))
         kit.forget(self.code)
         for w in (self.code, self.keypad, self.again, self.send_button):
@@ -168,6 +170,7 @@ class EmailScreen(QWidget):
     def _lifted(self, entry: str) -> None:
         if entry != lockout.ONE_TIME_CODE:
             return
+        self.lock = None
         self.locked.setText("")
         for w in (self.code, self.keypad, self.again, self.send_button):
             w.setEnabled(True)
@@ -177,7 +180,18 @@ class EmailScreen(QWidget):
         field = self.email if self.steps.currentIndex() == ADDRESS else self.code
         field.setFocus()
 
+    def take_over(self, old: "EmailScreen") -> None:
+        """Go on where `old` (the same screen in the language before) was, typing included."""
+        self.email.setText(old.email.text())
+        if old.masked is not None and old.steps.currentIndex() == CODE:
+            self._sent(old.masked)
+            self.code.setText(old.code.text())
+        if old.lock is not None:
+            self._locked(*old.lock)
+            self.unlock.setVisible(old.unlock.isVisible())
+
     def clear(self) -> None:
+        self.lock = self.masked = None
         for edit in (self.email, self.code):
             kit.forget(edit)
         self.sent_to.setText("")

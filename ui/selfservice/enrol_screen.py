@@ -211,6 +211,21 @@ class EnrolScreen(QWidget):
         if self.steps.currentIndex() == DETAILS:
             self.keyboard.attach(self.first_name)
 
+    def take_over(self, old: "EnrolScreen") -> None:
+        """Go on where `old` (the same screen in the language before) was, typing included."""
+        self.first_name.setText(old.first_name.text())
+        self.contact.setText(old.contact.text())
+        self.consent.setChecked(old.consent.isChecked())
+        if old.problem.text():
+            self.problem.setText(" ".join(self.problems()))
+        step = old.steps.currentIndex()
+        if step == CONSENT:
+            self.next_step()
+        elif step == OUTCOME and self.enrolment is not None and self.enrolment.outcome is not None:
+            self._done(self.enrolment.outcome)
+        self.join.setEnabled(old.join.isEnabled())
+        self.keyboard.field = self.contact if old.keyboard.field is old.contact else self.first_name
+
     def clear(self) -> None:
         for edit in (self.first_name, self.contact):
             kit.forget(edit)

@@ -28,7 +28,7 @@ class RewardRow(QFrame):
         self.title = kit.text(self, self.tr("Reward"), bold=True)
         self.title.setText(reward.description or reward.name)
         self.cost = kit.text(self, self.tr("Cost"))
-        self.cost.setText(self.tr("{0} points").format(f"{choice.cost:,}"))
+        self.cost.setText(self.tr("{0} points").format(formats.points(choice.cost)))
         self.state = kit.text(self, self.tr("Available"))
         if choice.available:
             self.state.setText(self.tr("You have enough points for this."))
@@ -149,7 +149,7 @@ class MemberScreen(QWidget):
                                       "shopping are added as usual."))
         else:
             self.note.setText("")
-            self.points.setText(self.tr("{0} points").format(f"{points.available:,}"))
+            self.points.setText(self.tr("{0} points").format(formats.points(points.available)))
             self.tier.setText(self.tr("{0} member").format(points.tier) if points.tier else "")
             self._progress(points)
             self._expiry(points)
@@ -179,9 +179,9 @@ class MemberScreen(QWidget):
     def _expiry(self, points) -> None:
         if points.points_to_expire and points.expire_date:
             self.expiry.setText(self.tr("{0} points expire on {1}: use them before then.").format(
-                f"{points.points_to_expire:,}", points.expire_date.astimezone().strftime("%d %B %Y")))
+                formats.points(points.points_to_expire), formats.day(points.expire_date)))
         elif points.points_to_expire:
-            self.expiry.setText(self.tr("{0} points expire soon.").format(f"{points.points_to_expire:,}"))
+            self.expiry.setText(self.tr("{0} points expire soon.").format(formats.points(points.points_to_expire)))
         else:
             self.expiry.setText(self.tr("No points expire soon."))
 
@@ -199,6 +199,11 @@ class MemberScreen(QWidget):
 
     def shown(self) -> None:
         self._enable(True)
+
+    def take_over(self, old: "MemberScreen") -> None:
+        """Show what `old` (the same screen in the language before) showed."""
+        if old.view is not None:
+            self.show_member(old.view)
 
     def _drop_rows(self) -> None:
         for row in self.rows:

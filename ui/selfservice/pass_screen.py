@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from kiosk import formats, i18n
 from ui.common import theme
 from ui.selfservice import kit
 
@@ -40,10 +41,13 @@ def qr_image(text: str, min_px: int = theme.QR_MIN_PX, module_px: int = theme.QR
 
 
 def until_text(expires_at: datetime, now: datetime | None = None) -> str:
-    """"14:35", or "14:35 on 4 December" when it is not today, in the kiosk's local time."""
+    """"2:35 PM", or "2:35 PM on December 4" when it is not today, as the screen's language
+    writes times and dates, in the store's time zone."""
     local = expires_at.astimezone()
     today = (now or datetime.now().astimezone()).astimezone().date()
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%H:%M on %d %B")
+    if local.date() == today:
+        return formats.clock(expires_at)
+    return i18n._("{0} on {1}").format(formats.clock(expires_at), formats.day_and_month(expires_at))
 
 
 class PassScreen(QWidget):
@@ -137,6 +141,10 @@ class PassScreen(QWidget):
             return False  # the refusal's sentence goes to the notice strip
 
         self.shopper.work.run(PRINT, job, printed, failed)
+
+    def take_over(self, old: "PassScreen") -> None:
+        if old.reward_pass is not None:
+            self.show_pass(old.reward_pass)
 
     def clear(self) -> None:
         self.shopper.work.cancel(PRINT)

@@ -19,10 +19,11 @@ import importlib
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication, QPixmapCache
-from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from kiosk.app.exits import EXIT_OK
+from kiosk.app.signals import Signal as CoreSignal
 from kiosk.events import EventHub
 from kiosk import i18n
 from kiosk.i18n import N_
@@ -33,7 +34,7 @@ from ui.selfservice.attract import AttractScreen, ThanksScreen
 from ui.selfservice.idle import IdleWatch
 from ui.selfservice.language_screen import LanguageScreen
 from ui.selfservice.lockdown import LockdownKeys
-from ui.selfservice.overlay import EXIT, ManagerPin, Question
+from ui.selfservice.overlay import EXIT, ManagerPin, Question, big_button
 from ui.selfservice.staff import CornerHold
 from ui.selfservice.unlock import StaffUnlock
 
@@ -152,6 +153,18 @@ class SelfServiceWindow(QWidget):
         self.strip.addWidget(self.banner)
         self.strip.addWidget(self.notice)
         self._show_strip()
+        # The language on every screen of a visit, beside the strip (it takes no height of its
+        # own); the attract screen has its own, bigger one.
+        self.language = big_button(self, " · ".join(i18n.LANGUAGE_WORD[c] for c in i18n.shipped()), "")
+        self.language.setStyleSheet(self.language.styleSheet()
+                                    + f"QPushButton {{ font-size: {round(self.body_px * 0.7)}px; padding: 4px 12px; }}")
+        self.language.setFixedHeight(round(self.body_px * 2.8))
+        self.language.clicked.connect(lambda: self.show_screen("language"))
+        self.language.hide()
+        bottom = QHBoxLayout()
+        bottom.setSpacing(theme.KIOSK_GAP_PX)
+        bottom.addWidget(self.strip, 1)
+        bottom.addWidget(self.language)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
         # A screen taller than the display (the join form's keyboard at 1366x768) scrolls
@@ -164,9 +177,11 @@ class SelfServiceWindow(QWidget):
         self.scroll.setWidget(self.stack)
         self.stack.setAutoFillBackground(False)  # setWidget turned it on: the window's colour shows through
         self.stack.currentChanged.connect(self._fit)
+        self.stack.currentChanged.connect(self._offer_language)
+        self._before_language: str | None = None  # the screen the language screen goes back to
         self._room = RoomWatch(self.scroll.viewport(), self.attract.fit_width)
         layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.strip)
+        layout.addLayout(bottom)
 
         self.question = Question(self)
         self.question.set_font_px(self.body_px)
@@ -195,6 +210,7 @@ class SelfServiceWindow(QWidget):
         self.setAccessibleName(self.tr("Self-service kiosk"))
         self.banner.setAccessibleName(self.tr("Connection"))
         self.notice.setAccessibleName(self.tr("Notice"))
+        self.language.setAccessibleName(self.tr("Language"))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:
@@ -311,11 +327,13 @@ class SelfServiceWindow(QWidget):
     def show_screen(self, name: str) -> None:
         if name == "attract":
             if self.stack.currentWidget() is self.languages:
-                self.stack.setCurrentWidget(self.attract)  # Back: the visit (and its language) goes on
+                self._back_from_language()  # Back: the visit, and its language, go on
                 return
             self.reset()
             return
         if name == "language":
+            if self.stack.currentWidget() is not self.languages:
+                self._before_language = self._name_of(self.stack.currentWidget())
             self._thanks_timer.stop()
             self.stack.setCurrentWidget(self.languages)
             if self.idle is not None:
@@ -347,6 +365,7 @@ class SelfServiceWindow(QWidget):
         if self.idle is not None:
             self.idle.disarm()
         self._thanks_timer.stop()
+        self._before_language = None
         self.question.close_overlay()
         if self.pin.showing:
             self.pin.reset()
@@ -381,24 +400,56 @@ class SelfServiceWindow(QWidget):
         self.visit_reset.emit()
 
     def choose_language(self, language: str) -> None:
-        """The shopper's language, for this visit: every screen says its words again (Qt sends
-        each widget a LanguageChange), and the visit's screens, built in the language before,
-        are built again in this one."""
+        """The shopper's language, for this visit, from any screen: every standing screen says
+        its words again (Qt sends each widget a LanguageChange); the visit's screens, built in
+        the language before, are built again in this one, and the one the shopper came from
+        goes on where it was (what it showed, what was typed: each screen's take_over)."""
         from ui.common import i18n as screen_languages
 
         screen_languages.install(QApplication.instance(), language)
-        self._build_again()
-        self.stack.setCurrentWidget(self.attract)
+        back_to = self._before_language
+        for name in list(self.screens):
+            old = self.screens.pop(name)
+            if name == back_to and self.shopper is not None:
+                new = self.screens[name] = self._screen(name)
+                take_over = getattr(new, "take_over", None)
+                if take_over is not None:
+                    take_over(old)
+            self._drop(old)
+        if self.shopper is not None:
+            QTimer.singleShot(0, self._build_next)
+        self._back_from_language()
         if self.idle is not None:
             self.idle.arm()  # a shopper who walks off after choosing: the store's language comes back
 
-    def _build_again(self) -> None:
-        for screen in self.screens.values():
-            self.stack.removeWidget(screen)
-            screen.deleteLater()
-        self.screens = {}
-        if self.shopper is not None:
-            QTimer.singleShot(0, self._build_next)
+    def _back_from_language(self) -> None:
+        name, self._before_language = self._before_language, None
+        if name in self.screens:
+            self.show_screen(name)
+        elif name == "thanks":
+            self.show_screen("thanks")
+        else:
+            self.stack.setCurrentWidget(self.attract)
+
+    def _name_of(self, widget: QWidget) -> str:
+        if widget is self.thanks:
+            return "thanks"
+        return next((name for name, screen in self.screens.items() if screen is widget), "attract")
+
+    def _drop(self, screen: QWidget) -> None:
+        """A visit screen out of the window: it no longer hears the visit, and goes."""
+        for part in (self.shopper, self.enrolment, getattr(self.shopper, "by_email", None)):
+            for value in vars(part).values() if part is not None else ():
+                if isinstance(value, CoreSignal):
+                    for owner in [screen, *screen.findChildren(QObject)]:
+                        value.forget(owner)
+        self.stack.removeWidget(screen)
+        screen.deleteLater()
+
+    def _offer_language(self, _index: int) -> None:
+        shown = self.stack.currentWidget()
+        self.language.setVisible(len(i18n.shipped()) > 1 and shown is not self.attract and shown is not self.languages
+                                 and self.terminal is not None)
 
     def _visit_busy(self) -> bool:
         # Part of the visit's writes may still be under way: `busy` on each (a reward pass, an enrolment).
