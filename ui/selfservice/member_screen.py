@@ -18,6 +18,9 @@ from ui.common import theme
 from ui.selfservice import kit
 
 
+WORDS_EM = 9  # the room a reward's words need beside its button, in the body's font size (~18 characters)
+
+
 class RewardRow(QFrame):
     def __init__(self, choice: RewardChoice, on_choose, parent: QWidget | None = None):
         super().__init__(parent)
@@ -41,7 +44,7 @@ class RewardRow(QFrame):
         words.setSpacing(2)
         for label in (self.title, self.cost, self.state):
             words.addWidget(label)
-        row = QHBoxLayout(self)
+        self.row = row = QBoxLayout(QBoxLayout.LeftToRight, self)
         row.setSpacing(theme.KIOSK_GAP_PX)
         row.addLayout(words, 1)
         self.get = None
@@ -49,6 +52,17 @@ class RewardRow(QFrame):
             self.get = kit.target(self, self.tr("Get this reward"), self.tr("Get reward {0}").format(reward.name),
                                   lambda: on_choose(reward.reward_id))
             row.addWidget(self.get)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # The button under the words when both don't fit side by side: at 200 % a longer
+        # language's button ("Obtener esta recompensa") left the words a column of broken syllables.
+        if self.get is not None:
+            words_px = kit.body_px() * WORDS_EM
+            narrow = event.size().width() < self.get.sizeHint().width() + words_px + theme.KIOSK_GAP_PX * 3
+            direction = QBoxLayout.TopToBottom if narrow else QBoxLayout.LeftToRight
+            if self.row.direction() != direction:
+                self.row.setDirection(direction)
+        super().resizeEvent(event)
 
 
 class MemberScreen(QWidget):
