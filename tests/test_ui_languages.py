@@ -94,3 +94,21 @@ def test_in_english_the_sale_is_on_the_left(qtbot, early_window):  # noqa: F811
     attach()
     sign_in(qtbot, window)
     assert window.cart.mapTo(window, QPoint(0, 0)).x() < window.tender.mapTo(window, QPoint(0, 0)).x()
+
+
+@pytest.mark.parametrize("language", ["es", "fr"], indirect=True)
+def test_in_spanish_and_french_no_word_on_the_selling_screen_is_english(qtbot, translated_screen, language):
+    from tests.test_catalogues import SAME_IN
+
+    window = translated_screen
+    sign_in(qtbot, window)
+    add_coffee(qtbot, window)
+    scan(window, MemberRef("id", "M100003"))
+    qtbot.waitUntil(lambda: window.sale.session.member is not None, timeout=5000)
+    qtbot.wait(200)
+    sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
+    texts = visible_texts(window)
+    assert len(texts) > 30
+    english = [t for t in texts if t in sources and t not in SAME_IN[language] and re.search(r"[A-Za-z]{2}", t)]
+    assert english == [], english
+    assert i18n.catalogue(language).gettext("Pay") in texts

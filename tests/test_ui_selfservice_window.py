@@ -5,6 +5,7 @@ back, the service screen and the command line."""
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 
 import pytest
@@ -407,3 +408,28 @@ def test_back_on_the_language_screen_keeps_the_language(qtbot, kiosk):
     window.show_screen("language")
     qtbot.mouseClick(window.languages.back, Qt.LeftButton)
     assert window.stack.currentWidget() is window.attract and window.attract.scan.text() == "Scan your card"
+
+
+def test_in_spanish_no_word_on_any_kiosk_screen_is_english(qtbot, kiosk):
+    from kiosk import catalogues
+    from tests.test_catalogues import SAME_IN
+    from tests.test_ui_languages import visible_texts
+
+    window = kiosk()
+    sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
+    window.show_screen("language")
+    qtbot.mouseClick(window.languages.buttons["es"], Qt.LeftButton)
+    seen = {}
+    seen["attract"] = visible_texts(window)
+    window.show_screen("language")
+    seen["language"] = visible_texts(window)
+    window.show_screen("attract")
+    scan_member(window)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
+    for name in ("member", "card", "enrol", "thanks"):
+        window.show_screen(name)
+        qtbot.wait(20)
+        seen[name] = visible_texts(window)
+    english = {name: [t for t in texts if t in sources and t not in SAME_IN["es"] and re.search(r"[A-Za-z]{2}", t)]
+               for name, texts in seen.items()}
+    assert all(seen.values()) and english == {name: [] for name in seen}, english
