@@ -70,6 +70,14 @@ def points(count: int, locale: str | None = None) -> str:
     return format_decimal(count, locale=_current(locale), numbering_system="latn")
 
 
+def percent(rate: Decimal, locale: str | None = None) -> str:
+    """A rate given in percent (Decimal("8.25")) as the language writes it: "8.25%", "8,25 %"."""
+    from babel.numbers import format_percent
+
+    return format_percent(Decimal(rate) / 100, locale=_current(locale), decimal_quantization=False,
+                          numbering_system="latn")
+
+
 def when(moment: datetime, locale: str | None = None, style: str = "short") -> str:
     """A date and time in the store's time zone (the machine's when none is set)."""
     from babel.dates import format_datetime

@@ -19,6 +19,7 @@ catalogues and formats money, numbers and dates; `kiosk.formats` uses it.
 from __future__ import annotations
 
 import gettext
+import json
 import logging
 import os
 import re
@@ -220,6 +221,27 @@ class Message:
 
     def __str__(self) -> str:
         return self.render()
+
+
+STORED = '{"text"'  # how a stored Message begins (to_json's first key)
+ENGLISH = gettext.NullTranslations()  # for the command line and the log, which stay English
+
+
+def stored(message: Message) -> str:
+    """A Message as a database column holds it: its id and parameters, never the words."""
+    return json.dumps(message.to_json(), ensure_ascii=False)
+
+
+def readable(text: str | None, translations: gettext.NullTranslations | None = None) -> str | None:
+    """A stored column as words: a stored Message rendered in today's language (or in
+    `translations`), anything else (the backend's own wording, a row written before
+    messages were stored) as it is."""
+    if not text or not text.startswith(STORED):
+        return text
+    try:
+        return Message.from_json(json.loads(text)).render(translations)
+    except (ValueError, KeyError, TypeError):
+        return text
 
 
 def system_language(env: Mapping[str, str] = os.environ) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests import annex_ops
+from kiosk import i18n
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine
@@ -139,7 +140,7 @@ async def test_a_key_used_for_another_request_is_a_dead_letter_with_both_sides(s
         [op_id] = outbox.enqueue([_order(total="5.00", order_id=order_id)])
         await drain(outbox, client)
     row = outbox.get(op_id)
-    assert row["state"] == "dead" and row["last_error"].startswith("AC2002")
+    assert row["state"] == "dead" and i18n.readable(row["last_error"]).startswith("AC2002")
     assert '"9.99"' in row["backend_view"]
 
 

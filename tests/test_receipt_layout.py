@@ -3,6 +3,7 @@ wrap to the roll, from a real sale on the sandbox, in text, on a file printer an
 
 from __future__ import annotations
 
+import contextvars
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -52,8 +53,8 @@ def test_tax_is_broken_down_by_rate_and_the_coupon_shows_what_it_took(paid):
     assert sum(base for _, base, _ in receipt.taxes) == receipts.to_money(priced.net)
     lines = receipt.text().splitlines()
     reduced, standard = receipt.taxes
-    assert receipts._row(f"  2 % of {reduced[1]}", str(reduced[2]), 42) in lines
-    assert receipts._row(f"  8.25 % of {standard[1]}", str(standard[2]), 42) in lines
+    assert receipts._row(f"  2% of {reduced[1]}", str(reduced[2]), 42) in lines
+    assert receipts._row(f"  8.25% of {standard[1]}", str(standard[2]), 42) in lines
     took = receipts.to_money(priced.discounts[0])
     assert took == Decimal("2.80")  # 10 % of 27.98
     assert receipts._row("Coupon WELCOME10 (10 % off)", f"-{took}", 42) in lines
@@ -91,4 +92,29 @@ def test_the_printer_and_the_pdf_print_the_same_head(paid, qapp, tmp_path):
 def test_prices_with_tax_included_say_the_tax_is_in_them(paid):
     snapshot, _ = paid
     lines = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=True, at=AT).text()
-    assert "Tax (included)" in lines and "  2 % in " in lines and "  2 % of " not in lines
+    assert "Tax (included)" in lines and "  2% in " in lines and "  2% of " not in lines
+
+
+def test_a_receipt_is_in_the_stores_language_and_number_style_whatever_the_screens_is(paid):
+    from kiosk import i18n
+
+    snapshot, priced = paid
+    spanish = StoreSettings(store_id="STORE-001", name="Mercado del Puerto", locale="es_ES", currency="EUR")
+    def in_french() -> str:  # the cashier's screen in French: the receipt is the store's, in Spanish
+        i18n.use("fr")
+        return receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
+                              store=spanish).text()
+
+    text = contextvars.copy_context().run(in_french)
+    lines = text.splitlines()
+    es = i18n.catalogue("es")
+    assert es.gettext("Keep this receipt for returns.") in text and "Keep this receipt" not in text
+    total = next(line for line in lines if line.startswith("TOTAL"))
+    assert total.endswith(f"{priced.total // 100},{priced.total % 100:02d}")  # a decimal comma
+    assert any(line.startswith(es.gettext("Subtotal")) for line in lines)
+    assert any("8,25\xa0% sobre" in line for line in lines)  # the rate as Spanish writes it
+    assert "Tienda STORE-001" in lines
+    # The same sale for an American store: English, a decimal point.
+    english = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
+                             store=STORE).text()
+    assert "Keep this receipt for returns." in english and f"{priced.total // 100}.{priced.total % 100:02d}" in english

@@ -18,6 +18,7 @@ from kiosk.app.signals import Signal
 from kiosk.app.work import Work
 from kiosk.checkout.errors import CheckoutError
 from kiosk.events import EventHub
+from kiosk.i18n import _
 
 # The window makes a Cashier before its first frame: what only a terminal needs (scan
 # routing, payload formats, approvals' money) is imported when the terminal is attached
@@ -78,7 +79,7 @@ class Cashier:
     def sign_out(self) -> str | None:
         """Sign the cashier out; a sentence instead when the sale must be finished first."""
         if self.sale is not None and self.sale.session.cart.lines:
-            return "Finish or void the sale before signing out."
+            return _("Finish or void the sale before signing out.")
         if self.operator is not None:
             self.work.run("sign_out", asyncio.to_thread(self.terminal.till.operators.sign_out, self.operator.id))
         self.operator = None
@@ -127,7 +128,7 @@ class Cashier:
             self.work.say(str(exc))
             return
         if price is None:
-            self.work.say("Type the new price first, then press Change price.")
+            self.work.say(_("Type the new price first, then press Change price."))
             return
         session = self.sale.session
 

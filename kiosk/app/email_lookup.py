@@ -16,6 +16,7 @@ import asyncio
 import logging
 
 from kiosk.checkout.errors import CheckoutError
+from kiosk.i18n import N_, _
 from kiosk.loyalty import errors
 from kiosk.selfservice import codes, lockout, privacy
 from kiosk.selfservice.mail import MailError, send_code
@@ -24,10 +25,11 @@ log = logging.getLogger(__name__)
 
 ASK = "shopper-code-ask"
 ENTER = "shopper-code-enter"
-WRONG = ("That code isn't right. Check the email we sent and type its 6 digits, or ask for a new code.")
-PAUSED = ("Finding members by email is paused on this kiosk for a while. Scan your card or the member app, "
-          "or ask a member of staff.")
-UNREACHABLE = "Finding members by email isn't working just now. Scan your card or the member app, or try again soon."
+WRONG = N_("That code isn't right. Check the email we sent and type its 6 digits, or ask for a new code.")
+PAUSED = N_("Finding members by email is paused on this kiosk for a while. Scan your card or the member app, "
+            "or ask a member of staff.")
+UNREACHABLE = N_("Finding members by email isn't working just now. Scan your card or the member app, or try again "
+                 "soon.")
 
 
 class EmailLookup:
@@ -41,7 +43,7 @@ class EmailLookup:
     def ask(self, text: str) -> None:
         email = codes.normal_email(text)
         if email is None:
-            self.shopper.work.say("That doesn't look like an email address. Check it and try again.")
+            self.shopper.work.say(_("That doesn't look like an email address. Check it and try again."))
             return
         self.shopper.work.run(ASK, self._ask(email), self.shopper.code_sent.emit)
 
@@ -54,7 +56,7 @@ class EmailLookup:
         except errors.NotFound:
             member_id = None
         except errors.LoyaltyError:
-            raise CheckoutError(UNREACHABLE) from None
+            raise CheckoutError(_(UNREACHABLE)) from None
         self._room(email)  # again: another visit's ask may have finished during the look-up
         self.email = email
         code = self.codes.issue(email, member_id)
@@ -66,10 +68,10 @@ class EmailLookup:
         try:
             self.codes.room(email)
         except codes.TooSoon as wait:
-            raise CheckoutError(f"We've just sent a code for that address. Check the email, or ask for another "
-                                f"in {max(1, round(wait.wait_s))} seconds.") from None
+            raise CheckoutError(_("We've just sent a code for that address. Check the email, or ask for another "
+                                  "in {0} seconds.").format(max(1, round(wait.wait_s)))) from None
         except codes.Paused:
-            raise CheckoutError(PAUSED) from None
+            raise CheckoutError(_(PAUSED)) from None
 
     def _mail(self, email: str, code: str) -> None:
         s = self.settings
@@ -90,7 +92,7 @@ class EmailLookup:
 
     def enter(self, code: str) -> None:
         if self.email is None:
-            self.shopper.work.say("Type your email first, and we'll send you a code.")
+            self.shopper.work.say(_("Type your email first, and we'll send you a code."))
             return
         self.shopper.work.run(ENTER, self._enter(self.email, code), self._right)
 
@@ -103,7 +105,7 @@ class EmailLookup:
         if until is not None:
             self.shopper.locked.emit(lockout.ONE_TIME_CODE, until)
             raise CheckoutError(lockout.locked_sentence(lockout.ONE_TIME_CODE, until))
-        raise CheckoutError(WRONG)
+        raise CheckoutError(_(WRONG))
 
     async def _not_locked(self) -> None:
         until = await asyncio.to_thread(self.shopper.lockouts.locked_until, lockout.ONE_TIME_CODE)

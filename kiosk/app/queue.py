@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from kiosk.checkout.offline import Refusal
 from kiosk.checkout.sales import Redemption
-from kiosk import formats
+from kiosk import formats, i18n
 from kiosk.scanner.payload import JOINED_MEMBER, MEMBER_ID
 
 # approve(action, subject, details=lines the manager reads) -> the Approval, or None
@@ -117,10 +117,10 @@ def read(till: Any) -> QueueView:
     """Everything the queue screen shows, read in one go (in a worker thread)."""
     status = till.outbox.status()
     letters = tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
-                               scrub(r["last_error"], r["member_id"]), **_enrolment(r["intent"]))
+                               scrub(i18n.readable(r["last_error"]), r["member_id"]), **_enrolment(r["intent"]))
                     for r in till.outbox.rows("dead", 200))
     letters += tuple(DeadLetter(r["id"], r["kind"], r["attempts"], _when(r["created_at"]),
-                                scrub(_with_evidence(r["last_error"], r["evidence"]), r["member_id"]), held=True)
+                                scrub(_with_evidence(i18n.readable(r["last_error"]), r["evidence"]), r["member_id"]), held=True)
                      for r in till.outbox.rows("held", 200))
     waiting = tuple(Waiting(r["id"], r["kind"], r["sale_id"], r["attempts"], _when(r["created_at"]), bool(r["held"]))
                     for r in till.outbox.waiting(200))
@@ -150,7 +150,7 @@ async def send_again(till: Any, approve: Approve, op_id: int, details: Sequence[
 
 def _send_again_now(till: Any, approval: Any, op_id: int) -> bool:
     till.checkout.approvals.use(approval, "retry_dead_letter", str(op_id), approval.requested_by,
-                                "Sending it again needs a manager's approval.")
+                                i18n._("Sending it again needs a manager's approval."))
     if not till.outbox.retry(op_id):
         return False
     if getattr(approval, "audit_id", None) is None:  # not recorded yet by whoever approved
@@ -173,7 +173,7 @@ async def settle_held(till: Any, approve: Approve, op_id: int, applied: bool, de
 
 def _settle_now(till: Any, approval: Any, op_id: int, applied: bool) -> str | None:
     till.checkout.approvals.use(approval, "resolve_held_write", str(op_id), approval.requested_by,
-                                "Settling it needs a manager's approval.")
+                                i18n._("Settling it needs a manager's approval."))
     with till.db.tx() as conn:
         state = till.outbox.resolve_in(conn, op_id, applied, "settled in the queue window")
         if state is not None and getattr(approval, "audit_id", None) is None:

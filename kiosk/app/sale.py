@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
+from kiosk import i18n
 from kiosk.app.people import Nobody, People
 from kiosk.app.signals import Signal
 from kiosk.app.till_passes import TillPasses
@@ -108,7 +109,7 @@ class Sale:
             elif matches:
                 self.search_results.emit(matches)
             else:
-                self._say(f"No product has the code or name “{text}”.")
+                self._say(i18n._("No product has the code or name “{0}”.").format(text))
 
         self._task(self._scan_task(), asyncio.to_thread(self.till.catalogue.find, text), show)
 
@@ -122,7 +123,7 @@ class Sale:
     def add_barcode(self, gtin: str) -> None:
         def show(product):
             if product is None:
-                self._say(f"Barcode {gtin} is not in the catalogue. Type the product's name instead.")
+                self._say(i18n._("Barcode {0} is not in the catalogue. Type the product's name instead.").format(gtin))
             else:
                 self.add_product(product)
 
@@ -147,7 +148,7 @@ class Sale:
         text = text.strip()
         if text.isascii() and text.isdigit() and 1 <= int(text) <= most:
             return int(text)
-        self._say(f"A quantity is a whole number from 1 to {most}: “{text}” was not taken.")
+        self._say(i18n._("A quantity is a whole number from 1 to {0}: “{1}” was not taken.").format(most, text))
         return None
 
     def set_next_quantity(self, text: str) -> None:
@@ -194,7 +195,7 @@ class Sale:
         taken = self._now(take)
         if taken is not None:
             self._taken = taken
-            self.notice.emit(f"Removed {taken[0].name}.", True)
+            self.notice.emit(i18n._("Removed {0}.").format(taken[0].name), True)
 
     def undo(self) -> None:
         """Put back the line last taken off, with its quantity and price."""
@@ -204,7 +205,7 @@ class Sale:
         if self._now(lambda: self.session.cart.put_back(line, index)) is not None:
             self._taken = None
             self.last_line = line.line_id
-            self.notice.emit(f"{line.name} is back on the sale.", False)
+            self.notice.emit(i18n._("{0} is back on the sale.").format(line.name), False)
 
     def override_price(self, line_id: str, price: Decimal, approval) -> None:
         self._task("override", self.checkout.override_price(self.session, line_id, price, approval.reason,
@@ -228,9 +229,10 @@ class Sale:
         if on_sale is None or on_sale.member_id == view.member_id or not self.cart_open:
             return view
         self.session.check_member(view)  # their rewards come off first
-        question = (f"{_who(on_sale)} is the member on this sale. Replace them with {_who(view)}? "
-                    "The points of this sale go to the member on it when it is paid.")
-        return view if await self._agreed(question, f"Replace with {_who(view)}", f"Keep {_who(on_sale)}") else None
+        question = i18n._("{0} is the member on this sale. Replace them with {1}? The points of this sale go to "
+                          "the member on it when it is paid.").format(_who(on_sale), _who(view))
+        yes, no = i18n._("Replace with {0}").format(_who(view)), i18n._("Keep {0}").format(_who(on_sale))
+        return view if await self._agreed(question, yes, no) else None
 
     def remove_member(self) -> None:
         self._now(self.session.detach_member)
@@ -244,15 +246,16 @@ class Sale:
             self._now(lambda: self.session.select_reward(reward, pass_id))
             return
         session = self.session
-        question = (f"“{reward.name}” is worth {reward.discount} but takes only {money.to_money(takes)} off "
-                    f"this sale: all {reward.credit_required:,} points are spent anyway. Apply it?")
+        points = format(reward.credit_required, ",")
+        question = i18n._("“{0}” is worth {1} but takes only {2} off this sale: all {3} points are spent anyway. "
+                          "Apply it?").format(reward.name, reward.discount, money.to_money(takes), points)
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:
                 self._now(lambda: self.session.select_reward(reward, pass_id))
 
-        self.work.run("ask_reward", self._agreed(question, f"Apply, spend {reward.credit_required:,} points",
-                                                  "Don't apply"), answered)
+        self.work.run("ask_reward", self._agreed(question, i18n._("Apply, spend {0} points").format(points),
+                                                  i18n._("Don't apply")), answered)
 
     async def _agreed(self, question: str, yes: str, no: str) -> bool:
         """The cashier's yes, asked by the screen that drives this sale."""
@@ -348,16 +351,19 @@ class Sale:
         """Rewards worth more than the goods left (the cart may have shrunk since): asked again."""
         session = self.session
         points = sum(r.credit_required for r, _ in short)
-        what = "; ".join(f"“{r.name}” ({money.to_money(r.cents)}) takes {money.to_money(took)}"
-                         for r, took in short)
-        question = (f"{what} off this sale, and all {points:,} points are spent. "
-                    f"Pay with {'it' if len(short) == 1 else 'them'} anyway?")
+        what = "; ".join(i18n._("“{0}” ({1}) takes {2}").format(r.name, money.to_money(r.cents),
+                                                                  money.to_money(took)) for r, took in short)
+        # Translators: {0} is one "“reward” (its value) takes amount" per reward, joined by "; ".
+        question = i18n.ngettext("{0} off this sale, and all {1} points are spent. Pay with it anyway?",
+                                 "{0} off this sale, and all {1} points are spent. Pay with them anyway?",
+                                 len(short)).format(what, format(points, ","))
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:
                 self.pay(asked=True)
 
-        self.work.run("ask_pay", self._agreed(question, "Pay, spend the points", "Don't pay yet"), answered)
+        self.work.run("ask_pay", self._agreed(question, i18n._("Pay, spend the points"), i18n._("Don't pay yet")),
+                      answered)
 
     def void(self, approval=None) -> None:
         def done(_):

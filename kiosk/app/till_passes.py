@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
 from kiosk.checkout.errors import CheckoutError
+from kiosk.i18n import _
 from kiosk.selfservice import passes
 from kiosk.selfservice.keys import pass_key
 from kiosk.selfservice.used import UsedPasses
@@ -47,7 +48,7 @@ class TillPasses:
                     sale._say(str(exc))
                     return
             if any(r.reward_id == reward.reward_id for r in sale.session.rewards):
-                sale._say(f"“{reward.name}” is already on this sale.")
+                sale._say(_("“{0}” is already on this sale.").format(reward.name))
                 return
             sale.select_reward(reward, reward_pass.pass_id)
 
@@ -60,24 +61,25 @@ class TillPasses:
         used = await asyncio.to_thread(self.used.used, reward_pass.pass_id)
         if used is not None:
             when = datetime.fromtimestamp(used.used_at).strftime("%d %b %H:%M")
-            raise passes.PassRefused(f"This reward QR was already used, on sale {used.sale_id} at {when}. "
-                                     "The member can make a new one at the kiosk if the reward is still theirs.")
+            raise passes.PassRefused(_("This reward QR was already used, on sale {0} at {1}. The member can make a "
+                                       "new one at the kiosk if the reward is still theirs.").format(
+                                           used.sale_id, when))
         if any(r.pass_id == reward_pass.pass_id for r in sale.session.rewards):
-            raise passes.PassRefused("This reward QR is already on this sale.")
+            raise passes.PassRefused(_("This reward QR is already on this sale."))
         sale.session.require_cart_open()
         view = await sale._replacing(sale.checkout.find_member(reward_pass.member_id))
         if view is None:
             return None
         if "rewards" in view.missing or "points" in view.missing:
-            raise passes.PassRefused("The member's rewards can't be read now (the loyalty service can't be "
-                                     "reached), so the reward QR can't be used; try again in a moment.")
+            raise passes.PassRefused(_("The member's rewards can't be read now (the loyalty service can't be "
+                                       "reached), so the reward QR can't be used; try again in a moment."))
         reward = next((r for r in view.rewards if r.reward_id == reward_pass.reward_id), None)
         if reward is None:
-            raise passes.PassRefused("The reward on this QR is no longer offered to this member, so it can't "
-                                     "be used.")
+            raise passes.PassRefused(_("The reward on this QR is no longer offered to this member, so it can't "
+                                       "be used."))
         same = sale.session.member_id == view.member_id
         spent = sum(r.credit_required for r in sale.session.rewards) if same else 0
         why = view.why_not(reward, spent)
         if why is not None:
-            raise passes.PassRefused(f"The reward QR for “{reward.name}” can't be used now: {why}.")
+            raise passes.PassRefused(_("The reward QR for “{0}” can't be used now: {1}.").format(reward.name, why))
         return reward_pass, view, reward

@@ -21,6 +21,7 @@ from kiosk.checkout import money
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.session import CardTender, Session
+from kiosk.i18n import _
 from kiosk.outbox.store import Database
 
 
@@ -75,12 +76,12 @@ class Allowances:
     def grant(self, approval: Any, *, max_sales: int, max_amount: Any, hours: float,
               operator_id: str) -> Allowance:
         if not (1 <= max_sales <= 100 and 0 < hours <= 24):
-            raise CheckoutError("An allowance covers 1 to 100 sales for up to 24 hours.")
+            raise CheckoutError(_("An allowance covers 1 to 100 sales for up to 24 hours."))
         cents = money.to_cents(max_amount)
         if cents <= 0:
-            raise CheckoutError("Give the allowance an amount above zero.")
+            raise CheckoutError(_("Give the allowance an amount above zero."))
         self.approvals.use(approval, "offline_allowance", self.terminal_id, operator_id,
-                           "An offline allowance needs a manager's approval.")
+                           _("An offline allowance needs a manager's approval."))
         now = self.clock()
         with self.db.tx() as conn:
             conn.execute("UPDATE offline_allowances SET closed=1 WHERE terminal_id=? AND closed=0",
@@ -110,21 +111,21 @@ class Allowances:
     def why_not(self, session: Session) -> str:
         allowance = self.active()
         if allowance is None:
-            return "the offline allowance is used up or has expired; take another tender."
-        return (f"the offline allowance has {money.to_money(allowance.cents_left)} left and this sale needs "
-                f"{money.to_money(at_risk(session))}; take another tender for the rest.")
+            return _("the offline allowance is used up or has expired; take another tender.")
+        return _("the offline allowance has {0} left and this sale needs {1}; take another tender for the "
+                 "rest.").format(money.to_money(allowance.cents_left), money.to_money(at_risk(session)))
 
     def add_unchecked_card(self, session: Session, code: str) -> CardTender:
         """A card taken on trust: it pays what is due, up to what the allowance has left."""
         allowance = self.active()
         if allowance is None:
-            raise CheckoutError("The offline allowance is used up or has expired; take another tender.")
+            raise CheckoutError(_("The offline allowance is used up or has expired; take another tender."))
         if any(c.code.upper() == code.upper() for c in session.cards):
-            raise CheckoutError(f"{code} is already paying for this sale.")
+            raise CheckoutError(_("{0} is already paying for this sale.").format(code))
         already = at_risk(session)
         amount = min(session.due, allowance.cents_left - already)
         if amount <= 0:
-            raise CheckoutError("Nothing is left to pay." if session.due == 0 else self.why_not(session))
+            raise CheckoutError(_("Nothing is left to pay.") if session.due == 0 else self.why_not(session))
         card = CardTender(code, "giftcard", amount, amount, checked=False)
         session.cards.append(card)
         return card
@@ -139,8 +140,9 @@ class Allowances:
                 " ORDER BY id DESC LIMIT 1) AND used_sales < max_sales AND used_cents + ? <= max_cents",
                 (risk, self.terminal_id, self.clock(), risk)).rowcount
         if taken != 1:
-            raise CheckoutError("The terminal is offline, so gift cards and coupons can't be used now: "
-                                + self.why_not(session))
+            # Translators: {0} is why, a sentence starting in lower case ("the offline allowance has…").
+            raise CheckoutError(_("The terminal is offline, so gift cards and coupons can't be used now: "
+                                  "{0}").format(self.why_not(session)))
 
     def report(self) -> list[Refusal]:
         """Redemptions taken offline that the backend refused once they reached it."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, TYPE_CHECKING
 
+from kiosk import i18n
 from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
@@ -39,6 +40,12 @@ if TYPE_CHECKING:  # the app runs delivery on its own thread; tests pass the eng
     from kiosk.outbox.worker import EngineThread
 
 log = logging.getLogger(__name__)
+
+# Stored with the sale (sales.outcome) as English, and translated in the cashier's notice.
+INTERRUPTED_GIVING_BACK = i18n.N_("This sale was interrupted while paying, so it was not completed. Everything it "
+                                  "used is being given back; ring it up again or resume it.")
+INTERRUPTED = i18n.N_("This sale was interrupted while paying, so it was not completed. Ring it up again or "
+                      "resume it.")
 
 
 @dataclass(frozen=True)
@@ -132,10 +139,18 @@ class Payer:
                 await self.recover(only=session.sale_id)
             except Exception:
                 log.exception("sale %s stays to be resolved by the next check", session.sale_id)
-            why = " (the terminal's disk is full: free some space or call IT)" if isinstance(exc, StorageFull) \
-                else " (the terminal's database refused the write: call IT)" if isinstance(exc, StorageError) else ""
-            raise CheckoutError(f"This sale could not be saved, so it was not completed{why}. Anything it "
-                                "used is given back as soon as the terminal can write again.") from exc
+            if isinstance(exc, StorageFull):
+                sentence = i18n._("This sale could not be saved, so it was not completed (the terminal's disk is "
+                                  "full: free some space or call IT). Anything it used is given back as soon as "
+                                  "the terminal can write again.")
+            elif isinstance(exc, StorageError):
+                sentence = i18n._("This sale could not be saved, so it was not completed (the terminal's database "
+                                  "refused the write: call IT). Anything it used is given back as soon as the "
+                                  "terminal can write again.")
+            else:
+                sentence = i18n._("This sale could not be saved, so it was not completed. Anything it used is "
+                                  "given back as soon as the terminal can write again.")
+            raise CheckoutError(sentence) from exc
 
     async def _commit(self, session: Session, replies: dict[int, Any], planned: list[PlannedRedemption],
                       op_ids: list[int], *, offline: bool = False) -> PayResult:
@@ -175,9 +190,10 @@ class Payer:
             except Exception:
                 log.exception("sale %s is paid; its points could not be read back", session.sale_id)
         receipt["points_awarded"] = points
-        message = "Paid." if points is not None else "Paid. Points will be added when the order reaches the loyalty service."
+        message = i18n._("Paid.") if points is not None else \
+            i18n._("Paid. Points will be added when the order reaches the loyalty service.")
         if session.change:
-            message += f" Change: {money.to_money(session.change)}."
+            message += " " + i18n._("Change: {0}.").format(money.to_money(session.change))
         return PayResult(True, session.sale_id, message, receipt, points)
 
     def order_of(self, session: Session, planned: list[PlannedRedemption], *,
@@ -303,11 +319,9 @@ class Payer:
                 state = row["state"] if row else CANCELLED
                 reply = json.loads(row["reply"]) if row is not None and row["reply"] else None
                 verdicts[r.op_id] = await self._verdict(r.op_id, Outcome(r.op_id, state, reply))
-            text = ("This sale was interrupted while paying, so it was not completed. "
-                    + ("Everything it used is being given back; " if redemptions else "")
-                    + "ring it up again or resume it.")
+            text = INTERRUPTED_GIVING_BACK if redemptions else INTERRUPTED
             await asyncio.to_thread(self.sales.fail, sale["id"], text, verdicts, self.undo_of)
-            notices.append(f"Sale {sale['id']}: {text}")
+            notices.append(i18n._("Sale {0}: {1}").format(sale["id"], i18n._(text)))
         if notices:
             self.engine.wake()
         return notices

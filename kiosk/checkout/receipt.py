@@ -1,7 +1,9 @@
 """The receipt as data, built from a committed sale; the UI prints it (ESC/POS, PDF).
 
 `text()` lays it out in fixed-width columns: what a thermal printer prints, and
-what tests and the command line read.
+what tests and the command line read. A receipt is in the store's language and number
+style (store.locale), whatever language the cashier's screen is in: it is the store's
+document, handed to its customer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from kiosk import formats, i18n
 from kiosk.i18n import N_
 from kiosk.checkout.money import to_money
 
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from kiosk.config import StoreSettings
 
 RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
-TRAINING_MARK = "*** TRAINING - NOT A SALE ***"
+TRAINING_MARK = N_("*** TRAINING - NOT A SALE ***")
 TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card (store terminal)"), "other": N_("Other")}
 
 
@@ -47,7 +50,7 @@ class Receipt:
     total: Decimal
     tenders: tuple[tuple[str, Decimal], ...]
     change: Decimal
-    cards_left: tuple[tuple[str, str], ...]  # code (masked), balance left or "confirmed later"
+    cards_left: tuple[tuple[str, Decimal | str], ...]  # code (masked), balance left or "confirmed later"
     member_id: str | None
     points_earned: int | None  # None: pending
     points_balance: int | None
@@ -58,6 +61,7 @@ class Receipt:
     tax_id: str = ""
     taxes: tuple[tuple[Decimal, Decimal, Decimal], ...] = ()  # rate (percent), amount it is on, tax
     training: bool = False  # printed in the training environment (kiosk/ops/environments.py)
+    locale: str = "en_US"  # the store's (store.locale): the receipt's words and numbers
 
     @property
     def heading(self) -> str:
@@ -65,49 +69,59 @@ class Receipt:
         return self.store_name or self.store_id or ""
 
     def text(self, width: int = 42) -> str:
+        _ = i18n.catalogue(self.locale).gettext  # the store's language, not the screen's
+
+        def money(amount: Decimal) -> str:
+            return formats.money(amount, self.locale)
+
+        mark = _(TRAINING_MARK)
         head = [self.heading]
         if self.store_name and self.store_id:
-            head.append(f"Store {self.store_id}")
-        head += [*self.address, *([f"Tax id {self.tax_id}"] if self.tax_id else []), f"Sale {self.sale_id}",
-                 f"{self.at:%Y-%m-%d %H:%M}  till {self.terminal_id}  cashier {self.operator_id}"]
+            head.append(_("Store {0}").format(self.store_id))
+        head += [*self.address, *([_("Tax id {0}").format(self.tax_id)] if self.tax_id else []),
+                 _("Sale {0}").format(self.sale_id),
+                 _("{0}  till {1}  cashier {2}").format(f"{self.at:%Y-%m-%d %H:%M}", self.terminal_id,
+                                                        self.operator_id)]
         out = [line for text in head for line in _fit(text, width)] + ["-" * width]
         if self.training:
-            out = [TRAINING_MARK.center(width), *out, TRAINING_MARK.center(width)]
+            out = [mark.center(width), *out, mark.center(width)]
         for line in self.lines:
             out.append(line.name if len(line.name) <= width else line.name[: width - 1] + "…")
-            detail = f"  {line.quantity} x {line.unit_price}"
+            detail = "  " + _("{0} x {1}").format(line.quantity, money(line.unit_price))
             if line.overridden_from is not None:
-                detail += f" (was {line.overridden_from})"
-            out.append(_row(detail, str(line.amount), width))
+                detail += " " + _("(was {0})").format(money(line.overridden_from))
+            out.append(_row(detail, money(line.amount), width))
         out.append("-" * width)
-        out.append(_row("Subtotal", str(self.merchandise), width))
+        out.append(_row(_("Subtotal"), money(self.merchandise), width))
         for label, amount in self.discounts:
-            out.append(_row(label, f"-{amount}", width))
-        out.append(_row("Tax (included)" if self.tax_inclusive else "Tax", str(self.tax), width))
+            out.append(_row(label, f"-{money(amount)}", width))
+        out.append(_row(_("Tax (included)") if self.tax_inclusive else _("Tax"), money(self.tax), width))
         for rate, base, tax in self.taxes:
-            out.append(_row(f"  {rate.normalize():f} % {'in' if self.tax_inclusive else 'of'} {base}", str(tax),
-                            width))
-        out.append(_row("TOTAL", str(self.total), width))
+            # Translators: a tax rate ("8.25%") and the amount it is in (or of).
+            share = _("{0} in {1}") if self.tax_inclusive else _("{0} of {1}")
+            out.append(_row("  " + share.format(formats.percent(rate, self.locale), money(base)), money(tax), width))
+        out.append(_row(_("TOTAL"), money(self.total), width))
         for label, amount in self.tenders:
-            out.append(_row(label, str(amount), width))
+            out.append(_row(label, money(amount), width))
         if self.change:
-            out.append(_row("Change", str(self.change), width))
+            out.append(_row(_("Change"), money(self.change), width))
         for code, left in self.cards_left:
-            out.append(_row(f"  {code} left", left, width))
+            out.append(_row("  " + _("{0} left").format(code), money(left) if isinstance(left, Decimal) else _(left),
+                            width))
         if self.member_id:
             out.append("-" * width)
-            out += _fit(f"Member {self.member_id}", width)
-            out.append(_row("Points earned", "pending" if self.points_earned is None else str(self.points_earned),
-                            width))
+            out += _fit(_("Member {0}").format(self.member_id), width)
+            earned = _("pending") if self.points_earned is None else formats.points(self.points_earned, self.locale)
+            out.append(_row(_("Points earned"), earned, width))
             if self.points_balance is not None:
-                out.append(_row("Points balance", str(self.points_balance), width))
+                out.append(_row(_("Points balance"), formats.points(self.points_balance, self.locale), width))
             for code in self.reward_codes:
-                out.append(_row("Reward code", code, width))
+                out.append(_row(_("Reward code"), code, width))
         out.append("-" * width)
         # The printer draws self.barcode as a Code 128 barcode under this line.
-        out += _fit("Keep this receipt for returns.", width)
+        out += _fit(_("Keep this receipt for returns."), width)
         if self.training:
-            out.append(TRAINING_MARK.center(width))
+            out.append(mark.center(width))
         return "\n".join(out) + "\n"
 
 
@@ -126,23 +140,28 @@ def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusiv
                               to_money(line["unit_cents"] * line["quantity"]),
                               None if line["list_cents"] is None else to_money(line["list_cents"]))
                   for line in receipt["cart"]["lines"])
+    locale = store.locale if store else "en_US"
+    _ = i18n.catalogue(locale).gettext  # the receipt's words are the store's language
     # Every reward and coupon, with what it took: one that took less than its face value
     # (or nothing) was spent all the same.
-    labels = ([f"Reward: {r['name']}" for r in receipt["rewards"]]
-              + [f"Coupon {c['code']}" + (f" ({c['label']})" if c.get("label") else "") for c in receipt["coupons"]])
+    labels = ([_("Reward: {0}").format(r["name"]) for r in receipt["rewards"]]
+              + [(_("Coupon {0} ({1})").format(c["code"], c["label"]) if c.get("label")
+                  else _("Coupon {0}").format(c["code"])) for c in receipt["coupons"]])
     discounts = tuple((label, to_money(cents)) for label, cents in zip(labels, priced["discounts"]))
-    tenders = tuple((f"{'Store' if c['kind'] == 'storecard' else 'Gift'} card {mask(c['code'])}",
+    tenders = tuple(((_("Store card {0}") if c["kind"] == "storecard" else _("Gift card {0}")).format(mask(c["code"])),
                      to_money(c["amount"])) for c in receipt["cards"])
-    tenders += tuple((TENDER_NAMES.get(t["kind"], t["kind"]), to_money(t["amount"])) for t in receipt["external"])
-    cards_left = tuple((mask(c["code"]), str(to_money(c["balance"] - c["amount"])) if c.get("checked", True)
-                        else "confirmed later") for c in receipt["cards"])
+    tenders += tuple((_(TENDER_NAMES[kind]) if kind in TENDER_NAMES else kind, to_money(t["amount"]))
+                     for t in receipt["external"] for kind in (t["kind"],))
+    # A balance left, or "confirmed later" (a card taken offline): the words are put in at text().
+    cards_left = tuple((mask(c["code"]), to_money(c["balance"] - c["amount"]) if c.get("checked", True)
+                        else N_("confirmed later")) for c in receipt["cards"])
     return Receipt(receipt["sale_id"], store_id, terminal_id, receipt["operator_id"], at, lines,
                    to_money(priced["merchandise"]), discounts, to_money(priced["tax"]), tax_inclusive,
                    to_money(priced["total"]), tenders, to_money(receipt.get("change", 0)), cards_left,
                    receipt["member_id"], receipt.get("points_awarded"), receipt.get("points_after"),
                    tuple(receipt.get("reward_codes", ())), barcode_prefix + receipt["sale_id"],
                    store.name if store else "", tuple(store.address) if store else (),
-                   store.tax_id if store else "", _taxes(receipt), training)
+                   store.tax_id if store else "", _taxes(receipt), training, locale)
 
 
 def _taxes(receipt: dict) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:

@@ -28,6 +28,7 @@ from typing import Iterable, Sequence
 
 from kiosk.checkout import money
 from kiosk.checkout.receipt import mask
+from kiosk.i18n import _
 
 CODE, TERMINAL, OTHER, CASH, POINTS = "code", "card", "other", "cash", "points"
 # A part of an order's total that no recorded tender covers (an order from before
@@ -65,19 +66,21 @@ class Back:
         amount = money.to_money(self.cents)
         kind = self.tender.kind
         if kind == CODE:
-            return f"{amount} goes back onto {label(self.tender)}"
+            # The card's words here, not label(): the label is stored, this is read on screen.
+            return _("{0} goes back onto card {1}").format(amount, mask(self.tender.code))
         if kind == POINTS:
-            return f"{self.points:,} points ({amount}) go back to the member"
+            return _("{0} points ({1}) go back to the member").format(format(self.points, ","), amount)
         if kind == TERMINAL:
-            return f"Refund {amount} on the card terminal"
+            return _("Refund {0} on the card terminal").format(amount)
         if kind == CASH:
-            return f"Give back {amount} in cash"
+            return _("Give back {0} in cash").format(amount)
         if kind == OTHER:
-            return f"Give back {amount} through the other tender the sale was paid with"
-        return f"Give back {amount} the way the shopper paid"
+            return _("Give back {0} through the other tender the sale was paid with").format(amount)
+        return _("Give back {0} the way the shopper paid").format(amount)
 
 
 def label(t: Tender) -> str:
+    """In English: stored with the return (its snapshot) and printed on its receipt."""
     if t.kind == CODE:
         return f"card {mask(t.code)}"
     return {TERMINAL: "Card terminal", CASH: "Cash", OTHER: "Other tender", POINTS: "Points"}.get(t.kind, "As paid")

@@ -32,6 +32,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, TYPE_CHECKING
 
+from kiosk import i18n
 from kiosk.checkout import money, refunds
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.pay import TerminalIds
@@ -92,10 +93,10 @@ class Returns:
             found = await asyncio.to_thread(self._local, order_id)
             if found is None:
                 if not readable:
-                    raise CheckoutError(f"Sale {order_id} was not made at this terminal, and this loyalty "
-                                        "service can't show another terminal's sales: return it at the terminal "
-                                        "that sold it.")
-                raise CheckoutError(f"No sale {order_id} was found here or at the loyalty service.")
+                    raise CheckoutError(i18n._("Sale {0} was not made at this terminal, and this loyalty "
+                                               "service can't show another terminal's sales: return it at the "
+                                               "terminal that sold it.").format(order_id))
+                raise CheckoutError(i18n._("No sale {0} was found here or at the loyalty service.").format(order_id))
         return await asyncio.to_thread(self._with_queued_returns, found)
 
     def _local(self, order_id: str) -> ReturnableOrder | None:
@@ -152,7 +153,7 @@ class Returns:
         """What returning `quantities` (None: everything left) would do; a CheckoutError says
         why it can't be done. Nothing is written."""
         if order.fully_returned or all(line.left == 0 for line in order.lines):
-            raise CheckoutError(f"Sale {order.order_id} was already returned in full.")
+            raise CheckoutError(i18n._("Sale {0} was already returned in full.").format(order.order_id))
         whole = quantities is None
         if whole:
             if any(line.returned for line in order.lines):
@@ -182,7 +183,8 @@ class Returns:
         member = None if order.member_id == self.terminal.guest_user_id else order.member_id
         return_id = ops.new_key(self.terminal.terminal_id)
         first = self._points_operation(plan, return_id)
-        self.approvals.use(approval, "return", order.order_id, operator_id, "A return needs a manager's approval.")
+        self.approvals.use(approval, "return", order.order_id, operator_id,
+                           i18n._("A return needs a manager's approval."))
         op_ids = await asyncio.to_thread(self._record, plan, return_id, first, approval, operator_id)
         self.engine.wake()
         points = None if first is not None else 0
@@ -192,7 +194,8 @@ class Returns:
             head = outcomes[0]
             if first is not None and head.state in (REFUSED, DEAD):
                 return ReturnDone(return_id, order.order_id, plan.whole, 0, 0, None, plan.lines,
-                                  f"The loyalty service refused this return ({head.error}). Give nothing back.",
+                                  i18n._("The loyalty service refused this return ({0}). Give nothing "
+                                         "back.").format(head.error),
                                   ok=False, member_id=member, approver_id=approval.manager_id)
             if first is not None and head.state == DONE:
                 result = self.backend.result(first.kind, head.reply)
@@ -209,16 +212,16 @@ class Returns:
         for line_id, n in quantities.items():
             line = by_id.get(line_id)
             if line is None:
-                raise CheckoutError("That line is not on this sale.")
+                raise CheckoutError(i18n._("That line is not on this sale."))
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise CheckoutError("A quantity to return is a whole number.")
+                raise CheckoutError(i18n._("A quantity to return is a whole number."))
             if n > line.left:
-                raise CheckoutError(f"Only {line.left} of “{line.name}” can still be returned "
-                                    f"({line.quantity} bought, {line.returned} returned already).")
+                raise CheckoutError(i18n._("Only {0} of “{1}” can still be returned ({2} bought, {3} returned "
+                                           "already).").format(line.left, line.name, line.quantity, line.returned))
             if n:
                 picked.append((line, n))
         if not picked:
-            raise CheckoutError("Pick at least one item to return.")
+            raise CheckoutError(i18n._("Pick at least one item to return."))
         return picked
 
     def _priced_here(self, order: ReturnableOrder, picked: list[tuple[ReturnableLine, int]],
@@ -229,9 +232,9 @@ class Returns:
         if order.member_id == self.terminal.guest_user_id:
             return {line.line_id: 0 for line, _ in picked}  # a guest's order earned nothing
         if any(line.points is None for line, _ in picked):
-            raise CheckoutError(f"The points of sale {order.order_id} are not confirmed by the loyalty service "
-                                "yet, so single items can't be returned now: return it in full, or try again "
-                                "once the sale has reached the loyalty service.")
+            raise CheckoutError(i18n._("The points of sale {0} are not confirmed by the loyalty service "
+                                       "yet, so single items can't be returned now: return it in full, or try again "
+                                       "once the sale has reached the loyalty service.").format(order.order_id))
         return {line.line_id: line.points_for(n) for line, n in picked}
 
     def _points_operation(self, plan: ReturnPlan, return_id: str) -> ops.Operation | None:
@@ -312,15 +315,16 @@ class Returns:
 
 
 def _message(plan: ReturnPlan, points: int | None) -> str:
-    parts = [b.instruction for b in plan.backs] or ["Nothing to give back"]
-    text = "Returned. " + "; ".join(parts) + ". "
-    text += (f"Points taken back: {points}." if points is not None
-             else "Points will be taken back when the return reaches the loyalty service.")
+    parts = [b.instruction for b in plan.backs] or [i18n._("Nothing to give back")]
+    # Translators: {0} is what goes back to each tender, joined by "; ".
+    text = [i18n._("Returned. {0}.").format("; ".join(parts)),
+            i18n._("Points taken back: {0}.").format(points) if points is not None
+            else i18n._("Points will be taken back when the return reaches the loyalty service.")]
     if plan.rewards_back:
-        text += f" Points given back for rewards: {sum(r.points for r in plan.rewards_back)}."
+        text.append(i18n._("Points given back for rewards: {0}.").format(sum(r.points for r in plan.rewards_back)))
     if plan.rewards_kept:
-        text += " Points spent on rewards are not given back."
-    return text
+        text.append(i18n._("Points spent on rewards are not given back."))
+    return " ".join(text)
 
 
 def _made_here(query: Callable[[str, tuple], list], order_id: str) -> list[dict]:
@@ -346,11 +350,12 @@ def _check_unchanged(order: ReturnableOrder, whole: bool, refund_lines: tuple, m
     if not since:
         return
     if any(r["whole"] for r in since) or whole:
-        raise CheckoutError(f"Sale {order.order_id} was returned meanwhile; look it up again.")
+        raise CheckoutError(i18n._("Sale {0} was returned meanwhile; look it up again.").format(order.order_id))
     left = {line.line_id: line.left for line in order.lines}
     for r in since:
         for line_id, quantity, _ in r["lines"]:
             left[line_id] = left.get(line_id, 0) - quantity
     for line_id, quantity, _ in refund_lines:
         if quantity > left.get(line_id, 0):
-            raise CheckoutError(f"Part of sale {order.order_id} was returned meanwhile; look it up again.")
+            raise CheckoutError(i18n._("Part of sale {0} was returned meanwhile; look it up again.").format(
+                order.order_id))

@@ -24,6 +24,7 @@ from kiosk.checkout.errors import CheckoutError, UnknownCode
 from kiosk.checkout.cart import MAX_QUANTITY
 from kiosk.checkout.session import CardTender, CouponChoice, Session, State
 from kiosk.events import Event, EventHub
+from kiosk.i18n import N_, _
 from kiosk.loyalty.backend import ENROL
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import errors, ids
@@ -35,8 +36,23 @@ from kiosk.scanner.payload import MEMBER_ID
 
 log = logging.getLogger(__name__)
 
-OFFLINE_REFUSAL = ("The terminal is offline, so {what} can't be used now: two tills could spend the same "
-                   "balance. The sale can still go through; {after}")
+# One whole sentence per thing refused, not one with the thing glued in: in other
+# languages the words around it change with it.
+OFFLINE_REFUSALS = {
+    "coupons": N_("The terminal is offline, so coupons can't be used now: two tills could spend the same "
+                  "balance. The sale can still go through; take another tender for it."),
+    "codes": N_("The terminal is offline, so codes can't be used now: two tills could spend the same "
+                "balance. The sale can still go through; take another tender for it."),
+    "cards": N_("The terminal is offline, so gift and store cards can't be used now: two tills could spend the "
+                "same balance. The sale can still go through; take another tender for it."),
+    "rewards": N_("The terminal is offline, so rewards can't be used now: two tills could spend the same "
+                  "balance. The sale can still go through; remove the reward."),
+    "points": N_("The terminal is offline, so points as a tender can't be used now: two tills could spend the "
+                 "same balance. The sale can still go through; take another tender for them."),
+    "gift cards and coupons": N_("The terminal is offline, so gift cards and coupons can't be used now: two "
+                                 "tills could spend the same balance. The sale can still go through; take "
+                                 "another tender for them."),
+}
 
 
 class Checkout:
@@ -84,7 +100,7 @@ class Checkout:
         """A sale whose payment failed or was interrupted, back at tendering."""
         row = await asyncio.to_thread(self.payer.sales.get, sale_id)
         if row is None or row["state"] != "tendering":
-            raise CheckoutError("That sale can't be resumed: it was completed, voided, or never paid.")
+            raise CheckoutError(_("That sale can't be resumed: it was completed, voided, or never paid."))
         session = Session.restore(json.loads(row["snapshot"]), inclusive_tax=self.inclusive_tax,
                                   tax_rates=self.tax_rates, points_after_tax=self.points_after_tax)
         session.cart.max_quantity = self.max_quantity
@@ -103,7 +119,7 @@ class Checkout:
         try:
             ids.check("member", ref)
         except errors.InvalidIdentifier:
-            raise CheckoutError("That is not a member card, id, email or phone number.") from None
+            raise CheckoutError(_("That is not a member card, id, email or phone number.")) from None
         if self.offline:
             return self._offline_view(ref)
         try:
@@ -111,7 +127,7 @@ class Checkout:
         except errors.BackendUnavailable:
             return self._offline_view(ref)
         except errors.NotFound:
-            raise CheckoutError("No member has that card, id, email or phone number.") from None
+            raise CheckoutError(_("No member has that card, id, email or phone number.")) from None
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
 
@@ -119,17 +135,17 @@ class Checkout:
         # Only what a card carries can ride on an order unchecked: a typed email or a
         # mistyped number would make an order the backend refuses, and lose its points.
         if not any(re.fullmatch(p, ref) for p in self.member_patterns):
-            raise CheckoutError("The terminal is offline, so only a scanned member card can be added now; "
-                                "the sale can go on without the member.")
+            raise CheckoutError(_("The terminal is offline, so only a scanned member card can be added now; "
+                                  "the sale can go on without the member."))
         return offline_view(ref)
 
     async def search_member(self, *, email: str | None = None, phone: str | None = None) -> MemberView:
         try:
             member = await self.backend.search_member(email=email, phone=phone)
         except errors.NotFound:
-            raise CheckoutError("No member has that email or phone number.") from None
+            raise CheckoutError(_("No member has that email or phone number.")) from None
         except errors.BackendUnavailable:
-            raise CheckoutError("The loyalty service can't be reached; try again in a moment.") from None
+            raise CheckoutError(_("The loyalty service can't be reached; try again in a moment.")) from None
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
         return await self.find_member(member.id)
@@ -141,17 +157,17 @@ class Checkout:
     async def enrol(self, new: NewMember) -> MemberView:
         if not self.can_enrol():
             # Refused before anything is sent: this backend has no documented enrolment.
-            raise CheckoutError("New members can't be enrolled at this terminal: this loyalty service does not "
-                                "offer it here. The shopper can join online or at the service desk.")
+            raise CheckoutError(_("New members can't be enrolled at this terminal: this loyalty service does not "
+                                  "offer it here. The shopper can join online or at the service desk."))
         if not (new.email or new.phone):
-            raise CheckoutError("Enter an email address or a phone number to enrol.")
+            raise CheckoutError(_("Enter an email address or a phone number to enrol."))
         try:
             member = await self.backend.enrol_member(new)
         except errors.AlreadyExists:
-            raise CheckoutError("A member with that email or phone already exists: search for them instead.") \
+            raise CheckoutError(_("A member with that email or phone already exists: search for them instead.")) \
                 from None
         except errors.BackendUnavailable:
-            raise CheckoutError("The loyalty service can't be reached, so nobody can be enrolled now.") from None
+            raise CheckoutError(_("The loyalty service can't be reached, so nobody can be enrolled now.")) from None
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
         return await self.find_member(member.id)
@@ -159,24 +175,25 @@ class Checkout:
     # -- codes ------------------------------------------------------------------------------
 
     async def _validate(self, session: Session, code: str, what: str) -> CodeInfo:
+        """`what`: the OFFLINE_REFUSALS key that says what the code would be used as."""
         code = code.strip().upper()
         if not code:
-            raise CheckoutError("Enter or scan a code.")
+            raise CheckoutError(_("Enter or scan a code."))
         if self.offline:
             # Known to be offline: asking would only make the cashier wait for a timeout.
             if await self._allowed_offline():
                 return _unchecked(code)
-            raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it."))
+            raise CheckoutError(_(OFFLINE_REFUSALS[what]))
         try:
             return await self.backend.validate_code(code, self.payer.user_of(session))
         except errors.NotFound:
-            raise CheckoutError(f"{code} is not a code this store knows. Check it and try again.") from None
+            raise CheckoutError(_("{0} is not a code this store knows. Check it and try again.").format(code)) from None
         except errors.InvalidIdentifier:
-            raise CheckoutError(f"{code} is not a valid code.") from None
+            raise CheckoutError(_("{0} is not a valid code.").format(code)) from None
         except errors.BackendUnavailable:
             if await self._allowed_offline():
                 return _unchecked(code)
-            raise CheckoutError(OFFLINE_REFUSAL.format(what=what, after="take another tender for it.")) from None
+            raise CheckoutError(_(OFFLINE_REFUSALS[what])) from None
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
 
@@ -185,27 +202,27 @@ class Checkout:
         Offline it is refused: an unchecked card has no balance to show."""
         code = code.strip().upper()
         if not code:
-            raise CheckoutError("Enter or scan a code.")
+            raise CheckoutError(_("Enter or scan a code."))
         if self.offline:
-            raise CheckoutError("Card balances can't be checked while the loyalty service can't be reached.")
+            raise CheckoutError(_("Card balances can't be checked while the loyalty service can't be reached."))
         try:
             info = await self.backend.validate_code(code, self.payer.terminal.guest_user_id)
         except (errors.NotFound, errors.InvalidIdentifier):
-            raise UnknownCode(f"{code} is not a card this store knows. Check it and try again.") from None
+            raise UnknownCode(_("{0} is not a card this store knows. Check it and try again.").format(code)) from None
         except errors.BackendUnavailable:
-            raise CheckoutError("Card balances can't be checked while the loyalty service can't be reached.") \
+            raise CheckoutError(_("Card balances can't be checked while the loyalty service can't be reached.")) \
                 from None
         except errors.LoyaltyError as exc:
             raise CheckoutError(exc.user_message) from None
         if info.kind == "coupon":
-            raise CheckoutError("That is a coupon, not a gift card: use it at the till.")
+            raise CheckoutError(_("That is a coupon, not a gift card: use it at the till."))
         return info
 
     async def apply_coupon(self, session: Session, code: str) -> CouponChoice:
         session.require_cart_open()
         info = await self._validate(session, code, "coupons")
         if info.kind == "unchecked":
-            raise CheckoutError("Coupons can't be checked while the terminal is offline.")
+            raise CheckoutError(_("Coupons can't be checked while the terminal is offline."))
         return session.apply_coupon(info)
 
     async def apply_code(self, session: Session, code: str) -> CouponChoice | CardTender:
@@ -217,7 +234,7 @@ class Checkout:
         return await self._take_card(session, info)
 
     async def add_card(self, session: Session, code: str) -> CardTender:
-        return await self._take_card(session, await self._validate(session, code, "gift and store cards"))
+        return await self._take_card(session, await self._validate(session, code, "cards"))
 
     async def _take_card(self, session: Session, info: CodeInfo) -> CardTender:
         started = session.state != State.TENDERING
@@ -261,13 +278,11 @@ class Checkout:
                                                 or session.points_paid)
             if planned_offline:
                 if session.rewards:
-                    raise CheckoutError(OFFLINE_REFUSAL.format(what="rewards", after="remove the reward."))
+                    raise CheckoutError(_(OFFLINE_REFUSALS["rewards"]))
                 if session.points_paid:
-                    raise CheckoutError(OFFLINE_REFUSAL.format(what="points as a tender",
-                                                               after="take another tender for them."))
+                    raise CheckoutError(_(OFFLINE_REFUSALS["points"]))
                 if self.allowances is None:
-                    raise CheckoutError(OFFLINE_REFUSAL.format(what="gift cards and coupons",
-                                                               after="take another tender for them."))
+                    raise CheckoutError(_(OFFLINE_REFUSALS["gift cards and coupons"]))
                 # Taken from the allowance before it is used (all or nothing, under the
                 # database's write lock): a failure after this errs on the side of the cap.
                 await asyncio.to_thread(self.allowances.use, session)
@@ -293,7 +308,7 @@ class Checkout:
                              approval: Any) -> None:
         session.require_cart_open()
         self.approvals.use(approval, "price_override", session.sale_id, session.operator_id,
-                           "Changing a price needs a manager's approval.")
+                           _("Changing a price needs a manager's approval."))
         before = session.cart.line(line_id)
         line = session.cart.override_price(line_id, price, reason, approval.manager_id)
         await self._approved(approval, {"sale": session.sale_id, "sku": line.sku,
@@ -308,7 +323,7 @@ class Checkout:
             session.void()  # raises the reason
         if not session.cart.empty:
             self.approvals.use(approval, "void", session.sale_id, session.operator_id,
-                               "Voiding a sale needs a manager's approval.")
+                               _("Voiding a sale needs a manager's approval."))
         session.void()
         if await asyncio.to_thread(self.payer.sales.get, session.sale_id) is not None:
             await asyncio.to_thread(self.payer.sales.void, session.sale_id)

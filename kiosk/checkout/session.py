@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from kiosk.checkout import money, points_tender
 from kiosk.checkout.cart import Cart
 from kiosk.checkout.errors import CheckoutError
+from kiosk.i18n import N_, _
 from kiosk.loyalty.models import CodeInfo, MemberView, Reward
 
 
@@ -144,7 +145,7 @@ class Session:
         """Raises what attach_member would refuse, changing nothing."""
         self.require_cart_open()
         if self.rewards and self.member and self.member.member_id != view.member_id:
-            raise CheckoutError("Remove the rewards of the member already on this sale before changing member.")
+            raise CheckoutError(_("Remove the rewards of the member already on this sale before changing member."))
 
     def detach_member(self) -> None:
         self.require_cart_open()
@@ -160,7 +161,8 @@ class Session:
 
     def select_reward(self, reward: Reward, pass_id: str | None = None) -> RewardChoice:
         choice = replace(self._reward_choice(reward), pass_id=pass_id)
-        self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
+        # Translators: a reward's name, in quotes.
+        self._would_take(money.Discount(choice.name, cents=choice.cents), _("“{0}”").format(reward.name))
         self.rewards.append(choice)
         self._settle_cart_state()
         return choice
@@ -170,7 +172,7 @@ class Session:
         would give. Less than its value when the goods left are worth less: its points are
         spent whole all the same, so the cashier is asked first."""
         choice = self._reward_choice(reward)
-        return self._would_take(money.Discount(choice.name, cents=choice.cents), f"“{reward.name}”")
+        return self._would_take(money.Discount(choice.name, cents=choice.cents), _("“{0}”").format(reward.name))
 
     def rewards_short(self) -> list[tuple[RewardChoice, int]]:
         """The rewards on the sale worth more than they take off it now, with what each takes
@@ -181,19 +183,20 @@ class Session:
     def _reward_choice(self, reward: Reward) -> RewardChoice:
         self.require_cart_open()
         if self.member is None:
-            raise CheckoutError("Scan or find the member first: rewards belong to a member.")
+            raise CheckoutError(_("Scan or find the member first: rewards belong to a member."))
         if reward.discount is None:
-            raise CheckoutError(f"“{reward.name}” has no money value at the till, so it can't be applied "
-                                "to this sale.")
+            raise CheckoutError(_("“{0}” has no money value at the till, so it can't be applied "
+                                  "to this sale.").format(reward.name))
         if not reward.eligible:
-            raise CheckoutError(f"The member is not eligible for “{reward.name}” now.")
+            raise CheckoutError(_("The member is not eligible for “{0}” now.").format(reward.name))
         if any(r.reward_id == reward.reward_id for r in self.rewards):
-            raise CheckoutError(f"“{reward.name}” is already on this sale.")
+            raise CheckoutError(_("“{0}” is already on this sale.").format(reward.name))
         available = self.member.points.available if self.member.points else 0
         needed = reward.credit_required + sum(r.credit_required for r in self.rewards)
         if needed > available:
-            raise CheckoutError(f"“{reward.name}” needs {reward.credit_required:,} points; the member has "
-                                f"{available - (needed - reward.credit_required):,} left for rewards.")
+            left = available - (needed - reward.credit_required)
+            raise CheckoutError(_("“{0}” needs {1} points; the member has {2} left for rewards.").format(
+                reward.name, format(reward.credit_required, ","), format(left, ",")))
         return RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
                             reward.credit_required)
 
@@ -206,17 +209,19 @@ class Session:
         """`info` is the backend's validation of the code, for this member (or guest)."""
         self.require_cart_open()
         if info.kind != "coupon":
-            raise CheckoutError(f"{info.code} is a {_kind_name(info.kind)}: add it at payment.")
+            raise CheckoutError(_(_CODE_IS_A[info.kind]).format(info.code) if info.kind in _CODE_IS_A
+                                else _("{0} is a {1}: add it at payment.").format(info.code, info.kind))
         if not info.usable:
-            raise CheckoutError(f"Coupon {info.code} can't be used: {info.reason or 'the backend refused it'}.")
+            raise CheckoutError(_("Coupon {0} can't be used: {1}.").format(info.code,
+                                                                         info.reason or _("the backend refused it")))
         if any(c.code.upper() == info.code.upper() for c in self.coupons):
-            raise CheckoutError(f"Coupon {info.code} is already on this sale.")
+            raise CheckoutError(_("Coupon {0} is already on this sale.").format(info.code))
         if info.discount_type == "percent":
             choice = CouponChoice(info.code, f"{info.value.normalize():f} % off", percent=info.value)
         else:
             choice = CouponChoice(info.code, f"{info.value} off", cents=money.to_cents(info.value))
         self._would_take(money.Discount(choice.label, cents=choice.cents, percent=choice.percent),
-                         f"Coupon {info.code}")
+                         _("Coupon {0}").format(info.code))
         self.coupons.append(choice)
         self._settle_cart_state()
         return choice
@@ -236,8 +241,8 @@ class Session:
         priced = money.price([line.gross for line in lines], rates, [*self.discounts(), discount],
                              inclusive=self.inclusive_tax)
         if priced.discounts[-1] == 0:
-            raise CheckoutError(f"{name} would take nothing off this sale (nothing is left to discount), "
-                                "so it is not used.")
+            raise CheckoutError(_("{0} would take nothing off this sale (nothing is left to discount), "
+                                  "so it is not used.").format(name))
         return priced.discounts[-1]
 
     def discounts(self) -> list[money.Discount]:
@@ -270,7 +275,7 @@ class Session:
         if self.state == State.TENDERING:
             return
         if self.cart.empty:
-            raise CheckoutError("The cart is empty: scan a product or enter an amount first.")
+            raise CheckoutError(_("The cart is empty: scan a product or enter an amount first."))
         self._move(State.TENDERING)
 
     def back_to_cart(self) -> None:
@@ -287,18 +292,21 @@ class Session:
         """A gift or store card pays min(balance, amount due); the rest stays due."""
         self._require_tendering()
         if info.kind not in ("giftcard", "storecard"):
-            raise CheckoutError(f"{info.code} is a coupon: it is applied to the cart, before payment.")
+            raise CheckoutError(_("{0} is a coupon: it is applied to the cart, before payment.").format(info.code))
+        gift = info.kind == "giftcard"  # else a store card (the check above)
         if not info.usable:
-            raise CheckoutError(f"{_kind_name(info.kind).capitalize()} {info.code} can't be used: "
-                                f"{info.reason or 'the backend refused it'}.")
+            why = info.reason or _("the backend refused it")
+            raise CheckoutError((_("Gift card {0} can't be used: {1}.") if gift
+                                 else _("Store card {0} can't be used: {1}.")).format(info.code, why))
         if any(c.code.upper() == info.code.upper() for c in self.cards):
-            raise CheckoutError(f"{info.code} is already paying for this sale.")
+            raise CheckoutError(_("{0} is already paying for this sale.").format(info.code))
         balance = money.to_cents(info.balance if info.balance is not None else info.value)
         if balance <= 0:
-            raise CheckoutError(f"{_kind_name(info.kind).capitalize()} {info.code} has nothing left on it.")
+            raise CheckoutError((_("Gift card {0} has nothing left on it.") if gift
+                                 else _("Store card {0} has nothing left on it.")).format(info.code))
         due = self.due
         if due == 0:
-            raise CheckoutError("Nothing is left to pay.")
+            raise CheckoutError(_("Nothing is left to pay."))
         card = CardTender(info.code, info.kind, balance, money.card_amount(balance, due))
         self.cards.append(card)
         return card
@@ -311,15 +319,16 @@ class Session:
         """Cash, a card on the store's own payment terminal, or other: recorded, never processed here."""
         self._require_tendering()
         if kind not in EXTERNAL_TENDERS:
-            raise CheckoutError(f"Unknown tender {kind!r}.")
+            raise CheckoutError(_("Unknown tender {0}.").format(repr(kind)))
         cents = money.to_cents(amount)
         if cents <= 0:
-            raise CheckoutError("Enter an amount above zero.")
+            raise CheckoutError(_("Enter an amount above zero."))
         due = self.due
         if due == 0:
-            raise CheckoutError("Nothing is left to pay.")
+            raise CheckoutError(_("Nothing is left to pay."))
         if cents > due and kind != "cash":
-            raise CheckoutError(f"Only {money.to_money(due)} is due; only cash can be more (change is given).")
+            raise CheckoutError(_("Only {0} is due; only cash can be more (change is given).").format(
+                money.to_money(due)))
         tender = ExternalTender(kind, cents)
         self.external.append(tender)
         return tender
@@ -329,25 +338,26 @@ class Session:
         (whole cents rounded down; the points the sale's rewards need are kept for them)."""
         self._require_tendering()
         if not self.points_tender:
-            raise CheckoutError("This loyalty service does not take points as a payment.")
+            raise CheckoutError(_("This loyalty service does not take points as a payment."))
         if self.member is None or self.member.points is None:
-            raise CheckoutError("Scan or find the member first: points belong to a member.")
+            raise CheckoutError(_("Scan or find the member first: points belong to a member."))
         if self.points_paid is not None:
-            raise CheckoutError("The member's points are already paying for this sale.")
+            raise CheckoutError(_("The member's points are already paying for this sale."))
         rate = self.member.points.currency_ratio
         if not rate or rate <= 0:
-            raise CheckoutError("The loyalty service does not say what a point is worth, so points can't pay here.")
+            raise CheckoutError(_("The loyalty service does not say what a point is worth, so points can't pay here."))
         if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted <= 0):
-            raise CheckoutError("Points to use are a whole number above zero.")
+            raise CheckoutError(_("Points to use are a whole number above zero."))
         free = self.member.points.available - sum(r.credit_required for r in self.rewards)
         due = self.due if up_to is None else min(self.due, up_to)
         if self.due == 0:
-            raise CheckoutError("Nothing is left to pay.")
+            raise CheckoutError(_("Nothing is left to pay."))
         if due <= 0:
-            raise CheckoutError("Enter an amount above zero.")
+            raise CheckoutError(_("Enter an amount above zero."))
         taken = points_tender.tender(free, rate, money.to_money(due), wanted)
         if taken.points == 0:
-            raise CheckoutError(f"The member's points left for paying ({max(free, 0):,}) are worth less than a cent.")
+            raise CheckoutError(_("The member's points left for paying ({0}) are worth less than a cent.").format(
+                format(max(free, 0), ",")))
         self.points_paid = PointsPaid(taken.points, money.to_cents(taken.amount))
         return self.points_paid
 
@@ -357,7 +367,7 @@ class Session:
     def remove_external(self, index: int) -> None:
         self._require_tendering()
         if not 0 <= index < len(self.external):
-            raise CheckoutError("That tender is no longer on this sale.")
+            raise CheckoutError(_("That tender is no longer on this sale."))
         del self.external[index]
 
     def drop_card(self, code: str) -> CardTender | None:
@@ -370,7 +380,7 @@ class Session:
 
     def _require_tendering(self) -> None:
         if self.state != State.TENDERING:
-            raise CheckoutError("Press Pay first: tenders are added at payment." if self.state in CART_STATES
+            raise CheckoutError(_("Press Pay first: tenders are added at payment.") if self.state in CART_STATES
                                 else _cart_closed(self.state))
 
     # -- the end -----------------------------------------------------------------------
@@ -378,13 +388,13 @@ class Session:
     def begin_authorize(self) -> None:
         if self.state != State.TENDERING:
             raise CheckoutError(_cart_closed(self.state) if self.state != State.OPEN
-                                else "Press Pay first.")
+                                else _("Press Pay first."))
         if self.due:
-            raise CheckoutError(f"{money.to_money(self.due)} is still due.")
+            raise CheckoutError(_("{0} is still due.").format(money.to_money(self.due)))
         total = self.priced().total
         if self.paid - sum(t.amount for t in self.external if t.kind == "cash") > total:
             # Only cash gives change: cards and other tenders above the total are a mistake.
-            raise CheckoutError("The cards and non-cash tenders add up to more than the total; take one off.")
+            raise CheckoutError(_("The cards and non-cash tenders add up to more than the total; take one off."))
         self._move(State.AUTHORIZING)
 
     def authorize_failed(self) -> None:
@@ -435,22 +445,25 @@ class Session:
         return session
 
 
-def _kind_name(kind: str) -> str:
-    return {"giftcard": "gift card", "storecard": "store card"}.get(kind, kind)
+# A whole sentence per kind of card: a kind's name glued into one would not translate.
+_CODE_IS_A = {"giftcard": N_("{0} is a gift card: add it at payment."),
+              "storecard": N_("{0} is a store card: add it at payment.")}
 
 
 def _cart_closed(state: State) -> str:
     return {
-        State.TENDERING: "Payment has started: go back to the cart to change it.",
-        State.AUTHORIZING: "Payment is being authorized; wait for it to finish.",
-        State.COMMITTED: "This sale is finished; start a new one.",
-        State.VOIDED: "This sale was voided; start a new one.",
-    }.get(state, "The cart can't be changed now.")
+        State.TENDERING: _("Payment has started: go back to the cart to change it."),
+        State.AUTHORIZING: _("Payment is being authorized; wait for it to finish."),
+        State.COMMITTED: _("This sale is finished; start a new one."),
+        State.VOIDED: _("This sale was voided; start a new one."),
+    }.get(state, _("The cart can't be changed now."))
 
 
 def _why_not(now: State, to: State) -> str:
     if to == State.VOIDED:
-        return {State.AUTHORIZING: "Payment is being authorized; wait for it to finish before voiding.",
-                State.COMMITTED: "This sale is paid; make a return instead of a void."}.get(now, _cart_closed(now))
+        if now == State.AUTHORIZING:
+            return _("Payment is being authorized; wait for it to finish before voiding.")
+        if now == State.COMMITTED:
+            return _("This sale is paid; make a return instead of a void.")
     return _cart_closed(now)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from kiosk import config
+from kiosk import config, i18n
 from kiosk.outbox.events import age_text
 
 if TYPE_CHECKING:  # the parser is built on every `kiosk` start; the queue loads only when used
@@ -114,7 +114,7 @@ def _list(outbox: "Outbox", state: str | None, limit: int) -> int:
         line = {"id": row["id"], "kind": row["kind"], "state": row["state"], "created": created,
                 "attempts": row["attempts"], "in_doubt": bool(row["maybe_sent"]), "key": row["key"]}
         if row["last_error"]:
-            line["reason"] = row["last_error"]
+            line["reason"] = i18n.readable(row["last_error"], i18n.ENGLISH)  # the command line stays English
         if row["backend_view"]:
             line["backend_has"] = json.loads(row["backend_view"])
         if row["state"] == "held":

@@ -10,6 +10,8 @@ import logging
 import random
 from typing import Any
 
+from kiosk import i18n
+from kiosk.i18n import N_, Message
 from kiosk.loyalty import errors
 from kiosk.loyalty.backend import LOG_MARGIN_S, Verdict, WriteRecord
 from kiosk.loyalty.writes import family_of
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 
 # Refusals a sale reports whoever waits: Pay, or the offline allowance's report (kiosk/checkout/offline.py).
 REPORTED_BY_SALE = frozenset({"redeem_code", "redeem_reward", "redeem_points"})
+# What the backend said, as it said it (its code and words): the sentence around it is ours.
+SAID = N_("{code}: {detail}")
+UNREADABLE = N_("the backend's record could not be read")
 
 
 def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
@@ -60,12 +65,13 @@ class Deliveries:
                     await self._finish(row, verdict.reply)
                     return
                 if verdict.mismatch:
-                    await self._dead(row, "The backend holds something else under this operation's key: "
-                                     + "; ".join(verdict.differences), verdict.held)
+                    await self._dead(row, Message(N_("The backend holds something else under this operation's "
+                                                     "key: {differences}"),
+                                                  {"differences": "; ".join(verdict.differences)}), verdict.held)
                     return
                 if verdict.unknown:
                     await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                                   "the backend's record could not be read", maybe_sent=True)
+                                   i18n.stored(Message(UNREADABLE)), maybe_sent=True)
                     return
                 if row.cancel_requested and not verdict.unverifiable:
                     await self._io(self.outbox.cancelled, row.id, row.lease)
@@ -105,20 +111,20 @@ class Deliveries:
         except errors.LoyaltyError as exc:
             self._contact(reached=True)
             if stage == "reconcile":
-                await self._dead(row, f"Could not check whether it was applied ({exc.code or exc.status}: "
-                                      f"{exc.detail or exc.user_message}); it may have been.")
+                await self._dead(row, Message(N_("Could not check whether it was applied ({code}: {detail}); "
+                                                 "it may have been."), _said(exc)))
             elif self._told(row) and self.backend.refused_for_sale(row.kind, exc):
                 # A card without the balance, a used coupon: the sale (or return) that asked
                 # is told, and the refusal holds nothing back.
                 await self._io(self.outbox.refuse, row.id, row.lease, _refusal_text(exc))
             else:
-                await self._dead(row, f"{exc.code or exc.status}: {exc.detail or exc.user_message}")
+                await self._dead(row, Message(SAID, _said(exc)))
         except StorageError:
             raise
         except Exception:
             log.exception("delivery of operation %s (%s) failed unexpectedly", row.id, row.kind)
             await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                           "unexpected error; see the log", maybe_sent=True)
+                           i18n.stored(Message(N_("unexpected error; see the log"))), maybe_sent=True)
 
     def _told(self, row: Row) -> bool:
         """Whether someone hears of a refusal of this row: a Pay or a return waiting for it,
@@ -141,19 +147,19 @@ class Deliveries:
             await self._pause(refused)
             return
         except errors.LoyaltyError as failed:
-            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}; checking what the backend holds "
-                                  f"failed too ({failed.code or failed.status})")
+            await self._dead(row, Message(N_("{code}: {detail}; checking what the backend holds failed too "
+                                             "({failed})"), {**_said(exc), "failed": failed.code or failed.status}))
             return
         if verdict.unverifiable:
             # A key reused, by the backend's word, and nothing declared to check what it holds.
-            await self._hold(row, record, verdict, f"{exc.code}: {exc.detail or exc.user_message}")
+            await self._hold(row, record, verdict, SAID.format(**_said(exc)))
         elif verdict.applied:
             await self._finish(row, verdict.reply)
         elif verdict.unknown:
             await self._io(self.outbox.later, row.id, row.lease, self.settings.backoff_cap_s,
-                           "the backend's record could not be read", maybe_sent=True)
+                           i18n.stored(Message(UNREADABLE)), maybe_sent=True)
         else:
-            await self._dead(row, f"{exc.code}: {exc.detail or exc.user_message}", verdict.held)
+            await self._dead(row, Message(SAID, _said(exc)), verdict.held)
 
     def _deduplicated(self, row: Row) -> bool:
         """Declared by the site: its provider applies a repeated key of this kind once,
@@ -176,12 +182,16 @@ class Deliveries:
             facts = {"at": evidence.at, **evidence.facts}
         except Exception as exc:  # the evidence helps a person; its absence must not lose the hold
             facts = {"evidence": f"could not be read ({type(exc).__name__})"}
-        reason = ("The reply was lost" + (f" ({answer})" if answer else "") + ", and " + verdict.unverifiable
-                  + ". It is held: a manager checks the backend and says whether it was applied.")
-        if await self._io(self.outbox.hold, row.id, row.lease, reason, facts):
+        if answer:
+            reason = Message(N_("The reply was lost ({answer}), and {why}. It is held: a manager checks the backend "
+                                "and says whether it was applied."), {"answer": answer, "why": verdict.unverifiable})
+        else:
+            reason = Message(N_("The reply was lost, and {why}. It is held: a manager checks the backend and says "
+                                "whether it was applied."), {"why": verdict.unverifiable})
+        if await self._io(self.outbox.hold, row.id, row.lease, i18n.stored(reason), facts):
             log.error("operation %s (%s) held for a person: its outcome can't be checked; `kiosk queue list "
                       "--state held` shows it", row.id, row.kind)
-            self.hub.publish(ev.WriteHeld(row.id, row.kind, reason))
+            self.hub.publish(ev.WriteHeld(row.id, row.kind, reason.render()))
 
     def _backoff(self, row: Row, exc: errors.BackendUnavailable) -> float:
         delay = backoff(row.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_cap_s, self.rng)
@@ -192,11 +202,16 @@ class Deliveries:
             self.delivered += 1
             self.hub.publish(ev.Delivered(row.id, row.kind))
 
-    async def _dead(self, row: Row, reason: str, held: Any = None) -> None:
-        if await self._io(self.outbox.dead, row.id, row.lease, reason, held):
+    async def _dead(self, row: Row, reason: Message, held: Any = None) -> None:
+        # Stored as a Message: the queue screen reads it in the language it shows that day.
+        if await self._io(self.outbox.dead, row.id, row.lease, i18n.stored(reason), held):
             # The reason can name members and card numbers: it stays in the database, not the log.
             log.error("operation %s (%s) dead-lettered; `kiosk queue list --state dead` shows why", row.id, row.kind)
-            self.hub.publish(ev.DeadLettered(row.id, row.kind, reason))
+            self.hub.publish(ev.DeadLettered(row.id, row.kind, reason.render()))
+
+
+def _said(exc: errors.LoyaltyError) -> dict[str, Any]:
+    return {"code": exc.code or exc.status, "detail": exc.detail or exc.user_message}
 
 
 def _refusal_text(exc: errors.LoyaltyError) -> str:

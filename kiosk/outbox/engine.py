@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+from kiosk import i18n
 from kiosk.config import OutboxSettings
 from kiosk.events import EventHub
 from kiosk.loyalty import errors
@@ -295,7 +296,7 @@ class SyncEngine(Deliveries):
                 found.append(Outcome(op_id, "pending", error="unknown operation"))
                 continue
             reply = json.loads(row["reply"]) if row["reply"] else None
-            found.append(Outcome(op_id, row["state"], reply, row["last_error"]))
+            found.append(Outcome(op_id, row["state"], reply, i18n.readable(row["last_error"])))
         return found
 
     # -- the drain loop ----------------------------------------------------------------

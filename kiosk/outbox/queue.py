@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
+from kiosk import i18n
+from kiosk.i18n import N_
 from kiosk.outbox import ops
 from kiosk.outbox.ops import BACKGROUND, URGENT, Operation, undo_after
 from kiosk.outbox.store import Database
@@ -28,7 +30,7 @@ HELD = "held"
 # Final states that hold nothing back: the backend said no to a redemption at
 # Pay (REFUSED), or a redemption abandoned at Pay never took effect (CANCELLED).
 REFUSED, CANCELLED = "refused", "cancelled"
-NEVER_APPLIED = "cancelled at the till; it never took effect"
+NEVER_APPLIED = i18n.stored(i18n.Message(N_("cancelled at the till; it never took effect")))
 _NOW = object()  # stands for the clock's reading inside the transaction
 # True for a pending row `o` that an earlier dead operation of one of its groups holds back.
 _HELD = ("EXISTS (SELECT 1 FROM op_groups g JOIN op_groups e ON e.grp = g.grp AND e.op_id < g.op_id"
