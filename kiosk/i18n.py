@@ -24,12 +24,12 @@ import logging
 import os
 import re
 from collections import Counter
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,16 @@ def use_on_screen(language: str) -> None:
 
 def current() -> _Checked:
     return _active.get() or (_screen[0] if _screen else catalogue(SOURCE))
+
+
+def in_language(language: str, make: Callable[[], Any]) -> Any:
+    """`make()` with `language` in force, leaving the caller's as it was: for a record kept
+    in English beside the words a person reads."""
+    def run() -> Any:
+        use(language)
+        return make()
+
+    return copy_context().run(run)
 
 
 def language() -> str:

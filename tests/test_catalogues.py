@@ -16,13 +16,15 @@ import pytest
 from kiosk import catalogues, i18n
 
 SHIPPED = ("es", "fr", "ar")
-# Entries that are the same word in a language: names and codes, not sentences.
 # Right as they are: the product's name, an example address, the answer keys (Y) and (N),
 # unit symbols, and words the language shares with English.
-EVERYWHERE = {"Kiosk", "name@example.com", "{0} (Y)", "{0} (N)"}
-SAME_IN = {"es": EVERYWHERE | {" h", "{0} s", "%1 %2, PIN %3", "No", "PIN", "Subtotal", "Terminal %1", "Total"},
-           "fr": EVERYWHERE | {" h", "{0} s", "OK", "Question", "Terminal %1", "{0} points", "Total", "Points", "Code",
-                               "Note"},
+EVERYWHERE = {"Kiosk", "name@example.com", "{0} (Y)", "{0} (N)", "{code}: {detail}"}
+# A product line on a receipt or an approval: quantity "x" product, as Spanish and French write it too.
+TIMES = {"{0} x {1}", "{0} ({1} x)", "TOTAL", "Total {0}"}
+SAME_IN = {"es": EVERYWHERE | TIMES | {"{0} x {1}: {2}", " h", "{0} s", "%1 %2, PIN %3", "No", "PIN", "Subtotal",
+                                       "Terminal %1", "Total"},
+           "fr": EVERYWHERE | TIMES | {"points", " h", "{0} s", "OK", "Question", "Terminal %1", "{0} points", "Total",
+                                       "Points", "Code", "Note"},
            "ar": EVERYWHERE}
 
 

@@ -138,3 +138,28 @@ def test_set_up_refuses_store_formats_it_cannot_keep(field, value, says):
     with pytest.raises((ValueError, ConfigError), match=says):
         StoreSettings(**{field: value})
     assert StoreSettings(currency="eur", locale="fr-FR").currency == "EUR"
+
+
+def test_a_stored_message_reads_in_the_language_of_the_day_and_other_text_as_it_is():
+    import contextvars
+
+    from kiosk.outbox.queue import NEVER_APPLIED
+
+    column = i18n.stored(i18n.Message(i18n.N_("The reply was lost, and {why}. It is held: a manager checks the "
+                                             "backend and says whether it was applied."),
+                                      {"why": "nothing declared can tell"}))
+    assert "The reply" in column and column.startswith(i18n.STORED)  # the id and its parameters, not the words
+    english = i18n.readable(column, i18n.ENGLISH)
+    assert english.startswith("The reply was lost, and nothing declared can tell.")
+
+    def spanish() -> tuple[str, str]:
+        i18n.use("es")
+        return i18n.readable(column), i18n.readable(NEVER_APPLIED)
+
+    held, cancelled = contextvars.copy_context().run(spanish)
+    es = i18n.catalogue("es")
+    assert held != english and "nothing declared can tell" in held
+    assert cancelled == es.gettext("cancelled at the till; it never took effect") != "cancelled at the till; it never took effect"
+    # The backend's own words, a row from before messages were stored, junk: shown as they are.
+    for text in ("AC2002: key already used", '{"text": broken', "", None):
+        assert i18n.readable(text) == text

@@ -223,7 +223,7 @@ def test_the_receipt_shows_the_store_its_tax_by_rate_and_wraps_the_tenders(qtbot
     lines = window.receipts[0].text_view.toPlainText().splitlines()
     assert lines[:5] == ["Harbour Corner Market", "Store STORE-001", "12 Harbour Street", "Springfield 90210",
                          "Tax id US-12-3456789"]
-    assert "  2 % of 7.99       0.16" in lines
+    assert "  2% of 7.99        0.16" in lines
     assert all(len(line) <= 24 for line in lines)
     assert lines[lines.index("Gift card") + 1] == "********0003        4.20"  # wrapped whole, not cut
     view = window.receipts[0].text_view

@@ -20,13 +20,14 @@ from typing import Any, Awaitable, Callable
 
 from kiosk.app.signals import Signal
 from kiosk.checkout.errors import CheckoutError
+from kiosk.i18n import N_, _
 from kiosk.loyalty.errors import LoyaltyError
 from kiosk.outbox.errors import StorageError
 
 log = logging.getLogger(__name__)
 
 SPINNER_AFTER_S = 0.150
-BUG_MESSAGE = "Something went wrong there; it was logged. Try again, or call IT if it keeps happening."
+BUG_MESSAGE = N_("Something went wrong there; it was logged. Try again, or call IT if it keeps happening.")
 
 
 def user_message(exc: BaseException) -> str | None:
@@ -44,7 +45,7 @@ def sentence(exc: BaseException, doing: str = "work") -> str:
     message = user_message(exc)
     if message is None:
         log.error("%s failed", doing, exc_info=exc)
-        return BUG_MESSAGE
+        return _(BUG_MESSAGE)
     return message
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from kiosk.checkout.errors import CartError
 from kiosk.checkout.money import to_cents
+from kiosk.i18n import _
 
 MAX_QUANTITY = 999  # per line; checkout.max_quantity sets it per store
 MAX_LINE_CENTS = 10_000_000  # 100,000.00: beyond that a slip of the finger is likelier than a sale
@@ -53,7 +54,7 @@ class Cart:
 
     def _editable(self) -> None:
         if self.locked:
-            raise CartError("Payment has started: go back to the cart to change it.")
+            raise CartError(_("Payment has started: go back to the cart to change it."))
 
     # -- changing ------------------------------------------------------------
 
@@ -84,7 +85,7 @@ class Cart:
         Its id is its own again, so the order never sees two lines with one id."""
         self._editable()
         if any(other.line_id == line.line_id for other in self.lines):
-            raise CartError("That line is already in the cart.")
+            raise CartError(_("That line is already in the cart."))
         self.lines.insert(min(max(index, 0), len(self.lines)), line)
         return line
 
@@ -92,14 +93,14 @@ class Cart:
         self._editable()
         reason = reason.strip()
         if not reason:
-            raise CartError("Say why the price is changed (the reason is kept with the sale).")
+            raise CartError(_("Say why the price is changed (the reason is kept with the sale)."))
         cents = to_cents(price)
         if cents < 0:
-            raise CartError("A price can't be below zero.")
+            raise CartError(_("A price can't be below zero."))
         n = self._index(line_id)
         line = self.lines[n]
         if cents * line.quantity > MAX_LINE_CENTS:
-            raise CartError("That price is too high for one line.")
+            raise CartError(_("That price is too high for one line."))
         return self._replace(n, replace(line, unit_cents=cents, override_reason=reason,
                                         override_approver=approver_id,
                                         list_cents=line.list_cents if line.list_cents is not None
@@ -129,9 +130,9 @@ class Cart:
 
     def _append(self, sku: str, name: str, cents: int, quantity: int, tax_class: str) -> Line:
         if cents < 0:
-            raise CartError(f"{name} has a negative price in the catalogue; it can't be sold.")
+            raise CartError(_("{0} has a negative price in the catalogue; it can't be sold.").format(name))
         if cents * quantity > MAX_LINE_CENTS:
-            raise CartError("That amount is too high for one line.")
+            raise CartError(_("That amount is too high for one line."))
         # Line ids go to the backend: returns name lines by id, so they never change or repeat.
         line = Line(str(self._next), sku, name, cents, quantity, tax_class)
         self._next += 1
@@ -140,17 +141,17 @@ class Cart:
 
     def _replace(self, n: int, line: Line) -> Line:
         if line.gross > MAX_LINE_CENTS:
-            raise CartError("That is too much for one line.")
+            raise CartError(_("That is too much for one line."))
         self.lines[n] = line
         return line
 
     def _check_quantity(self, quantity: int) -> int:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
-            raise CartError(f"A quantity is a whole number from 1 to {self.max_quantity}.")
+            raise CartError(_("A quantity is a whole number from 1 to {0}.").format(self.max_quantity))
         return quantity
 
     def _index(self, line_id: str) -> int:
         for n, line in enumerate(self.lines):
             if line.line_id == line_id:
                 return n
-        raise CartError("That line is no longer in the cart.")
+        raise CartError(_("That line is no longer in the cart."))

@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Mapping, Sequence
 
 from kiosk.checkout.errors import MoneyError
+from kiosk.i18n import _
 
 CENT = Decimal("0.01")
 
@@ -36,11 +37,11 @@ def to_cents(amount: Decimal | str | int) -> int:
         value = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
         exact = value.is_finite() and value == value.quantize(CENT)
     except (InvalidOperation, ValueError):
-        raise MoneyError(f"“{amount}” is not an amount of money.") from None
+        raise MoneyError(_("“{0}” is not an amount of money.").format(amount)) from None
     if not value.is_finite() or abs(value) * 100 > MAX_CENTS:
-        raise MoneyError(f"“{amount}” is not an amount of money.")
+        raise MoneyError(_("“{0}” is not an amount of money.").format(amount))
     if not exact:
-        raise MoneyError(f"{amount} has more than two decimals; amounts are in whole cents.")
+        raise MoneyError(_("{0} has more than two decimals; amounts are in whole cents.").format(amount))
     return int(value * 100)
 
 
@@ -144,8 +145,9 @@ def price(grosses: Sequence[int], tax_rates: Sequence[Decimal], discounts: Seque
 def rates_for(tax_classes: Sequence[str], rates: Mapping[str, Decimal]) -> list[Decimal]:
     missing = sorted({c for c in tax_classes if c not in rates})
     if missing:
-        raise MoneyError(f"No tax rate is set for tax class {', '.join(missing)}: ask IT to add it to the "
-                         "settings (tax.rates).")
+        # The tax classes by their settings names: what IT looks for in tax.rates.
+        raise MoneyError(_("No tax rate is set for tax class {0}: ask IT to add it to the settings (tax.rates).")
+                         .format(", ".join(missing)))
     return [Decimal(rates[c]) for c in tax_classes]
 
 

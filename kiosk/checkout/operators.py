@@ -23,6 +23,7 @@ from typing import Callable, NoReturn
 
 from kiosk.checkout.audit import AuditLog
 from kiosk.checkout.errors import OperatorError
+from kiosk.i18n import N_, _, ngettext
 from kiosk.outbox.store import Database
 
 CASHIER, MANAGER = "cashier", "manager"
@@ -40,6 +41,16 @@ _HASH = re.compile(r"scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-
 
 DEMO_OPERATORS = (("C01", "Casey", CASHIER, "1111"), ("M01", "Morgan", MANAGER, "2580"))
 UNKNOWN_IDS_KEPT = 1000
+# One whole sentence per action a cashier's PIN can't approve, not the action's name glued
+# into one: in other languages the article and the words around it change with it.
+NOT_A_MANAGER = {
+    "price_override": N_("{0} is a cashier; only a manager's PIN approves a price override."),
+    "void": N_("{0} is a cashier; only a manager's PIN approves a void."),
+    "return": N_("{0} is a cashier; only a manager's PIN approves a return."),
+    "offline_allowance": N_("{0} is a cashier; only a manager's PIN approves an offline allowance."),
+    "retry_dead_letter": N_("{0} is a cashier; only a manager's PIN approves a retry dead letter."),
+    "resolve_held_write": N_("{0} is a cashier; only a manager's PIN approves a resolve held write."),
+}
 
 
 @dataclass(frozen=True)
@@ -112,19 +123,18 @@ def _is_weak(pin: str) -> bool:
 def check_pin(pin: str, role: str) -> None:
     """Refuse a PIN that is not 4 to 8 digits, or a trivially guessed one for a manager."""
     if not (isinstance(pin, str) and pin.isascii() and pin.isdigit() and PIN_MIN <= len(pin) <= PIN_MAX):
-        raise OperatorError(f"A PIN is {PIN_MIN} to {PIN_MAX} digits, nothing else; choose another.")
+        raise OperatorError(_("A PIN is {0} to {1} digits, nothing else; choose another.").format(PIN_MIN, PIN_MAX))
     if role == MANAGER and _is_weak(pin):
-        raise OperatorError("A manager's PIN can't be all one digit or a straight run like 1234; choose another.")
+        raise OperatorError(_("A manager's PIN can't be all one digit or a straight run like 1234; choose another."))
 
 
 def _wait_text(seconds: float) -> str:
+    """How long, as the sentences around it read it: seconds under two minutes, else minutes."""
     seconds = max(1, round(seconds))
-    return f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 120 else f"{round(seconds / 60)} minutes"
-
-
-def _lock_text(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    return f"{seconds}-second" if seconds < 120 else f"{round(seconds / 60)}-minute"
+    if seconds < 120:
+        return ngettext("{0} second", "{0} seconds", seconds).format(seconds)
+    minutes = round(seconds / 60)
+    return ngettext("{0} minute", "{0} minutes", minutes).format(minutes)
 
 
 class Operators:
@@ -150,7 +160,8 @@ class Operators:
     def get(self, operator_id: str) -> Operator:
         found = self.find(operator_id)
         if found is None:
-            raise OperatorError(f"There is no operator {operator_id!r}; check the ID (`kiosk operators list`).")
+            raise OperatorError(_("There is no operator {0}; check the ID (`kiosk operators list`).")
+                                .format(repr(operator_id)))
         return found
 
     def list(self) -> list[Operator]:
@@ -162,13 +173,13 @@ class Operators:
         """Refuse a bad id, name or role, or a taken id; returns the tidied name."""
         name = " ".join((name or "").split())
         if not _ID.fullmatch(operator_id or ""):
-            raise OperatorError("An operator ID is 1 to 16 letters, digits, '-' or '_', like C01.")
+            raise OperatorError(_("An operator ID is 1 to 16 letters, digits, '-' or '_', like C01."))
         if not 1 <= len(name) <= 60:
-            raise OperatorError("An operator's name is 1 to 60 characters.")
+            raise OperatorError(_("An operator's name is 1 to 60 characters."))
         if role not in ROLES:
-            raise OperatorError(f"The role is {CASHIER} or {MANAGER}, not {role!r}.")
+            raise OperatorError(_("The role is {0} or {1}, not {2}.").format(CASHIER, MANAGER, repr(role)))
         if self.find(operator_id):
-            raise OperatorError(f"Operator {operator_id} already exists; choose another ID.")
+            raise OperatorError(_("Operator {0} already exists; choose another ID.").format(operator_id))
         return name
 
     def add(self, operator_id: str, name: str, role: str, pin: str, *, by: str | None = None) -> Operator:
@@ -177,7 +188,7 @@ class Operators:
         pin_hash, now = hash_pin(pin), self.clock()
         with self.db.tx() as conn:
             if conn.execute("SELECT 1 FROM operators WHERE id = ?", (operator_id,)).fetchone():
-                raise OperatorError(f"Operator {operator_id} already exists; choose another ID.")
+                raise OperatorError(_("Operator {0} already exists; choose another ID.").format(operator_id))
             conn.execute("INSERT INTO operators (id, name, role, pin_hash, created_at, updated_at)"
                          " VALUES (?,?,?,?,?,?)", (operator_id, name, role, pin_hash, now, now))
             self.audit.record(conn, operator_id=by, action="operator_added", subject=f"operator {operator_id}",
@@ -200,8 +211,8 @@ class Operators:
                 others = conn.execute("SELECT COUNT(*) FROM operators WHERE role = ? AND active = 1 AND id != ?",
                                       (MANAGER, operator_id)).fetchone()[0]
                 if not others:
-                    raise OperatorError(f"{operator.name} is the last active manager; add another manager "
-                                        "before disabling this one, or nobody can approve anything.")
+                    raise OperatorError(_("{0} is the last active manager; add another manager before disabling "
+                                          "this one, or nobody can approve anything.").format(operator.name))
             conn.execute("UPDATE operators SET active = ?, failed_attempts = 0, locked_until = NULL,"
                          " updated_at = ? WHERE id = ?", (int(active), self.clock(), operator_id))
             self.audit.record(conn, operator_id=by, action="operator_enabled" if active else "operator_disabled",
@@ -231,7 +242,7 @@ class Operators:
             # Not counted toward the lock: a slip of the finger, not a guess.
             self.audit.append(operator_id=operator_id if known else None, action=f"{action}_failed",
                               subject=subject, detail={"why": "not a PIN"})
-            raise OperatorError(f"A PIN is {PIN_MIN} to {PIN_MAX} digits; try again.")
+            raise OperatorError(_("A PIN is {0} to {1} digits; try again.").format(PIN_MIN, PIN_MAX))
         if not known:
             self._unknown(operator_id, pin, action=action, subject=subject)
         matches = verify_pin(pin, self._hash(operator_id))  # outside the write lock: it takes ~50 ms
@@ -257,7 +268,7 @@ class Operators:
             elif not operator.active:
                 # Said only to whoever knows the PIN: to anyone else it is one more wrong try.
                 self.audit.record(conn, action=f"{action}_failed", detail={"why": "disabled"}, **audit)
-                error = "This sign-in is disabled; ask a manager."
+                error = _("This sign-in is disabled; ask a manager.")
             else:
                 if operator.failed_attempts or operator.locked_until:
                     conn.execute("UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -294,15 +305,26 @@ class Operators:
 
     def _wrong_text(self, failures: int) -> str:
         if failures >= self.max_failures:
-            return (f"That operator ID and PIN don't match; locked for {_wait_text(self.lock_seconds)} "
-                    f"after {failures} wrong tries.")
+            # Translators: {0} is how long ("60 seconds", "5 minutes"), {1} the number of wrong tries.
+            return ngettext("That operator ID and PIN don't match; locked for {0} after {1} wrong try.",
+                            "That operator ID and PIN don't match; locked for {0} after {1} wrong tries.",
+                            failures).format(_wait_text(self.lock_seconds), failures)
         left = self.max_failures - failures
-        return (f"That operator ID and PIN don't match; {left} tr{'ies' if left != 1 else 'y'} left "
-                f"before a {_lock_text(self.lock_seconds)} lock.")
+        lock = max(1, round(self.lock_seconds))
+        # "a 60-second lock", "a 5-minute lock": the length is an adjective in English, a whole sentence each.
+        if lock < 120:
+            return ngettext("That operator ID and PIN don't match; {0} try left before a {1}-second lock.",
+                            "That operator ID and PIN don't match; {0} tries left before a {1}-second lock.",
+                            left).format(left, lock)
+        return ngettext("That operator ID and PIN don't match; {0} try left before a {1}-minute lock.",
+                        "That operator ID and PIN don't match; {0} tries left before a {1}-minute lock.",
+                        left).format(left, round(lock / 60))
 
     def _locked_text(self, seconds: float) -> str:
-        return (f"That operator ID is locked after {self.max_failures} wrong tries; "
-                f"try again in {_wait_text(seconds)}.")
+        # Translators: {0} is the number of wrong tries, {1} how long ("45 seconds", "5 minutes").
+        return ngettext("That operator ID is locked after {0} wrong try; try again in {1}.",
+                        "That operator ID is locked after {0} wrong tries; try again in {1}.",
+                        self.max_failures).format(self.max_failures, _wait_text(seconds))
 
     def _hash(self, operator_id: str) -> str:
         return self.db.read("SELECT pin_hash FROM operators WHERE id = ?", (operator_id,))[0][0]
@@ -323,17 +345,15 @@ class Operators:
                                 f"({', '.join(sorted(APPROVAL_ACTIONS))}).")
         reason = " ".join((reason or "").split())
         if not reason:
-            raise OperatorError("Say why in a few words before asking a manager to approve.")
+            raise OperatorError(_("Say why in a few words before asking a manager to approve."))
         requester = self.get(requested_by)
         if not requester.active:
-            raise OperatorError(f"{requester.name}'s sign-in is disabled, so they can't ask for approvals.")
+            raise OperatorError(_("{0}'s sign-in is disabled, so they can't ask for approvals.").format(requester.name))
         manager = self._check(manager_id, pin, action="approval", subject=subject)
         if not manager.is_manager:
             self.audit.append(operator_id=requested_by, action="approval_failed", subject=subject,
                               detail={"why": "not a manager", "for": action, "asked": manager_id})
-            what = action.replace("_", " ")
-            raise OperatorError(f"{manager.name} is a cashier; only a manager's PIN approves "
-                                f"{'an' if what[0] in 'aeiou' else 'a'} {what}.")
+            raise OperatorError(_(NOT_A_MANAGER[action]).format(manager.name))
         return Approval(action, manager.id, requested_by, subject, reason, self.clock())
 
     def record_approval(self, conn: sqlite3.Connection, approval: Approval, detail: dict | None = None) -> int:

@@ -223,39 +223,31 @@ class Payer:
                     outcomes: list[Outcome]) -> PayResult:
         by_op = {o.op_id: o for o in outcomes}
         verdicts: dict[int, tuple[str, Any]] = {}
-        problems: list[str] = []
+        facts: list[tuple[PlannedRedemption, Outcome, float | None]] = []
         op_of = dict(zip([o.op_id for o in outcomes], planned))
         for op_id, outcome in by_op.items():
             p = op_of[op_id]
             verdicts[op_id] = await self._verdict(op_id, outcome)
-            if outcome.state == REFUSED:
-                problems.append(await self._refusal(p, outcome))
-            elif outcome.state == DEAD:
-                problems.append(f"{_label(p)} failed ({outcome.error}); a manager can see it in the queue")
-            elif outcome.state == HELD:
-                problems.append(f"{_label(p)}: its answer was lost and the loyalty service can't be asked "
-                                "whether it went through; a manager settles it in the queue (F11), and it is "
-                                "given back if it did")
-            elif outcome.state not in (DONE, CANCELLED):
-                problems.append(f"{_label(p)} got no answer in time")
-        outcome_text = _failure_message(problems, planned, verdicts, op_of)
-        await asyncio.to_thread(self.sales.fail, session.sale_id, outcome_text, verdicts, self.undo_of)
+            if outcome.state not in (DONE, CANCELLED):
+                facts.append((p, outcome, await self._settles_in(p) if outcome.state == REFUSED else None))
+        given_back = [op_of[i] for i, (state, _) in verdicts.items() if state == "undo_wanted"]
+        problems = _problems(facts)
+        outcome_text = _failure_message(problems, given_back)
+        # The sale's record keeps the English; the cashier reads the screen's language.
+        recorded = i18n.in_language(i18n.SOURCE, lambda: _failure_message(_problems(facts), given_back))
+        await asyncio.to_thread(self.sales.fail, session.sale_id, recorded, verdicts, self.undo_of)
         session.authorize_failed()
         self._drop_refused(session, [op_of[i] for i, o in by_op.items() if o.state == REFUSED])
         self.engine.wake()
         return PayResult(False, session.sale_id, outcome_text, problems=tuple(problems))
 
-    async def _refusal(self, p: PlannedRedemption, outcome: Outcome) -> str:
-        """Why a redemption was refused. A card whose earlier payment (another sale's,
-        whose reply was lost) is still being confirmed or given back may only look short:
-        the cashier is told how long until its balance is known again."""
-        if p.kind == "card":
-            left = await asyncio.to_thread(self.outbox.code_settles_in, p.ref, self.engine.settle_s,
-                                           self.engine.urgent_settle_s)
-            if left is not None:
-                return (f"{_label(p)} was refused: this card's last payment is being confirmed, about "
-                        f"{math.ceil(left) + 1} s; try the card again then, or take another tender")
-        return f"{_label(p)} was refused: {outcome.error}"
+    async def _settles_in(self, p: PlannedRedemption) -> float | None:
+        """A card whose earlier payment (another sale's, whose reply was lost) is still being
+        confirmed or given back may only look short: how long until its balance is known again."""
+        if p.kind != "card":
+            return None
+        return await asyncio.to_thread(self.outbox.code_settles_in, p.ref, self.engine.settle_s,
+                                       self.engine.urgent_settle_s)
 
     async def _verdict(self, op_id: int, outcome: Outcome) -> tuple[str, Any]:
         if outcome.state == DONE:
@@ -345,18 +337,39 @@ def external_paid(external: list, change: int) -> list[tuple[str, int]]:
 
 def _label(p: PlannedRedemption) -> str:
     if p.kind == "reward":
-        return "The reward"
+        return i18n._("The reward")
     if p.kind == "coupon":
-        return f"Coupon {p.ref}"
+        return i18n._("Coupon {0}").format(p.ref)
     if p.kind == "points":
-        return f"The member's points ({int(p.ref):,} for {money.to_money(p.amount_cents)})"
-    return f"Card {p.ref} ({money.to_money(p.amount_cents)})"
+        return i18n._("The member's points ({0} for {1})").format(format(int(p.ref), ","),
+                                                                   money.to_money(p.amount_cents))
+    return i18n._("Card {0} ({1})").format(p.ref, money.to_money(p.amount_cents))
 
 
-def _failure_message(problems: list[str], planned: list[PlannedRedemption],
-                     verdicts: dict[int, tuple[str, Any]], op_of: dict[int, PlannedRedemption]) -> str:
-    given_back = [_label(op_of[i]) for i, (state, _) in verdicts.items() if state == "undo_wanted"]
-    text = "Payment not completed. " + "; ".join(problems) + "."
+def _problems(facts: list[tuple[PlannedRedemption, Outcome, float | None]]) -> list[str]:
+    """What went wrong with each redemption, in the language in force."""
+    said = []
+    for p, outcome, settles_in in facts:
+        what = _label(p)
+        if outcome.state == REFUSED and settles_in is not None:
+            said.append(i18n._("{0} was refused: this card's last payment is being confirmed, about {1} s; try "
+                               "the card again then, or take another tender").format(what, math.ceil(settles_in) + 1))
+        elif outcome.state == REFUSED:
+            said.append(i18n._("{0} was refused: {1}").format(what, outcome.error))
+        elif outcome.state == DEAD:
+            said.append(i18n._("{0} failed ({1}); a manager can see it in the queue").format(what, outcome.error))
+        elif outcome.state == HELD:
+            said.append(i18n._("{0}: its answer was lost and the loyalty service can't be asked whether it went "
+                               "through; a manager settles it in the queue (F11), and it is given back if it "
+                               "did").format(what))
+        else:
+            said.append(i18n._("{0} got no answer in time").format(what))
+    return said
+
+
+def _failure_message(problems: list[str], given_back: list[PlannedRedemption]) -> str:
+    # Translators: {0} is one or more of the problems above, joined by "; ".
+    text = i18n._("Payment not completed. {0}.").format("; ".join(problems))
     if given_back:
-        text += " Given back: " + ", ".join(given_back) + "."
-    return text + " Nothing of this sale is kept; fix the payment and press Pay again."
+        text += " " + i18n._("Given back: {0}.").format(", ".join(_label(p) for p in given_back))
+    return text + " " + i18n._("Nothing of this sale is kept; fix the payment and press Pay again.")

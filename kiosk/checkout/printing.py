@@ -23,9 +23,11 @@ from escpos.constants import (BARCODE_FONT_A, BARCODE_FONT_B, BARCODE_HEIGHT, BA
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError, Error as EscposError
 
+from kiosk import i18n
 from kiosk.checkout.errors import CheckoutError
-from kiosk.checkout.receipt import Receipt, _row
+from kiosk.checkout.receipt import Receipt
 from kiosk.config import PrinterSettings, data_dir
+from kiosk.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class PrinterError(CheckoutError):
 
 
 def where(printer: PrinterSettings) -> str:
-    """The printer as a cashier or IT would name it: "at 10.0.0.7:9100"."""
+    """The printer as the log names it (English): "at 10.0.0.7:9100"."""
     if printer.kind == "network":
         return f"at {printer.host}:{printer.port}"
     if printer.kind == "usb":
@@ -47,6 +49,16 @@ def where(printer: PrinterSettings) -> str:
     if printer.kind == "file":
         return f"at {printer.path}"
     return ""
+
+
+def _address(printer: PrinterSettings) -> str:
+    """The printer's address alone ("10.0.0.7:9100", "04b8:0202", a path), for the cashier's
+    sentences: each says "at" or "on USB" itself, since other languages put those words elsewhere."""
+    if printer.kind == "network":
+        return f"{printer.host}:{printer.port}"
+    if printer.kind == "usb":
+        return f"{printer.usb_vendor or '?'}:{printer.usb_product or '?'}"
+    return str(printer.path or "")
 
 
 def receipts_dir(printer: PrinterSettings) -> Path:
@@ -85,10 +97,12 @@ def print_member_card(member_id: str, name: str, heading: str, printer: PrinterS
 def write_member_card(device: Escpos, member_id: str, name: str, heading: str, width: int) -> None:
     device.hw("INIT")
     device.set(bold=True)
-    device.textln(heading or "Member card")
+    # In the language of the screen that prints it (run in a worker thread: asyncio.to_thread
+    # carries the screen's language along).
+    device.textln(plain(heading or i18n._("Member card")))
     device.set(bold=False)
     device.textln(name)
-    device.textln(f"Member {member_id}")
+    device.textln(plain(i18n._("Member {0}").format(member_id)))
     device._raw(barcode_command(member_id, width))
     device._raw(TXT_STYLE["align"]["left"])
     device.ln()
@@ -110,10 +124,10 @@ def plain(line: str) -> str:
 def write_reward_pass(device: Escpos, text: str, reward: str, expires: str, heading: str) -> None:
     device.hw("INIT")
     device.set(bold=True)
-    device.textln(heading or "Reward")
+    device.textln(plain(heading or i18n._("Reward")))
     device.set(bold=False)
-    device.textln(reward)
-    device.textln("Show this at the till")
+    device.textln(plain(reward))
+    device.textln(plain(i18n._("Show this at the till")))
     # The printer's own QR command (GS ( k): no image is rendered here, and module size 8
     # (1 mm at 203 dpi) reads from a hand scanner at a till.
     device._raw(TXT_STYLE["align"]["center"])  # the library's own centring is for its image QR only
@@ -134,8 +148,11 @@ def _print(printer: PrinterSettings, what: str, write) -> None:
             write(device)
         except (OSError, EscposError) as exc:
             log.warning("printing %s %s failed: %r", what, where(printer), exc)
-            raise PrinterError(f"The receipt printer {where(printer)} stopped while printing; check it is on "
-                               "and has paper, then print again, or print a PDF.") from exc
+            stopped = (_("The receipt printer on USB {0} stopped while printing; check it is on and has paper, "
+                         "then print again, or print a PDF.") if printer.kind == "usb"
+                       else _("The receipt printer at {0} stopped while printing; check it is on and has paper, "
+                              "then print again, or print a PDF."))
+            raise PrinterError(stopped.format(_address(printer))) from exc
     finally:
         try:
             device.close()
@@ -160,7 +177,7 @@ def write_receipt(device: Escpos, receipt: Receipt, width: int) -> None:
 
 def styled_lines(receipt: Receipt, width: int) -> list[tuple[str, bool]]:
     """Receipt.text's lines, each with whether it is printed bold (the store and TOTAL)."""
-    total_row = _row(getattr(receipt, "total_label", "TOTAL"), str(receipt.total), width)
+    total_row = receipt.total_row(width)
     return [(line, (number == 0 and bool(receipt.heading)) or line == total_row)
             for number, line in enumerate(receipt.text(width).splitlines())]
 
@@ -184,32 +201,32 @@ def barcode_command(data: str, columns: int = 42) -> bytes:
 
 def _open(printer: PrinterSettings) -> Escpos:
     if printer.kind == "none":
-        raise PrinterError("No receipt printer is set up for this till; save a PDF instead, "
-                           "or ask IT to set one up.")
-    unreachable = (f"The receipt printer {where(printer)} does not answer; check it is on, or print a PDF.")
+        raise PrinterError(_("No receipt printer is set up for this till; save a PDF instead, "
+                             "or ask IT to set one up."))
     if printer.kind == "network":
         from escpos.printer import Network
 
         if not printer.host:
-            raise PrinterError("The receipt printer has no network address in the settings; "
-                               "ask IT to set printer.host, or print a PDF.")
+            raise PrinterError(_("The receipt printer has no network address in the settings; "
+                                 "ask IT to set printer.host, or print a PDF."))
         device: Escpos = Network(printer.host, printer.port, timeout=printer.timeout_s)
+        unreachable = _("The receipt printer at {0} does not answer; check it is on, or print a PDF.")
     elif printer.kind == "file":
         from escpos.printer import File
 
         if not printer.path:
-            raise PrinterError("The receipt printer has no device path in the settings; "
-                               "ask IT to set printer.path, or print a PDF.")
+            raise PrinterError(_("The receipt printer has no device path in the settings; "
+                                 "ask IT to set printer.path, or print a PDF."))
         device = File(printer.path)
-        unreachable = (f"The receipt printer {where(printer)} cannot be reached; check it is plugged in "
-                       "and on, or print a PDF.")
+        unreachable = _("The receipt printer at {0} cannot be reached; check it is plugged in and on, "
+                        "or print a PDF.")
     else:
         return _open_usb(printer)
     try:
         device.open()
     except (DeviceNotFoundError, OSError) as exc:
         log.warning("receipt printer %s: %s", where(printer), exc)
-        raise PrinterError(unreachable) from exc
+        raise PrinterError(unreachable.format(_address(printer))) from exc
     return device
 
 
@@ -217,8 +234,8 @@ def _open_usb(printer: PrinterSettings) -> Escpos:
     from escpos.printer import Usb
 
     if not (printer.usb_vendor and printer.usb_product):
-        raise PrinterError("The USB receipt printer has no vendor and product id in the settings; "
-                           "ask IT to set them, or print a PDF.")
+        raise PrinterError(_("The USB receipt printer has no vendor and product id in the settings; "
+                             "ask IT to set them, or print a PDF."))
     device = Usb(int(printer.usb_vendor, 16), int(printer.usb_product, 16),
                  timeout=int(printer.timeout_s * 1000))  # pyusb counts milliseconds
     try:
@@ -226,17 +243,17 @@ def _open_usb(printer: PrinterSettings) -> Escpos:
     except (DeviceNotFoundError, OSError) as exc:
         log.warning("receipt printer %s: %s", where(printer), exc)
         if getattr(exc, "errno", None) == errno.EACCES or "Access denied" in str(exc):
-            raise PrinterError(f"This till may not use the receipt printer {where(printer)} (no permission "
-                               "for the USB device); ask IT, or print a PDF.") from exc
-        raise PrinterError(f"The receipt printer {where(printer)} is not found; check it is plugged in and on, "
-                           "or print a PDF.") from exc
+            raise PrinterError(_("This till may not use the receipt printer on USB {0} (no permission for the "
+                                 "USB device); ask IT, or print a PDF.").format(_address(printer))) from exc
+        raise PrinterError(_("The receipt printer on USB {0} is not found; check it is plugged in and on, "
+                             "or print a PDF.").format(_address(printer))) from exc
     except ValueError as exc:  # pyusb's NoBackendError: libusb is not installed
         log.warning("receipt printer %s: %r", where(printer), exc)
-        raise PrinterError("USB printing does not work on this till (libusb is missing); ask IT, "
-                           "or print a PDF.") from exc
+        raise PrinterError(_("USB printing does not work on this till (libusb is missing); ask IT, "
+                             "or print a PDF.")) from exc
     except RuntimeError as exc:  # python-escpos without pyusb
-        raise PrinterError("USB printing does not work on this till (pyusb is missing); ask IT, "
-                           "or print a PDF.") from exc
+        raise PrinterError(_("USB printing does not work on this till (pyusb is missing); ask IT, "
+                             "or print a PDF.")) from exc
     return device
 
 
@@ -259,7 +276,9 @@ def _check_paper(device: Escpos, printer: PrinterSettings) -> None:
         if is_socket:
             device.device.settimeout(printer.timeout_s)
     if paper == 0:
-        raise PrinterError(f"The receipt printer {where(printer)} is out of paper; put in a new roll, "
-                           "then print again.")
+        out = (_("The receipt printer on USB {0} is out of paper; put in a new roll, then print again.")
+               if printer.kind == "usb"
+               else _("The receipt printer at {0} is out of paper; put in a new roll, then print again."))
+        raise PrinterError(out.format(_address(printer)))
     if paper == 1:
         log.warning("receipt printer %s: paper is running low", where(printer))

@@ -68,6 +68,10 @@ class Receipt:
         """The receipt's first line, printed bold: the store's name, or its id."""
         return self.store_name or self.store_id or ""
 
+    def total_row(self, width: int = 42) -> str:
+        """The TOTAL line as text() prints it: the one printed bold."""
+        return _row(i18n.catalogue(self.locale).gettext("TOTAL"), formats.money(self.total, self.locale), width)
+
     def text(self, width: int = 42) -> str:
         _ = i18n.catalogue(self.locale).gettext  # the store's language, not the screen's
 
@@ -100,7 +104,7 @@ class Receipt:
             # Translators: a tax rate ("8.25%") and the amount it is in (or of).
             share = _("{0} in {1}") if self.tax_inclusive else _("{0} of {1}")
             out.append(_row("  " + share.format(formats.percent(rate, self.locale), money(base)), money(tax), width))
-        out.append(_row(_("TOTAL"), money(self.total), width))
+        out.append(self.total_row(width))
         for label, amount in self.tenders:
             out.append(_row(label, money(amount), width))
         if self.change:

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 from kiosk.checkout import money
 from kiosk.checkout.receipt import mask
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 
 CODE, TERMINAL, OTHER, CASH, POINTS = "code", "card", "other", "cash", "points"
 # A part of an order's total that no recorded tender covers (an order from before
@@ -83,7 +83,9 @@ def label(t: Tender) -> str:
     """In English: stored with the return (its snapshot) and printed on its receipt."""
     if t.kind == CODE:
         return f"card {mask(t.code)}"
-    return {TERMINAL: "Card terminal", CASH: "Cash", OTHER: "Other tender", POINTS: "Points"}.get(t.kind, "As paid")
+    # N_: kept in English; the return receipt prints them in the store's language.
+    return {TERMINAL: N_("Card terminal"), CASH: N_("Cash"), OTHER: N_("Other tender"),
+            POINTS: N_("Points")}.get(t.kind, N_("As paid"))
 
 
 def ordered(tenders: Iterable[Tender], total_cents: int, policy: str = "original") -> tuple[Tender, ...]:

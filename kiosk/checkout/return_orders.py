@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from kiosk import i18n
 from kiosk.checkout import money, refunds
 from kiosk.checkout.pay import external_paid
 from kiosk.checkout.receipt import RECEIPT_PREFIX
@@ -99,17 +100,19 @@ class ReturnPlan:
     def summary(self) -> list[str]:
         """The lines a manager reads before approving, and the cashier after."""
         names = {line.line_id: line.name for line, _ in self.picked}
-        out = [f"{n} x {names[line_id]}: {money.to_money(cents)}" for line_id, n, cents in self.lines]
-        out.append(f"Refund {money.to_money(self.total_cents)}:")
+        # Translators: a line of a return: quantity, item name, the refund for them.
+        out = [i18n._("{0} x {1}: {2}").format(n, names[line_id], money.to_money(cents))
+               for line_id, n, cents in self.lines]
+        out.append(i18n._("Refund {0}:").format(money.to_money(self.total_cents)))
         out += [f"  {b.instruction}" for b in self.backs]
         if self.cash_policy and any(t.kind != refunds.CASH for t in self.order.tenders):
-            out.append("The store refunds in cash: cards and other tenders get nothing back.")
+            out.append(i18n._("The store refunds in cash: cards and other tenders get nothing back."))
         if self.line_points is not None:
-            out.append(f"Points taken back: {sum(self.line_points.values())}")
+            out.append(i18n._("Points taken back: {0}").format(sum(self.line_points.values())))
         if self.rewards_back:
-            out.append(f"Points given back for rewards: {sum(r.points for r in self.rewards_back)}")
+            out.append(i18n._("Points given back for rewards: {0}").format(sum(r.points for r in self.rewards_back)))
         if self.rewards_kept:
-            out.append(f"Points spent on rewards are not given back ({self.rewards_kept}).")
+            out.append(i18n._("Points spent on rewards are not given back ({0}).").format(self.rewards_kept))
         return out
 
 

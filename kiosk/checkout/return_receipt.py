@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from kiosk import formats, i18n
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import RECEIPT_PREFIX, TRAINING_MARK, _fit, _row
 
@@ -39,41 +40,53 @@ class ReturnReceipt:
     barcode: str
     store_name: str = ""
     training: bool = False
-
-    total_label = "REFUND TOTAL"  # printed bold, as a sale's TOTAL
+    locale: str = "en_US"  # the store's: a return receipt is in its language, as a sale's is
 
     @property
     def heading(self) -> str:
         return self.store_name or self.store_id or ""
 
+    def total_row(self, width: int = 42) -> str:
+        """The refund's total as text() prints it: printed bold, as a sale's TOTAL."""
+        words = i18n.catalogue(self.locale).gettext
+        return _row(words("REFUND TOTAL"), formats.money(self.total, self.locale), width)
+
     def text(self, width: int = 42) -> str:
-        head = [self.heading, *([f"Store {self.store_id}"] if self.store_name and self.store_id else []),
-                "RETURN", f"Return {self.sale_id}", f"Of sale {self.order_id}",
-                f"{self.at:%Y-%m-%d %H:%M}  till {self.terminal_id}  cashier {self.operator_id}",
-                f"Approved by {self.approver_id}"]
+        _ = i18n.catalogue(self.locale).gettext  # the store's language, not the screen's
+
+        def money(amount: Decimal) -> str:
+            return formats.money(amount, self.locale)
+
+        mark = _(TRAINING_MARK)
+        head = [self.heading, *([_("Store {0}").format(self.store_id)] if self.store_name and self.store_id else []),
+                _("RETURN"), _("Return {0}").format(self.sale_id), _("Of sale {0}").format(self.order_id),
+                _("{0}  till {1}  cashier {2}").format(f"{self.at:%Y-%m-%d %H:%M}", self.terminal_id,
+                                                       self.operator_id),
+                _("Approved by {0}").format(self.approver_id)]
         out = [line for text in head for line in _fit(text, width)] + ["-" * width]
         if self.training:
-            out = [TRAINING_MARK.center(width), *out, TRAINING_MARK.center(width)]
+            out = [mark.center(width), *out, mark.center(width)]
         for name, quantity, amount in self.lines:
             out.append(name if len(name) <= width else name[: width - 1] + "…")
-            out.append(_row(f"  {quantity} returned", str(amount), width))
+            out.append(_row("  " + _("{0} returned").format(quantity), money(amount), width))
         out.append("-" * width)
-        out.append(_row(self.total_label, str(self.total), width))
-        out += [_row(f"  {label}", str(amount), width) for label, amount in self.tenders]
+        out.append(self.total_row(width))
+        out += [_row(f"  {label}", money(amount), width) for label, amount in self.tenders]
         if self.member_id:
             out.append("-" * width)
-            out += _fit(f"Member {self.member_id}", width)
-            out.append(_row("Points taken back", "pending" if self.points_removed is None
-                            else str(self.points_removed), width))
+            out += _fit(_("Member {0}").format(self.member_id), width)
+            out.append(_row(_("Points taken back"), _("pending") if self.points_removed is None
+                            else formats.points(self.points_removed, self.locale), width))
             if self.points_given_back:
-                out.append(_row("Points given back (rewards)", str(self.points_given_back), width))
+                out.append(_row(_("Points given back (rewards)"), formats.points(self.points_given_back, self.locale),
+                                width))
             if self.rewards_kept:
-                out += _fit("Points spent on rewards are not given back.", width)
+                out += _fit(_("Points spent on rewards are not given back."), width)
         out.append("-" * width)
         # The printer draws the sale's barcode under this line.
-        out += _fit("The sale's barcode, for a later return:", width)
+        out += _fit(_("The sale's barcode, for a later return:"), width)
         if self.training:
-            out.append(TRAINING_MARK.center(width))
+            out.append(mark.center(width))
         return "\n".join(out) + "\n"
 
 
@@ -82,12 +95,18 @@ def build(done: ReturnDone, names: dict[str, str], *, member_id: str | None, sto
           store: StoreSettings | None = None, training: bool = False) -> ReturnReceipt:
     """`names`: line id -> item name (the order's lines)."""
     lines = tuple((names.get(line_id, line_id), n, to_money(cents)) for line_id, n, cents in done.lines)
-    tenders = tuple((_label(b.label) + (f" ({b.points:,})" if b.points else ""), to_money(b.cents)) for b in done.backs)
+    words = i18n.catalogue(store.locale if store else "en_US").gettext
+    tenders = tuple((_label(b.label, words) + (f" ({b.points:,})" if b.points else ""), to_money(b.cents))
+                    for b in done.backs)
     return ReturnReceipt(done.return_id, done.order_id, store_id, terminal_id, operator_id, approver_id, at,
                          lines, to_money(sum(cents for _, _, cents in done.lines)), tenders, member_id,
                          done.points_removed, done.points_given_back, bool(done.rewards_kept),
-                         RECEIPT_PREFIX + done.order_id, store.name if store else "", training)
+                         RECEIPT_PREFIX + done.order_id, store.name if store else "", training,
+                         store.locale if store else "en_US")
 
 
-def _label(label: str) -> str:
-    return label[0].upper() + label[1:] if label else label
+def _label(label: str, words) -> str:
+    """A refund's stored (English) label in the receipt's language: "card ****0003" → "Card ****0003"."""
+    if label.startswith("card "):
+        return words("Card {0}").format(label[len("card "):])
+    return words(label) if label else label

@@ -1,7 +1,7 @@
 """Errors a caller can act on.
 
 Every backend failure becomes one of these. `user_message` is a sentence a
-cashier can read; `transient` tells the outbox whether trying again later can
+cashier can read, in the screen's language; `transient` tells the outbox whether trying again later can
 help. Each adapter maps its vendor's error replies to these (Annex Cloud's:
 kiosk.loyalty.annex.errors).
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+
+from kiosk.i18n import N_, _
 
 # What of a backend's own wording reaches a person: a sentence, not a page.
 SHOWN_CHARS = 200
@@ -34,11 +36,13 @@ class LoyaltyError(Exception):
     """Base class. `code` is the backend's errorCode when there is one."""
 
     transient = False
-    default_message = "The loyalty service refused the request."
+    default_message = N_("The loyalty service refused the request.")
 
     def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
                  detail: str = ""):
-        self.user_message = message or self.default_message
+        # Translated here, not where defined: a subclass's default reads in the screen's language too.
+        self.user_message = message or _(self.default_message)
+        self.by_default = message is None  # says its class's sentence: storable as that message (kiosk.i18n)
         self.code = code
         self.status = status
         # The backend's own wording, for the log; user_message is for people.
@@ -49,77 +53,77 @@ class LoyaltyError(Exception):
 class InvalidIdentifier(LoyaltyError):
     """An id that may not go into a URL path; raised before anything is sent."""
 
-    default_message = "That code or id has characters the loyalty service cannot accept."
+    default_message = N_("That code or id has characters the loyalty service cannot accept.")
 
 
 class NotAuthorized(LoyaltyError):
     """AC1002: the terminal's credentials were refused. Pause writes; call IT."""
 
-    default_message = "The loyalty service refused this terminal's credentials. Ask IT to check the API secret."
+    default_message = N_("The loyalty service refused this terminal's credentials. Ask IT to check the API secret.")
 
 
 class NotFound(LoyaltyError):
     """AC1005: no such member, order or code."""
 
-    default_message = "No matching record was found."
+    default_message = N_("No matching record was found.")
 
 
 class PointsLimitReached(LoyaltyError):
     """AC1026 / AC1028: the program's points limits."""
 
-    default_message = "Points cannot be awarded now: the member has reached a points limit."
+    default_message = N_("Points cannot be awarded now: the member has reached a points limit.")
 
 
 class InsufficientPoints(LoyaltyError):
-    default_message = "The member does not have enough points for that."
+    default_message = N_("The member does not have enough points for that.")
 
 
 class RewardNotAvailable(LoyaltyError):
-    default_message = "That reward is not available to this member."
+    default_message = N_("That reward is not available to this member.")
 
 
 class CodeNotUsable(LoyaltyError):
     """Expired, inactive, used up, or not assigned to this member."""
 
-    default_message = "That code cannot be used."
+    default_message = N_("That code cannot be used.")
 
 
 class InsufficientBalance(LoyaltyError):
-    default_message = "The card does not have enough balance for that amount."
+    default_message = N_("The card does not have enough balance for that amount.")
 
 
 class Conflict(LoyaltyError):
     """A key (order id, referenceId) was already used for a different request."""
 
-    default_message = "That request conflicts with one already recorded."
+    default_message = N_("That request conflicts with one already recorded.")
 
 
 class InvalidRequest(LoyaltyError):
-    default_message = "The loyalty service rejected the request as invalid."
+    default_message = N_("The loyalty service rejected the request as invalid.")
 
 
 class Refused(InvalidRequest):
     """A 4xx whose code the terminal does not know: the backend said no, for a reason of its own."""
 
-    default_message = "The loyalty service refused it."
+    default_message = N_("The loyalty service refused it.")
 
 
 class AlreadyExists(LoyaltyError):
-    default_message = "A member with that email, phone or id already exists."
+    default_message = N_("A member with that email, phone or id already exists.")
 
 
 class Redirected(LoyaltyError):
     """A 3xx: the configured URL is not the API. Nothing is followed: a write sent
     to wherever a redirect points could land on the wrong service."""
 
-    default_message = "The backend URL redirects; check backend.url."
+    default_message = N_("The backend URL redirects; check backend.url.")
 
 
 class BackendUnavailable(LoyaltyError):
     """Network trouble, timeout, 5xx or 429: nothing is known to have happened."""
 
     transient = True
-    default_message = "The loyalty service cannot be reached right now."
+    default_message = N_("The loyalty service cannot be reached right now.")
 
     def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
                  detail: str = "", retry_after: float | None = None, maybe_applied: bool = True,
@@ -140,4 +144,4 @@ class UnusableReply(BackendUnavailable):
     it is an error (asking again gets the same); for a write the outcome is unknown,
     so the outbox reconciles it like a lost reply."""
 
-    default_message = "The loyalty service sent a reply the terminal cannot use."
+    default_message = N_("The loyalty service sent a reply the terminal cannot use.")

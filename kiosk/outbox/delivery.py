@@ -98,7 +98,7 @@ class Deliveries:
             # A refused connection or a 429 surely changed nothing; anything else may have.
             # (An earlier attempt that reconciliation found not applied had settled: it can't land later.)
             doubt = exc.maybe_applied if stage == "send" else True
-            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, exc), exc.user_message,
+            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, exc), _words(exc),
                            maybe_sent=doubt)
         except (errors.NotAuthorized, errors.Redirected) as exc:
             self._contact(reached=True)
@@ -139,7 +139,7 @@ class Deliveries:
             verdict = await self.backend.reconcile(record)
         except errors.BackendUnavailable as failed:
             # Can't tell now: stay in doubt and ask again later, never dead-letter on a guess.
-            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), failed.user_message,
+            await self._io(self.outbox.later, row.id, row.lease, self._backoff(row, failed), _words(failed),
                            maybe_sent=True)
             return
         except (errors.NotAuthorized, errors.Redirected) as refused:
@@ -208,6 +208,12 @@ class Deliveries:
             # The reason can name members and card numbers: it stays in the database, not the log.
             log.error("operation %s (%s) dead-lettered; `kiosk queue list --state dead` shows why", row.id, row.kind)
             self.hub.publish(ev.DeadLettered(row.id, row.kind, reason.render()))
+
+
+def _words(exc: errors.LoyaltyError) -> str:
+    """What a failure said, for the row: its class's own sentence kept as a message (read in
+    the language of the day); a sentence made for the occasion as the words it was said in."""
+    return i18n.stored(Message(exc.default_message)) if exc.by_default else exc.user_message
 
 
 def _said(exc: errors.LoyaltyError) -> dict[str, Any]:

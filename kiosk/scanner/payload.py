@@ -21,6 +21,7 @@ from typing import Literal, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kiosk.checkout.barcodes import check_digit
+from kiosk.i18n import N_, _
 from kiosk.loyalty.ids import PATTERNS
 
 # A member id as the demo's (and a typical store's) cards print it. The one definition:
@@ -75,7 +76,7 @@ class RewardPassRef:
 
 @dataclass(frozen=True)
 class Rejection:
-    message: str  # for the cashier
+    message: str  # for the person who scanned, in the screen's language
     reason: str  # for code and tests: too_long, empty, characters, not_accepted, bad_link, unknown
 
 
@@ -118,14 +119,14 @@ class PayloadFormats:
 DEFAULT = PayloadFormats()
 
 _NOT_ACCEPTED = {
-    "member_id": "This store does not take member numbers from a scan; ask for the member's card.",
-    "member_card": "This store does not take loyalty card numbers from a scan.",
-    "member_email": "This store does not look members up by a scanned email; type it in instead.",
-    "member_phone": "This store does not look members up by a scanned phone number; type it in instead.",
-    "member_url": "This store does not take member links; ask for the member's card.",
-    "code": "This store does not take coupons or gift cards from a scan here.",
-    "product": "Product barcodes are not taken on this screen.",
-    "receipt": "Receipts are not taken on this screen.",
+    "member_id": N_("This store does not take member numbers from a scan; ask for the member's card."),
+    "member_card": N_("This store does not take loyalty card numbers from a scan."),
+    "member_email": N_("This store does not look members up by a scanned email; type it in instead."),
+    "member_phone": N_("This store does not look members up by a scanned phone number; type it in instead."),
+    "member_url": N_("This store does not take member links; ask for the member's card."),
+    "code": N_("This store does not take coupons or gift cards from a scan here."),
+    "product": N_("Product barcodes are not taken on this screen."),
+    "receipt": N_("Receipts are not taken on this screen."),
 }
 
 
@@ -143,15 +144,15 @@ def gtin_valid(digits: str) -> bool:
 def parse(text: object, symbology: str | None = None, formats: PayloadFormats = DEFAULT) -> Ref:
     """The reference a scanned text stands for. `symbology` is None for a hand scanner."""
     if not isinstance(text, str):
-        return Rejection("The scanner sent something that is not text. Scan again.", "characters")
+        return Rejection(_("The scanner sent something that is not text. Scan again."), "characters")
     if len(text) > formats.max_length:
-        return Rejection("That code holds far more than a card, coupon or receipt does; it is not one of ours.",
+        return Rejection(_("That code holds far more than a card, coupon or receipt does; it is not one of ours."),
                          "too_long")
     text = clean(text)
     if not text:
-        return Rejection("The scan came through empty. Scan again.", "empty")
+        return Rejection(_("The scan came through empty. Scan again."), "empty")
     if not _ALLOWED.fullmatch(text):
-        return Rejection("That code has characters no card, coupon or receipt of ours uses.", "characters")
+        return Rejection(_("That code has characters no card, coupon or receipt of ours uses."), "characters")
     if text.startswith(PASS_PREFIX):
         # Before the other kinds: a pass's text must never be read as a code or a member.
         return RewardPassRef(text)
@@ -159,7 +160,7 @@ def parse(text: object, symbology: str | None = None, formats: PayloadFormats = 
     if kind is None:
         return value  # a Rejection
     if kind not in formats.accept:
-        return Rejection(_NOT_ACCEPTED[kind], "not_accepted")
+        return _not_accepted(kind)
     return value
 
 
@@ -167,7 +168,7 @@ def _classify(text: str, symbology: str | None, formats: PayloadFormats) -> tupl
     if symbology in ("EAN13", "UPCA") or (symbology is None and gtin_valid(text) and len(text) in (12, 13)):
         if gtin_valid(text) and len(text) in (12, 13):
             return "product", ProductRef(text.rjust(13, "0"))
-        return None, Rejection("That product barcode did not read correctly. Scan it again.", "unknown")
+        return None, Rejection(_("That product barcode did not read correctly. Scan it again."), "unknown")
     if re.fullmatch(JOINED_MEMBER, text):
         return "member_id", MemberRef("id", text)
     if formats.receipt_prefix and text.startswith(formats.receipt_prefix):
@@ -196,15 +197,19 @@ def _ok(kind: str, value: str) -> bool:
     return PATTERNS[kind].fullmatch(value) is not None
 
 
+def _not_accepted(kind: str) -> Rejection:
+    return Rejection(_(_NOT_ACCEPTED[kind]), "not_accepted")
+
+
 def _unknown() -> Rejection:
-    return Rejection("That code is not a member card, coupon, gift card, product or receipt this store knows.",
+    return Rejection(_("That code is not a member card, coupon, gift card, product or receipt this store knows."),
                      "unknown")
 
 
 def _receipt(order_id: str) -> tuple[str | None, Ref]:
     if RECEIPT_ORDER.fullmatch(order_id) and _ok("order", order_id):
         return "receipt", ReceiptRef(order_id)
-    return None, Rejection("That receipt barcode does not carry an order number of ours.", "unknown")
+    return None, Rejection(_("That receipt barcode does not carry an order number of ours."), "unknown")
 
 
 def _contact(text: str, formats: PayloadFormats) -> tuple[str, Ref] | None:
@@ -221,14 +226,14 @@ def _contact(text: str, formats: PayloadFormats) -> tuple[str, Ref] | None:
 
 
 def _member_link(text: str, formats: PayloadFormats) -> tuple[str | None, Ref]:
-    bad = Rejection("That link is not one of this store's member links.", "bad_link")
+    bad = Rejection(_("That link is not one of this store's member links."), "bad_link")
     try:
         parts = urlsplit(text)
         host = (parts.hostname or "").lower()
     except ValueError:
         return None, bad
     if not formats.member_url_hosts:
-        return None, Rejection(_NOT_ACCEPTED["member_url"], "not_accepted")
+        return None, _not_accepted("member_url")
     if host not in formats.member_url_hosts:
         return None, bad
     query = parse_qs(parts.query)

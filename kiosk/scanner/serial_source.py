@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Callable
 
+from kiosk.i18n import _
 from kiosk.scanner.payload import DEFAULT, PayloadFormats
 from kiosk.scanner.events import Scanned, read
 
@@ -31,7 +32,8 @@ def open_serial(port: str, baudrate: int = 9600, timeout: float = 0.5):
     try:
         return serial.Serial(port, baudrate=baudrate, timeout=timeout)
     except serial.SerialException as exc:
-        raise SerialUnavailable(f"The serial scanner on {port} cannot be opened: {exc}") from None
+        # Shown on the status line, for the cashier; the port and pyserial's reason as they are.
+        raise SerialUnavailable(_("The serial scanner on {0} cannot be opened: {1}").format(port, exc)) from None
 
 
 class SerialScanner:

@@ -24,6 +24,8 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
+from kiosk.i18n import _
+
 log = logging.getLogger(__name__)
 
 CONNECTING, CONNECTED, UNAVAILABLE, RECONNECTING, STOPPED = (
@@ -37,26 +39,27 @@ DEVICE_DIR = Path("/dev")
 
 
 def unavailable_reason(device: str | int) -> str:
-    """Why a camera or stream would not open, as plainly as the system lets us tell.
+    """Why a camera or stream would not open, as plainly as the system lets us tell, in the
+    screen's language (the cashier reads it beside the preview; the log gets it too).
 
     OpenCV only says "not opened"; on Linux the device node tells a missing camera from
     one that is there but taken (V4L2 refuses a second program streaming from it)."""
     if isinstance(device, int):
         node = DEVICE_DIR / f"video{device}"
         if not sys.platform.startswith("linux"):
-            return "The camera is unplugged or used by another program; trying again."
+            return _("The camera is unplugged or used by another program; trying again.")
         if not node.exists():
-            return (f"No camera found: camera {device} is unplugged or missing. Plug it in, or use the "
-                    "hand scanner; the picture comes back by itself.")
+            return _("No camera found: camera {0} is unplugged or missing. Plug it in, or use the "
+                     "hand scanner; the picture comes back by itself.").format(device)
         if not os.access(node, os.R_OK | os.W_OK):
-            return f"Kiosk may not use camera {device} (no permission on {node}); ask IT."
-        return ("The camera is in use by another program (a video call, another Kiosk). Close that "
-                "program and the picture comes back by itself.")
+            return _("Kiosk may not use camera {0} (no permission on {1}); ask IT.").format(device, node)
+        return _("The camera is in use by another program (a video call, another Kiosk). Close that "
+                 "program and the picture comes back by itself.")
     if "://" in device:
-        return "The camera stream can't be reached; trying again."
+        return _("The camera stream can't be reached; trying again.")
     if not Path(device).exists():
-        return f"The video {Path(device).name} was not found; check scanner.camera."
-    return f"The video {Path(device).name} can't be read; check scanner.camera."
+        return _("The video {0} was not found; check scanner.camera.").format(Path(device).name)
+    return _("The video {0} can't be read; check scanner.camera.").format(Path(device).name)
 
 
 class FrameSource(Protocol):
@@ -171,7 +174,7 @@ class CameraSource:
             self._read_until_lost(capture)
             capture.release()
             if not self._stop.is_set():
-                self._set_state(UNAVAILABLE, "The camera stopped sending pictures; trying again.")
+                self._set_state(UNAVAILABLE, _("The camera stopped sending pictures; trying again."))
                 self._stop.wait(self._reconnect_s)
 
     def _read_until_lost(self, capture) -> None:

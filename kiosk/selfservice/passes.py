@@ -22,7 +22,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from kiosk import i18n
 from kiosk.checkout.errors import CheckoutError
+from kiosk.i18n import N_
 from kiosk.loyalty.ids import PATTERNS
 from kiosk.scanner.payload import PASS_PREFIX
 
@@ -82,18 +84,18 @@ def make(member_id: str, reward_id: str, key: bytes, now: datetime, ttl: timedel
     return RewardPass(pass_id, member_id, reward_id, expires, f"{signed}~{_mac(key, signed)}")
 
 
-NOT_OURS = ("This reward QR was not made by this store's kiosk, or it was changed since: it can't be "
-            "used. The member can make a new one at the kiosk.")
+NOT_OURS = N_("This reward QR was not made by this store's kiosk, or it was changed since: it can't be "
+              "used. The member can make a new one at the kiosk.")
 
 
 def read(text: str, key: bytes, now: datetime) -> RewardPass:
     """The pass `text` carries, checked: PassRefused when it is malformed, edited, forged or expired."""
     if not looks_like_pass(text):
-        raise PassRefused("That is not a reward QR.")
+        raise PassRefused(i18n._("That is not a reward QR."))
     signed, _, mac = text.rpartition("~")
     # The MAC is checked before anything in the text is trusted, in constant time.
     if not signed or not hmac.compare_digest(_mac(key, signed).encode("ascii"), mac.encode("ascii", "replace")):
-        raise PassRefused(NOT_OURS)
+        raise PassRefused(i18n._(NOT_OURS))
     fields = signed[len(PREFIX):].split("~")
     try:
         member_id, reward_id, expires36, pass_id = fields
@@ -102,11 +104,11 @@ def read(text: str, key: bytes, now: datetime) -> RewardPass:
             raise ValueError(pass_id)
     except (ValueError, OverflowError, OSError, binascii.Error):
         # Signed by our key yet not our layout: a pass of a later version, or a bug.
-        raise PassRefused(NOT_OURS) from None
+        raise PassRefused(i18n._(NOT_OURS)) from None
     if not PATTERNS["member"].fullmatch(member_id) or not PATTERNS["reward"].fullmatch(reward_id):
-        raise PassRefused(NOT_OURS)
+        raise PassRefused(i18n._(NOT_OURS))
     if now >= expires:
         local = expires.astimezone().strftime("%d %b %H:%M")
-        raise PassRefused(f"This reward QR expired at {local}. The member can make a new one at the kiosk; "
-                          "nothing was spent.")
+        raise PassRefused(i18n._("This reward QR expired at {0}. The member can make a new one at the kiosk; "
+                                 "nothing was spent.").format(local))
     return RewardPass(pass_id, member_id, reward_id, expires, text)

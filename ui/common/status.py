@@ -11,6 +11,9 @@ from kiosk.i18n import N_
 from ui.common import theme
 
 STATE_NAMES = {"online": N_("Online"), "degraded": N_("Slow connection"), "offline": N_("Offline")}
+# A scanner's states (kiosk/scanner/sources.py), as the status line says them.
+SCANNER_STATES = {"connecting": N_("connecting"), "connected": N_("connected"), "unavailable": N_("unavailable"),
+                  "reconnecting": N_("reconnecting"), "stopped": N_("stopped"), "degraded": N_("degraded")}
 # The same colours as the offline banner, so the two read as one message.
 STATE_STYLES = {
     "offline": f"background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; font-weight: bold; padding: 0 6px;",
@@ -70,8 +73,9 @@ class StatusLine(QStatusBar):
         self.scanner.setText(self.tr("Hand scanner ready"))
 
     def set_scanner(self, status) -> None:
-        text = f"{status.source}: {status.state}"
-        self.scanner.setText(text if not status.detail else f"{text} ({status.detail})")
+        state = SCANNER_STATES.get(status.state)
+        text = self.tr("{0}: {1}").format(status.source, self.tr(state) if state else status.state)
+        self.scanner.setText(text if not status.detail else self.tr("{0} ({1})").format(text, status.detail))
 
     def _synced_now(self) -> None:
         self.last_sync = self._clock()

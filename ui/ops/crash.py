@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.ops import hooks
+from kiosk import i18n
 from ui.common.tasks import BUG_MESSAGE
 
 
@@ -18,5 +19,5 @@ class CrashNotices(QObject):
 
     def connect_to(self, show_notice) -> "CrashNotices":
         self.said.connect(show_notice)
-        hooks.install(lambda: self.said.emit(BUG_MESSAGE))
+        hooks.install(lambda: self.said.emit(i18n._(BUG_MESSAGE)))
         return self

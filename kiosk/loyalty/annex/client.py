@@ -22,7 +22,7 @@ from tenacity import (
     AsyncRetrying, retry_if_exception_type, retry_if_not_exception_type, stop_before_delay, wait_random_exponential,
 )
 
-from kiosk import __version__
+from kiosk import __version__, i18n
 from kiosk.loyalty import auth, calls, errors, ids
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import writes as w
@@ -158,13 +158,15 @@ class AnnexCloudClient:
                 status, reply_headers, raw = await self._exchange(method, path, content, headers, params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection carried the request: it cannot have been applied.
-            raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).",
-                                            maybe_applied=False, reached=False) from None
+            raise errors.BackendUnavailable(
+                i18n._("The loyalty service cannot be reached ({0}).").format(type(exc).__name__),
+                maybe_applied=False, reached=False) from None
         except (TimeoutError, httpx.TimeoutException):
-            raise errors.BackendUnavailable("The loyalty service did not answer in time.", reached=False) from None
+            raise errors.BackendUnavailable(i18n._("The loyalty service did not answer in time."),
+                                            reached=False) from None
         except httpx.TransportError as exc:
             raise errors.BackendUnavailable(
-                f"The loyalty service cannot be reached ({type(exc).__name__}).") from None
+                i18n._("The loyalty service cannot be reached ({0}).").format(type(exc).__name__)) from None
         finally:
             # The route template only: paths carry member ids, which stay out of logs.
             log.debug("%s %s took %.0f ms", method, _template(path), (time.monotonic() - started) * 1000)
@@ -176,8 +178,8 @@ class AnnexCloudClient:
                         method, _template(path), status)
             raise errors.Redirected(status=status)
         if raw is None:
-            raise errors.UnusableReply(f"The loyalty service sent a reply over {MAX_REPLY_BYTES // 2**20} MB.",
-                                       status=status, detail="reply too large")
+            too_large = i18n._("The loyalty service sent a reply over {0} MB.").format(MAX_REPLY_BYTES // 2**20)
+            raise errors.UnusableReply(too_large, status=status, detail="reply too large")
         try:
             body = json.loads(raw) if raw else None
         except (ValueError, RecursionError):  # RecursionError: a reply nested thousands deep
@@ -194,7 +196,7 @@ class AnnexCloudClient:
                     status, exc.code)
             raise exc
         if body is None:
-            raise errors.UnusableReply("The loyalty service sent a reply that is not JSON.", status=status,
+            raise errors.UnusableReply(i18n._("The loyalty service sent a reply that is not JSON."), status=status,
                                        detail="not JSON")
         return body
 
@@ -383,7 +385,7 @@ class AnnexCloudClient:
             self.get_member(ref), self.get_points(ref), self.get_rewards(ref), return_exceptions=True)
         if isinstance(user, BaseException):
             if isinstance(user, errors.NotFound):
-                raise errors.NotFound("No member found for that card, email or phone.", code=user.code,
+                raise errors.NotFound(i18n._("No member found for that card, email or phone."), code=user.code,
                                       status=user.status)
             raise user
         missing = []
@@ -406,7 +408,7 @@ class AnnexCloudClient:
         elif phone:
             key = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
         else:
-            raise errors.InvalidRequest("Enter an email address or a phone number to search.")
+            raise errors.InvalidRequest(i18n._("Enter an email address or a phone number to search."))
         return await self.get_member(key)
 
     async def enrol_member(self, new: NewMember) -> Member:

@@ -15,6 +15,7 @@ from tenacity import (
     AsyncRetrying, retry_if_exception_type, retry_if_not_exception_type, stop_before_delay, wait_random_exponential,
 )
 
+from kiosk.i18n import _
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import errors, ids, parse
 from kiosk.loyalty import writes as w
@@ -224,9 +225,9 @@ class LoyaltyPrimeClient:
         if not isinstance(found, list):
             raise errors.UnusableReply(detail="membership search: not a list")
         if not found:
-            raise errors.NotFound("No member found for that card, email or phone.")
+            raise errors.NotFound(_("No member found for that card, email or phone."))
         if len(found) > 1:
-            raise errors.InvalidRequest("More than one member matches; search by email or card instead.")
+            raise errors.InvalidRequest(_("More than one member matches; search by email or card instead."))
         return found[0]
 
     async def _view(self, key: str, details_call=None) -> MemberView:
@@ -264,7 +265,7 @@ class LoyaltyPrimeClient:
         if not isinstance(details, errors.NotFound):
             return self._assemble(ref, details, points, vouchers)
         if isinstance(searched, errors.NotFound):
-            raise errors.NotFound("No member found for that card, email or phone.", code=searched.code,
+            raise errors.NotFound(_("No member found for that card, email or phone."), code=searched.code,
                                   status=searched.status)
         if isinstance(searched, BaseException):
             raise searched
@@ -276,7 +277,7 @@ class LoyaltyPrimeClient:
             return replies.member(await self._search("email", email.strip()))
         if phone:
             return replies.member(await self._search("mobile", "".join(c for c in phone if c.isdigit() or c == "+")))
-        raise errors.InvalidRequest("Enter an email address or a phone number to search.")
+        raise errors.InvalidRequest(_("Enter an email address or a phone number to search."))
 
     async def enrol_member(self, new: NewMember) -> Member:
         return replies.member(await self._data(rq.enrol(writes.membership_body(new)), "enrolment"))

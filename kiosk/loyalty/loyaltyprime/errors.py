@@ -9,6 +9,7 @@ person, never "refused, the card is still usable".
 
 from __future__ import annotations
 
+from kiosk.i18n import N_
 from kiosk.loyalty.errors import (
     AlreadyExists, BackendUnavailable, CodeNotUsable, Conflict, InsufficientPoints, InvalidRequest, LoyaltyError,
     NotAuthorized, NotFound, RewardNotAvailable, shown_text,
@@ -18,7 +19,7 @@ from kiosk.loyalty.errors import (
 class UnknownRefusal(LoyaltyError):
     """A 4xx the terminal cannot read: what the backend did or did not do is for a person."""
 
-    default_message = "The loyalty service answered with an error the terminal does not know."
+    default_message = N_("The loyalty service answered with an error the terminal does not know.")
 
 
 CODE_CLASSES: dict[str, type[LoyaltyError]] = {

@@ -5,16 +5,36 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from kiosk.i18n import N_, _
 from kiosk.loyalty import parse as p
 from kiosk.loyalty.errors import UnusableReply
 from kiosk.loyalty.models import ZERO, CodeInfo, Member, OrderLine, OrderResult, PointsBalance
 
 
+# One whole sentence per request, not the request's name glued into one: in other languages
+# the words around it change with it. Keyed by `what`, which the detail (for the log) names.
+_NOT_USUAL = {
+    "membership": N_("The loyalty service's reply to the membership is not in its usual form."),
+    "membership search": N_("The loyalty service's reply to the membership search is not in its usual form."),
+    "redeemable points": N_("The loyalty service's reply to the redeemable points is not in its usual form."),
+    "points": N_("The loyalty service's reply to the points is not in its usual form."),
+    "points quote": N_("The loyalty service's reply to the points quote is not in its usual form."),
+    "voucher": N_("The loyalty service's reply to the voucher is not in its usual form."),
+    "vouchers": N_("The loyalty service's reply to the vouchers is not in its usual form."),
+    "transaction": N_("The loyalty service's reply to the transaction is not in its usual form."),
+    "statement": N_("The loyalty service's reply to the statement is not in its usual form."),
+    "enrolment": N_("The loyalty service's reply to the enrolment is not in its usual form."),
+}
+
+
 def data(reply: Any, what: str) -> Any:
-    """The `data` of a successful envelope; anything else is a reply the terminal can't use."""
+    """The `data` of a successful envelope; anything else is a reply the terminal can't use.
+    `what` names the request: one of _NOT_USUAL's keys."""
     if not isinstance(reply, dict) or reply.get("success") is not True or "data" not in reply:
-        raise UnusableReply(f"The loyalty service's reply to the {what} is not in its usual form.",
-                            detail=f"{what}: no success envelope")
+        sentence = _NOT_USUAL.get(what)
+        # A request not listed (none is, today) says it in English rather than fail in the error path.
+        shown = _(sentence) if sentence else f"The loyalty service's reply to the {what} is not in its usual form."
+        raise UnusableReply(shown, detail=f"{what}: no success envelope")
     return reply["data"]
 
 
@@ -51,9 +71,10 @@ def voucher(raw: Any, user_id: str | None = None) -> CodeInfo:
     issued_to = p.text(d, "issuedTo")
     reason = None
     if status != "ISSUED":
-        reason = f"This voucher cannot be used: {status.lower() or 'unknown status'}"
+        # The backend's status word as it sent it: a code of Prime's, not ours to translate.
+        reason = _("This voucher cannot be used: {0}").format(status.lower() or _("unknown status"))
     elif issued_to and user_id and issued_to != user_id:
-        reason = "This voucher belongs to another member"
+        reason = _("This voucher belongs to another member")
     if of == "PERCENT" and not ZERO < value <= Decimal(100):
         raise UnusableReply(detail="voucher: a percent value out of range")
     return CodeInfo(

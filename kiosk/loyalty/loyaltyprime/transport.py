@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from kiosk import __version__, logs
+from kiosk.i18n import _
 from kiosk.loyalty import errors
 from kiosk.loyalty.loyaltyprime import errors as prime_errors
 
@@ -68,12 +69,14 @@ class Transport:
             async with asyncio.timeout(self.attempt_timeout if timeout is None else timeout):
                 status, raw = await self._exchange(method, path, content, headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).",
-                                            maybe_applied=False, reached=False) from None
+            raise errors.BackendUnavailable(
+                _("The loyalty service cannot be reached ({0}).").format(type(exc).__name__),
+                maybe_applied=False, reached=False) from None
         except (TimeoutError, httpx.TimeoutException):
-            raise errors.BackendUnavailable("The loyalty service did not answer in time.", reached=False) from None
+            raise errors.BackendUnavailable(_("The loyalty service did not answer in time."), reached=False) from None
         except httpx.TransportError as exc:
-            raise errors.BackendUnavailable(f"The loyalty service cannot be reached ({type(exc).__name__}).") from None
+            raise errors.BackendUnavailable(
+                _("The loyalty service cannot be reached ({0}).").format(type(exc).__name__)) from None
         finally:
             log.debug("%s %s took %.0f ms", method, template(path), (time.monotonic() - started) * 1000)
         if 300 <= status < 400:
@@ -81,8 +84,8 @@ class Transport:
                         method, template(path), status)
             raise errors.Redirected(status=status)
         if raw is None:
-            raise errors.UnusableReply("The loyalty service sent a reply over 1 MB.", status=status,
-                                       detail="reply too large")
+            too_large = _("The loyalty service sent a reply over {0} MB.").format(MAX_REPLY_BYTES // 2**20)
+            raise errors.UnusableReply(too_large, status=status, detail="reply too large")
         try:
             body = json.loads(raw) if raw else None
         except (ValueError, RecursionError):
@@ -97,7 +100,7 @@ class Transport:
                     status, exc.code)
             raise exc
         if body is None:
-            raise errors.UnusableReply("The loyalty service sent a reply that is not JSON.", status=status,
+            raise errors.UnusableReply(_("The loyalty service sent a reply that is not JSON."), status=status,
                                        detail="not JSON")
         return body
 
