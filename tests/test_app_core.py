@@ -255,3 +255,25 @@ async def test_work_replaces_by_name_shows_busy_late_and_tells_a_bug_plainly():
     work.run("bug", broken())
     await asyncio.sleep(0.05)
     assert said == [BUG_MESSAGE]
+
+
+async def test_a_shopper_is_told_to_ask_staff_where_the_sentence_is_for_staff():
+    from kiosk.app.work import FOR_STAFF
+    from kiosk.checkout.errors import CheckoutError
+    from kiosk.loyalty.errors import NotAuthorized
+
+    async def refused():
+        raise NotAuthorized()
+
+    async def sold_out():
+        raise CheckoutError("That card has no balance left.")
+
+    for reader, told in (("cashier", NotAuthorized().user_message), ("shopper", FOR_STAFF)):
+        work, said = Work(reader), []
+        work.failed.connect(said.append)
+        work.run("look", refused())
+        work.run("card", sold_out())
+        await asyncio.sleep(0.05)
+        # Only what staff must act on is hidden from a shopper; the rest is for everyone.
+        assert said == [told, "That card has no balance left."], reader
+    assert "API secret" in NotAuthorized().user_message and "staff" in FOR_STAFF

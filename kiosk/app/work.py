@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SPINNER_AFTER_S = 0.150
 BUG_MESSAGE = N_("Something went wrong there; it was logged. Try again, or call IT if it keeps happening.")
+# What a shopper reads instead of a sentence for staff ("ask IT to check the API secret").
+FOR_STAFF = N_("Sorry, that didn't work just now. Please ask a member of staff.")
 
 
 def user_message(exc: BaseException) -> str | None:
@@ -40,17 +42,23 @@ def user_message(exc: BaseException) -> str | None:
     return None
 
 
-def sentence(exc: BaseException, doing: str = "work") -> str:
-    """What to tell a person about `exc`; a bug is logged with its traceback and told as BUG_MESSAGE."""
+def sentence(exc: BaseException, doing: str = "work", reader: str = "cashier") -> str:
+    """What to tell `reader` (a cashier, or a shopper at the kiosk) about `exc`; a bug is
+    logged with its traceback and told as BUG_MESSAGE, and a shopper is told to ask staff
+    where the sentence is for staff (its `audience`)."""
     message = user_message(exc)
     if message is None:
         log.error("%s failed", doing, exc_info=exc)
-        return _(BUG_MESSAGE)
+        return _(FOR_STAFF) if reader == "shopper" else _(BUG_MESSAGE)
+    if reader == "shopper" and getattr(exc, "audience", "everyone") == "cashier":
+        log.warning("%s failed (%s); the shopper was asked to fetch staff", doing, type(exc).__name__)
+        return _(FOR_STAFF)
     return message
 
 
 class Work:
-    def __init__(self) -> None:
+    def __init__(self, reader: str = "cashier") -> None:
+        self.reader = reader  # who reads its failures: "cashier", or "shopper" at the kiosk
         self.busy = Signal()  # (name, on): a person now waits on it (after SPINNER_AFTER_S), or no longer
         self.failed = Signal()  # (sentence,): for the notice strip
         self._tasks: dict[str, asyncio.Task] = {}
@@ -85,7 +93,7 @@ class Work:
                 return
             if on_error is not None and on_error(exc):
                 return
-            self.failed.emit(sentence(exc, f"task {name}"))
+            self.failed.emit(sentence(exc, f"task {name}", self.reader))
 
         task.add_done_callback(finished)
         return task
@@ -94,7 +102,7 @@ class Work:
         try:
             fn(value)
         except Exception as exc:  # a bug in a result handler must not kill the loop's callback
-            self.failed.emit(sentence(exc, f"task {name}"))
+            self.failed.emit(sentence(exc, f"task {name}", self.reader))
 
     def cancel(self, name: str) -> None:
         task = self._tasks.get(name)

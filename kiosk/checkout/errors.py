@@ -8,7 +8,11 @@ from __future__ import annotations
 
 
 class CheckoutError(Exception):
-    """Something asked of the checkout that can't be done now; the message says why."""
+    """Something asked of the checkout that can't be done now; the message says why.
+    `audience` says who may read it (kiosk.i18n.Audience): a shopper at the kiosk is told
+    to ask staff instead of reading a sentence only staff can act on."""
+
+    audience = "everyone"
 
 
 class CartError(CheckoutError):
@@ -24,11 +28,13 @@ class BarcodeError(CheckoutError, ValueError):
 
 
 class ApprovalError(CheckoutError):
-    pass
+    audience = "cashier"
 
 
 class OperatorError(CheckoutError):
     """Sign-in, approval or operator change refused; the message says what to do."""
+
+    audience = "cashier"
 
 
 class UnknownCode(CheckoutError):

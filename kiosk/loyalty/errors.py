@@ -36,6 +36,8 @@ class LoyaltyError(Exception):
     """Base class. `code` is the backend's errorCode when there is one."""
 
     transient = False
+    # Who may read its sentence (kiosk.i18n.Audience): "cashier" for what only staff can act on.
+    audience = "everyone"
     default_message = N_("The loyalty service refused the request.")
 
     def __init__(self, message: str | None = None, *, code: str = "", status: int | None = None,
@@ -59,6 +61,7 @@ class InvalidIdentifier(LoyaltyError):
 class NotAuthorized(LoyaltyError):
     """AC1002: the terminal's credentials were refused. Pause writes; call IT."""
 
+    audience = "cashier"
     default_message = N_("The loyalty service refused this terminal's credentials. Ask IT to check the API secret.")
 
 
@@ -116,6 +119,7 @@ class Redirected(LoyaltyError):
     """A 3xx: the configured URL is not the API. Nothing is followed: a write sent
     to wherever a redirect points could land on the wrong service."""
 
+    audience = "cashier"
     default_message = N_("The backend URL redirects; check backend.url.")
 
 

@@ -101,6 +101,7 @@ class SelfServiceWindow(QWidget):
     def __init__(self, tasks, settings=None, parent: QWidget | None = None):
         super().__init__(parent, Qt.Window | Qt.FramelessWindowHint)
         self.tasks, self.settings = tasks, settings
+        tasks.work.reader = "shopper"  # a sentence for staff reaches a shopper as "ask a member of staff"
         # Qt's style caches a pixmap per widget look, keyed by each widget's own palette: the
         # screens are new every visit, so the entries of a visit gone are never used again, and
         # the default 10 MB filled over the first 200 visits (the soak in
