@@ -82,7 +82,7 @@ def when(moment: datetime, locale: str | None = None, style: str = "short") -> s
     """A date and time in the store's time zone (the machine's when none is set)."""
     from babel.dates import format_datetime
 
-    return format_datetime(_in_store_zone(moment), style, locale=_current(locale))
+    return format_datetime(in_store_zone(moment), style, locale=_current(locale))
 
 
 def duration(seconds: float | None, locale: str | None = None) -> str:
@@ -104,24 +104,26 @@ def clock(moment: datetime | float, locale: str | None = None) -> str:
 
     if not isinstance(moment, datetime):
         moment = datetime.fromtimestamp(moment).astimezone()
-    return format_time(_in_store_zone(moment), "short", locale=_current(locale))
+    return format_time(in_store_zone(moment), "short", locale=_current(locale))
 
 
 def day(moment: datetime, locale: str | None = None) -> str:
     """A date as the language writes it in full ("4 December 2026", "4 de diciembre de 2026")."""
     from babel.dates import format_date
 
-    return format_date(_in_store_zone(moment).date(), "long", locale=_current(locale))
+    return format_date(in_store_zone(moment).date(), "long", locale=_current(locale))
 
 
 def day_and_month(moment: datetime, locale: str | None = None) -> str:
     """"4 December", "December 4", "4 décembre": CLDR's order for the language."""
     from babel.dates import format_skeleton
 
-    return format_skeleton("MMMMd", _in_store_zone(moment), locale=_current(locale))
+    return format_skeleton("MMMMd", in_store_zone(moment), locale=_current(locale))
 
 
-def _in_store_zone(moment: datetime) -> datetime:
+def in_store_zone(moment: datetime) -> datetime:
+    """`moment` in the store's time zone (store.timezone; the machine's when none is set).
+    A naive time is taken as already local."""
     if moment.tzinfo is None:
         return moment
     if _store["timezone"]:

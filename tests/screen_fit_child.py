@@ -67,7 +67,13 @@ def check(window) -> dict:
         if not widget.isVisible() or QWidget.window(widget) is not window or not widget.width() \
                 or not any(widget.inherits(kind) for kind in CONTROLS) or _inside_item_view(widget):
             continue
-        if content.isAncestorOf(widget) and scrolls:
+        inner = _inner_scroll(widget, scroll)
+        if inner is not None:
+            # Inside a scroll area of its own (the kiosk's rewards): it can be scrolled to up
+            # and down, but must be no wider than that area's view.
+            if widget.width() > inner.viewport().width():
+                outside.append(f"{_name(widget)} is {widget.width()} px wide in a {inner.viewport().width()} px view")
+        elif content.isAncestorOf(widget) and scrolls:
             # It can be scrolled to: inside the scrolled page, and no bigger than the view.
             rect = QRect(widget.mapTo(content, QPoint(0, 0)), widget.size())
             if not content.rect().contains(rect) or widget.width() > viewport.width() \
@@ -83,6 +89,66 @@ def check(window) -> dict:
         if problem:
             cut.append(f"{_name(widget)}: {problem}")
     return {"scrolls": scrolls, "outside": outside, "cut": cut}
+
+
+def shown_words(window) -> list[str]:
+    """What a person reads on `window` now: labels, buttons, placeholders, titles, headers."""
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QLineEdit, QTableWidget
+
+    words = [window.windowTitle()]
+    for widget in window.findChildren(QLabel) + window.findChildren(QAbstractButton):
+        if widget.isVisible() and widget.text().strip():
+            words.extend(widget.text().split("\n"))
+    for widget in window.findChildren(QLineEdit):
+        if widget.isVisible() and widget.placeholderText():
+            words.append(widget.placeholderText())
+    for widget in window.findChildren(QGroupBox):
+        if widget.isVisible() and widget.title():
+            words.append(widget.title())
+    for table in window.findChildren(QTableWidget):
+        if table.isVisible():
+            words.extend(table.horizontalHeaderItem(c).text() for c in range(table.columnCount())
+                         if table.horizontalHeaderItem(c) is not None)
+    return [w for w in words if w.strip()]
+
+
+def check_dialog(dialog) -> list[str]:
+    """A dialog (a window of its own): on the screen, every control inside it, no text cut."""
+    from PySide6.QtWidgets import QWidget
+
+    found = []
+    from PySide6.QtGui import QGuiApplication
+
+    room = QGuiApplication.primaryScreen().availableGeometry()
+    if not room.contains(dialog.frameGeometry()) and not room.contains(dialog.geometry()):
+        found.append(f"{_name(dialog)} at {dialog.geometry().getRect()} not on the screen {room.getRect()}")
+    for widget in dialog.findChildren(QWidget):
+        if not widget.isVisible() or QWidget.window(widget) is not dialog or not widget.width() \
+                or not any(widget.inherits(kind) for kind in CONTROLS) or _inside_item_view(widget):
+            continue
+        inner = _inner_scroll(widget, None)
+        if inner is not None:
+            if widget.width() > inner.viewport().width():
+                found.append(f"{_name(widget)} is {widget.width()} px wide in a {inner.viewport().width()} px view")
+        else:
+            rect = QRect(widget.mapTo(dialog, QPoint(0, 0)), widget.size())
+            if not dialog.rect().contains(rect):
+                found.append(f"{_name(widget)} at {rect.getRect()} not within {dialog.rect().getRect()}")
+        problem = _text_problem(widget)
+        if problem:
+            found.append(f"{_name(widget)}: {problem}")
+    return found
+
+
+def _inner_scroll(widget, outer):
+    from PySide6.QtWidgets import QScrollArea
+
+    parent = widget.parentWidget()
+    while parent is not None and parent is not outer:
+        if isinstance(parent, QScrollArea):
+            return parent
+        parent = parent.parentWidget()
+    return None
 
 
 def _inside_item_view(widget) -> bool:
@@ -117,19 +183,35 @@ async def _tour(window) -> dict:
     await _until(lambda: window.tender.tenders.count() == 1)
     window.notices.show_notice("Removed House Blend Coffee Beans 250 g.", ("Undo", lambda: None))
     await asyncio.sleep(0.5)
-    screen = window.screen()
+    screen = window.screen().geometry()  # the rectangle now: a QScreen's wrapper may go with a closed dialog
     result = check(window)
     # Paid in cash with change, the receipt shown and closed: the screen must fit as well.
     window.tender.amount.setText("50.00")
     window.tender.cash.click()
     window.tender.pay.click()
     await _until(lambda: bool(window.receipts))
+    await asyncio.sleep(0.5)
+    dialogs = {"receipt": check_dialog(window.receipts[0])}
+    words = shown_words(window) + shown_words(window.receipts[0])
     window.receipts[0].close()
     await asyncio.sleep(0.5)
     after = check(window)
+    # Every tool's dialog, one at a time, as the cashier opens it.
+    tools = window.tools
+    for name, open_it in (("find member", tools.find_member), ("enrol", tools.enrol), ("returns", tools.returns),
+                          ("queue", tools.queue), ("allowance", tools.allowance)):
+        open_it()
+        await _until(lambda: bool(tools.dialogs) and tools.dialogs[-1].isVisible())
+        await asyncio.sleep(0.5)
+        dialog = tools.dialogs[-1]
+        dialogs[name] = check_dialog(dialog)
+        words += shown_words(dialog)
+        dialog.close()
+        await _until(lambda d=dialog: d not in tools.dialogs)
     result = {"scrolls": result["scrolls"] or after["scrolls"], "outside": result["outside"] + after["outside"],
-              "cut": result["cut"] + after["cut"]}
-    result.update(screen=[screen.geometry().width(), screen.geometry().height()],
+              "cut": result["cut"] + after["cut"], "dialogs": {k: v for k, v in dialogs.items() if v},
+              "dialogs_seen": sorted(dialogs), "words": sorted(set(words))}
+    result.update(screen=[screen.width(), screen.height()],
                   window=[window.width(), window.height()], maximised=window.isMaximized())
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication

@@ -118,3 +118,16 @@ def test_a_receipt_is_in_the_stores_language_and_number_style_whatever_the_scree
     english = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
                              store=STORE).text()
     assert "Keep this receipt for returns." in english and f"{priced.total // 100}.{priced.total % 100:02d}" in english
+
+
+def test_the_receipts_time_is_the_stores(paid):
+    from kiosk import formats
+
+    snapshot, _ = paid
+    formats.configure("es_MX", "MXN", "America/Mexico_City")
+    try:
+        text = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
+                              store=STORE).text()
+    finally:
+        formats.configure("en_US", "USD", "")
+    assert "2026-12-02 03:15  till T01" in text  # 09:15 UTC is 03:15 in Mexico City

@@ -79,12 +79,36 @@ def test_the_maximised_window_fits_the_screen(tmp_path, width, height, scale, sc
     assert fit["scrolls"] is scrolls
 
 
+def test_in_spanish_no_word_on_the_till_or_its_dialogs_is_english(tmp_path):
+    """The tour in Spanish: the selling screen, the receipt and every tool's dialog; a word
+    that skipped the catalogue shows as its English source."""
+    import re
+
+    from kiosk import catalogues
+    from tests.test_catalogues import SAME_IN
+
+    fit = _fit(tmp_path, 1366, 768, 1, "es")
+    assert "error" not in fit, fit
+    sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
+    sources |= {line for source in set(sources) for line in source.split("\n")}  # a button's two lines
+    english = [w for w in fit["words"] if w in sources and w not in SAME_IN["es"] and re.search(r"[A-Za-z]{2}", w)]
+    assert len(fit["words"]) > 60 and english == [], english
+    from kiosk import i18n
+
+    spanish = i18n.catalogue("es")
+    assert {spanish.gettext("Pay"), spanish.gettext("Return items"), spanish.gettext("Enrol a member")} <= set(fit["words"])
+    assert fit["outside"] == [] and fit["cut"] == [] and fit["dialogs"] == {}, fit
+
+
 @pytest.mark.parametrize("language", ["en_XA", "ar"])
 @pytest.mark.parametrize("width, height, scale", [(1366, 768, 1), (1920, 1080, 2)])
 def test_longer_and_right_to_left_words_fit_too(tmp_path, width, height, scale, language):
     """The same tour in the pseudo-language (every sentence a third longer) and in Arabic
-    (mirrored): nothing cut, nothing outside the window."""
+    (mirrored), with the receipt and every dialog: nothing cut, nothing outside the window."""
     fit = _fit(tmp_path, width, height, scale, language)
     assert "error" not in fit, fit
     assert fit["outside"] == [] and fit["cut"] == [], fit
     assert fit["language"] == language and fit["right_to_left"] is (language == "ar")
+    # The receipt and every tool's dialog, opened as the cashier opens them.
+    assert fit["dialogs_seen"] == ["allowance", "enrol", "find member", "queue", "receipt", "returns"]
+    assert fit["dialogs"] == {}, fit["dialogs"]

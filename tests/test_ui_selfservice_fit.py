@@ -3,6 +3,7 @@ buttons are on the screen, not below the fold of a scroll area a shopper may not
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSize
 
 from kiosk.selfservice import codes
@@ -133,3 +134,47 @@ def test_on_a_portrait_screen_the_rewards_are_under_the_account(qtbot, kiosk, tm
     assert placed() == (False, True)  # 1366x768: beside
     window.resize(768, 1366)
     qtbot.waitUntil(lambda: placed() == (True, False), timeout=2000)  # under
+
+
+@pytest.mark.parametrize("language", ["en_XA", "ar"])
+@pytest.mark.parametrize("size", [(1366, 768), (960, 540)])
+def test_longer_and_right_to_left_words_fit_on_every_kiosk_screen(qtbot, kiosk, inbox, tmp_path,  # noqa: F811
+                                                                  language, size):
+    """Every kiosk screen and step in the pseudo-language (a third longer) and in Arabic
+    (mirrored), at 1366x768 and at 200 % on 1920x1080 (960x540 to the layout): no text cut,
+    no control outside the window (the cashier's check, tests/screen_fit_child.py)."""
+    from tests.screen_fit_child import check
+
+    settings = short_settings(tmp_path)
+    settings.selfservice.idle_s = 60
+    settings.selfservice.lookup_by_contact = True
+    settings.selfservice.mail = mail_settings(inbox.port)
+    window = kiosk(settings)
+    window.resize(*size)
+    window.show_screen("language")
+    window.choose_language(language)
+    window.shopper.look_up("M100003")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
+    qtbot.waitUntil(lambda: bool(window.screens["member"].rows), timeout=5000)
+    found = {}
+
+    def look(name: str) -> None:
+        qtbot.wait(30)
+        result = check(window)
+        found[name] = result["outside"] + result["cut"]
+
+    window.stack.setCurrentWidget(window.attract)
+    look("attract")
+    window.show_screen("language")
+    look("language")
+    for name in ("member", "card", "enrol", "email"):
+        window.show_screen(name)
+        screen = window.stack.currentWidget()
+        steps = getattr(screen, "steps", None)
+        for step in range(steps.count()) if steps is not None else [None]:
+            if step is not None:
+                steps.setCurrentIndex(step)
+            look(f"{name} {step}" if step is not None else name)
+    window.show_screen("thanks")
+    look("thanks")
+    assert found == dict.fromkeys(found, []), {k: v for k, v in found.items() if v}

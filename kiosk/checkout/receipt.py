@@ -84,7 +84,7 @@ class Receipt:
             head.append(_("Store {0}").format(self.store_id))
         head += [*self.address, *([_("Tax id {0}").format(self.tax_id)] if self.tax_id else []),
                  _("Sale {0}").format(self.sale_id),
-                 _("{0}  till {1}  cashier {2}").format(f"{self.at:%Y-%m-%d %H:%M}", self.terminal_id,
+                 _("{0}  till {1}  cashier {2}").format(f"{formats.in_store_zone(self.at):%Y-%m-%d %H:%M}", self.terminal_id,
                                                         self.operator_id)]
         out = [line for text in head for line in _fit(text, width)] + ["-" * width]
         if self.training:

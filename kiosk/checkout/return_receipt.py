@@ -60,7 +60,7 @@ class ReturnReceipt:
         mark = _(TRAINING_MARK)
         head = [self.heading, *([_("Store {0}").format(self.store_id)] if self.store_name and self.store_id else []),
                 _("RETURN"), _("Return {0}").format(self.sale_id), _("Of sale {0}").format(self.order_id),
-                _("{0}  till {1}  cashier {2}").format(f"{self.at:%Y-%m-%d %H:%M}", self.terminal_id,
+                _("{0}  till {1}  cashier {2}").format(f"{formats.in_store_zone(self.at):%Y-%m-%d %H:%M}", self.terminal_id,
                                                        self.operator_id),
                 _("Approved by {0}").format(self.approver_id)]
         out = [line for text in head for line in _fit(text, width)] + ["-" * width]

@@ -28,7 +28,7 @@ from kiosk.checkout.receipt import mask
 from kiosk.checkout.sales import Redemption
 from ui.cashier.dialog_kit import Approve, CashierDialog, message_label, touch_button
 from ui.common.tasks import Tasks
-from ui.common.controls import BUTTON_HEIGHT
+from ui.common.controls import BUTTON_HEIGHT, roomy
 
 REFRESH_MS = 3000
 
@@ -46,7 +46,7 @@ class QueueDialog(CashierDialog):
         self.resolve_buttons: dict[tuple[int, bool], Any] = {}
         self.setWindowTitle(self.tr("Waiting to send"))
         self.setAccessibleName(self.tr("Waiting to send"))
-        self.setMinimumSize(760, 560)
+        roomy(self, 760, 560)
 
         self.status = message_label(self.tr("Queue status"))
         self.waiting = self._table(self.tr("Waiting to send"), [self.tr("No."), self.tr("What"), self.tr("Sale"),

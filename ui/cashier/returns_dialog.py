@@ -29,7 +29,7 @@ from kiosk.checkout.errors import CheckoutError
 from kiosk.checkout.returns import ReturnableOrder, ReturnDone
 from ui.cashier.dialog_kit import Approve, CashierDialog, big, message_label, touch_button
 from ui.common.tasks import Tasks
-from ui.common.controls import BUTTON_HEIGHT
+from ui.common.controls import BUTTON_HEIGHT, roomy
 
 COLUMNS = 5  # item, bought, returned already, return now, refund
 
@@ -53,7 +53,7 @@ class ReturnsDialog(CashierDialog):
         self.spins: list[QSpinBox] = []
         self.setWindowTitle(self.tr("Return items"))
         self.setAccessibleName(self.tr("Return items"))
-        self.setMinimumSize(720, 520)
+        roomy(self, 720, 520)
 
         self.scan = QLineEdit()
         self.scan.setPlaceholderText(self.tr("Scan the receipt or type the order number"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
 from kiosk.checkout.errors import OperatorError
@@ -24,6 +25,17 @@ def show_on_top(window: QWidget) -> None:
     window.show()
     window.raise_()
     window.activateWindow()
+
+
+FRAME_PX, TITLE_PX = 16, 48
+
+
+def roomy(window: QWidget, width: int, height: int) -> None:
+    """At least `width` x `height` where the screen has the room: at 200 % on 1920x1080 a
+    screen is 960x540 to the layout, and a dialog taller than that has its buttons off it."""
+    room = (window.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+    # Less a window manager's frame and title bar, so that the frame fits too.
+    window.setMinimumSize(min(width, room.width() - FRAME_PX), min(height, room.height() - TITLE_PX))
 
 
 def show_key(b: QPushButton, key: str) -> QPushButton:

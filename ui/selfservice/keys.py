@@ -50,8 +50,29 @@ def capital(char: str) -> str:
     return upper if len(upper) == 1 else char
 
 
-def key_button(parent: QWidget, text: str, name: str, slot) -> QPushButton:
-    b = QPushButton(text, parent)
+class NamedKey(QPushButton):
+    """A key with a word on it ("Space", "⌫ Delete", "OK"): the word while it fits, else its
+    symbol. At 200 % the keyboard's keys are a finger wide, narrower than a longer language's
+    word; a symbol reads in every language."""
+
+    def __init__(self, text: str, symbol: str, parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.word, self.symbol = text, symbol
+        self.setToolTip(text)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        fits = self.fontMetrics().horizontalAdvance(self.word) + 12 <= event.size().width()  # the style's padding
+        self.setText(self.word if fits else self.symbol)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt's name): the symbol's width, not the word's
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), theme.KIOSK_KEY_PX))
+        return hint
+
+
+def key_button(parent: QWidget, text: str, name: str, slot, symbol: str = "") -> QPushButton:
+    b = NamedKey(text, symbol, parent) if symbol else QPushButton(text, parent)
     b.setAccessibleName(name)
     b.setFocusPolicy(Qt.NoFocus)  # the field keeps the focus and its cursor
     b.setMinimumSize(theme.KIOSK_KEY_PX, theme.KIOSK_KEY_PX)
@@ -105,7 +126,8 @@ class Keyboard(_Keys):
             layout.addLayout(self._row(row))
         bottom = QHBoxLayout()
         bottom.setSpacing(theme.KIOSK_GAP_PX)
-        self.shift = key_button(self, self.tr("Shift"), self.tr("Shift: next letter a capital"), self.toggle_shift)
+        self.shift = key_button(self, self.tr("Shift"), self.tr("Shift: next letter a capital"), self.toggle_shift,
+                                "⇧")
         self.shift.setCheckable(True)
         bottom.addWidget(self.shift)
         self.accent = None
@@ -118,10 +140,10 @@ class Keyboard(_Keys):
             b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
             self.keys[char] = b
             bottom.addWidget(b)
-        self.space = key_button(self, self.tr("Space"), self.tr("Space"), lambda: self.type_char(" "))
+        self.space = key_button(self, self.tr("Space"), self.tr("Space"), lambda: self.type_char(" "), "␣")
         bottom.addWidget(self.space, 2)
-        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last character"), self.backspace)
-        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok)
+        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last character"), self.backspace, "⌫")
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓")
         bottom.addWidget(self.back, 1)
         bottom.addWidget(self.ok_key, 1)
         layout.addLayout(bottom)
@@ -200,13 +222,13 @@ class Keypad(_Keys):
             for c, char in enumerate(row):
                 self.keys[char] = key_button(self, char, char, lambda _=False, d=char: self.digit(d))
                 grid.addWidget(self.keys[char], r, c)
-        self.clear_key = key_button(self, self.tr("Clear"), self.tr("Clear the field"), self.clear_field)
+        self.clear_key = key_button(self, self.tr("Clear"), self.tr("Clear the field"), self.clear_field, "⌧")
         self.keys["0"] = key_button(self, "0", "0", lambda: self.digit("0"))
-        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last digit"), self.backspace)
+        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last digit"), self.backspace, "⌫")
         grid.addWidget(self.clear_key, 3, 0)
         grid.addWidget(self.keys["0"], 3, 1)
         grid.addWidget(self.back, 3, 2)
-        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok)
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓")
         grid.addWidget(self.ok_key, 4, 0, 1, 3)
 
     def digit(self, char: str) -> None:
