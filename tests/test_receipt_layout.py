@@ -57,7 +57,7 @@ def test_tax_is_broken_down_by_rate_and_the_coupon_shows_what_it_took(paid):
     assert receipts._row(f"  8.25% of {standard[1]}", str(standard[2]), 42) in lines
     took = receipts.to_money(priced.discounts[0])
     assert took == Decimal("2.80")  # 10 % of 27.98
-    assert receipts._row("Coupon WELCOME10 (10 % off)", f"-{took}", 42) in lines
+    assert receipts._row("Coupon WELCOME10 (10% off)", f"-{took}", 42) in lines
 
 
 @pytest.mark.parametrize("width", [24, 32, 42])

@@ -149,8 +149,7 @@ def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusiv
     # Every reward and coupon, with what it took: one that took less than its face value
     # (or nothing) was spent all the same.
     labels = ([_("Reward: {0}").format(r["name"]) for r in receipt["rewards"]]
-              + [(_("Coupon {0} ({1})").format(c["code"], c["label"]) if c.get("label")
-                  else _("Coupon {0}").format(c["code"])) for c in receipt["coupons"]])
+              + [_("Coupon {0} ({1})").format(c["code"], _coupon_off(c, _, locale)) for c in receipt["coupons"]])
     discounts = tuple((label, to_money(cents)) for label, cents in zip(labels, priced["discounts"]))
     tenders = tuple(((_("Store card {0}") if c["kind"] == "storecard" else _("Gift card {0}")).format(mask(c["code"])),
                      to_money(c["amount"])) for c in receipt["cards"])
@@ -166,6 +165,15 @@ def build(receipt: dict, *, store_id: str | None, terminal_id: str, tax_inclusiv
                    tuple(receipt.get("reward_codes", ())), barcode_prefix + receipt["sale_id"],
                    store.name if store else "", tuple(store.address) if store else (),
                    store.tax_id if store else "", _taxes(receipt), training, locale)
+
+
+def _coupon_off(coupon: dict, words, locale: str) -> str:
+    """What a coupon takes off, in the receipt's language: "10% off", "5,00 de descuento"."""
+    if coupon.get("percent") is not None:
+        return words("{0} off").format(formats.percent(Decimal(coupon["percent"]), locale))
+    if coupon.get("cents"):
+        return words("{0} off").format(formats.money(coupon["cents"], locale))
+    return coupon.get("label") or ""
 
 
 def _taxes(receipt: dict) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:

@@ -171,7 +171,8 @@ class MemberPanel(QWidget):
         for r in session.rewards:
             self.removals.addItem(self.tr("Reward: {0} (-{1})").format(r.name, formats.money(r.cents)))
         for c in session.coupons:
-            self.removals.addItem(self.tr("Coupon {0}: {1}").format(c.code, c.label))
+            off = formats.percent(c.percent) if c.percent is not None else formats.money(c.cents)
+            self.removals.addItem(self.tr("Coupon {0}: {1}").format(c.code, self.tr("{0} off").format(off)))
         self.remove_choice.setEnabled(self.removals.count() > 0 and self.sale.cart_open)
 
     def _take_off(self) -> None:
