@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
+from kiosk import formats
 from kiosk.checkout.errors import CheckoutError
 from kiosk.i18n import _
 from kiosk.selfservice import passes
@@ -60,7 +61,7 @@ class TillPasses:
         reward_pass = passes.read(text, key, datetime.fromtimestamp(self.clock(), timezone.utc))
         used = await asyncio.to_thread(self.used.used, reward_pass.pass_id)
         if used is not None:
-            when = datetime.fromtimestamp(used.used_at).strftime("%d %b %H:%M")
+            when = formats.when(datetime.fromtimestamp(used.used_at, timezone.utc))
             raise passes.PassRefused(_("This reward QR was already used, on sale {0} at {1}. The member can make a "
                                        "new one at the kiosk if the reward is still theirs.").format(
                                            used.sale_id, when))

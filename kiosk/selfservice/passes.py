@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from kiosk import i18n
+from kiosk import formats, i18n
 from kiosk.checkout.errors import CheckoutError
 from kiosk.i18n import N_
 from kiosk.loyalty.ids import PATTERNS
@@ -108,7 +108,7 @@ def read(text: str, key: bytes, now: datetime) -> RewardPass:
     if not PATTERNS["member"].fullmatch(member_id) or not PATTERNS["reward"].fullmatch(reward_id):
         raise PassRefused(i18n._(NOT_OURS))
     if now >= expires:
-        local = expires.astimezone().strftime("%d %b %H:%M")
+        local = formats.when(expires)  # the store's zone, as the screen's language writes it
         raise PassRefused(i18n._("This reward QR expired at {0}. The member can make a new one at the kiosk; "
                                  "nothing was spent.").format(local))
     return RewardPass(pass_id, member_id, reward_id, expires, text)

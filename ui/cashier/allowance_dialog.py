@@ -100,7 +100,7 @@ class AllowanceDialog(CashierDialog):
         if allowance is None:
             self.current.setText(self.tr("No offline allowance is open."))
         else:
-            ends = datetime.fromtimestamp(allowance.expires_at).strftime("%Y-%m-%d %H:%M")
+            ends = formats.when(datetime.fromtimestamp(allowance.expires_at).astimezone())
             self.current.setText(self.tr("Open: %1 sales and %2 left, until %3.")
                                  .replace("%1", str(allowance.sales_left))
                                  .replace("%2", formats.money(allowance.cents_left))
