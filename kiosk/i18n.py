@@ -193,6 +193,8 @@ class Message:
     """A sentence for a person, kept as what it says rather than as English text: rendered
     in the language of the screen that shows it. `text` is the catalogue's id (marked with
     N_ where it is written); `plural` and `n` choose a plural form; `args` fill its {names}.
+    An argument may be a Message too, or a list of them (joined as a list is in the
+    language): "Payment not completed. {problems}." keeps each problem as what it says.
     `audience` says who may read it: "press Pay again" is for the cashier, not a shopper."""
 
     text: str
@@ -207,7 +209,7 @@ class Message:
             template = translations.ngettext(self.text, self.plural, self.n or 0)
         else:
             template = translations.gettext(self.text)
-        values = dict(self.args)
+        values = {k: _render_arg(v, translations) for k, v in self.args.items()}
         if self.n is not None:
             values.setdefault("n", self.n)
         try:
@@ -217,7 +219,7 @@ class Message:
 
     def to_json(self) -> dict:
         """For storage: the id and its parameters, never the rendered words."""
-        data: dict[str, Any] = {"text": self.text, "args": {k: str(v) for k, v in self.args.items()}}
+        data: dict[str, Any] = {"text": self.text, "args": {k: _store_arg(v) for k, v in self.args.items()}}
         if self.plural is not None:
             data.update(plural=self.plural, n=self.n)
         if self.audience != "everyone":
@@ -226,11 +228,37 @@ class Message:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Message":
-        return cls(str(data["text"]), dict(data.get("args") or {}), data.get("plural"), data.get("n"),
-                   data.get("audience", "everyone"))
+        args = {k: _read_arg(v) for k, v in (data.get("args") or {}).items()}
+        return cls(str(data["text"]), args, data.get("plural"), data.get("n"), data.get("audience", "everyone"))
 
     def __str__(self) -> str:
         return self.render()
+
+
+def _render_arg(value: Any, translations: gettext.NullTranslations) -> Any:
+    if isinstance(value, Message):
+        return value.render(translations)
+    if isinstance(value, (list, tuple)):
+        # Translators: between the items of a list inside a sentence ("card A failed; coupon B was refused").
+        return translations.pgettext("between the items of a list", "; ").join(
+            _render_arg(v, translations) for v in value)
+    return value
+
+
+def _store_arg(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [_store_arg(v) for v in value]
+    return str(value)
+
+
+def _read_arg(value: Any) -> Any:
+    if isinstance(value, dict) and "text" in value:
+        return Message.from_json(value)
+    if isinstance(value, list):
+        return [_read_arg(v) for v in value]
+    return value
 
 
 STORED = '{"text"'  # how a stored Message begins (to_json's first key)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk import i18n
 from kiosk.checkout.returns import ReturnableLine
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import writes as w
@@ -148,7 +149,7 @@ async def test_a_lost_order_reply_is_reconciled_or_held_never_resent_blindly(bac
         assert row["state"] == "done"
     else:
         assert (row["state"], row["attempts"]) == ("held", 1)
-        assert "backend.reads" in row["last_error"]
+        assert "backend.reads" in i18n.readable(row["last_error"])
         evidence = json.loads(row["evidence"])
         assert "available" in evidence["member's points"]
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from kiosk import i18n
 from kiosk.loyalty import backend as contract
 from kiosk.loyalty import writes as w
 from kiosk.loyalty.models import CodeSpend, Order, OrderLine
@@ -120,7 +121,7 @@ async def test_an_error_body_the_adapter_does_not_know_is_a_dead_letter_with_its
     outcome, = await engine_for(outbox, client).deliver_now([op_id], timeout_s=5)
     await client.aclose()
     row = outbox.get(op_id)
-    assert outcome.state == "dead" and row["state"] == "dead" and "HTTP 422" in row["last_error"]
+    assert outcome.state == "dead" and row["state"] == "dead" and "HTTP 422" in i18n.readable(row["last_error"])
 
 
 async def _lose_first_reply(server, outbox, client, op_id):
@@ -158,7 +159,7 @@ async def test_without_declared_reads_a_lost_reply_is_held_with_evidence(backend
         [op_id] = outbox.enqueue([op])
         row = await _lose_first_reply(backend, outbox, client, op_id)
     assert (row["state"], row["attempts"]) == ("held", 1)
-    assert "backend.reads" in row["last_error"] and "tx_details" in row["last_error"]
+    assert "backend.reads" in i18n.readable(row["last_error"]) and "tx_details" in i18n.readable(row["last_error"])
     assert "available" in json.loads(row["evidence"])["member's points"]
     assert ledger_counts(backend)[ledger_key(op)] == 1
 

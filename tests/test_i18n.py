@@ -163,3 +163,31 @@ def test_a_stored_message_reads_in_the_language_of_the_day_and_other_text_as_it_
     # The backend's own words, a row from before messages were stored, junk: shown as they are.
     for text in ("AC2002: key already used", '{"text": broken', "", None):
         assert i18n.readable(text) == text
+
+
+def test_a_message_keeps_the_messages_it_is_made_of_and_reads_them_in_one_language():
+    import contextvars
+
+    from kiosk.checkout.pay import _failure, _problems
+    from kiosk.checkout.sales import PlannedRedemption
+    from kiosk.outbox.engine import Outcome
+
+    coupon = PlannedRedemption("coupon", "SAVE5", "M100003", "k1", 500, None)
+    card = PlannedRedemption("card", "GC-1000-0001", "M100003", "k2", 1250, None)
+    facts = [(coupon, Outcome(1, "refused", None, "already used"), None), (card, Outcome(2, "pending"), None)]
+    failure = _failure(_problems(facts), [card])
+    column = i18n.stored(failure)
+    english = i18n.readable(column, i18n.ENGLISH)
+    assert english == ("Payment not completed. Coupon SAVE5 was refused: already used; Card GC-1000-0001 (12.50) got "
+                       "no answer in time. Given back: Card GC-1000-0001 (12.50). Nothing of this sale is kept; fix "
+                       "the payment and press Pay again.") == failure.render(i18n.ENGLISH)
+
+    def french() -> str:
+        i18n.use("fr")
+        return i18n.readable(column)
+
+    fr = i18n.catalogue("fr")
+    said = contextvars.copy_context().run(french)
+    assert said.startswith(fr.gettext("Payment not completed. {problems}. Given back: {given_back}. Nothing of this "
+                                      "sale is kept; fix the payment and press Pay again.").split("{")[0])
+    assert fr.gettext("Coupon {code}").format(code="SAVE5") in said and " ; " in said  # the list as French writes it

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TYPE_CHECKING
 
 from kiosk import i18n
+from kiosk.i18n import N_, Message
 from kiosk.checkout import money
 from kiosk.checkout.sales import PlannedRedemption, Redemption, Sales
 from kiosk.checkout.errors import CheckoutError
@@ -41,10 +42,10 @@ if TYPE_CHECKING:  # the app runs delivery on its own thread; tests pass the eng
 
 log = logging.getLogger(__name__)
 
-# Stored with the sale (sales.outcome) as English, and translated in the cashier's notice.
-INTERRUPTED_GIVING_BACK = i18n.N_("This sale was interrupted while paying, so it was not completed. Everything it "
+# Kept with the sale (sales.outcome) as a message, and said in the cashier's notice.
+INTERRUPTED_GIVING_BACK = N_("This sale was interrupted while paying, so it was not completed. Everything it "
                                   "used is being given back; ring it up again or resume it.")
-INTERRUPTED = i18n.N_("This sale was interrupted while paying, so it was not completed. Ring it up again or "
+INTERRUPTED = N_("This sale was interrupted while paying, so it was not completed. Ring it up again or "
                       "resume it.")
 
 
@@ -232,14 +233,13 @@ class Payer:
                 facts.append((p, outcome, await self._settles_in(p) if outcome.state == REFUSED else None))
         given_back = [op_of[i] for i, (state, _) in verdicts.items() if state == "undo_wanted"]
         problems = _problems(facts)
-        outcome_text = _failure_message(problems, given_back)
-        # The sale's record keeps the English; the cashier reads the screen's language.
-        recorded = i18n.in_language(i18n.SOURCE, lambda: _failure_message(_problems(facts), given_back))
-        await asyncio.to_thread(self.sales.fail, session.sale_id, recorded, verdicts, self.undo_of)
+        failure = _failure(problems, given_back)
+        # The sale's record keeps what was said as a message; the cashier reads it in the screen's language.
+        await asyncio.to_thread(self.sales.fail, session.sale_id, i18n.stored(failure), verdicts, self.undo_of)
         session.authorize_failed()
         self._drop_refused(session, [op_of[i] for i, o in by_op.items() if o.state == REFUSED])
         self.engine.wake()
-        return PayResult(False, session.sale_id, outcome_text, problems=tuple(problems))
+        return PayResult(False, session.sale_id, failure.render(), problems=tuple(p.render() for p in problems))
 
     async def _settles_in(self, p: PlannedRedemption) -> float | None:
         """A card whose earlier payment (another sale's, whose reply was lost) is still being
@@ -312,7 +312,7 @@ class Payer:
                 reply = json.loads(row["reply"]) if row is not None and row["reply"] else None
                 verdicts[r.op_id] = await self._verdict(r.op_id, Outcome(r.op_id, state, reply))
             text = INTERRUPTED_GIVING_BACK if redemptions else INTERRUPTED
-            await asyncio.to_thread(self.sales.fail, sale["id"], text, verdicts, self.undo_of)
+            await asyncio.to_thread(self.sales.fail, sale["id"], i18n.stored(Message(text)), verdicts, self.undo_of)
             notices.append(i18n._("Sale {0}: {1}").format(sale["id"], i18n._(text)))
         if notices:
             self.engine.wake()
@@ -335,41 +335,45 @@ def external_paid(external: list, change: int) -> list[tuple[str, int]]:
     return [(t.kind, t.amount) for t in external if t.kind != "cash"] + out
 
 
-def _label(p: PlannedRedemption) -> str:
+def _label(p: PlannedRedemption) -> Message:
     if p.kind == "reward":
-        return i18n._("The reward")
+        return Message(N_("The reward"))
     if p.kind == "coupon":
-        return i18n._("Coupon {0}").format(p.ref)
+        return Message(N_("Coupon {code}"), {"code": p.ref})
     if p.kind == "points":
-        return i18n._("The member's points ({0} for {1})").format(format(int(p.ref), ","),
-                                                                   money.to_money(p.amount_cents))
-    return i18n._("Card {0} ({1})").format(p.ref, money.to_money(p.amount_cents))
+        return Message(N_("The member's points ({points} for {amount})"),
+                       {"points": format(int(p.ref), ","), "amount": money.to_money(p.amount_cents)})
+    return Message(N_("Card {code} ({amount})"), {"code": p.ref, "amount": money.to_money(p.amount_cents)})
 
 
-def _problems(facts: list[tuple[PlannedRedemption, Outcome, float | None]]) -> list[str]:
-    """What went wrong with each redemption, in the language in force."""
+def _problems(facts: list[tuple[PlannedRedemption, Outcome, float | None]]) -> list[Message]:
+    """What went wrong with each redemption, as messages (said, and kept with the sale)."""
     said = []
     for p, outcome, settles_in in facts:
         what = _label(p)
         if outcome.state == REFUSED and settles_in is not None:
-            said.append(i18n._("{0} was refused: this card's last payment is being confirmed, about {1} s; try "
-                               "the card again then, or take another tender").format(what, math.ceil(settles_in) + 1))
+            said.append(Message(N_("{what} was refused: this card's last payment is being confirmed, about "
+                                   "{seconds} s; try the card again then, or take another tender"),
+                                {"what": what, "seconds": math.ceil(settles_in) + 1}))
         elif outcome.state == REFUSED:
-            said.append(i18n._("{0} was refused: {1}").format(what, outcome.error))
+            said.append(Message(N_("{what} was refused: {why}"), {"what": what, "why": outcome.error or ""}))
         elif outcome.state == DEAD:
-            said.append(i18n._("{0} failed ({1}); a manager can see it in the queue").format(what, outcome.error))
+            said.append(Message(N_("{what} failed ({why}); a manager can see it in the queue"),
+                                {"what": what, "why": outcome.error or ""}))
         elif outcome.state == HELD:
-            said.append(i18n._("{0}: its answer was lost and the loyalty service can't be asked whether it went "
-                               "through; a manager settles it in the queue (F11), and it is given back if it "
-                               "did").format(what))
+            said.append(Message(N_("{what}: its answer was lost and the loyalty service can't be asked whether "
+                                   "it went through; a manager settles it in the queue (F11), and it is given "
+                                   "back if it did"), {"what": what}))
         else:
-            said.append(i18n._("{0} got no answer in time").format(what))
+            said.append(Message(N_("{what} got no answer in time"), {"what": what}))
     return said
 
 
-def _failure_message(problems: list[str], given_back: list[PlannedRedemption]) -> str:
-    # Translators: {0} is one or more of the problems above, joined by "; ".
-    text = i18n._("Payment not completed. {0}.").format("; ".join(problems))
+def _failure(problems: list[Message], given_back: list[PlannedRedemption]) -> Message:
+    """The whole sentence of a failed payment: each problem, what was given back, what to do."""
     if given_back:
-        text += " " + i18n._("Given back: {0}.").format(", ".join(_label(p) for p in given_back))
-    return text + " " + i18n._("Nothing of this sale is kept; fix the payment and press Pay again.")
+        return Message(N_("Payment not completed. {problems}. Given back: {given_back}. Nothing of this sale is "
+                          "kept; fix the payment and press Pay again."),
+                       {"problems": problems, "given_back": [_label(p) for p in given_back]}, audience="cashier")
+    return Message(N_("Payment not completed. {problems}. Nothing of this sale is kept; fix the payment and press "
+                      "Pay again."), {"problems": problems}, audience="cashier")
