@@ -10,7 +10,7 @@ import re
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication
 
 from kiosk import catalogues, i18n
 from kiosk.scanner.payload import MemberRef
@@ -34,22 +34,15 @@ def translated_screen(language, early_window):  # noqa: F811
 
 
 def visible_texts(window) -> list[str]:
-    texts = []
-    for widget in window.findChildren(QLabel) + window.findChildren(QAbstractButton):
-        if widget.isVisible() and widget.text().strip():
-            texts.append(widget.text())
-    for widget in window.findChildren(QLineEdit):
-        if widget.isVisible() and widget.placeholderText():
-            texts.append(widget.placeholderText())
-    for widget in window.findChildren(QGroupBox):
-        if widget.isVisible() and widget.title():
-            texts.append(widget.title())
-    return texts
+    """What a person reads on `window`: the layout check's own list (tests/screen_fit_child.py)."""
+    from tests.screen_fit_child import shown_words
+
+    return shown_words(window)
 
 
-@pytest.mark.parametrize("language", ["en_XA"], indirect=True)
-def test_no_sentence_on_the_selling_screen_skips_the_catalogue(qtbot, translated_screen, language):
-    window = translated_screen
+def english_on_the_selling_screen(qtbot, window, allowed=frozenset()) -> tuple[list[str], list[str]]:
+    """Signed in, a product and a member on the sale: (every visible text, those that are an
+    English source sentence, apart from `allowed`)."""
     sign_in(qtbot, window)
     add_coffee(qtbot, window)
     scan(window, MemberRef("id", "M100003"))
@@ -57,8 +50,13 @@ def test_no_sentence_on_the_selling_screen_skips_the_catalogue(qtbot, translated
     qtbot.wait(200)
     sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
     texts = visible_texts(window)
+    return texts, [t for t in texts if t in sources and t not in allowed and re.search(r"[A-Za-z]{2}", t)]
+
+
+@pytest.mark.parametrize("language", ["en_XA"], indirect=True)
+def test_no_sentence_on_the_selling_screen_skips_the_catalogue(qtbot, translated_screen, language):
+    texts, english = english_on_the_selling_screen(qtbot, translated_screen)
     assert len(texts) > 30
-    english = [t for t in texts if t in sources and re.search(r"[A-Za-z]{2}", t)]
     assert english == [], english
     assert sum("·" in t for t in texts) > 30  # the catalogue's words are there
 
@@ -100,15 +98,7 @@ def test_in_english_the_sale_is_on_the_left(qtbot, early_window):  # noqa: F811
 def test_in_spanish_and_french_no_word_on_the_selling_screen_is_english(qtbot, translated_screen, language):
     from tests.test_catalogues import SAME_IN
 
-    window = translated_screen
-    sign_in(qtbot, window)
-    add_coffee(qtbot, window)
-    scan(window, MemberRef("id", "M100003"))
-    qtbot.waitUntil(lambda: window.sale.session.member is not None, timeout=5000)
-    qtbot.wait(200)
-    sources = {m.id for m in catalogues.extract() if isinstance(m.id, str) and m.id}
-    texts = visible_texts(window)
+    texts, english = english_on_the_selling_screen(qtbot, translated_screen, SAME_IN[language])
     assert len(texts) > 30
-    english = [t for t in texts if t in sources and t not in SAME_IN[language] and re.search(r"[A-Za-z]{2}", t)]
     assert english == [], english
     assert i18n.catalogue(language).gettext("Pay") in texts
