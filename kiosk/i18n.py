@@ -36,7 +36,14 @@ log = logging.getLogger(__name__)
 DOMAIN = "kiosk"
 # resources/ is the package kiosk_resources in a wheel (pyproject.toml), the source tree's
 # folder in a checkout: importlib.resources finds it either way.
-LOCALE_DIR = Path(str(files("kiosk_resources").joinpath("locale")))
+def _locale_dir() -> Path:
+    try:
+        return Path(str(files("kiosk_resources").joinpath("locale")))
+    except ModuleNotFoundError:  # a source tree not installed (pip install -e . maps the package)
+        return Path(__file__).resolve().parent.parent / "resources" / "locale"
+
+
+LOCALE_DIR = _locale_dir()
 SOURCE = "en"
 # The languages a store can choose, each named in itself (a shopper looks for their own).
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}

@@ -277,3 +277,7 @@ async def test_a_shopper_is_told_to_ask_staff_where_the_sentence_is_for_staff():
         # Only what staff must act on is hidden from a shopper; the rest is for everyone.
         assert said == [told, "That card has no balance left."], reader
     assert "API secret" in NotAuthorized().user_message and "staff" in FOR_STAFF
+    # The checkout's error made of the loyalty service's keeps who may read it.
+    from kiosk.checkout.service import _told
+
+    assert _told(NotAuthorized()).audience == "cashier" and str(_told(NotAuthorized())) == NotAuthorized().user_message

@@ -114,6 +114,10 @@ def test_a_receipt_is_in_the_stores_language_and_number_style_whatever_the_scree
     assert any(line.startswith(es.gettext("Subtotal")) for line in lines)
     assert any("8,25\xa0% sobre" in line for line in lines)  # the rate as Spanish writes it
     assert "Tienda STORE-001" in lines
+    arabic = StoreSettings(store_id="STORE-001", name="سوق الميناء", locale="ar_EG", currency="EGP")
+    receipt = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
+                             store=arabic)
+    assert receipt.total_row(42).startswith("الإجمالي") and receipt.total_row(42) in receipt.text().splitlines()
     # The same sale for an American store: English, a decimal point.
     english = receipts.build(snapshot, store_id="STORE-001", terminal_id="T01", tax_inclusive=False, at=AT,
                              store=STORE).text()

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
-from kiosk import i18n
+from kiosk import formats, i18n
 from kiosk.app.people import Nobody, People
 from kiosk.app.signals import Signal
 from kiosk.app.till_passes import TillPasses
@@ -246,7 +246,7 @@ class Sale:
             self._now(lambda: self.session.select_reward(reward, pass_id))
             return
         session = self.session
-        points = format(reward.credit_required, ",")
+        points = formats.points(reward.credit_required)
         question = i18n._("“{0}” is worth {1} but takes only {2} off this sale: all {3} points are spent anyway. "
                           "Apply it?").format(reward.name, reward.discount, money.to_money(takes), points)
 
@@ -351,12 +351,12 @@ class Sale:
         """Rewards worth more than the goods left (the cart may have shrunk since): asked again."""
         session = self.session
         points = sum(r.credit_required for r, _ in short)
-        what = "; ".join(i18n._("“{0}” ({1}) takes {2}").format(r.name, money.to_money(r.cents),
+        what = i18n.pgettext("between the items of a list", "; ").join(i18n._("“{0}” ({1}) takes {2}").format(r.name, money.to_money(r.cents),
                                                                   money.to_money(took)) for r, took in short)
         # Translators: {0} is one "“reward” (its value) takes amount" per reward, joined by "; ".
         question = i18n.ngettext("{0} off this sale, and all {1} points are spent. Pay with it anyway?",
                                  "{0} off this sale, and all {1} points are spent. Pay with them anyway?",
-                                 len(short)).format(what, format(points, ","))
+                                 len(short)).format(what, formats.points(points))
 
         def answered(yes: bool) -> None:
             if yes and session is self.session:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from kiosk import i18n
 from kiosk.checkout import money
 from kiosk.checkout.approvals import Approvals
 from kiosk.checkout.errors import CheckoutError
@@ -150,7 +151,7 @@ class Allowances:
             "SELECT r.sale_id, r.ref, r.amount_cents, o.state, o.last_error FROM sale_redemptions r"
             " JOIN ops o ON o.id = r.op_id WHERE r.offline=1 AND o.state IN ('refused', 'dead') ORDER BY r.id")
         return [Refusal(r["sale_id"], r["ref"], str(money.to_money(r["amount_cents"])),
-                        r["last_error"] or r["state"]) for r in rows]
+                        i18n.readable(r["last_error"]) or r["state"]) for r in rows]
 
     def pending(self) -> int:
         (n,), = self.db.read("SELECT COUNT(*) FROM sale_redemptions r JOIN ops o ON o.id = r.op_id"

@@ -37,8 +37,9 @@ STATUS_WAIT_S = 1.0  # a printer that does not answer the status query still get
 
 
 class PrinterError(CheckoutError):
-    audience = "cashier"  # check the paper, print a PDF: staff's to do
     """The receipt did not print; the message says why, for the cashier."""
+
+    audience = "cashier"  # check the paper, print a PDF: staff's to do
 
 
 def where(printer: PrinterSettings) -> str:

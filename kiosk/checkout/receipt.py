@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 RECEIPT_PREFIX = "R:"  # as the scanner's receipt_prefix setting reads it
 TRAINING_MARK = N_("*** TRAINING - NOT A SALE ***")
+TOTAL = N_("TOTAL")  # printed bold: total_row finds it in the receipt's language
 TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card (store terminal)"), "other": N_("Other")}
 
 
@@ -70,7 +71,7 @@ class Receipt:
 
     def total_row(self, width: int = 42) -> str:
         """The TOTAL line as text() prints it: the one printed bold."""
-        return _row(i18n.catalogue(self.locale).gettext("TOTAL"), formats.money(self.total, self.locale), width)
+        return _row(i18n.catalogue(self.locale).gettext(TOTAL), formats.money(self.total, self.locale), width)
 
     def text(self, width: int = 42) -> str:
         _ = i18n.catalogue(self.locale).gettext  # the store's language, not the screen's

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from kiosk import formats
 from kiosk.checkout import money
 from kiosk.checkout.receipt import mask
 from kiosk.i18n import N_, _
@@ -69,7 +70,7 @@ class Back:
             # The card's words here, not label(): the label is stored, this is read on screen.
             return _("{0} goes back onto card {1}").format(amount, mask(self.tender.code))
         if kind == POINTS:
-            return _("{0} points ({1}) go back to the member").format(format(self.points, ","), amount)
+            return _("{0} points ({1}) go back to the member").format(formats.points(self.points), amount)
         if kind == TERMINAL:
             return _("Refund {0} on the card terminal").format(amount)
         if kind == CASH:

@@ -13,8 +13,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from kiosk import formats, i18n
+from kiosk.i18n import N_
 from kiosk.checkout.money import to_money
 from kiosk.checkout.receipt import RECEIPT_PREFIX, TRAINING_MARK, _fit, _row
+
+REFUND_TOTAL = N_("REFUND TOTAL")  # printed bold, as a sale's TOTAL
+CARD = N_("Card {0}")  # a refund back onto a gift card, by its masked code
 
 if TYPE_CHECKING:
     from kiosk.checkout.returns import ReturnDone
@@ -49,7 +53,7 @@ class ReturnReceipt:
     def total_row(self, width: int = 42) -> str:
         """The refund's total as text() prints it: printed bold, as a sale's TOTAL."""
         words = i18n.catalogue(self.locale).gettext
-        return _row(words("REFUND TOTAL"), formats.money(self.total, self.locale), width)
+        return _row(words(REFUND_TOTAL), formats.money(self.total, self.locale), width)
 
     def text(self, width: int = 42) -> str:
         _ = i18n.catalogue(self.locale).gettext  # the store's language, not the screen's
@@ -96,7 +100,9 @@ def build(done: ReturnDone, names: dict[str, str], *, member_id: str | None, sto
     """`names`: line id -> item name (the order's lines)."""
     lines = tuple((names.get(line_id, line_id), n, to_money(cents)) for line_id, n, cents in done.lines)
     words = i18n.catalogue(store.locale if store else "en_US").gettext
-    tenders = tuple((_label(b.label, words) + (f" ({b.points:,})" if b.points else ""), to_money(b.cents))
+    locale = store.locale if store else "en_US"
+    tenders = tuple((_label(b.label, words) + (f" ({formats.points(b.points, locale)})" if b.points else ""),
+                     to_money(b.cents))
                     for b in done.backs)
     return ReturnReceipt(done.return_id, done.order_id, store_id, terminal_id, operator_id, approver_id, at,
                          lines, to_money(sum(cents for _, _, cents in done.lines)), tenders, member_id,
@@ -108,5 +114,5 @@ def build(done: ReturnDone, names: dict[str, str], *, member_id: str | None, sto
 def _label(label: str, words) -> str:
     """A refund's stored (English) label in the receipt's language: "card ****0003" → "Card ****0003"."""
     if label.startswith("card "):
-        return words("Card {0}").format(label[len("card "):])
+        return words(CARD).format(label[len("card "):])
     return words(label) if label else label

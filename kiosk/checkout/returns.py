@@ -317,7 +317,7 @@ class Returns:
 def _message(plan: ReturnPlan, points: int | None) -> str:
     parts = [b.instruction for b in plan.backs] or [i18n._("Nothing to give back")]
     # Translators: {0} is what goes back to each tender, joined by "; ".
-    text = [i18n._("Returned. {0}.").format("; ".join(parts)),
+    text = [i18n._("Returned. {0}.").format(i18n.pgettext("between the items of a list", "; ").join(parts)),
             i18n._("Points taken back: {0}.").format(points) if points is not None
             else i18n._("Points will be taken back when the return reaches the loyalty service.")]
     if plan.rewards_back:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # One whole sentence per thing refused, not one with the thing glued in: in other
 # languages the words around it change with it.
+REWARDS, POINTS, CARDS_AND_COUPONS = "rewards", "points", "gift cards and coupons"
 OFFLINE_REFUSALS = {
     "coupons": N_("The terminal is offline, so coupons can't be used now: two tills could spend the same "
                   "balance. The sale can still go through; take another tender for it."),
@@ -53,6 +54,14 @@ OFFLINE_REFUSALS = {
                                  "tills could spend the same balance. The sale can still go through; take "
                                  "another tender for them."),
 }
+
+
+def _told(exc: errors.LoyaltyError) -> CheckoutError:
+    """The loyalty service's refusal as the checkout's error, still saying who may read it
+    (a shopper at the kiosk is not told to check the API secret)."""
+    told = CheckoutError(exc.user_message)
+    told.audience = exc.audience
+    return told
 
 
 class Checkout:
@@ -129,7 +138,7 @@ class Checkout:
         except errors.NotFound:
             raise CheckoutError(_("No member has that card, id, email or phone number.")) from None
         except errors.LoyaltyError as exc:
-            raise CheckoutError(exc.user_message) from None
+            raise _told(exc) from None
 
     def _offline_view(self, ref: str) -> MemberView:
         # Only what a card carries can ride on an order unchecked: a typed email or a
@@ -147,7 +156,7 @@ class Checkout:
         except errors.BackendUnavailable:
             raise CheckoutError(_("The loyalty service can't be reached; try again in a moment.")) from None
         except errors.LoyaltyError as exc:
-            raise CheckoutError(exc.user_message) from None
+            raise _told(exc) from None
         return await self.find_member(member.id)
 
     def can_enrol(self) -> bool:
@@ -169,7 +178,7 @@ class Checkout:
         except errors.BackendUnavailable:
             raise CheckoutError(_("The loyalty service can't be reached, so nobody can be enrolled now.")) from None
         except errors.LoyaltyError as exc:
-            raise CheckoutError(exc.user_message) from None
+            raise _told(exc) from None
         return await self.find_member(member.id)
 
     # -- codes ------------------------------------------------------------------------------
@@ -195,7 +204,7 @@ class Checkout:
                 return _unchecked(code)
             raise CheckoutError(_(OFFLINE_REFUSALS[what])) from None
         except errors.LoyaltyError as exc:
-            raise CheckoutError(exc.user_message) from None
+            raise _told(exc) from None
 
     async def check_card(self, code: str) -> CodeInfo:
         """A gift or store card's balance, read without a sale (a shopper asking at the kiosk).
@@ -213,7 +222,7 @@ class Checkout:
             raise CheckoutError(_("Card balances can't be checked while the loyalty service can't be reached.")) \
                 from None
         except errors.LoyaltyError as exc:
-            raise CheckoutError(exc.user_message) from None
+            raise _told(exc) from None
         if info.kind == "coupon":
             raise CheckoutError(_("That is a coupon, not a gift card: use it at the till."))
         return info
@@ -278,11 +287,11 @@ class Checkout:
                                                 or session.points_paid)
             if planned_offline:
                 if session.rewards:
-                    raise CheckoutError(_(OFFLINE_REFUSALS["rewards"]))
+                    raise CheckoutError(_(OFFLINE_REFUSALS[REWARDS]))
                 if session.points_paid:
-                    raise CheckoutError(_(OFFLINE_REFUSALS["points"]))
+                    raise CheckoutError(_(OFFLINE_REFUSALS[POINTS]))
                 if self.allowances is None:
-                    raise CheckoutError(_(OFFLINE_REFUSALS["gift cards and coupons"]))
+                    raise CheckoutError(_(OFFLINE_REFUSALS[CARDS_AND_COUPONS]))
                 # Taken from the allowance before it is used (all or nothing, under the
                 # database's write lock): a failure after this errs on the side of the cap.
                 await asyncio.to_thread(self.allowances.use, session)

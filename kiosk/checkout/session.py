@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Mapping
 
+from kiosk import formats
 from kiosk.checkout import money, points_tender
 from kiosk.checkout.cart import Cart
 from kiosk.checkout.errors import CheckoutError
@@ -196,7 +197,7 @@ class Session:
         if needed > available:
             left = available - (needed - reward.credit_required)
             raise CheckoutError(_("“{0}” needs {1} points; the member has {2} left for rewards.").format(
-                reward.name, format(reward.credit_required, ","), format(left, ",")))
+                reward.name, formats.points(reward.credit_required), formats.points(left)))
         return RewardChoice(reward.reward_id, reward.name, money.to_cents(reward.discount),
                             reward.credit_required)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 
 class StorageError(Exception):
-    audience = "cashier"  # "call IT": a shopper is told to ask staff (kiosk/app/work.py)
-
     """The terminal's database can't be used; the message says what to do."""
+
+    audience = "cashier"  # "call IT": a shopper is told to ask staff (kiosk/app/work.py)
 
 
 class StorageFull(StorageError):

@@ -56,6 +56,7 @@ class Languages:
         for old in (self._ours, self._qt):
             if old is not None:
                 self._app.removeTranslator(old)
+                old.deleteLater()  # a kiosk switches twice a visit: the old ones must not pile up
         self._qt = None
         base = language.split("_")[0]
         if base != i18n.SOURCE and language != i18n.PSEUDO:

@@ -151,7 +151,7 @@ class CardScreen(QWidget):
         self.code.setText(old.code.text())
         if old.lock is not None:
             self._locked(*old.lock)
-            self.unlock.setVisible(old.unlock.isVisible())
+            self.unlock.setVisible(not old.unlock.isHidden())  # the old screen is a hidden page: isVisible() is False
         elif old.card.text() and self.shopper.card is not None:
             self._show_card(self.shopper.card)
 

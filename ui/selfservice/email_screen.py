@@ -188,7 +188,7 @@ class EmailScreen(QWidget):
             self.code.setText(old.code.text())
         if old.lock is not None:
             self._locked(*old.lock)
-            self.unlock.setVisible(old.unlock.isVisible())
+            self.unlock.setVisible(not old.unlock.isHidden())  # the old screen is a hidden page: isVisible() is False
 
     def clear(self) -> None:
         self.lock = self.masked = None

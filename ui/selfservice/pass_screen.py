@@ -43,8 +43,8 @@ def qr_image(text: str, min_px: int = theme.QR_MIN_PX, module_px: int = theme.QR
 def until_text(expires_at: datetime, now: datetime | None = None) -> str:
     """"2:35 PM", or "2:35 PM on December 4" when it is not today, as the screen's language
     writes times and dates, in the store's time zone."""
-    local = expires_at.astimezone()
-    today = (now or datetime.now().astimezone()).astimezone().date()
+    local = formats.in_store_zone(expires_at)
+    today = formats.in_store_zone(now or datetime.now().astimezone()).date()
     if local.date() == today:
         return formats.clock(expires_at)
     return i18n._("{0} on {1}").format(formats.clock(expires_at), formats.day_and_month(expires_at))
@@ -132,19 +132,34 @@ class PassScreen(QWidget):
                                 self.expires.text(), self.store_name, self.printer)
 
         def printed(_) -> None:
-            self.status.setText(self.tr("Printed: take it from the printer."))
-            self.print_button.setEnabled(True)
+            screen = self.now()  # the same screen, built again if the shopper changed language meanwhile
+            screen.status.setText(screen.tr("Printed: take it from the printer."))
+            screen.print_button.setEnabled(True)
 
         def failed(_exc) -> bool:
-            self.status.setText("")
-            self.print_button.setEnabled(True)
+            screen = self.now()
+            screen.status.setText("")
+            screen.print_button.setEnabled(True)
             return False  # the refusal's sentence goes to the notice strip
 
         self.shopper.work.run(PRINT, job, printed, failed)
 
+    _successor: "PassScreen | None" = None
+
+    def now(self) -> "PassScreen":
+        """This screen, or the one that took over from it (ui/selfservice/window.py)."""
+        screen = self
+        while screen._successor is not None:
+            screen = screen._successor
+        return screen
+
     def take_over(self, old: "PassScreen") -> None:
         if old.reward_pass is not None:
             self.show_pass(old.reward_pass)
+        old._successor = self
+        if self.shopper.work.running(PRINT):  # still printing: one pass, and its outcome said here
+            self.print_button.setEnabled(False)
+            self.status.setText(self.tr("Printing…"))
 
     def clear(self) -> None:
         self.shopper.work.cancel(PRINT)
