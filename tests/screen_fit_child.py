@@ -56,23 +56,35 @@ CONTROLS = ("QAbstractButton", "QLineEdit", "QAbstractSpinBox", "QComboBox", "QL
             "QAbstractItemView")
 
 
-def check(window) -> dict:
+def _controls(window):
+    """The visible controls of `window` itself (not of another window), outside item views."""
     from PySide6.QtWidgets import QWidget
 
+    for widget in window.findChildren(QWidget):
+        if widget.isVisible() and QWidget.window(widget) is window and widget.width() \
+                and any(widget.inherits(kind) for kind in CONTROLS) and not _inside_item_view(widget):
+            yield widget
+
+
+def _too_wide(widget, outer) -> str | None:
+    """Inside a scroll area of its own (the kiosk's rewards) a control can be scrolled to up
+    and down, but must be no wider than that area's view. None: not in one, or it fits."""
+    inner = _inner_scroll(widget, outer)
+    if inner is None or widget.width() <= inner.viewport().width():
+        return None
+    return f"{_name(widget)} is {widget.width()} px wide in a {inner.viewport().width()} px view"
+
+
+def check(window) -> dict:
     scroll, content = window.scroll, window.scroll.widget()
     scrolls = scroll.verticalScrollBar().maximum() > 0 or scroll.horizontalScrollBar().maximum() > 0
     viewport = QRect(scroll.viewport().mapTo(window, QPoint(0, 0)), scroll.viewport().size())
     outside, cut = [], []
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisible() or QWidget.window(widget) is not window or not widget.width() \
-                or not any(widget.inherits(kind) for kind in CONTROLS) or _inside_item_view(widget):
-            continue
-        inner = _inner_scroll(widget, scroll)
-        if inner is not None:
-            # Inside a scroll area of its own (the kiosk's rewards): it can be scrolled to up
-            # and down, but must be no wider than that area's view.
-            if widget.width() > inner.viewport().width():
-                outside.append(f"{_name(widget)} is {widget.width()} px wide in a {inner.viewport().width()} px view")
+    for widget in _controls(window):
+        if _inner_scroll(widget, scroll) is not None:
+            wide = _too_wide(widget, scroll)
+            if wide:
+                outside.append(wide)
         elif content.isAncestorOf(widget) and scrolls:
             # It can be scrolled to: inside the scrolled page, and no bigger than the view.
             rect = QRect(widget.mapTo(content, QPoint(0, 0)), widget.size())
@@ -114,22 +126,17 @@ def shown_words(window) -> list[str]:
 
 def check_dialog(dialog) -> list[str]:
     """A dialog (a window of its own): on the screen, every control inside it, no text cut."""
-    from PySide6.QtWidgets import QWidget
-
-    found = []
     from PySide6.QtGui import QGuiApplication
 
+    found = []
     room = QGuiApplication.primaryScreen().availableGeometry()
     if not room.contains(dialog.frameGeometry()) and not room.contains(dialog.geometry()):
         found.append(f"{_name(dialog)} at {dialog.geometry().getRect()} not on the screen {room.getRect()}")
-    for widget in dialog.findChildren(QWidget):
-        if not widget.isVisible() or QWidget.window(widget) is not dialog or not widget.width() \
-                or not any(widget.inherits(kind) for kind in CONTROLS) or _inside_item_view(widget):
-            continue
-        inner = _inner_scroll(widget, None)
-        if inner is not None:
-            if widget.width() > inner.viewport().width():
-                found.append(f"{_name(widget)} is {widget.width()} px wide in a {inner.viewport().width()} px view")
+    for widget in _controls(dialog):
+        if _inner_scroll(widget, None) is not None:
+            wide = _too_wide(widget, None)
+            if wide:
+                found.append(wide)
         else:
             rect = QRect(widget.mapTo(dialog, QPoint(0, 0)), widget.size())
             if not dialog.rect().contains(rect):
