@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--qt-platform"]:  # `kiosk doctor` asks a bundle this: does Qt's platform plugin load?
+        from PySide6.QtWidgets import QApplication
+
+        print(QApplication([]).platformName())
+        return 0
     from kiosk.ops.environments import take_flag  # Qt-free; `kiosk --environment training` is the window too
 
     try:
@@ -71,11 +76,17 @@ def run_service_screen() -> int:
         return 2
     from PySide6.QtWidgets import QApplication
 
+    from ui.common.watchdog import Watchdog
     from ui.selfservice.service_screen import run
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
-    return run(app)
+    watchdog = Watchdog(app)
+    watchdog.start()
+    try:
+        return run(app)
+    finally:
+        watchdog.stop()
 
 
 def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
@@ -99,11 +110,16 @@ def run_gui(on_ready: Callable[[Any, Any], None] | None = None,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kiosk")
+    from ui.common.watchdog import Watchdog
+
+    watchdog = Watchdog(app)  # under a systemd unit with WatchdogSec, a hung GUI gets restarted
     loop = qasync.QEventLoop(app)
     hooks.watch_loop(loop)
+    watchdog.start()
     try:
         status = drive(loop, _run(app, on_ready, on_shown, mode))
     finally:
+        watchdog.stop()
         loop.close()
         asyncio.set_event_loop(None)
     hooks.restore(previous)

@@ -17,6 +17,7 @@ import ctypes.util
 import importlib
 import inspect
 import json
+import logging
 import os
 import shutil
 import socket
@@ -31,6 +32,8 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from kiosk import config
+
+log = logging.getLogger(__name__)
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
@@ -84,6 +87,7 @@ async def run(env: dict[str, str] | None = None) -> list[Result]:
             if inspect.isawaitable(found):
                 found = await found
         except Exception as exc:  # one check's bug must not hide the others' answers
+            log.warning("the %s check failed", name, exc_info=True)  # for the support bundle
             found = Result(name, FAIL, f"The check itself failed ({type(exc).__name__}).",
                            "Send `kiosk support-bundle` to your Kiosk supplier.")
         results.extend(found if isinstance(found, list) else [found])
@@ -511,9 +515,10 @@ def _usb_printer(p) -> Result:
 def _qt(ctx: Context) -> Result:
     # In another process: the core never imports Qt, and a missing plugin aborts the process that tries.
     code = "from PySide6.QtWidgets import QApplication; app = QApplication([]); print(app.platformName())"
+    # A bundle's executable is the app, not an interpreter: it answers `--qt-platform` (ui/app.py).
+    command = [sys.executable, "--qt-platform"] if getattr(sys, "frozen", False) else [sys.executable, "-c", code]
     try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
-                                env=ctx.env)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30, env=ctx.env)
     except (OSError, subprocess.SubprocessError) as exc:
         return Result("qt", FAIL, f"Qt could not be tried ({type(exc).__name__}).", "Reinstall Kiosk.")
     if result.returncode == 0:

@@ -52,7 +52,8 @@ def run(app) -> int:
         signal.signal(signum, lambda *_: ending.append(True))
     # Python sees a signal only when it gets control: the timer gives it some, and ends the loop.
     ticker = QTimer(interval=250)
-    ticker.timeout.connect(lambda: ending and app.quit())
+    # exit(), not quit(): Qt 6 turns quit() into closing the windows, which this one refuses.
+    ticker.timeout.connect(lambda: ending and app.exit(0))
     ticker.start()
     screen.setGeometry(screen.screen().geometry())
     screen.showFullScreen()
