@@ -7,8 +7,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -x .venv/bin/python ] || bash scripts/setup.sh
+# What the build itself needs from Debian: strip (binutils), the .deb's tools, and the
+# Wayland client libraries Qt's Wayland plugins link to (the kiosk runs under cage), so
+# that dpkg-shlibdeps can name their packages.
+BUILD_DEBS=(binutils dpkg-dev fakeroot libwayland-client0 libwayland-cursor0 libwayland-egl1)
+missing=()
+for pkg in "${BUILD_DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build: missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2; exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements/packaging.txt
-.venv/bin/python -m kiosk.catalogues compile
+if [ -f kiosk/catalogues.py ]; then  # trees from before the languages have none
+  .venv/bin/python -m kiosk.catalogues compile
+fi
 
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
 export SOURCE_DATE_EPOCH PYTHONHASHSEED=0

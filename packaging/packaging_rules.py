@@ -23,7 +23,8 @@ EXCLUDED_MODULES = [
 
 # Qt plugin folders the screens use: the X11 and Wayland platforms (cage is a Wayland
 # compositor), offscreen for `kiosk doctor`, input methods and the raster image formats (no SVG:
-# the screens draw none).
+# the screens draw none). No platform themes: both screens draw their own, and the GTK one
+# would bring a copy of GTK's libraries.
 _QT_PLUGINS_KEPT = {
     "platforms": ("libqxcb.so", "libqoffscreen.so", "libqwayland.so", "libqwayland-generic.so",
                   "libqwayland-egl.so", "qwindows.dll", "qoffscreen.dll", "libqcocoa.dylib",
@@ -31,8 +32,8 @@ _QT_PLUGINS_KEPT = {
     "platforminputcontexts": None, "xcbglintegrations": None,
     "imageformats": ("libqjpeg.so", "libqgif.so", "libqico.so", "qjpeg.dll", "qgif.dll", "qico.dll",
                      "libqjpeg.dylib", "libqgif.dylib", "libqico.dylib"),
-    "wayland-shell-integration": None, "wayland-decoration-client": None,
-    "wayland-graphics-integration-client": None, "platformthemes": None, "styles": None,
+    "wayland-shell-integration": None, "wayland-decoration-client": ("libbradient.so",),  # adwaita needs QtSvg
+    "wayland-graphics-integration-client": None, "styles": None,
 }
 
 

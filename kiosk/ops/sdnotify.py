@@ -53,9 +53,10 @@ class Notifier:
 
 
 def _watchdog_seconds(env) -> float | None:
-    """WatchdogSec of the unit, when it is watching this process."""
+    """WatchdogSec of the unit, when it is watching this process. Under cage (the kiosk's unit)
+    the unit's main process is cage and the app its child, so the parent's pid counts too."""
     pid = env.get("WATCHDOG_PID")
-    if pid and pid != str(os.getpid()):
+    if pid and pid not in (str(os.getpid()), str(os.getppid())):
         return None
     try:
         usec = int(env.get("WATCHDOG_USEC", ""))
