@@ -42,7 +42,8 @@ NEW_DEB=$ROOT_DIR/dist/kiosk_${NEW_VERSION}_amd64.deb
 OLD_TREE=$WORK/old-tree
 rm -rf "$OLD_TREE" && git worktree prune && git worktree add -f --detach "$OLD_TREE" "$OLD_REV" >/dev/null
 # The old tree gets today's packaging recipe and this tree's environment.
-rm -rf "$OLD_TREE/packaging" && cp -r packaging "$OLD_TREE/packaging" && ln -sfn "$ROOT_DIR/.venv" "$OLD_TREE/.venv"
+rm -rf "$OLD_TREE/packaging" && cp -r packaging "$OLD_TREE/packaging" && cp requirements/packaging.txt "$OLD_TREE/requirements/"
+ln -sfn "$ROOT_DIR/.venv" "$OLD_TREE/.venv"
 (cd "$OLD_TREE" && KIOSK_VERSION=$OLD_VERSION KIOSK_DIST=$WORK/old-dist bash packaging/build-deb.sh | tail -1)
 OLD_DEB=$WORK/old-dist/kiosk_${OLD_VERSION}_amd64.deb
 

@@ -24,6 +24,9 @@ if [ "$REQ" != requirements/runtime.txt ]; then
   DEBS+=(xvfb xauth openbox xdotool x11-xkb-utils)
   # The catalogue checks run GNU msgfmt --check (tests/test_catalogues.py).
   DEBS+=(gettext)
+  # The installer's checks: systemd-analyze for the units, and what packaging/build.sh and
+  # build-deb.sh need (strip, dpkg-shlibdeps, fakeroot, the Wayland libraries Qt links to).
+  DEBS+=(systemd binutils dpkg-dev fakeroot libwayland-client0 libwayland-cursor0 libwayland-egl1)
 fi
 
 missing=()
@@ -47,10 +50,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.kiosk-installed
-want="$(cat "$REQ" requirements/runtime.txt requirements/build.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$(cat "$REQ" requirements/runtime.txt requirements/build.txt requirements/packaging.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements/build.txt
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$REQ"
+  if [ "$REQ" != requirements/runtime.txt ]; then  # the suite builds the bundle (tests/test_packaging_bundle.py)
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements/packaging.txt
+  fi
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
