@@ -61,6 +61,17 @@ def keep_binary(dest: str) -> bool:
         "libQt6Concurrent", "libQt6PrintSupport", "libQt6Network", "libQt6EglFs", "libQt6EglFS"))
 
 
+# Debian's own libraries (libxcb, libX11, OpenSSL, GLib, ...): on Linux the .deb depends on
+# their packages (dpkg-shlibdeps names them), so the bundle takes them from the system, as
+# every Debian package does, and gets the distribution's security fixes.
+SYSTEM_LIBRARY_DIRS = ("/lib/x86_64-linux-gnu/", "/usr/lib/x86_64-linux-gnu/", "/lib64/", "/usr/lib64/")
+
+
+def from_the_system(source: str) -> bool:
+    """True for a library PyInstaller found in the distribution's folders, not in a wheel."""
+    return source.startswith(SYSTEM_LIBRARY_DIRS)
+
+
 def _babel_kept(name: str) -> bool:
     stem = name.split(".")[0]
     return stem in ("root", "global") or stem.split("_")[0] in LANGUAGES

@@ -35,17 +35,19 @@ command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=nonin
 # --- the two packages ---------------------------------------------------------------------
 OLD_REV=${KIOSK_OLD_REV:-$(git log -1 --format=%H -S_v7_selfservice -- kiosk/outbox/store.py)^}
 NEW_VERSION=$("$PY" -c 'import kiosk; print(kiosk.__version__)')
-OLD_VERSION=0.0.$(( $(date +%s) % 1000 ))~old
+OLD_VERSION=0.0.1~$(git rev-parse --short=10 "$OLD_REV")
 say "version N: $OLD_VERSION from $(git rev-parse --short "$OLD_REV"); version N+1: $NEW_VERSION from this tree"
 bash packaging/build-deb.sh | tail -1
 NEW_DEB=$ROOT_DIR/dist/kiosk_${NEW_VERSION}_amd64.deb
 OLD_TREE=$WORK/old-tree
-rm -rf "$OLD_TREE" && git worktree prune && git worktree add -f --detach "$OLD_TREE" "$OLD_REV" >/dev/null
-# The old tree gets today's packaging recipe and this tree's environment.
-rm -rf "$OLD_TREE/packaging" && cp -r packaging "$OLD_TREE/packaging" && cp requirements/packaging.txt "$OLD_TREE/requirements/"
-ln -sfn "$ROOT_DIR/.venv" "$OLD_TREE/.venv"
-(cd "$OLD_TREE" && KIOSK_VERSION=$OLD_VERSION KIOSK_DIST=$WORK/old-dist bash packaging/build-deb.sh | tail -1)
 OLD_DEB=$WORK/old-dist/kiosk_${OLD_VERSION}_amd64.deb
+if [ ! -f "$OLD_DEB" ]; then  # one build per old commit: its name carries the commit
+  rm -rf "$OLD_TREE" && git worktree prune && git worktree add -f --detach "$OLD_TREE" "$OLD_REV" >/dev/null
+  # The old tree gets today's packaging recipe and this tree's environment.
+  rm -rf "$OLD_TREE/packaging" && cp -r packaging "$OLD_TREE/packaging" && cp requirements/packaging.txt "$OLD_TREE/requirements/"
+  ln -sfn "$ROOT_DIR/.venv" "$OLD_TREE/.venv"
+  (cd "$OLD_TREE" && KIOSK_VERSION=$OLD_VERSION KIOSK_DIST=$WORK/old-dist bash packaging/build-deb.sh | tail -1)
+fi
 
 # --- a clean Debian 12 ----------------------------------------------------------------------
 if [ ! -f "$R/etc/debian_version" ]; then
@@ -74,6 +76,7 @@ in_root apt-get update -qq
 # The test's own tools, not the package's: a screen and a keyboard.
 in_root apt-get install -y -qq --no-install-recommends xvfb xauth xdotool procps >/dev/null
 in_root id till >/dev/null 2>&1 || in_root useradd -m -s /bin/bash till
+in_root install -d -m 0755 -o till -g till /home/till  # emptied above: a till used for the first time
 cp "$OLD_DEB" "$NEW_DEB" "$R/tmp/"
 
 as_till() { chroot "$R" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/home/till LANG=C.UTF-8 \
@@ -92,7 +95,7 @@ sandbox_stop() { kill "$SANDBOX_PID"; wait "$SANDBOX_PID" 2>/dev/null || true; S
 orders() { "$PY" -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from orders').fetchone()[0])" "$SANDBOX_DB"; }
 queue_line() { as_till kiosk queue status | sed -n "s/^$1: *\([0-9]*\).*/\1/p"; }
 schema() { "$PY" -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('pragma user_version').fetchone()[0])" \
-  "$R/home/till/.local/share/kiosk/live/terminal.sqlite3"; }
+  "$R/home/till/.local/share/kiosk/terminal.sqlite3"; }
 
 window_start() {
   in_root pkill -f "Xvfb :95" 2>/dev/null || true
@@ -195,10 +198,10 @@ say "sale 4 (version N+1) is in the ledger; nothing pending, nothing dead"
 
 # --- 4. removal and purge -------------------------------------------------------------------
 in_root dpkg -r kiosk >/dev/null
-[ -f "$R/home/till/.local/share/kiosk/live/terminal.sqlite3" ] || fail "dpkg -r lost the terminal database"
+[ -f "$R/home/till/.local/share/kiosk/terminal.sqlite3" ] || fail "dpkg -r lost the terminal database"
 [ -f "$R/etc/kiosk/settings.toml" ] || fail "dpkg -r removed the configuration"
 in_root dpkg --purge kiosk
 [ ! -e "$R/etc/kiosk" ] || fail "dpkg --purge left /etc/kiosk"
-[ -f "$R/home/till/.local/share/kiosk/live/terminal.sqlite3" ] || fail "dpkg --purge lost the terminal database"
+[ -f "$R/home/till/.local/share/kiosk/terminal.sqlite3" ] || fail "dpkg --purge lost the terminal database"
 [ -d "$R/var/lib/kiosk" ] || fail "dpkg --purge removed /var/lib/kiosk"
 say "PASSED: install, setup, 4 sales delivered across an offline upgrade, remove and purge keep the data"

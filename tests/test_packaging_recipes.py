@@ -225,3 +225,10 @@ def test_the_shipped_languages_are_the_apps():
     from kiosk import i18n
 
     assert set(packaging_rules.LANGUAGES) == set(i18n.LANGUAGES)
+
+
+def test_on_linux_debians_own_libraries_come_from_the_system_not_the_bundle():
+    assert packaging_rules.from_the_system("/usr/lib/x86_64-linux-gnu/libxcb-cursor.so.0")
+    assert packaging_rules.from_the_system("/lib/x86_64-linux-gnu/libssl.so.3")
+    assert not packaging_rules.from_the_system("/work/.venv/lib/python3.11/site-packages/PySide6/Qt/lib/libQt6Gui.so.6")
+    assert not packaging_rules.from_the_system("/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0")
