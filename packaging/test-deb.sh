@@ -33,12 +33,18 @@ fi
 command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
 # --- the two packages ---------------------------------------------------------------------
-OLD_REV=${KIOSK_OLD_REV:-$(git log -1 --format=%H -S_v7_selfservice -- kiosk/outbox/store.py)^}
+OLD_REV=${KIOSK_OLD_REV:-$(git log -1 --format=%H -S_v7_selfservice -- kiosk/outbox/store.py 2>/dev/null || true)^}
+if ! git rev-parse -q --verify "$OLD_REV^{commit}" >/dev/null; then
+  # A shallow clone has no older commit: N is this tree under a lower version, so the
+  # upgrade is still proven, without a migration between the two.
+  say "no commit $OLD_REV here (a shallow clone?): version N is this tree, without a migration"
+  OLD_REV=HEAD
+fi
 NEW_VERSION=$("$PY" -c 'import kiosk; print(kiosk.__version__)')
 OLD_VERSION=0.0.1~$(git rev-parse --short=10 "$OLD_REV")
 say "version N: $OLD_VERSION from $(git rev-parse --short "$OLD_REV"); version N+1: $NEW_VERSION from this tree"
 bash packaging/build-deb.sh | tail -1
-NEW_DEB=$ROOT_DIR/dist/kiosk_${NEW_VERSION}_amd64.deb
+NEW_DEB=$(realpath "${KIOSK_DIST:-dist}")/kiosk_${NEW_VERSION}_amd64.deb
 OLD_TREE=$WORK/old-tree
 OLD_DEB=$WORK/old-dist/kiosk_${OLD_VERSION}_amd64.deb
 if [ ! -f "$OLD_DEB" ]; then  # one build per old commit: its name carries the commit
@@ -46,7 +52,7 @@ if [ ! -f "$OLD_DEB" ]; then  # one build per old commit: its name carries the c
   # The old tree gets today's packaging recipe and this tree's environment.
   rm -rf "$OLD_TREE/packaging" && cp -r packaging "$OLD_TREE/packaging" && cp requirements/packaging.txt "$OLD_TREE/requirements/"
   ln -sfn "$ROOT_DIR/.venv" "$OLD_TREE/.venv"
-  (cd "$OLD_TREE" && KIOSK_VERSION=$OLD_VERSION KIOSK_DIST=$WORK/old-dist bash packaging/build-deb.sh | tail -1)
+  (cd "$OLD_TREE" && unset KIOSK_DIST && KIOSK_VERSION=$OLD_VERSION KIOSK_DIST=$WORK/old-dist bash packaging/build-deb.sh | tail -1)
 fi
 
 # --- a clean Debian 12 ----------------------------------------------------------------------
