@@ -4,6 +4,7 @@
 # icon, the systemd units, the udev rule and /etc/kiosk/settings.toml as a conffile.
 # KIOSK_VERSION=1.2.3 sets the package's version (default: kiosk.__version__).
 set -euo pipefail
+umask 022  # a package's folders are 0755 whatever umask the caller has (the suite runs under 077)
 cd "$(dirname "$0")/.."
 DIST=${KIOSK_DIST:-dist}
 if [ ! -x "$DIST/kiosk/kiosk" ] || [ -n "$(find kiosk ui resources packaging -newer "$DIST/kiosk/kiosk" -name '*.py' -print -quit)" ]; then
