@@ -11,7 +11,7 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.common.controls import button, pin_refused, secret_field
+from ui.common.controls import button, describe, pin_refused, secret_field
 
 
 class SignInView(QWidget):
@@ -54,6 +54,9 @@ class SignInView(QWidget):
         layout.addStretch(1)
         layout.addWidget(panel, 0, Qt.AlignHCenter)
         layout.addStretch(2)
+        describe(self.operator, self.tr("Operator id"), self.tr("Your operator id; Enter goes on to the PIN"))
+        describe(self.pin, self.tr("PIN"), self.tr("Your PIN; Enter signs in"))
+        describe(self.go, self.tr("Sign in"), self.tr("Checks your id and PIN, then opens the till"))
         self.operator.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self._sign_in)
 

@@ -20,6 +20,14 @@ def button(parent: QWidget, text: str, name: str, slot=None) -> QPushButton:
     return b
 
 
+def describe(widget: QWidget, name: str, description: str) -> QWidget:
+    """What a screen reader says for `widget`: both already in the screen's language. Called
+    where the visible words are set, so a language switch re-words them with the rest."""
+    widget.setAccessibleName(name)
+    widget.setAccessibleDescription(description)
+    return widget
+
+
 def show_on_top(window: QWidget) -> None:
     """Shown, raised and given the keyboard: without a window manager nothing else would."""
     window.show()

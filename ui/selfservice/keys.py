@@ -20,6 +20,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.common import theme
+from ui.common.controls import describe
 from ui.selfservice import kit
 
 LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -71,9 +72,9 @@ class NamedKey(QPushButton):
         return hint
 
 
-def key_button(parent: QWidget, text: str, name: str, slot, symbol: str = "") -> QPushButton:
+def key_button(parent: QWidget, text: str, name: str, slot, symbol: str = "", description: str = "") -> QPushButton:
     b = NamedKey(text, symbol, parent) if symbol else QPushButton(text, parent)
-    b.setAccessibleName(name)
+    describe(b, name, description or name)
     b.setFocusPolicy(Qt.NoFocus)  # the field keeps the focus and its cursor
     b.setMinimumSize(theme.KIOSK_KEY_PX, theme.KIOSK_KEY_PX)
     b.setStyleSheet(kit.body_style())
@@ -97,6 +98,10 @@ class _Keys(QWidget):
     def _send(self, key: int, text: str = "") -> None:
         if self.field is not None:
             send_key(self.field, key, text)
+
+    def _types(self, char: str) -> str:
+        """A character key's description: what it puts in the field."""
+        return self.tr("Types %1").replace("%1", char)
 
     def backspace(self) -> None:
         self._send(Qt.Key_Backspace)
@@ -126,24 +131,29 @@ class Keyboard(_Keys):
             layout.addLayout(self._row(row))
         bottom = QHBoxLayout()
         bottom.setSpacing(theme.KIOSK_GAP_PX)
-        self.shift = key_button(self, self.tr("Shift"), self.tr("Shift: next letter a capital"), self.toggle_shift,
-                                "⇧")
+        self.shift = key_button(self, self.tr("Shift"), self.tr("Shift"), self.toggle_shift, "⇧",
+                                self.tr("The next letter a capital"))
         self.shift.setCheckable(True)
         bottom.addWidget(self.shift)
         self.accent = None
         if accents:
-            self.accent = key_button(self, "àé", self.tr("Accented letters"), self.toggle_accents)
+            self.accent = key_button(self, "àé", self.tr("Accented letters"), self.toggle_accents,
+                                     description=self.tr("The letter keys type accented letters, or plain ones again"))
             self.accent.setCheckable(True)
             bottom.addWidget(self.accent)
             self.accent_keys = {self._accent_of[plain]: b for plain, b in self.keys.items()}
         for char in SYMBOLS:
-            b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c))
+            b = key_button(self, char, char, lambda _=False, c=char: self.type_char(c),
+                           description=self._types(char))
             self.keys[char] = b
             bottom.addWidget(b)
-        self.space = key_button(self, self.tr("Space"), self.tr("Space"), lambda: self.type_char(" "), "␣")
+        self.space = key_button(self, self.tr("Space"), self.tr("Space"), lambda: self.type_char(" "), "␣",
+                                self.tr("Types a space"))
         bottom.addWidget(self.space, 2)
-        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last character"), self.backspace, "⌫")
-        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓")
+        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete"), self.backspace, "⌫",
+                               self.tr("Delete the last character"))
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓",
+                                 self.tr("Done typing: go on"))
         bottom.addWidget(self.back, 1)
         bottom.addWidget(self.ok_key, 1)
         layout.addLayout(bottom)
@@ -153,7 +163,8 @@ class Keyboard(_Keys):
         row.setSpacing(theme.KIOSK_GAP_PX)
         row.addStretch(1)
         for char in chars:
-            b = key_button(self, char, char, lambda _=False, c=char: self._pressed(c))
+            b = key_button(self, char, char, lambda _=False, c=char: self._pressed(c),
+                           description=self._types(char))
             self.keys[char] = b
             row.addWidget(b)
         row.addStretch(1)
@@ -184,7 +195,7 @@ class Keyboard(_Keys):
             char = self._accent_of.get(plain, plain) if self.accented else plain
             shown = capital(char) if self.shifted and char.isalpha() else char
             b.setText(shown)
-            b.setAccessibleName(shown)
+            describe(b, shown, self._types(shown))
 
     def _pressed(self, plain: str) -> None:
         if self.accented and plain in self._accent_of:
@@ -220,15 +231,19 @@ class Keypad(_Keys):
         grid.setSpacing(theme.KIOSK_GAP_PX)
         for r, row in enumerate(KEYPAD_ROWS):
             for c, char in enumerate(row):
-                self.keys[char] = key_button(self, char, char, lambda _=False, d=char: self.digit(d))
+                self.keys[char] = key_button(self, char, char, lambda _=False, d=char: self.digit(d),
+                                             description=self._types(char))
                 grid.addWidget(self.keys[char], r, c)
-        self.clear_key = key_button(self, self.tr("Clear"), self.tr("Clear the field"), self.clear_field, "⌧")
-        self.keys["0"] = key_button(self, "0", "0", lambda: self.digit("0"))
-        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete the last digit"), self.backspace, "⌫")
+        self.clear_key = key_button(self, self.tr("Clear"), self.tr("Clear"), self.clear_field, "⌧",
+                                    self.tr("Clear the field"))
+        self.keys["0"] = key_button(self, "0", "0", lambda: self.digit("0"), description=self._types("0"))
+        self.back = key_button(self, self.tr("⌫ Delete"), self.tr("Delete"), self.backspace, "⌫",
+                               self.tr("Delete the last digit"))
         grid.addWidget(self.clear_key, 3, 0)
         grid.addWidget(self.keys["0"], 3, 1)
         grid.addWidget(self.back, 3, 2)
-        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓")
+        self.ok_key = key_button(self, self.tr("OK"), self.tr("OK"), self.ok, "✓",
+                                 self.tr("Done typing: go on"))
         grid.addWidget(self.ok_key, 4, 0, 1, 3)
 
     def digit(self, char: str) -> None:

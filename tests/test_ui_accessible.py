@@ -1,0 +1,124 @@
+"""What a screen reader hears: every control shown has a name and a description, read from
+Qt's accessibility tree (QAccessible.queryAccessibleInterface and its children), and in the
+language of the screen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+
+from ui.cashier.sign_in import SignInView
+from ui.common import i18n as screen_i18n
+from ui.common.tasks import Tasks
+from ui.selfservice.keys import Keyboard, Keypad
+
+# The roles a person works (presses, types into, picks from, moves), as opposed to text and frames.
+INTERACTIVE = {QAccessible.PushButton, QAccessible.CheckBox, QAccessible.RadioButton, QAccessible.ComboBox,
+               QAccessible.EditableText, QAccessible.Table, QAccessible.List, QAccessible.Tree,
+               QAccessible.Slider, QAccessible.ProgressBar, QAccessible.PageTabList, QAccessible.SpinBox,
+               QAccessible.ButtonMenu, QAccessible.ButtonDropDown}
+ITEMS = {QAccessible.Cell, QAccessible.ListItem, QAccessible.TreeItem, QAccessible.Row, QAccessible.ColumnHeader,
+         QAccessible.RowHeader, QAccessible.PageTab}  # named by their own text, not by the screen
+
+
+def controls(widget: QWidget) -> list[QAccessible]:
+    """Every interactive, shown control under `widget`, as the accessibility tree has it."""
+    found, todo = [], [QAccessible.queryAccessibleInterface(widget)]
+    while todo:
+        face = todo.pop()
+        if face is None or not face.isValid() or face.state().invisible:
+            continue
+        if face.role() in ITEMS:
+            continue
+        if face.role() in INTERACTIVE:
+            found.append(face)
+        todo.extend(face.child(n) for n in range(face.childCount()))
+    return found
+
+
+def unnamed(widget: QWidget) -> list[str]:
+    """The controls a screen reader could not name or explain, each as "role 'its text'"."""
+    return [f"{face.role().name} {face.text(QAccessible.Value) or face.object().objectName()!r}"
+            for face in controls(widget)
+            if not face.text(QAccessible.Name).strip() or not face.text(QAccessible.Description).strip()]
+
+
+def words(widget: QWidget) -> list[tuple[str, str]]:
+    return [(face.text(QAccessible.Name), face.text(QAccessible.Description)) for face in controls(widget)]
+
+
+@pytest.fixture
+def french(qapp):
+    screen_i18n.install(qapp, "fr")
+    yield
+    screen_i18n.install(qapp, "en")
+
+
+def _shown(qtbot, widget: QWidget) -> QWidget:
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_the_walk_catches_a_planted_button_with_no_name(qtbot):
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    named = QPushButton("A", host)
+    named.setAccessibleName("Named")
+    named.setAccessibleDescription("Has both")
+    layout.addWidget(named)
+    planted = QPushButton("", host)  # no text, no name: a screen reader says "button"
+    planted.setObjectName("planted")
+    layout.addWidget(planted)
+    _shown(qtbot, host)
+    assert len(controls(host)) == 2
+    assert unnamed(host) == ["Button 'planted'"]
+    planted.setAccessibleName("Now named")
+    assert unnamed(host) == ["Button 'planted'"]  # a name without a description is not enough
+    planted.setAccessibleDescription("And described")
+    assert unnamed(host) == []
+    planted.hide()
+    assert len(controls(host)) == 1  # a hidden control is not read
+
+
+def _keys(qtbot):
+    return [_shown(qtbot, Keypad()), _shown(qtbot, Keyboard(accents=True))]
+
+
+def test_every_key_of_the_keypad_and_keyboard_is_named_by_what_it_types_and_described(qtbot):
+    pad, board = _keys(qtbot)
+    assert unnamed(pad) == [] and unnamed(board) == []
+    assert pad.keys["7"].accessibleName() == "7" and pad.keys["7"].accessibleDescription() == "Types 7"
+    assert pad.back.accessibleName() == "Delete" and pad.clear_key.accessibleName() == "Clear"
+    board.toggle_shift()
+    assert board.keys["q"].accessibleName() == "Q" and board.keys["q"].accessibleDescription() == "Types Q"
+    assert unnamed(board) == []
+
+
+def test_the_keys_are_named_in_the_language_of_the_screen(qtbot, qapp):
+    english = [words(w) for w in _keys(qtbot)]
+    screen_i18n.install(qapp, "fr")
+    try:
+        french_keys = [words(w) for w in _keys(qtbot)]
+    finally:
+        screen_i18n.install(qapp, "en")
+    pad_en, pad_fr = dict(english[0]), dict(french_keys[0])
+    assert pad_en["Delete"] == "Delete the last digit" and pad_fr["Supprimer"] == "Effacer le dernier chiffre"
+    assert ("7", "Tape 7") in french_keys[0]
+    assert all(unnamed(w) == [] for w in _keys(qtbot))
+
+
+def test_the_sign_in_form_is_named_and_described_in_english_and_french(qtbot, qapp, qloop):  # noqa: F811
+    view = _shown(qtbot, SignInView(Tasks()))
+    assert unnamed(view) == []
+    english = words(view)
+    screen_i18n.install(qapp, "fr")
+    try:
+        french_view = _shown(qtbot, SignInView(Tasks()))
+        assert unnamed(french_view) == []
+        assert ("Se connecter", "Vérifie votre identifiant et votre code PIN, puis ouvre la caisse") in words(french_view)
+    finally:
+        screen_i18n.install(qapp, "en")
+    assert ("Sign in", "Checks your id and PIN, then opens the till") in english
