@@ -5,13 +5,17 @@ language of the screen."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
+from tests.keyboard import Keyboard
+from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in  # noqa: F401 (the fixtures)
+from tests.ui_env import qloop  # noqa: F401 (the fixture)
 from ui.cashier.sign_in import SignInView
 from ui.common import i18n as screen_i18n
 from ui.common.tasks import Tasks
-from ui.selfservice.keys import Keyboard, Keypad
+from ui.selfservice.keys import Keyboard as OnScreenKeyboard, Keypad
 
 # The roles a person works (presses, types into, picks from, moves), as opposed to text and frames.
 INTERACTIVE = {QAccessible.PushButton, QAccessible.CheckBox, QAccessible.RadioButton, QAccessible.ComboBox,
@@ -39,7 +43,7 @@ def controls(widget: QWidget) -> list[QAccessible]:
 
 def unnamed(widget: QWidget) -> list[str]:
     """The controls a screen reader could not name or explain, each as "role 'its text'"."""
-    return [f"{face.role().name} {face.text(QAccessible.Value) or face.object().objectName()!r}"
+    return [f"{face.role().name} {face.text(QAccessible.Name) or face.object().objectName()!r}"
             for face in controls(widget)
             if not face.text(QAccessible.Name).strip() or not face.text(QAccessible.Description).strip()]
 
@@ -76,7 +80,7 @@ def test_the_walk_catches_a_planted_button_with_no_name(qtbot):
     assert len(controls(host)) == 2
     assert unnamed(host) == ["Button 'planted'"]
     planted.setAccessibleName("Now named")
-    assert unnamed(host) == ["Button 'planted'"]  # a name without a description is not enough
+    assert unnamed(host) == ["Button 'Now named'"]  # a name without a description is not enough
     planted.setAccessibleDescription("And described")
     assert unnamed(host) == []
     planted.hide()
@@ -84,7 +88,7 @@ def test_the_walk_catches_a_planted_button_with_no_name(qtbot):
 
 
 def _keys(qtbot):
-    return [_shown(qtbot, Keypad()), _shown(qtbot, Keyboard(accents=True))]
+    return [_shown(qtbot, Keypad()), _shown(qtbot, OnScreenKeyboard(accents=True))]
 
 
 def test_every_key_of_the_keypad_and_keyboard_is_named_by_what_it_types_and_described(qtbot):
@@ -122,3 +126,26 @@ def test_the_sign_in_form_is_named_and_described_in_english_and_french(qtbot, qa
     finally:
         screen_i18n.install(qapp, "en")
     assert ("Sign in", "Checks your id and PIN, then opens the till") in english
+
+
+def test_the_cashier_window_signed_in_with_a_member_and_a_sale_names_every_control(qtbot, screen):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    assert unnamed(window) == []
+    window.cart.entry.setFocus()
+    Keyboard(window).type(COFFEE, end="enter")
+    qtbot.waitUntil(lambda: len(lines(window)) == 1, timeout=5000)
+    Keyboard(window).type("M100003", end="enter")
+    qtbot.waitUntil(lambda: bool(window.member.reward_buttons), timeout=5000)
+    assert unnamed(window) == []
+
+
+@pytest.mark.parametrize("key", [Qt.Key_F6, Qt.Key_F7, Qt.Key_F10, Qt.Key_F11, Qt.Key_F12])
+def test_every_dialog_of_the_cashier_names_every_control(qtbot, screen, key):  # noqa: F811
+    window = screen
+    sign_in(qtbot, window)
+    Keyboard(window).send([(True, key, Qt.NoModifier, ""), (False, key, Qt.NoModifier, "")])
+    qtbot.waitUntil(lambda: bool(window.tools.dialogs), timeout=5000)
+    dialog = window.tools.dialogs[-1]
+    qtbot.waitExposed(dialog)
+    assert unnamed(dialog) == []

@@ -61,6 +61,7 @@ class CartPanel(QWidget):
 
         self.table = QTableWidget(0, 4, self)
         self.table.setAccessibleName(self.tr("Cart lines"))
+        self.table.setAccessibleDescription(self.tr("The sale's products; +1, −1 and Remove change the picked line"))
         self.table.setHorizontalHeaderLabels([self.tr("Product"), self.tr("Qty"), self.tr("Price"),
                                               self.tr("Amount")])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)

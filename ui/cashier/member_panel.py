@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEd
                                QScrollArea, QVBoxLayout, QWidget)
 
 from kiosk import formats
-from ui.common.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, takes_typing
+from ui.common.controls import BUTTON_HEIGHT, ElidedLabel, FixedLines, button, describe, takes_typing
 from ui.common.notices import keep_place
 from ui.common import theme
 
@@ -24,6 +24,8 @@ class MemberPanel(QWidget):
         self.search.returnPressed.connect(self._find)
         self.find = button(self, self.tr("Find"), self.tr("Find member"), self._find)
         self.clear = button(self, self.tr("Remove member"), self.tr("Remove member"), lambda: self.sale.remove_member())
+        describe(self.find, self.tr("Find member"), self.tr("Looks up the member typed or scanned in the field"))
+        describe(self.clear, self.tr("Remove member"), self.tr("Takes the member off this sale"))
         row = QHBoxLayout()
         row.addWidget(self.search, 1)
         row.addWidget(self.find)
@@ -32,7 +34,7 @@ class MemberPanel(QWidget):
         self.offline = keep_place(FixedLines(2, self))  # its two lines are kept: nothing below moves
         self.offline.setAccessibleName(self.tr("Member offline"))
         self.progress = QProgressBar(self)
-        self.progress.setAccessibleName(self.tr("Progress to next tier"))
+        describe(self.progress, self.tr("Progress to next tier"), self.tr("How far the member is from the next tier"))
         self.progress.setTextVisible(True)
         # Two columns of two, then the status: the member's facts in a few short lines' room.
         details = QGridLayout()
@@ -66,10 +68,12 @@ class MemberPanel(QWidget):
         self.rewards_area.setAccessibleName(self.tr("Rewards"))
         self.rewards_area.setFocusPolicy(Qt.NoFocus)
         self.removals = QListWidget(self)
-        self.removals.setAccessibleName(self.tr("Rewards and coupons on the sale"))
+        describe(self.removals, self.tr("Rewards and coupons on the sale"),
+                 self.tr("Pick one, then Take off to take it off the sale"))
         self.removals.setMinimumHeight(BUTTON_HEIGHT)
         self.removals.setMaximumHeight(90)
         self.remove_choice = button(self, self.tr("Take off"), self.tr("Take reward or coupon off"), self._take_off)
+        self.remove_choice.setAccessibleDescription(self.tr("Takes the picked reward or coupon off the sale"))
         actions = QHBoxLayout()
         actions.addWidget(self.remove_choice)
         actions.addWidget(self.clear)
@@ -158,7 +162,7 @@ class MemberPanel(QWidget):
                 b = button(self._reward_holder, text if why is None else f"{text}\n{why}",
                            self.tr("Apply reward {0}").format(reward.name),
                            lambda _=False, r=reward: self.sale.select_reward(r))
-                b.setAccessibleDescription(why or "")
+                b.setAccessibleDescription(why or self.tr("Available: Enter or Space applies it"))
                 b.setEnabled(why is None)
                 self.rewards_box.insertWidget(self.rewards_box.count() - 1, b)
                 self.reward_buttons.append(b)

@@ -34,6 +34,8 @@ class MemberSearchDialog(CashierDialog):
         self.result = message_label(self.tr("Member found"))
         self.search_button = touch_button(self.tr("Search"))
         self.cancel_button = touch_button(self.tr("Cancel"))
+        self.search_button.setAccessibleDescription(self.tr("Looks up members by what is typed above"))
+        self.cancel_button.setAccessibleDescription(self.tr("Closes this window without picking a member"))
         self.search_button.clicked.connect(self.confirm)
         self.cancel_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()

@@ -63,6 +63,12 @@ class QueueDialog(CashierDialog):
         self.notice = message_label(self.tr("What happened"))
         self.refresh_button = touch_button(self.tr("Refresh"))
         self.close_button = touch_button(self.tr("Close"))
+        self.waiting.setAccessibleDescription(self.tr("What this till will send when the loyalty service answers"))
+        self.letters.setAccessibleDescription(self.tr("What the loyalty service would not take"))
+        self.problems.setAccessibleDescription(self.tr("Rewards spent offline that someone has to settle"))
+        self.refusals.setAccessibleDescription(self.tr("Gift cards taken offline that the service refused"))
+        self.refresh_button.setAccessibleDescription(self.tr("Reads the lists again"))
+        self.close_button.setAccessibleDescription(self.tr("Closes the queue window"))
         self.refresh_button.clicked.connect(self.refresh)
         self.close_button.clicked.connect(self.reject)
 

@@ -86,6 +86,11 @@ class ReturnsDialog(CashierDialog):
         self.receipt_button.clicked.connect(self.show_receipt)
         self.receipts: list[QWidget] = []
         self.close_button = touch_button(self.tr("Close"))
+        self.look_up.setAccessibleDescription(self.tr("Finds the order of the receipt scanned or typed"))
+        self.table.setAccessibleDescription(self.tr("The order's lines; tick the quantities to return"))
+        self.return_selected.setAccessibleDescription(self.tr("Returns the lines picked above"))
+        self.return_all.setAccessibleDescription(self.tr("Returns every line of the order"))
+        self.close_button.setAccessibleDescription(self.tr("Closes the returns window"))
         self.return_selected.clicked.connect(self.give_back_selected)
         self.return_all.clicked.connect(self.give_back_all)
         self.close_button.clicked.connect(self.reject)

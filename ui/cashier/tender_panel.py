@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QLis
 from kiosk import formats
 from kiosk.checkout.receipt import TENDER_NAMES
 from kiosk.checkout.session import State
-from ui.common.controls import BUTTON_HEIGHT, FixedLines, button, takes_typing
+from ui.common.controls import BUTTON_HEIGHT, FixedLines, button, describe, takes_typing
 from ui.common.notices import keep_place
 from ui.common import theme
 
@@ -26,14 +26,16 @@ class TenderPanel(QWidget):
         self.code.setMinimumHeight(BUTTON_HEIGHT)
         self.code.returnPressed.connect(self._code)
         self.apply = button(self, self.tr("Apply code"), self.tr("Apply code"), self._code)
+        self.apply.setAccessibleDescription(self.tr("Applies the coupon, gift card or store card code typed"))
         codes = QHBoxLayout()
         codes.addWidget(self.code, 1)
         codes.addWidget(self.apply)
 
         self.tenders = QListWidget(self)
-        self.tenders.setAccessibleName(self.tr("Tenders"))
+        describe(self.tenders, self.tr("Tenders"), self.tr("What has been paid so far, one line a tender"))
         self.tenders.setMaximumHeight(140)
         self.remove = button(self, self.tr("Take tender off"), self.tr("Take tender off"), self._take_off)
+        self.remove.setAccessibleDescription(self.tr("Takes the picked tender off the sale"))
         self.back = button(self, self.tr("Back to cart"), self.tr("Back to cart"), lambda: self.sale.back_to_cart())
 
         self.amount = QLineEdit(self)
@@ -46,6 +48,8 @@ class TenderPanel(QWidget):
                            lambda: self._external("card"))
         self.other = button(self, self.tr("Other"), self.tr("Other tender"), lambda: self._external("other"))
         self.points = button(self, self.tr("Points"), self.tr("Pay with the member's points"), self._points)
+        self.card.setAccessibleDescription(self.tr("The amount, or what is due, paid on the card terminal"))
+        self.other.setAccessibleDescription(self.tr("The amount, or what is due, paid another way"))
         grid = QGridLayout()
         grid.addWidget(self.amount, 0, 0, 1, 4)
         grid.addWidget(self.cash, 1, 0)
