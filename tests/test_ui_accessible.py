@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from tests.keyboard import Keyboard
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in  # noqa: F401 (the fixtures)
+from tests.test_ui_selfservice_window import kiosk, scan_member  # noqa: F401 (the fixture)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 from ui.cashier.sign_in import SignInView
 from ui.common import i18n as screen_i18n
@@ -149,3 +150,19 @@ def test_every_dialog_of_the_cashier_names_every_control(qtbot, screen, key):  #
     dialog = window.tools.dialogs[-1]
     qtbot.waitExposed(dialog)
     assert unnamed(dialog) == []
+
+
+def test_the_kiosk_attract_screen_and_a_visit_name_every_control_and_follow_the_language(qtbot, qapp, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    assert unnamed(window) == []
+    english = words(window.attract)
+    screen_i18n.install(qapp, "fr")
+    assert unnamed(window) == []
+    french_words = words(window.attract)
+    screen_i18n.install(qapp, "en")
+    assert french_words != english
+    scan_member(window)
+    qtbot.waitUntil(lambda: "member" in window.screens and window.screens["member"].isVisible(), timeout=8000)
+
+    assert unnamed(window) == []

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QVBoxLayout, QWid
 
 from kiosk import i18n
 from ui.common import theme
+from ui.common.controls import describe
 from ui.selfservice.overlay import big_button
 
 DRIFT_SIDE_PX = 16  # the square the content wanders round
@@ -105,14 +106,17 @@ class AttractScreen(QWidget):
         self.how.setText(self.tr("Hold your loyalty card or the member app's code up to the camera, "
                                  "or under the scanner."))
         self.how.setAccessibleName(self.tr("How to scan"))
-        for button, text, name in ((self.join, self.tr("Join"), self.tr("Join")),
-                                   (self.gift, self.tr("Check a gift card"), self.tr("Check a gift card")),
-                                   (self.email, self.tr("No card? Find me by email"), self.tr("Find me by email")),
-                                   # In every language at once: whoever reads this one may not read the current one.
-                                   (self.language, " · ".join(i18n.LANGUAGE_WORD[c] for c in i18n.shipped()),
-                                    self.tr("Language"))):
+        for button, text, name, description in (
+                (self.join, self.tr("Join"), self.tr("Join"), self.tr("Become a member: a few details, then your card")),
+                (self.gift, self.tr("Check a gift card"), self.tr("Check a gift card"),
+                 self.tr("See what is left on a gift card")),
+                (self.email, self.tr("No card? Find me by email"), self.tr("Find me by email"),
+                 self.tr("Without your card: a code sent to your e-mail finds your account")),
+                # In every language at once: whoever reads this one may not read the current one.
+                (self.language, " · ".join(i18n.LANGUAGE_WORD[c] for c in i18n.shipped()),
+                 self.tr("Language"), self.tr("Choose the language of the screens"))):
             button.setText(text)
-            button.setAccessibleName(name)
+            describe(button, name, description)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:
@@ -171,7 +175,7 @@ class ThanksScreen(QWidget):
     def _words(self) -> None:
         self.setAccessibleName(self.tr("Thank you"))
         self.done.setText(self.tr("Done"))
-        self.done.setAccessibleName(self.tr("Done"))
+        describe(self.done, self.tr("Done"), self.tr("Ends your visit"))
         self.title.setText(self.tr("Thank you!"))
         self.title.setAccessibleName(self.tr("Thank you"))
         self.goodbye.setText(self.tr("See you next time."))

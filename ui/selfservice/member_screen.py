@@ -51,6 +51,7 @@ class RewardRow(QFrame):
         if choice.available:
             self.get = kit.target(self, self.tr("Get this reward"), self.tr("Get reward {0}").format(reward.name),
                                   lambda: on_choose(reward.reward_id))
+            self.get.setAccessibleDescription(self.tr("Shows this reward's pass to scan at the till"))
             row.addWidget(self.get)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -84,6 +85,7 @@ class MemberScreen(QWidget):
         self.tier = kit.text(self, self.tr("Tier"))
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Progress to the next tier"))
+        self.progress.setAccessibleDescription(self.tr("How far you are from the next tier"))
         self.progress.setMinimumHeight(theme.KIOSK_TARGET_PX // 2)
         self.progress.setStyleSheet(kit.body_style())
         self.expiry = kit.text(self, self.tr("Points expiring"))
@@ -106,6 +108,8 @@ class MemberScreen(QWidget):
         self.card = kit.target(self, self.tr("Check a gift card"), self.tr("Check a gift card"),
                                lambda: self.go.emit("card"))
         self.finish = kit.target(self, self.tr("Finish"), self.tr("Finish"), lambda: self.go.emit("thanks"))
+        self.card.setAccessibleDescription(self.tr("See what is left on a gift card"))
+        self.finish.setAccessibleDescription(self.tr("Ends your visit"))
         buttons = QHBoxLayout()
         buttons.setSpacing(theme.KIOSK_GAP_PX)
         buttons.addWidget(self.card)

@@ -212,6 +212,7 @@ class SelfServiceWindow(QWidget):
         self.banner.setAccessibleName(self.tr("Connection"))
         self.notice.setAccessibleName(self.tr("Notice"))
         self.language.setAccessibleName(self.tr("Language"))
+        self.language.setAccessibleDescription(self.tr("Choose the language of the screens"))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:
