@@ -15,6 +15,7 @@ from tests.test_ui_selfservice_window import kiosk, scan_member  # noqa: F401 (t
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
 from ui.cashier.sign_in import SignInView
 from ui.common import i18n as screen_i18n
+from ui.common.status import StatusLine
 from ui.common.tasks import Tasks
 from ui.selfservice.keys import Keyboard as OnScreenKeyboard, Keypad
 
@@ -139,6 +140,11 @@ def test_the_cashier_window_signed_in_with_a_member_and_a_sale_names_every_contr
     Keyboard(window).type("M100003", end="enter")
     qtbot.waitUntil(lambda: bool(window.member.reward_buttons), timeout=5000)
     assert unnamed(window) == []
+    # A reward's state is said, not only shown by the button's enabled look.
+    for b in window.member.reward_buttons:
+        said = b.accessibleDescription()
+        assert said.startswith("Available") if b.isEnabled() else (said and not said.startswith("Available")), said
+    assert any(b.isEnabled() for b in window.member.reward_buttons)
 
 
 @pytest.mark.parametrize("key", [Qt.Key_F6, Qt.Key_F7, Qt.Key_F10, Qt.Key_F11, Qt.Key_F12])
@@ -166,3 +172,13 @@ def test_the_kiosk_attract_screen_and_a_visit_name_every_control_and_follow_the_
     qtbot.waitUntil(lambda: "member" in window.screens and window.screens["member"].isVisible(), timeout=8000)
 
     assert unnamed(window) == []
+
+
+def test_the_status_line_says_each_connection_state_in_words_not_only_in_colour(qtbot):
+    line = StatusLine()
+    qtbot.addWidget(line)
+    said = {}
+    for state in ("online", "degraded", "offline"):
+        line.set_connectivity(state, "")
+        said[state] = line.connection.text()
+    assert said == {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
