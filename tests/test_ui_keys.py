@@ -130,3 +130,25 @@ def test_the_camera_window_passes_f_keys_on_and_closes_with_esc(qtbot, screen, t
     _press(Qt.Key_Escape, "\x1b")
     qtbot.waitUntil(lambda: not preview.isVisible() and window.terminal.camera is None, timeout=5000)
     assert _focus() is window.cart.entry
+
+
+def test_f7_enrol_by_keys_alone_the_focus_starts_in_the_form_and_tab_walks_it_to_its_buttons(qtbot, screen):  # noqa: F811
+    from ui.cashier.enrol_dialog import EnrolDialog
+
+    window = screen
+    sign_in(qtbot, window)
+    _press(Qt.Key_F7)
+    qtbot.waitUntil(lambda: any(isinstance(d, EnrolDialog) for d in window.tools.dialogs), timeout=3000)
+    enrol = next(d for d in window.tools.dialogs if isinstance(d, EnrolDialog))
+    qtbot.waitUntil(lambda: QWidget.window(_focus()) is enrol, timeout=3000)
+    seen = [_focus()]
+    for _ in range(12):
+        _press(Qt.Key_Tab, "\t")
+        assert _focus().hasFocus() and _focus().isVisible() and _focus().width() > 0 and _focus().height() > 0
+        seen.append(_focus())
+    for field in (enrol.email, enrol.phone, enrol.first_name, enrol.last_name, enrol.consent, enrol.enrol_button,
+                  enrol.cancel_button):
+        assert field in seen, field.accessibleName()
+    assert all(QWidget.window(w) is enrol for w in seen)  # Tab stays in the dialog
+    _press(Qt.Key_Escape, "\x1b")
+    qtbot.waitUntil(lambda: not window.tools.dialogs and _focus() is window.cart.entry, timeout=3000)
