@@ -4,6 +4,7 @@ send them to the window that has it and never pick the widget."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -150,5 +151,27 @@ def test_f7_enrol_by_keys_alone_the_focus_starts_in_the_form_and_tab_walks_it_to
                   enrol.cancel_button):
         assert field in seen, field.accessibleName()
     assert all(QWidget.window(w) is enrol for w in seen)  # Tab stays in the dialog
+    _press(Qt.Key_Escape, "\x1b")
+    qtbot.waitUntil(lambda: not window.tools.dialogs and _focus() is window.cart.entry, timeout=3000)
+
+
+@pytest.mark.parametrize("key", [Qt.Key_F6, Qt.Key_F10, Qt.Key_F11, Qt.Key_F12])
+def test_tab_reaches_every_control_of_each_f_key_dialog_and_stays_in_it(qtbot, screen, key):  # noqa: F811
+    from PySide6.QtWidgets import QAbstractButton
+
+    window = screen
+    sign_in(qtbot, window)
+    _press(key)
+    qtbot.waitUntil(lambda: bool(window.tools.dialogs), timeout=3000)
+    dialog = window.tools.dialogs[-1]
+    qtbot.waitUntil(lambda: QWidget.window(_focus()) is dialog, timeout=3000)
+    seen = {_focus()}
+    for _ in range(25):
+        _press(Qt.Key_Tab, "\t")
+        assert _focus().isVisible() and _focus().width() > 0 and _focus().height() > 0
+        seen.add(_focus())
+    assert all(QWidget.window(w) is dialog for w in seen)  # Tab stays in the dialog
+    usable = [b for b in dialog.findChildren(QAbstractButton) if b.isVisible() and b.isEnabled()]
+    assert [b.text() for b in usable if b not in seen] == []
     _press(Qt.Key_Escape, "\x1b")
     qtbot.waitUntil(lambda: not window.tools.dialogs and _focus() is window.cart.entry, timeout=3000)
