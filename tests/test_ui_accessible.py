@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from tests.keyboard import Keyboard
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in  # noqa: F401 (the fixtures)
@@ -182,3 +182,20 @@ def test_the_status_line_says_each_connection_state_in_words_not_only_in_colour(
         line.set_connectivity(state, "")
         said[state] = line.connection.text()
     assert said == {"online": "Online", "degraded": "Slow connection", "offline": "Offline"}
+
+
+def test_a_shopper_with_a_keyboard_alone_tabs_to_join_and_presses_it_with_space(qtbot, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    reached = []
+    for _ in range(12):
+        board = Keyboard(window)
+        board.send([(True, Qt.Key_Tab, Qt.NoModifier, "\t"), (False, Qt.Key_Tab, Qt.NoModifier, "\t")])
+        focused = QApplication.focusWidget()
+        reached.append(focused)
+        if focused is window.attract.join:
+            break
+    assert window.attract.join.hasFocus(), [w.accessibleName() for w in reached if w is not None]
+    Keyboard(window).send([(True, Qt.Key_Space, Qt.NoModifier, " "), (False, Qt.Key_Space, Qt.NoModifier, " ")])
+    qtbot.waitUntil(lambda: "enrol" in window.screens and window.screens["enrol"].isVisible(), timeout=5000)

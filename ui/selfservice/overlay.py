@@ -26,11 +26,12 @@ EXIT = "exit"  # ManagerPin's purpose when staff close the kiosk (the others: a 
 
 
 def big_button(parent: QWidget, text: str, name: str, primary: bool = False) -> QPushButton:
-    """A touch target of theme.KIOSK_TARGET_PX at least; it never takes the keyboard's focus."""
+    """A touch target of theme.KIOSK_TARGET_PX at least. A touch never takes the keyboard's focus
+    (a field keeps its cursor), but Tab reaches it: a shopper with a keyboard alone can press it."""
     b = QPushButton(text, parent)
     b.setAccessibleName(name)
     b.setMinimumSize(theme.KIOSK_TARGET_PX, theme.KIOSK_TARGET_PX)
-    b.setFocusPolicy(Qt.NoFocus)
+    b.setFocusPolicy(Qt.TabFocus)
     bg, fg = ((theme.KIOSK_PRIMARY_BG, theme.KIOSK_PRIMARY_FG) if primary
               else (theme.KIOSK_SECONDARY_BG, theme.KIOSK_FG))
     b.setStyleSheet(f"QPushButton {{ background: {bg}; color: {fg}; border: 2px solid {theme.KIOSK_PRIMARY_BG}; "
