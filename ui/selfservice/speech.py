@@ -12,7 +12,7 @@ The engine is the core's (kiosk/speech.py); it speaks in the visit's language.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
 
 from kiosk import i18n, speech
@@ -221,7 +221,9 @@ class SpeechMode(QObject):
                 if isinstance(widget, (QAbstractButton, QLineEdit)) and widget.isVisible() and widget.isEnabled() \
                         and not any(isinstance(a, _Keys) for a in _ancestors(widget, part)):
                     found.append(widget)
-        return found
+        # Reading order (top to bottom, then along the line in the language's direction).
+        side = -1 if w.isRightToLeft() else 1
+        return sorted(found, key=lambda c: ((at := c.mapTo(w, QPoint(0, 0))).y(), side * at.x()))
 
     def _move(self, focus: QWidget | None, step: int) -> None:
         controls = self._controls()
