@@ -56,6 +56,12 @@ def command(engine: str, text: str, language: str, volume: float, rate: float) -
             "--", text]
 
 
+def cancel_command(engine: str) -> list[str] | None:
+    """What silences an engine beyond killing its child: speech-dispatcher's server goes on
+    with a sentence whose client died, so it is told to cancel (espeak-ng speaks itself)."""
+    return [engine, "-C"] if engine.endswith("spd-say") else None
+
+
 def render_wav(text: str, language: str, path: str, which: Callable[[str], str | None] = shutil.which) -> None:
     """`text` spoken by espeak-ng into the WAV file `path` (blocking: not for a screen's thread)."""
     engine = which("espeak-ng")
@@ -74,7 +80,7 @@ class Speech:
         self.launch, self.which, self.failed = launch, which, failed
         self.volume, self.rate = DEFAULT_VOLUME, DEFAULT_RATE
         self._lock = threading.Condition()
-        self._pending: list[str] | None = None
+        self._pending: list[list[str]] = []  # the worker's next children, in order
         self._child = None
         self._generation = 0
         self._closed = False
@@ -94,29 +100,41 @@ class Speech:
             return
         with self._lock:
             self._generation += 1
-            self._pending = command(engine, text, language, self.volume, self.rate)
-            self._kill_locked()
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run, name="speech", daemon=True)
-                self._worker.start()
+            self._pending = [*self._silence_locked(engine), command(engine, text, language, self.volume, self.rate)]
+            self._start_locked()
             self._lock.notify()
 
     def stop(self) -> None:
+        engine = self.engine()
         with self._lock:
             self._generation += 1
-            self._pending = None
-            self._kill_locked()
+            self._pending = self._silence_locked(engine) if engine else []
+            if self._pending:
+                self._start_locked()
+                self._lock.notify()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            self._pending = None
+            self._pending = []
             self._kill_locked()
             self._lock.notify()
 
     def speaking(self) -> bool:
         with self._lock:
-            return self._pending is not None or (self._child is not None and self._child.poll() is None)
+            return bool(self._pending) or (self._child is not None and self._child.poll() is None)
+
+    def _start_locked(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._run, name="speech", daemon=True)
+            self._worker.start()
+
+    def _silence_locked(self, engine: str) -> list[list[str]]:
+        """Kills the sentence being said; the engine's own cancel, when it needs one, goes first."""
+        speaking = self._child is not None and self._child.poll() is None
+        self._kill_locked()
+        cancel = cancel_command(engine)
+        return [cancel] if speaking and cancel else []
 
     def _kill_locked(self) -> None:
         # kill() only sends the signal: the worker waits for the child, not the caller.
@@ -126,11 +144,11 @@ class Speech:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while self._pending is None and not self._closed:
+                while not self._pending and not self._closed:
                     self._lock.wait()
                 if self._closed:
                     return
-                argv, self._pending, generation = self._pending, None, self._generation
+                argv, generation = self._pending.pop(0), self._generation
                 try:
                     child = self.launch(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
@@ -142,7 +160,7 @@ class Speech:
                 if self.failed is not None:
                     self.failed()
                 continue
-            if generation != self._generation:
+            if generation != self._generation and argv[-1:] != ["-C"]:
                 child.kill()  # a newer sentence came while this one was starting
             child.wait()
             with self._lock:

@@ -148,3 +148,39 @@ def test_the_real_engine_speaks_without_blocking(tmp_path):
     returned = time.monotonic() - started
     assert returned < 1.0 and voice.speaking()  # back before the child ended
     voice.close()
+
+
+def test_speech_dispatcher_is_told_to_cancel_before_a_newer_sentence(tmp_path, monkeypatch):
+    folder = _fake_engine(tmp_path, 30)
+    spd = folder / "spd-say"  # as the real one: a cancel returns at once, a sentence takes its time
+    spd.write_text(f"#!/bin/sh\n[ \"$1\" = -C ] && exit 0\nexec {shutil.which('sleep')} 30\n")
+    spd.chmod(0o755)
+    (folder / "espeak-ng").unlink()
+    monkeypatch.setenv("PATH", str(folder))
+    started: list[tuple[list[str], subprocess.Popen]] = []
+
+    def launch(argv, **kwargs):
+        child = subprocess.Popen(argv, **kwargs)
+        started.append((argv, child))
+        return child
+
+    voice = speech.Speech(launch=launch)
+    try:
+        voice.say("The first sentence, a long one.", "es")
+        deadline = time.monotonic() + 10
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        voice.say("Second.", "es")
+        assert started[0][1].wait(timeout=10) != 0
+        while len(started) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started[1][0][1:] == ["-C"]  # the server's own queue cancelled
+        voice.say("Third.", "es")
+        while started[-1][0][-1] != "Third." and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started[-1][0][:4] == [str(folder / "spd-say"), "-w", "-l", "es"]
+    finally:
+        voice.close()
+        for _argv, child in started:
+            child.kill()
+            child.wait()
