@@ -85,9 +85,13 @@ class Speech:
         self._generation = 0
         self._closed = False
         self._worker: threading.Thread | None = None
+        self._found: tuple[str | None] | None = None
 
     def engine(self) -> str | None:
-        return find_engine(self.which)
+        # Looked up once: a search of PATH is the disk, and say() is called on a screen's thread.
+        if self._found is None:
+            self._found = (find_engine(self.which),)
+        return self._found[0]
 
     def available(self) -> bool:
         return self.engine() is not None

@@ -48,10 +48,9 @@ class _Finished:
 
 def recording(window, installed=True) -> Said:
     said = Said()
-    engine = window.speech.engine
-    engine.launch = said
-    engine.which = (lambda name: f"/usr/bin/{name}" if name == "espeak-ng" else None) if installed \
-        else (lambda _name: None)
+    which = (lambda name: f"/usr/bin/{name}" if name == "espeak-ng" else None) if installed else (lambda _name: None)
+    window.speech.engine.close()
+    window.speech.use(speech.Speech(launch=said, which=which))
     return said
 
 

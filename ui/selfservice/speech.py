@@ -33,8 +33,7 @@ class SpeechMode(QObject):
     def __init__(self, window, engine: speech.Speech | None = None):
         super().__init__(window)
         self.window = window
-        self.engine = engine or speech.Speech()
-        self.engine.failed = self.engine_failed.emit
+        self.use(engine or speech.Speech())
         self.engine_failed.connect(self._unavailable)
         self.on = False
         self.hold_s = HOLD_S
@@ -52,6 +51,10 @@ class SpeechMode(QObject):
                                   + f"QPushButton {{ font-size: {round(window.body_px * 0.7)}px; padding: 4px 12px; }}")
         self.button.clicked.connect(lambda checked: self.turn_on() if checked else self.turn_off())
         self.words()
+
+    def use(self, engine: speech.Speech) -> None:
+        self.engine = engine
+        engine.failed = self.engine_failed.emit
 
     def words(self) -> None:
         self.button.setText(self.tr("Read aloud"))
