@@ -21,7 +21,7 @@ needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not insta
 # Where a sentence the kiosk speaks is written: the mode's own words, every line that sets a
 # screen's title (attract's is `scan`), and the window's outcomes (notices, questions, banners).
 SPOKEN_FILES = ("kiosk/speech.py", "ui/selfservice/speech.py", "ui/selfservice/window.py")
-TITLE_CALLS = ("title.setText(", "scan.setText(")
+TITLE_CALLS = ("title.setText(", "scan.setText(", "greeting.setText(", "outcome.setText(")
 
 
 def announcements() -> list[str]:

@@ -67,6 +67,13 @@ def tap(window, key, text=""):
     release(window, key, text)
 
 
+def calm(start, tmp_path):
+    """The window with an idle time no test step comes near (the fixture's is 0.6 s)."""
+    settings = short_settings(tmp_path)
+    settings.selfservice.idle_s = 30
+    return start(settings)
+
+
 def on_the_card_screen(qtbot, window):
     scan_member(window)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.screens.get("member"), timeout=5000)
@@ -74,8 +81,8 @@ def on_the_card_screen(qtbot, window):
     return window.screens["card"]
 
 
-def test_holding_star_for_two_seconds_turns_speech_on_and_a_tap_still_types_a_star(qtbot, kiosk):  # noqa: F811
-    window = kiosk()
+def test_holding_star_for_two_seconds_turns_speech_on_and_a_tap_still_types_a_star(qtbot, kiosk, tmp_path):  # noqa: F811
+    window = calm(kiosk, tmp_path)
     said = recording(window)
     card = on_the_card_screen(qtbot, window)
     card.code.setFocus()
@@ -96,8 +103,8 @@ def test_holding_star_for_two_seconds_turns_speech_on_and_a_tap_still_types_a_st
     assert all(voice == "en" for voice, _ in said.lines)
 
 
-def test_the_button_turns_it_on_and_focus_and_notices_are_spoken_in_the_visits_language(qtbot, kiosk):  # noqa: F811
-    window = kiosk()
+def test_the_button_turns_it_on_and_focus_and_notices_are_spoken_in_the_visits_language(qtbot, kiosk, tmp_path):  # noqa: F811
+    window = calm(kiosk, tmp_path)
     said = recording(window)
     on_the_card_screen(qtbot, window)
     window.language.click()  # the shopper's switch, in the middle of the visit
@@ -119,8 +126,8 @@ def test_the_button_turns_it_on_and_focus_and_notices_are_spoken_in_the_visits_l
     assert window.idle.idle_s == window.settings.selfservice.idle_s
 
 
-def test_arrows_move_the_focus_enter_presses_and_backspace_goes_back(qtbot, kiosk):  # noqa: F811
-    window = kiosk()
+def test_arrows_move_the_focus_enter_presses_and_backspace_goes_back(qtbot, kiosk, tmp_path):  # noqa: F811
+    window = calm(kiosk, tmp_path)
     said = recording(window)
     card = on_the_card_screen(qtbot, window)
     window.speech.button.click()
@@ -147,8 +154,10 @@ def test_arrows_move_the_focus_enter_presses_and_backspace_goes_back(qtbot, kios
     assert card.code.text() == "" and window.stack.currentWidget() is card
     tap(window, Qt.Key_Backspace)
     assert window.stack.currentWidget() is window.screens["member"]
+    qtbot.waitUntil(lambda: "Welcome back, Chloé" in said.text(), timeout=3000)  # the screen's heading
     # Enter presses the focused button: the member screen's way to the gift card screen.
     window.screens["member"].go.emit("card")
+    card = window.screens["card"]
     card.finish.setFocus()
     tap(window, Qt.Key_Return, "\r")
     assert window.stack.currentWidget() is window.thanks

@@ -140,9 +140,8 @@ class SpeechMode(QObject):
             self._unavailable()
 
     def _screen_shown(self, _index: int = 0) -> None:
-        screen = self.window.stack.currentWidget()
-        title = getattr(screen, "title", None) or getattr(screen, "scan", None)
-        if isinstance(title, QLabel):
+        title = _title(self.window.stack.currentWidget())
+        if title is not None:
             self.announce(title.text())
         focus = QApplication.focusWidget()
         if focus is not None and focus is not self.window and focus.isVisible():
@@ -247,6 +246,17 @@ class SpeechMode(QObject):
                 return
         if screen is not w.attract:
             w.show_screen("attract")
+
+
+def _title(screen: QWidget | None) -> QLabel | None:
+    """The screen's heading: its `title` (the attract screen's `scan`), else the first words
+    at its top (the member screen's greeting, the join form's page title)."""
+    named = getattr(screen, "title", None) or getattr(screen, "scan", None)
+    if isinstance(named, QLabel) and named.isVisible():
+        return named
+    shown = [label for label in (screen.findChildren(QLabel) if screen is not None else ())
+             if label.isVisible() and label.text().strip()]
+    return min(shown, key=lambda label: label.mapTo(screen, QPoint(0, 0)).y(), default=None)
 
 
 def _ancestors(widget: QWidget, top: QWidget):
