@@ -24,6 +24,9 @@ if [ "$REQ" != requirements/runtime.txt ]; then
   DEBS+=(xvfb xauth openbox xdotool x11-xkb-utils)
   # The catalogue checks run GNU msgfmt --check (tests/test_catalogues.py).
   DEBS+=(gettext)
+  # The speech checks render every announcement to a WAV (tests/test_speech.py); the .deb
+  # only Recommends it (and speech-dispatcher), as a kiosk without speech still works.
+  DEBS+=(espeak-ng)
   # The installer's checks: systemd-analyze for the units, and what packaging/build.sh and
   # build-deb.sh need (strip, dpkg-shlibdeps, fakeroot, the Wayland libraries Qt links to).
   DEBS+=(systemd binutils dpkg-dev fakeroot libwayland-client0 libwayland-cursor0 libwayland-egl1)

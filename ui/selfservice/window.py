@@ -34,6 +34,7 @@ from ui.selfservice.attract import AttractScreen, ThanksScreen
 from ui.selfservice.idle import IdleWatch
 from ui.selfservice.language_screen import LanguageScreen
 from ui.selfservice.lockdown import LockdownKeys
+from ui.selfservice.speech import SpeechMode
 from ui.selfservice.overlay import EXIT, ManagerPin, Question, big_button
 from ui.selfservice.staff import CornerHold
 from ui.selfservice.unlock import StaffUnlock
@@ -162,10 +163,13 @@ class SelfServiceWindow(QWidget):
         self.language.setFixedHeight(round(self.body_px * 2.8))
         self.language.clicked.connect(lambda: self.show_screen("language"))
         self.language.hide()
+        self.question = Question(self)
+        self.speech = SpeechMode(self)  # the non-visual mode: its button sits beside the language's
         bottom = QHBoxLayout()
         bottom.setSpacing(theme.KIOSK_GAP_PX)
         bottom.addWidget(self.strip, 1)
         bottom.addWidget(self.language)
+        bottom.addWidget(self.speech.button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
         # A screen taller than the display (the join form's keyboard at 1366x768) scrolls
@@ -184,7 +188,6 @@ class SelfServiceWindow(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addLayout(bottom)
 
-        self.question = Question(self)
         self.question.set_font_px(self.body_px)
         self.question.answered.connect(self._answered)
         self.pin = ManagerPin(self, tasks)
@@ -195,6 +198,7 @@ class SelfServiceWindow(QWidget):
         self.corner.held.connect(self._staff)
         self.corner.raise_()
         self.lockdown = LockdownKeys(self)
+        self.speech.listen()
         self.idle: IdleWatch | None = None
         self._thanks_timer = QTimer(self, singleShot=True)
         self._thanks_timer.timeout.connect(self.reset)
@@ -213,6 +217,7 @@ class SelfServiceWindow(QWidget):
         self.notice.setAccessibleName(self.tr("Notice"))
         self.language.setAccessibleName(self.tr("Language"))
         self.language.setAccessibleDescription(self.tr("Choose the language of the screens"))
+        self.speech.words()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:
@@ -237,6 +242,7 @@ class SelfServiceWindow(QWidget):
         self.idle = IdleWatch(self.settings.selfservice.idle_s, self._visit_busy,
                               self.settings.checkout.authorize_timeout_s, self)
         self.idle.idle.connect(self._idle)
+        self.speech.end_visit()  # the idle time as the mode says
         bridge.connectivity.connect(self.set_connectivity)
         self.set_connectivity(terminal.till.checkout.connectivity)
         self.wedge.use(wedge_detector(self.settings.scanner))
@@ -368,6 +374,7 @@ class SelfServiceWindow(QWidget):
             self.idle.disarm()
         self._thanks_timer.stop()
         self._before_language = None
+        self.speech.end_visit()
         self.question.close_overlay()
         if self.pin.showing:
             self.pin.reset()
@@ -469,6 +476,7 @@ class SelfServiceWindow(QWidget):
         return None
 
     def say(self, text: str) -> None:
+        self.speech.announce(text)
         if self.stack.currentWidget() is self.attract:
             self.attract.say(text)
         else:
@@ -559,6 +567,7 @@ class SelfServiceWindow(QWidget):
             self.scans.close()
         if self.idle is not None:
             self.idle.close()
+        self.speech.close()
         self.wedge.remove()
         self.lockdown.remove()
         self.close()
