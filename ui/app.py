@@ -185,12 +185,14 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
 
     quitting, ticker = quit_event(app)
     from kiosk.settings_files import value
-    from ui.common import i18n
+    from ui.common import i18n, theme
 
     # Before the first widget: the words are set as each is made. (The settings load later.)
     if _wants_kiosk(mode):
         i18n.install(app, value("store", "locale") or "")
-        from ui.selfservice import session
+        from ui.selfservice import kit, session
+
+        theme.apply_setting(app, value("screen", "theme") or "", kit.body_px())
 
         try:
             return await session.run(app, quitting, on_ready=on_ready, on_shown=on_shown)
@@ -198,6 +200,7 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
             ticker.stop()
 
     i18n.install(app, value("screen", "language") or "")
+    theme.apply_setting(app, value("screen", "theme") or "")
     tasks = Tasks()
     # The application (its hub, the shift, scan routing) first; the window is its screen.
     cashier = Cashier(tasks.work)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 from ui.cashier.allowance_dialog import AllowanceDialog
 from ui.common.controls import button, show_key, show_on_top
@@ -14,6 +14,7 @@ from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
+from ui.common import theme
 from ui.common.tasks import user_message
 from ui.common.camera_preview import CameraPreview, FrameRelay
 
@@ -48,7 +49,18 @@ class Tools(QWidget):
             self.buttons[text] = b
             self.function_keys[key] = slot
             QShortcut(QKeySequence(key), window).activated.connect(slot)
+        # The look for the running app (until it quits), from the row like the other tools;
+        # a key too, so it can be found without the mouse. The store's default: screen.theme.
+        self.contrast = show_key(button(self, self.tr("High contrast"), self.tr("High contrast")), "Ctrl+Shift+H")
+        self.contrast.setCheckable(True)
+        self.contrast.setChecked(theme.current(QApplication.instance()) == "high-contrast")
+        self.contrast.toggled.connect(self.choose_contrast)
+        QShortcut(QKeySequence("Ctrl+Shift+H"), window).activated.connect(self.contrast.toggle)
+        row.addWidget(self.contrast)
         row.addStretch(1)
+
+    def choose_contrast(self, on: bool) -> None:
+        theme.apply(QApplication.instance(), "high-contrast" if on else "light")
 
     @property
     def cashier(self):

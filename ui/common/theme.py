@@ -81,6 +81,8 @@ def style_sheet(name: str = DEFAULT, kiosk_body_px: int | None = None) -> str:
     values.update(focus_ring=tokens()["focus_ring_px"], kiosk_target=KIOSK_TARGET_PX, kiosk_key=KIOSK_KEY_PX)
     if kiosk_body_px is not None:
         values["kiosk_body"] = max(int(kiosk_body_px), KIOSK_BODY_PX)
+    # The language button and the connection banner sit beside the notice strip, a little smaller.
+    values.update(kiosk_small=round(values["kiosk_body"] * 0.7), kiosk_banner=round(values["kiosk_body"] * 0.8))
     return _template().substitute(values)
 
 
@@ -89,6 +91,8 @@ def apply(app, name: str = DEFAULT, kiosk_body_px: int | None = None) -> None:
     top-level widgets, and the palette carries what QSS cannot reach (placeholder text)."""
     from PySide6.QtGui import QColor, QPalette
 
+    if kiosk_body_px is None and isinstance(app.property("kioskBodyPx"), int):
+        kiosk_body_px = app.property("kioskBodyPx")  # a switch keeps the panel's size
     sheet = style_sheet(name, kiosk_body_px)  # raises on an unknown name before anything changes
     values = colours(name)
     palette = app.palette()
@@ -98,6 +102,22 @@ def apply(app, name: str = DEFAULT, kiosk_body_px: int | None = None) -> None:
     app.setPalette(palette)
     app.setStyleSheet(sheet)
     app.setProperty("kioskTheme", name)
+    if kiosk_body_px is not None:
+        app.setProperty("kioskBodyPx", int(kiosk_body_px))
+
+
+def apply_setting(app, setting: str, kiosk_body_px: int | None = None) -> str:
+    """The store's default from screen.theme, at start-up. An unknown name falls back to light
+    here; the settings check (kiosk/config.py) reports it to the person who wrote it."""
+    name = setting if setting in THEMES else DEFAULT
+    apply(app, name, kiosk_body_px)
+    app.setProperty("kioskStoreTheme", name)
+    return name
+
+
+def store_default(app) -> str:
+    name = app.property("kioskStoreTheme")
+    return name if name in THEMES else DEFAULT
 
 
 def current(app) -> str:
