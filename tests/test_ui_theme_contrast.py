@@ -139,9 +139,9 @@ def test_placeholder_disabled_label_and_progress_label_as_painted(themed, qtbot,
 
 
 def test_switching_changes_every_open_window(themed, qtbot):
-    from PySide6.QtWidgets import QLabel
+    from PySide6.QtWidgets import QDialog
 
-    windows = [QLabel("one"), QLabel("two")]
+    windows = [QDialog(), QDialog()]
     for w in windows:
         qtbot.addWidget(w)
         w.resize(120, 40)
