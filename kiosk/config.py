@@ -285,6 +285,9 @@ class ScreenSettings(BaseModel):
     full_screen: bool = False
     # The cashier's language (en, es, fr, ar); empty: the system's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
     language: str = ""
+    # The look of both screens: light, or high-contrast (white and yellow on black). The cashier
+    # can switch for the running app; the kiosk's shopper for the visit (idle reset returns here).
+    theme: Literal["light", "high-contrast"] = "light"
 
 
 class MailSettings(BaseModel):

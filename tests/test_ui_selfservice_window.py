@@ -214,7 +214,7 @@ def test_no_cashier_action_is_reachable_from_the_kiosk(qtbot, kiosk):
     ours = [type(o).__module__ for o in window.findChildren(QObject)]
     assert not [m for m in ours if m.startswith("ui.cashier")]
     texts = {b.text() for b in window.findChildren(QPushButton) if b.isVisible()}
-    assert texts == {"Join", "Check a gift card", "Language · Idioma · Langue · اللغة", "Read aloud"}
+    assert texts == {"Join", "Check a gift card", "Language · Idioma · Langue · اللغة", "Read aloud", "High contrast"}
     assert window.terminal.camera is not None  # the kiosk's camera is on from the start, as set up
 
 

@@ -185,12 +185,14 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
 
     quitting, ticker = quit_event(app)
     from kiosk.settings_files import value
-    from ui.common import i18n
+    from ui.common import i18n, theme
 
     # Before the first widget: the words are set as each is made. (The settings load later.)
     if _wants_kiosk(mode):
         i18n.install(app, value("store", "locale") or "")
-        from ui.selfservice import session
+        from ui.selfservice import kit, session
+
+        theme.apply_setting(app, value("screen", "theme") or "", kit.body_px())
 
         try:
             return await session.run(app, quitting, on_ready=on_ready, on_shown=on_shown)
@@ -198,6 +200,11 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
             ticker.stop()
 
     i18n.install(app, value("screen", "language") or "")
+    # The light sheet is not applied to the cashier at start-up yet: its padding and borders
+    # change the controls' sizes, and the tools row then overflows 1920x1080 at 200 %
+    # (tests/test_ui_layout.py). High contrast is applied; Ctrl+Shift+H switches either way.
+    if (value("screen", "theme") or "") == "high-contrast":
+        theme.apply_setting(app, "high-contrast")
     tasks = Tasks()
     # The application (its hub, the shift, scan routing) first; the window is its screen.
     cashier = Cashier(tasks.work)

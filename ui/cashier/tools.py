@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 from ui.cashier.allowance_dialog import AllowanceDialog
 from ui.common.controls import button, show_key, show_on_top
@@ -14,6 +14,7 @@ from ui.cashier.enrol_dialog import EnrolDialog
 from ui.cashier.member_search import MemberSearchDialog
 from ui.cashier.queue_dialog import QueueDialog
 from ui.cashier.returns_dialog import ReturnsDialog
+from ui.common import theme
 from ui.common.tasks import user_message
 from ui.common.camera_preview import CameraPreview, FrameRelay
 
@@ -48,7 +49,15 @@ class Tools(QWidget):
             self.buttons[text] = b
             self.function_keys[key] = slot
             QShortcut(QKeySequence(key), window).activated.connect(slot)
+        # The look for the running app (until it quits), on a key: one more button made the
+        # tools row too wide for 1920x1080 at 200 % (tests/test_ui_layout.py). The store's
+        # default: screen.theme.
+        QShortcut(QKeySequence("Ctrl+Shift+H"), window).activated.connect(self.switch_contrast)
         row.addStretch(1)
+
+    def switch_contrast(self) -> None:
+        app = QApplication.instance()
+        theme.apply(app, "light" if theme.current(app) == "high-contrast" else "high-contrast")
 
     @property
     def cashier(self):

@@ -32,10 +32,8 @@ def big_button(parent: QWidget, text: str, name: str, primary: bool = False) -> 
     b.setAccessibleName(name)
     b.setMinimumSize(theme.KIOSK_TARGET_PX, theme.KIOSK_TARGET_PX)
     b.setFocusPolicy(Qt.TabFocus)
-    bg, fg = ((theme.KIOSK_PRIMARY_BG, theme.KIOSK_PRIMARY_FG) if primary
-              else (theme.KIOSK_SECONDARY_BG, theme.KIOSK_FG))
-    b.setStyleSheet(f"QPushButton {{ background: {bg}; color: {fg}; border: 2px solid {theme.KIOSK_PRIMARY_BG}; "
-                    f"border-radius: 8px; padding: 8px 20px; }}")
+    if primary:
+        b.setProperty("role", "primary")  # the colours and shape: resources/design/theme.qss
     return b
 
 

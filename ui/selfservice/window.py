@@ -119,15 +119,16 @@ class SelfServiceWindow(QWidget):
         # The store's language (installed before the window is made); a shopper's choice lasts a visit.
         self.store_language = i18n.language()
         self._connectivity = "online"
-        self.setStyleSheet(f"#kiosk {{ background: {theme.KIOSK_BG}; }} QLabel {{ color: {theme.KIOSK_FG}; }}")
+        self.setProperty("screen", "kiosk")  # its colours and sizes: resources/design/theme.qss
+        # The store's look (applied before the window is made); a shopper's choice lasts a visit.
+        self.store_theme = theme.store_default(QApplication.instance())
         self.body_px = kit.body_px()
 
         self.banner = QLabel(self)
         self.banner.setObjectName("kioskBanner")
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignCenter)
-        self.banner.setStyleSheet(f"#kioskBanner {{ background: {theme.KIOSK_CALM_BG}; color: {theme.KIOSK_CALM_FG}; "
-                                  f"font-size: {round(self.body_px * 0.8)}px; padding: 6px 16px; border-radius: 8px; }}")
+        self.banner.setProperty("role", "calm")
         keep_place(self.banner).hide()
         self.stack = ScreenStack(self)
         self.attract = AttractScreen(self.body_px, parent=self.stack)
@@ -143,7 +144,6 @@ class SelfServiceWindow(QWidget):
         self.notice = QLabel(self)  # sentences for the shopper on any screen but the attract one
         self.notice.setAlignment(Qt.AlignCenter)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(f"font-size: {self.body_px}px;")
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)
         self._notice_timer.timeout.connect(self._clear_notice)
         # The banner and the notice share one strip of fixed height at the bottom, the notice
@@ -158,18 +158,25 @@ class SelfServiceWindow(QWidget):
         # The language on every screen of a visit, beside the strip (it takes no height of its
         # own); the attract screen has its own, bigger one.
         self.language = big_button(self, " · ".join(i18n.LANGUAGE_WORD[c] for c in i18n.shipped()), "")
-        self.language.setStyleSheet(self.language.styleSheet()
-                                    + f"QPushButton {{ font-size: {round(self.body_px * 0.7)}px; padding: 4px 12px; }}")
+        self.language.setProperty("size", "small")
         self.language.setFixedHeight(round(self.body_px * 2.8))
         self.language.clicked.connect(lambda: self.show_screen("language"))
         self.language.hide()
         self.question = Question(self)
         self.speech = SpeechMode(self)  # the non-visual mode: its button sits beside the language's
+        # High contrast for this visit, on the same row as the language (ui/common/theme.py).
+        self.contrast = big_button(self, "", "")
+        self.contrast.setProperty("size", "small")
+        self.contrast.setCheckable(True)
+        self.contrast.setChecked(self.store_theme == "high-contrast")
+        self.contrast.setFixedHeight(round(self.body_px * 2.8))
+        self.contrast.toggled.connect(self.choose_contrast)
         bottom = QHBoxLayout()
         bottom.setSpacing(theme.KIOSK_GAP_PX)
         bottom.addWidget(self.strip, 1)
         bottom.addWidget(self.language)
         bottom.addWidget(self.speech.button)
+        bottom.addWidget(self.contrast)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.KIOSK_TARGET_PX + theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX, theme.KIOSK_GAP_PX)
         # A screen taller than the display (the join form's keyboard at 1366x768) scrolls
@@ -218,6 +225,9 @@ class SelfServiceWindow(QWidget):
         self.language.setAccessibleName(self.tr("Language"))
         self.language.setAccessibleDescription(self.tr("Choose the language of the screens"))
         self.speech.words()
+        self.contrast.setText(self.tr("High contrast"))
+        self.contrast.setAccessibleName(self.tr("High contrast"))
+        self.contrast.setAccessibleDescription(self.tr("Light text on black with stronger outlines, for this visit"))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:
@@ -403,10 +413,18 @@ class SelfServiceWindow(QWidget):
             from ui.common import i18n as screen_languages
 
             screen_languages.install(QApplication.instance(), self.store_language)
+        self.contrast.setChecked(self.store_theme == "high-contrast")  # the next shopper sees the store's look
+        if theme.current(QApplication.instance()) != self.store_theme:
+            theme.apply(QApplication.instance(), self.store_theme)
         self.attract.shown()
         if self.terminal is not None:
             self._new_visit()
         self.visit_reset.emit()
+
+    def choose_contrast(self, on: bool) -> None:
+        """The shopper's look, for this visit: the application's sheet changes, so every
+        screen and overlay changes with it at once."""
+        theme.apply(QApplication.instance(), "high-contrast" if on else "light")
 
     def choose_language(self, language: str) -> None:
         """The shopper's language, for this visit, from any screen: every standing screen says
