@@ -18,6 +18,7 @@ from tests.ui_env import qloop, run  # noqa: F401 (the fixture)
 # What only a command, a printer or a later step reads; each with who reads it.
 READ_ELSEWHERE = {
     "screen.language": "ui/app.py before the first frame (kiosk.settings_files.value), as the window's words are made",
+    "screen.theme": "ui/app.py before the first frame (kiosk.settings_files.value), as the style sheet is applied",
     "schema_version": "config.load_settings (the file's migrations)",
     "backend.url": "kiosk.connect.connect for live (the demo and training ignore it)",
     "backend.site_id": "kiosk.connect.connect for live",
