@@ -200,11 +200,10 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
             ticker.stop()
 
     i18n.install(app, value("screen", "language") or "")
-    # The light sheet is not applied to the cashier at start-up yet: its padding and borders
-    # change the controls' sizes, and the tools row then overflows 1920x1080 at 200 %
-    # (tests/test_ui_layout.py). High contrast is applied; Ctrl+Shift+H switches either way.
-    if (value("screen", "theme") or "") == "high-contrast":
-        theme.apply_setting(app, "high-contrast")
+    # The cashier's light look is Qt's own with the theme's tones (ui/common/theme.tones_sheet);
+    # high contrast is the whole sheet. Ctrl+Shift+H switches between them.
+    app.setProperty("kioskSheet", "tones")
+    theme.apply_setting(app, value("screen", "theme") or "")
     tasks = Tasks()
     # The application (its hub, the shift, scan routing) first; the window is its screen.
     cashier = Cashier(tasks.work)

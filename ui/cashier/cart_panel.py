@@ -45,7 +45,8 @@ class CartPanel(QWidget):
         # the field's left end, so it takes no room of its own.
         self.times = QLabel(self.entry)
         self.times.setAccessibleName(self.tr("Quantity for the next product"))
-        self.times.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {theme.ACCENT};")
+        self.times.setStyleSheet("font-size: 18px; font-weight: bold;")
+        self.times.setProperty("tone", "accent")
         self.times.setAlignment(Qt.AlignCenter)
         self.times.hide()
         # Found products float over the cart under the field: a search never squeezes the
@@ -103,7 +104,7 @@ class CartPanel(QWidget):
         self.earns = QLabel(self)
         self.earns.setAccessibleName(self.tr("Points this sale earns"))
         self.earns.setAlignment(Qt.AlignRight)
-        self.earns.setStyleSheet(f"color: {theme.ACCENT};")
+        self.earns.setProperty("tone", "accent")
         self.earns.hide()
         backend = sale.till.engine.backend
         quote = getattr(backend, "quote_points", None)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 from kiosk.checkout.operators import Approval
 from ui.common.tasks import Tasks, sentence
 from ui.common.controls import BUTTON_HEIGHT
-from ui.common import theme
 
 # approve(action, subject, details=lines the manager reads) -> the Approval, or None when cancelled
 Approve = Callable[..., Awaitable[Approval | None]]
@@ -62,7 +61,7 @@ class CashierDialog(QDialog):
         self.tasks = tasks
         self.error = message_label("")
         self.error.setObjectName("error")
-        self.error.setStyleSheet(f"color: {theme.ERROR};")
+        self.error.setProperty("tone", "error")
         self._running: dict[str, asyncio.Task] = {}
 
     # -- keys -------------------------------------------------------------------------

@@ -132,7 +132,9 @@ class MemberPanel(QWidget):
                 self.offline.show()
             active = member is None or member.active
             self.status.setText(self.tr("Active") if active else self.tr("Inactive: rewards can't be used"))
-            self.status.setStyleSheet("" if active else f"color: {theme.WARNING}; font-weight: bold;")
+            self.status.setStyleSheet("" if active else "font-weight: bold;")
+            self.status.setProperty("tone", "" if active else "warning")
+            theme.repolish(self.status)
             self.tier.setText((points.tier or "—") if points else "—")
             self.points.setText(formats.points(points.available) if points else self.tr("not available"))
             self.value.setText(str(points.currency_value) if points and points.currency_value is not None else "—")

@@ -128,11 +128,13 @@ class TenderPanel(QWidget):
         if self.last_change is not None:
             self.due_label.setText(self.tr("Change"))
             self.due.setText(formats.money(self.last_change))
-            self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold; color: {theme.DONE};")
+            self.due.setProperty("tone", "done")
+            theme.repolish(self.due)
         else:
             self.due_label.setText(self.tr("Due"))
             self.due.setText(formats.money(session.due))
-            self.due.setStyleSheet(f"font-size: {theme.TOTAL_PX}px; font-weight: bold;")
+            self.due.setProperty("tone", "")
+            theme.repolish(self.due)
         self.tenders.clear()
         for card in session.cards:
             kind = self.tr("Store card") if card.kind == "storecard" else self.tr("Gift card")

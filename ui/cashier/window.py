@@ -74,7 +74,8 @@ class CashierWindow(QMainWindow):
         # a banner or a notice coming or going never moves a button under a finger.
         self.demo = QLabel(central)
         self.demo.setAccessibleName(self.tr("Demo mode"))
-        self.demo.setStyleSheet(f"background: {theme.DEMO_BG}; padding: 4px;")
+        self.demo.setStyleSheet("padding: 4px;")
+        self.demo.setProperty("tone", "demo")
         keep_place(self.demo).hide()  # its room is kept from the first frame: the sign-in form never jumps
         self.notices = NoticeBar(central)
         self.offline = OfflineBanner(central)

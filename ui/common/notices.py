@@ -78,8 +78,8 @@ class NoticeBar(QFrame):
         self.action_button.setAccessibleName(action[0] if action else "")
         self.action_button.setVisible(action is not None)
         self.close_button.show()
-        self.setStyleSheet(f"#noticeBar {{ background: {theme.NOTICE_BG}; border: 1px solid {theme.NOTICE_BORDER}; "
-                           "border-radius: 4px; }")
+        self.setStyleSheet("#noticeBar { border-width: 1px; border-style: solid; border-radius: 4px; }")
+        self.setProperty("tone", "notice")  # its colours: resources/design/theme.qss
         self._timer.start(ACTION_MS if action else self._show_ms)
 
     def clear(self) -> None:

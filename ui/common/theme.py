@@ -26,9 +26,16 @@ def colours(name: str = DEFAULT) -> dict[str, str]:
     return dict(tokens()["themes"][name])
 
 
-@lru_cache(maxsize=1)
-def _template() -> Template:
-    return Template(resources.files("kiosk_resources.design").joinpath("theme.qss").read_text("utf-8"))
+@lru_cache(maxsize=2)
+def _template(file: str = "theme.qss") -> Template:
+    return Template(resources.files("kiosk_resources.design").joinpath(file).read_text("utf-8"))
+
+
+def tones_sheet(name: str = DEFAULT) -> str:
+    """Only the tones (accent, error, done...): what the cashier's light look takes from the
+    sheet. The whole light sheet's padding and borders would resize its controls, and its
+    layout is fitted to Qt's own look (tests/test_ui_layout.py)."""
+    return _template("tones.qss").substitute(colours(name))
 
 
 _light = colours(DEFAULT)
@@ -83,7 +90,7 @@ def style_sheet(name: str = DEFAULT, kiosk_body_px: int | None = None) -> str:
         values["kiosk_body"] = max(int(kiosk_body_px), KIOSK_BODY_PX)
     # The language button and the connection banner sit beside the notice strip, a little smaller.
     values.update(kiosk_small=round(values["kiosk_body"] * 0.7), kiosk_banner=round(values["kiosk_body"] * 0.8))
-    return _template().substitute(values)
+    return _template().substitute(values) + "\n" + tones_sheet(name)
 
 
 def apply(app, name: str = DEFAULT, kiosk_body_px: int | None = None) -> None:
@@ -96,6 +103,16 @@ def apply(app, name: str = DEFAULT, kiosk_body_px: int | None = None) -> None:
     sheet = style_sheet(name, kiosk_body_px)  # raises on an unknown name before anything changes
     values = colours(name)
     palette = app.palette()
+    if app.property("kioskSheet") == "tones" and name == DEFAULT:
+        sheet = tones_sheet(name)  # the cashier's light look: Qt's own, with the tones (see tones_sheet)
+        palette = app.style().standardPalette()
+    else:
+        # What the sheet does not reach: a widget that fills its own background (a stack, a
+        # scroll area) paints the palette's window colour.
+        for role, key in ((QPalette.ColorRole.Window, "window_bg"), (QPalette.ColorRole.WindowText, "text"),
+                          (QPalette.ColorRole.Base, "window_bg"), (QPalette.ColorRole.Text, "text"),
+                          (QPalette.ColorRole.Button, "secondary_bg"), (QPalette.ColorRole.ButtonText, "secondary_fg")):
+            palette.setColor(role, QColor(values[key]))
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(values["placeholder"]))
     palette.setColor(QPalette.ColorRole.Highlight, QColor(values["selected_bg"]))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor(values["selected_fg"]))

@@ -62,7 +62,8 @@ class EnrolScreen(QWidget):
         self.first_name = kit.field(page, self.tr("First name"), self.tr("First name"))
         self.contact = kit.field(page, self.tr("Email or phone number"), self.tr("Email or phone number"))
         self.problem = kit.text(page, self.tr("Problem"))
-        self.problem.setStyleSheet(f"font-size: {kit.body_px()}px; color: {theme.ERROR};")
+        self.problem.setStyleSheet(f"font-size: {kit.body_px()}px;")
+        self.problem.setProperty("tone", "error")
         self.keyboard = Keyboard(page, accents=True)
         for edit in (self.first_name, self.contact):
             edit.installEventFilter(self)  # the keyboard types into whichever field was touched

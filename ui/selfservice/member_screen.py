@@ -35,11 +35,12 @@ class RewardRow(QFrame):
         self.state = kit.text(self, self.tr("Available"))
         if choice.available:
             self.state.setText(self.tr("You have enough points for this."))
-            colour = theme.KIOSK_AVAILABLE
+            tone = "available"
         else:
             self.state.setText(self.tr("Not available: {0}.").format(choice.reason or self.tr("not now")))
-            colour = theme.KIOSK_UNAVAILABLE
-        self.state.setStyleSheet(f"font-size: {kit.body_px()}px; color: {colour};")
+            tone = "unavailable"
+        self.state.setStyleSheet(f"font-size: {kit.body_px()}px;")
+        self.state.setProperty("tone", tone)  # the colour: resources/design/theme.qss
         words = QVBoxLayout()
         words.setSpacing(2)
         for label in (self.title, self.cost, self.state):
@@ -78,7 +79,8 @@ class MemberScreen(QWidget):
         self.setAccessibleName(self.tr("Your account"))
         self.greeting = kit.text(self, self.tr("Greeting"), theme.KIOSK_TITLE_PX, bold=True)
         self.points = kit.text(self, self.tr("Points"), theme.KIOSK_FIGURE_PX, bold=True)
-        self.points.setStyleSheet(f"font-size: {theme.KIOSK_FIGURE_PX}px; font-weight: bold; color: {theme.ACCENT};")
+        self.points.setStyleSheet(f"font-size: {theme.KIOSK_FIGURE_PX}px; font-weight: bold;")
+        self.points.setProperty("tone", "accent")
         # One line, whatever the column's share: "640 / points" over two lines reads as two things.
         self.points.setWordWrap(False)
         self.points.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)

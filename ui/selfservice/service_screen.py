@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kiosk.app.exits import EXIT_OK
-from ui.common import theme
 from ui.selfservice import kit
 from ui.selfservice.lockdown import LockdownKeys
 
@@ -21,7 +20,7 @@ class ServiceScreen(QWidget):
         super().__init__(parent, Qt.Window | Qt.FramelessWindowHint)
         self.setObjectName("serviceScreen")
         self.setAccessibleName(self.tr("Out of order"))
-        self.setStyleSheet(f"#serviceScreen {{ background: {theme.KIOSK_BG}; }} QLabel {{ color: {theme.KIOSK_FG}; }}")
+        self.setProperty("screen", "kiosk")  # its colours: resources/design/theme.qss
         px = kit.body_px()
         title = QLabel(self.tr("Out of order"), self)
         title.setStyleSheet(f"font-size: {px * 3}px; font-weight: bold;")

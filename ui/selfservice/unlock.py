@@ -34,9 +34,9 @@ class StaffUnlock(QPushButton):
         self.setAccessibleDescription(self.tr("For staff: a manager's PIN lets codes be typed again"))
         self.setFocusPolicy(Qt.NoFocus)  # the screen's field keeps the focus
         self.setMinimumSize(theme.KIOSK_TARGET_PX * 3, theme.KIOSK_TARGET_PX)
-        self.setStyleSheet(f"#staffUnlock {{ background: transparent; color: {theme.KIOSK_UNAVAILABLE}; "
-                           f"border: 2px dashed {theme.KIOSK_UNAVAILABLE}; border-radius: 8px; "
-                           f"font-size: {STAFF_PX}px; padding: 0 16px; }}")
+        self.setStyleSheet(f"#staffUnlock {{ background: transparent; border-style: dashed; border-width: 2px; "
+                           f"border-radius: 8px; font-size: {STAFF_PX}px; padding: 0 16px; }}")
+        self.setProperty("tone", "unavailable")  # its colour and its dashed border's: theme.qss
         self.clicked.connect(lambda: self.asked.emit(self.entry))
         shopper.locked.connect(self._locked)
         shopper.lifted.connect(self._lifted)
