@@ -199,3 +199,96 @@ def test_a_shopper_with_a_keyboard_alone_tabs_to_join_and_presses_it_with_space(
     assert window.attract.join.hasFocus(), [w.accessibleName() for w in reached if w is not None]
     Keyboard(window).send([(True, Qt.Key_Space, Qt.NoModifier, " "), (False, Qt.Key_Space, Qt.NoModifier, " ")])
     qtbot.waitUntil(lambda: "enrol" in window.screens and window.screens["enrol"].isVisible(), timeout=5000)
+
+
+def _visit(qtbot, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    scan_member(window)
+    qtbot.waitUntil(lambda: "member" in window.screens and window.screens["member"].isVisible(), timeout=8000)
+    return window
+
+
+def _shown_screen(qtbot, window, name: str) -> QWidget:
+    window.show_screen(name)
+    qtbot.waitUntil(lambda: window.screens[name].isVisible(), timeout=5000)
+    return window.screens[name]
+
+
+def test_the_gift_card_screen_names_every_control_and_follows_the_language(qtbot, qapp, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    card = _shown_screen(qtbot, window, "card")
+    assert unnamed(window) == []
+    assert (card.check_button.accessibleName(), card.check_button.accessibleDescription()) == (
+        "Check balance", "Shows what is left on the card whose code is typed")
+    # A shopper's switch to French: the screen is built again, and a screen reader hears French.
+    window.show_screen("language")
+    qtbot.mouseClick(window.languages.buttons["fr"], Qt.LeftButton)
+    card = window.screens["card"]
+    qtbot.waitUntil(lambda: card.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+    said = dict(words(card))
+    assert said["Retour"] == "Revient à l'écran précédent" and said["Terminer"] == "Termine votre visite", said
+    assert "Back" not in said and "Finish" not in said
+
+
+def test_every_step_of_joining_names_every_control(qtbot, kiosk):  # noqa: F811
+    from ui.selfservice.enrol_screen import CONSENT, OUTCOME
+
+    window = _visit(qtbot, kiosk)
+    enrol = _shown_screen(qtbot, window, "enrol")
+    assert unnamed(window) == []
+    enrol.first_name.setText("Ana")
+    enrol.contact.setText("ana@example.com")
+    qtbot.mouseClick(enrol.next, Qt.LeftButton)
+    assert enrol.steps.currentIndex() == CONSENT
+    assert unnamed(window) == []
+    assert enrol.consent.accessibleName() == "Marketing consent"
+    enrol.steps.setCurrentIndex(OUTCOME)  # the welcome's own buttons, whatever the backend says
+    enrol.see_points.show()
+    assert unnamed(window) == []
+
+
+def test_a_rewards_pass_names_every_control(qtbot, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    member = window.screens["member"]
+    qtbot.waitUntil(lambda: any(r.get is not None for r in member.rows), timeout=5000)
+    row = next(r for r in member.rows if r.get is not None)
+    qtbot.mouseClick(row.get, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "pass" in window.screens and window.screens["pass"].isVisible(), timeout=5000)
+    passed = window.screens["pass"]
+    passed.print_button.show()  # shown only with a printer: read anyway
+    assert unnamed(window) == []
+    assert passed.back.accessibleDescription() == "Goes back to the list of your rewards"
+
+
+def test_the_language_screen_names_each_language_in_itself_and_describes_it(qtbot, qapp, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    window.show_screen("language")
+    assert unnamed(window) == []
+    assert window.languages.buttons["fr"].accessibleName() == "Français"
+    assert window.languages.buttons["fr"].accessibleDescription() == "Shows the screens in Français"
+    screen_i18n.install(qapp, "fr")
+    try:
+        assert unnamed(window) == []
+        assert window.languages.back.accessibleDescription() == "Revient sans changer de langue"
+    finally:
+        screen_i18n.install(qapp, "en")
+
+
+def test_the_still_there_question_and_the_manager_pin_name_every_control(qtbot, qapp, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    window._idle()
+    assert window.question.showing and unnamed(window) == []
+    assert window.question.buttons["stay"].accessibleDescription() == "Answers the question: Still there?"
+    window.question.close_overlay()
+    window._staff()
+    assert window.pin.showing and unnamed(window) == []
+    keys = {b.accessibleName(): b for b in window.pin.box.findChildren(QPushButton)}
+    assert keys["M"].accessibleDescription() == "Types M" and "OK" in keys
+    screen_i18n.install(qapp, "fr")
+    try:
+        assert unnamed(window) == [] and window.pin.cancel.accessibleDescription() == "Ferme ceci sans se connecter"
+    finally:
+        screen_i18n.install(qapp, "en")
