@@ -10,6 +10,7 @@ from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from tests.keyboard import Keyboard
+from tests.test_selfservice_email import inbox  # noqa: F401 (the fixture)
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in  # noqa: F401 (the fixtures)
 from tests.test_ui_selfservice_window import kiosk, scan_member  # noqa: F401 (the fixture)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
@@ -17,6 +18,7 @@ from ui.cashier.sign_in import SignInView
 from ui.common import i18n as screen_i18n
 from ui.common.status import StatusLine
 from ui.common.tasks import Tasks
+from ui.selfservice.service_screen import ServiceScreen
 from ui.selfservice.keys import Keyboard as OnScreenKeyboard, Keypad
 
 # The roles a person works (presses, types into, picks from, moves), as opposed to text and frames.
@@ -292,3 +294,35 @@ def test_the_still_there_question_and_the_manager_pin_name_every_control(qtbot, 
         assert unnamed(window) == [] and window.pin.cancel.accessibleDescription() == "Ferme ceci sans se connecter"
     finally:
         screen_i18n.install(qapp, "en")
+
+
+def test_find_me_by_email_names_every_control_on_both_steps(qtbot, kiosk, inbox, tmp_path):  # noqa: F811
+    from tests.test_ui_selfservice_email import with_lookup
+    from ui.selfservice.email_screen import CODE
+
+    window = kiosk(with_lookup(tmp_path, inbox.port))
+    qtbot.waitExposed(window)
+    qtbot.mouseClick(window.attract.email, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "email" in window.screens and window.screens["email"].isVisible(), timeout=5000)
+    found = window.screens["email"]
+    assert unnamed(window) == []
+    assert found.send_button.accessibleDescription() == "Sends a 6-digit code to the email typed"
+    found.steps.setCurrentIndex(CODE)  # the code's step, as after a code was sent
+    qtbot.waitUntil(lambda: found.code.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+
+
+def test_a_locked_entry_s_staff_unlock_and_the_service_screen_are_named(qtbot, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    card = _shown_screen(qtbot, window, "card")
+    for n in range(window.settings.selfservice.max_guesses):
+        window.shopper.check_card(f"GC-9999-000{n}")
+        qtbot.waitUntil(lambda: not window.shopper.busy, timeout=5000)
+    qtbot.waitUntil(lambda: card.unlock.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+    assert card.unlock in [face.object() for face in controls(window)]
+    service = _shown(qtbot, ServiceScreen())
+    assert unnamed(service) == []  # words only, nothing to press
+    service.leaving = True
+    service.keys.remove()
+    service.close()
