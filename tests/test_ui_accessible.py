@@ -326,3 +326,33 @@ def test_a_locked_entry_s_staff_unlock_and_the_service_screen_are_named(qtbot, k
     service.leaving = True
     service.keys.remove()
     service.close()
+
+
+def test_the_cashier_s_question_and_manager_approval_name_every_control(qtbot):
+    from ui.cashier.approval import ManagerApproval
+    from ui.cashier.confirm import Confirmation
+
+    host = _shown(qtbot, QWidget())
+    host.resize(800, 600)
+    under = QWidget(host)
+    question = Confirmation(host)
+    question.show_question("Void this sale?", "Void", "Keep", under)
+    assert question.isVisible() and unnamed(host) == []
+    assert (question.yes.accessibleName(), question.yes.accessibleDescription()) == (
+        "Yes", "Void; the Y key does the same")
+    question.answer(False)
+    approval = ManagerApproval(None, Tasks(), "void", requested_by="C01", details=["Sale 12: 4.50"])
+    _shown(qtbot, approval)
+    assert unnamed(approval) == []
+    assert approval.ok.accessibleDescription() == "Checks the manager's id and PIN, then approves"
+    approval.reject()
+
+
+def test_the_camera_preview_is_named_and_says_its_state(qtbot):
+    from ui.common.camera_preview import CameraPreview
+
+    preview = _shown(qtbot, CameraPreview())
+    face = QAccessible.queryAccessibleInterface(preview)
+    assert face.text(QAccessible.Name) == "Camera preview"
+    assert face.text(QAccessible.Description) == "Camera starting…"
+    assert unnamed(preview) == []
