@@ -10,6 +10,7 @@ from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from tests.keyboard import Keyboard
+from tests.test_selfservice_email import inbox  # noqa: F401 (the fixture)
 from tests.test_ui_cashier import COFFEE, early_window, lines, screen, sign_in  # noqa: F401 (the fixtures)
 from tests.test_ui_selfservice_window import kiosk, scan_member  # noqa: F401 (the fixture)
 from tests.ui_env import qloop  # noqa: F401 (the fixture)
@@ -17,6 +18,7 @@ from ui.cashier.sign_in import SignInView
 from ui.common import i18n as screen_i18n
 from ui.common.status import StatusLine
 from ui.common.tasks import Tasks
+from ui.selfservice.service_screen import ServiceScreen
 from ui.selfservice.keys import Keyboard as OnScreenKeyboard, Keypad
 
 # The roles a person works (presses, types into, picks from, moves), as opposed to text and frames.
@@ -199,3 +201,158 @@ def test_a_shopper_with_a_keyboard_alone_tabs_to_join_and_presses_it_with_space(
     assert window.attract.join.hasFocus(), [w.accessibleName() for w in reached if w is not None]
     Keyboard(window).send([(True, Qt.Key_Space, Qt.NoModifier, " "), (False, Qt.Key_Space, Qt.NoModifier, " ")])
     qtbot.waitUntil(lambda: "enrol" in window.screens and window.screens["enrol"].isVisible(), timeout=5000)
+
+
+def _visit(qtbot, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    scan_member(window)
+    qtbot.waitUntil(lambda: "member" in window.screens and window.screens["member"].isVisible(), timeout=8000)
+    return window
+
+
+def _shown_screen(qtbot, window, name: str) -> QWidget:
+    window.show_screen(name)
+    qtbot.waitUntil(lambda: window.screens[name].isVisible(), timeout=5000)
+    return window.screens[name]
+
+
+def test_the_gift_card_screen_names_every_control_and_follows_the_language(qtbot, qapp, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    card = _shown_screen(qtbot, window, "card")
+    assert unnamed(window) == []
+    assert (card.check_button.accessibleName(), card.check_button.accessibleDescription()) == (
+        "Check balance", "Shows what is left on the card whose code is typed")
+    # A shopper's switch to French: the screen is built again, and a screen reader hears French.
+    window.show_screen("language")
+    qtbot.mouseClick(window.languages.buttons["fr"], Qt.LeftButton)
+    card = window.screens["card"]
+    qtbot.waitUntil(lambda: card.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+    said = dict(words(card))
+    assert said["Retour"] == "Revient à l'écran précédent" and said["Terminer"] == "Termine votre visite", said
+    assert "Back" not in said and "Finish" not in said
+
+
+def test_every_step_of_joining_names_every_control(qtbot, kiosk):  # noqa: F811
+    from ui.selfservice.enrol_screen import CONSENT, OUTCOME
+
+    window = _visit(qtbot, kiosk)
+    enrol = _shown_screen(qtbot, window, "enrol")
+    assert unnamed(window) == []
+    enrol.first_name.setText("Ana")
+    enrol.contact.setText("ana@example.com")
+    qtbot.mouseClick(enrol.next, Qt.LeftButton)
+    assert enrol.steps.currentIndex() == CONSENT
+    assert unnamed(window) == []
+    assert enrol.consent.accessibleName() == "Marketing consent"
+    enrol.steps.setCurrentIndex(OUTCOME)  # the welcome's own buttons, whatever the backend says
+    enrol.see_points.show()
+    assert unnamed(window) == []
+
+
+def test_a_rewards_pass_names_every_control(qtbot, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    member = window.screens["member"]
+    qtbot.waitUntil(lambda: any(r.get is not None for r in member.rows), timeout=5000)
+    row = next(r for r in member.rows if r.get is not None)
+    qtbot.mouseClick(row.get, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "pass" in window.screens and window.screens["pass"].isVisible(), timeout=5000)
+    passed = window.screens["pass"]
+    passed.print_button.show()  # shown only with a printer: read anyway
+    assert unnamed(window) == []
+    assert passed.back.accessibleDescription() == "Goes back to the list of your rewards"
+
+
+def test_the_language_screen_names_each_language_in_itself_and_describes_it(qtbot, qapp, kiosk):  # noqa: F811
+    window = kiosk()
+    qtbot.waitExposed(window)
+    window.show_screen("language")
+    assert unnamed(window) == []
+    assert window.languages.buttons["fr"].accessibleName() == "Français"
+    assert window.languages.buttons["fr"].accessibleDescription() == "Shows the screens in Français"
+    screen_i18n.install(qapp, "fr")
+    try:
+        assert unnamed(window) == []
+        assert window.languages.back.accessibleDescription() == "Revient sans changer de langue"
+    finally:
+        screen_i18n.install(qapp, "en")
+
+
+def test_the_still_there_question_and_the_manager_pin_name_every_control(qtbot, qapp, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    window._idle()
+    assert window.question.showing and unnamed(window) == []
+    assert window.question.buttons["stay"].accessibleDescription() == "Answers the question: Still there?"
+    window.question.close_overlay()
+    window._staff()
+    assert window.pin.showing and unnamed(window) == []
+    keys = {b.accessibleName(): b for b in window.pin.box.findChildren(QPushButton)}
+    assert keys["M"].accessibleDescription() == "Types M" and "OK" in keys
+    screen_i18n.install(qapp, "fr")
+    try:
+        assert unnamed(window) == [] and window.pin.cancel.accessibleDescription() == "Ferme ceci sans se connecter"
+    finally:
+        screen_i18n.install(qapp, "en")
+
+
+def test_find_me_by_email_names_every_control_on_both_steps(qtbot, kiosk, inbox, tmp_path):  # noqa: F811
+    from tests.test_ui_selfservice_email import with_lookup
+    from ui.selfservice.email_screen import CODE
+
+    window = kiosk(with_lookup(tmp_path, inbox.port))
+    qtbot.waitExposed(window)
+    qtbot.mouseClick(window.attract.email, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "email" in window.screens and window.screens["email"].isVisible(), timeout=5000)
+    found = window.screens["email"]
+    assert unnamed(window) == []
+    assert found.send_button.accessibleDescription() == "Sends a 6-digit code to the email typed"
+    found.steps.setCurrentIndex(CODE)  # the code's step, as after a code was sent
+    qtbot.waitUntil(lambda: found.code.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+
+
+def test_a_locked_entry_s_staff_unlock_and_the_service_screen_are_named(qtbot, kiosk):  # noqa: F811
+    window = _visit(qtbot, kiosk)
+    card = _shown_screen(qtbot, window, "card")
+    for n in range(window.settings.selfservice.max_guesses):
+        window.shopper.check_card(f"GC-9999-000{n}")
+        qtbot.waitUntil(lambda: not window.shopper.busy, timeout=5000)
+    qtbot.waitUntil(lambda: card.unlock.isVisible(), timeout=5000)
+    assert unnamed(window) == []
+    assert card.unlock in [face.object() for face in controls(window)]
+    service = _shown(qtbot, ServiceScreen())
+    assert unnamed(service) == []  # words only, nothing to press
+    service.leaving = True
+    service.keys.remove()
+    service.close()
+
+
+def test_the_cashier_s_question_and_manager_approval_name_every_control(qtbot):
+    from ui.cashier.approval import ManagerApproval
+    from ui.cashier.confirm import Confirmation
+
+    host = _shown(qtbot, QWidget())
+    host.resize(800, 600)
+    under = QWidget(host)
+    question = Confirmation(host)
+    question.show_question("Void this sale?", "Void", "Keep", under)
+    assert question.isVisible() and unnamed(host) == []
+    assert (question.yes.accessibleName(), question.yes.accessibleDescription()) == (
+        "Yes", "Void; the Y key does the same")
+    question.answer(False)
+    approval = ManagerApproval(None, Tasks(), "void", requested_by="C01", details=["Sale 12: 4.50"])
+    _shown(qtbot, approval)
+    assert unnamed(approval) == []
+    assert approval.ok.accessibleDescription() == "Checks the manager's id and PIN, then approves"
+    approval.reject()
+
+
+def test_the_camera_preview_is_named_and_says_its_state(qtbot):
+    from ui.common.camera_preview import CameraPreview
+
+    preview = _shown(qtbot, CameraPreview())
+    face = QAccessible.queryAccessibleInterface(preview)
+    assert face.text(QAccessible.Name) == "Camera preview"
+    assert face.text(QAccessible.Description) == "Camera starting…"
+    assert unnamed(preview) == []

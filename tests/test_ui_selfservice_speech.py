@@ -116,7 +116,10 @@ def test_the_button_turns_it_on_and_focus_and_notices_are_spoken_in_the_visits_l
     assert window.speech.on and window.speech.button.isChecked()
     qtbot.waitUntil(lambda: "La voix est activée." in said.text(), timeout=3000)
     card.finish.setFocus()
-    qtbot.waitUntil(lambda: said.lines[-1][1] == card.finish.accessibleName(), timeout=3000)
+    # Its name, then its description (both French): Finish is described since the walk of the card screen.
+    spoken = f"{card.finish.accessibleName()} {card.finish.accessibleDescription()}"
+    assert spoken == "Terminer Termine votre visite"
+    qtbot.waitUntil(lambda: said.lines[-1][1] == spoken, timeout=3000)
     window.say("Une phrase pour le client.")
     qtbot.waitUntil(lambda: said.lines[-1][1] == "Une phrase pour le client.", timeout=3000)
     assert {voice for voice, _ in said.lines} == {"fr"}

@@ -71,6 +71,8 @@ class ManagerApproval(QDialog):
         self.ok = button(self, self.tr("Approve"), self.tr("Approve"), self._check)
         self.ok.setDefault(True)
         self.cancel = button(self, self.tr("Cancel"), self.tr("Cancel approval"), self.reject)
+        self.ok.setAccessibleDescription(self.tr("Checks the manager's id and PIN, then approves"))
+        self.cancel.setAccessibleDescription(self.tr("Closes this without approving"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel)
         buttons.addWidget(self.ok)

@@ -68,6 +68,8 @@ class Confirmation(QFrame):
         self.question.setText(question)
         self.yes.setText(self.tr("{0} (Y)").format(yes))
         self.no.setText(self.tr("{0} (N)").format(no))
+        self.yes.setAccessibleDescription(self.tr("{0}; the Y key does the same").format(yes))
+        self.no.setAccessibleDescription(self.tr("{0}; the N or Esc key does the same").format(no))
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()

@@ -57,6 +57,10 @@ class CardScreen(QWidget):
         self.keyboard.attach(self.code)
         self.back = kit.target(self, self.tr("Back"), self.tr("Back"), self._back)
         self.finish = kit.target(self, self.tr("Finish"), self.tr("Finish"), lambda: self.go.emit("thanks"))
+        # What a screen reader says of each: the screen is built again in a new language.
+        self.check_button.setAccessibleDescription(self.tr("Shows what is left on the card whose code is typed"))
+        self.back.setAccessibleDescription(self.tr("Goes back to the screen before"))
+        self.finish.setAccessibleDescription(self.tr("Ends your visit"))
         # Laid out to fit 1366x768 with the keyboard: Back and Finish beside the title, and
         # the answer and the lock sentence taking turns in one place of fixed size.
         top = QHBoxLayout()

@@ -71,6 +71,8 @@ class EnrolScreen(QWidget):
         self.contact.returnPressed.connect(self.next_step)
         self.cancel = kit.target(page, self.tr("Cancel"), self.tr("Cancel joining"), lambda: self.go.emit("attract"))
         self.next = kit.target(page, self.tr("Next"), self.tr("Next step"), self.next_step)
+        self.cancel.setAccessibleDescription(self.tr("Stops joining and goes back to the start"))
+        self.next.setAccessibleDescription(self.tr("Checks your name and contact, then asks about offers"))
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
         fields = QHBoxLayout()  # side by side, so that the step fits 1366x768 with its keyboard
@@ -144,6 +146,8 @@ class EnrolScreen(QWidget):
         consent.addWidget(self.consent_words, 1)
         self.back = kit.target(page, self.tr("Back"), self.tr("Back to your details"), self.back_step)
         self.join = kit.target(page, self.tr("Join"), self.tr("Join"), self.submit)
+        self.back.setAccessibleDescription(self.tr("Goes back to your name and contact"))
+        self.join.setAccessibleDescription(self.tr("Makes you a member, with your choice about offers"))
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
         for w in (title, hint, self.where):
@@ -180,6 +184,8 @@ class EnrolScreen(QWidget):
         self.outcome_detail = kit.text(page, self.tr("What happens next"))
         self.see_points = kit.target(page, self.tr("See my points"), self.tr("See my points"), self._see_points)
         self.done = kit.target(page, self.tr("Done"), self.tr("Done"), lambda: self.go.emit("thanks"))
+        self.see_points.setAccessibleDescription(self.tr("Shows your points and rewards"))
+        self.done.setAccessibleDescription(self.tr("Ends your visit"))
         layout = QVBoxLayout(page)
         layout.setSpacing(theme.KIOSK_GAP_PX)
         layout.addWidget(self.outcome)

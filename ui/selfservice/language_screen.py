@@ -54,6 +54,9 @@ class LanguageScreen(QWidget):
         self.title.setAccessibleName(self.tr("Language"))
         self.back.setText(self.tr("Back"))
         self.back.setAccessibleName(self.tr("Back"))
+        self.back.setAccessibleDescription(self.tr("Goes back without changing the language"))
+        for code, button in self.buttons.items():  # named in itself, described in the screen's language
+            button.setAccessibleDescription(self.tr("Shows the screens in {0}").format(i18n.LANGUAGES[code]))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.LanguageChange:

@@ -124,6 +124,7 @@ class Question(Overlay):
         self.buttons = {}
         for n, (answer, label) in enumerate(answers):
             b = big_button(self.box, label, label, primary=n == 0)
+            b.setAccessibleDescription(self.tr("Answers the question: {0}").format(title))
             b.setStyleSheet(b.styleSheet() + f"QPushButton {{ font-size: {getattr(self, '_body_px', 24)}px; }}")
             b.clicked.connect(lambda _=False, a=answer: self.answer(a))
             self.buttons_row.addWidget(b)
@@ -214,6 +215,21 @@ class ManagerPin(Overlay):
         inner.addLayout(row)
         self.staff_id.returnPressed.connect(lambda: self.pin.setFocus(Qt.OtherFocusReason))
         self.pin.returnPressed.connect(self.check)
+        self._words()
+
+    def _words(self) -> None:
+        """What a screen reader says of each key (the keys keep their own names: "M", "0", "OK")."""
+        for b in self.box.findChildren(QPushButton):
+            if len(b.accessibleName()) == 1 and b.accessibleName() in STAFF_KEYS:
+                b.setAccessibleDescription(self.tr("Types %1").replace("%1", b.accessibleName()))
+        self.back.setAccessibleDescription(self.tr("Delete the last character"))
+        self.cancel.setAccessibleDescription(self.tr("Closes this without signing in"))
+        self.ok.setAccessibleDescription(self.tr("Checks the manager's id and PIN"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.LanguageChange:
+            self._words()
+        super().changeEvent(event)
 
     def _field(self, name: str, secret: bool) -> QLineEdit:
         field = takes_typing(QLineEdit(self.box))

@@ -79,6 +79,10 @@ class PassScreen(QWidget):
         self.back = kit.target(self, self.tr("Back to my rewards"), self.tr("Back to my rewards"),
                                lambda: self.go.emit("member"))
         self.finish = kit.target(self, self.tr("Finish"), self.tr("Finish"), lambda: self.go.emit("thanks"))
+        # What a screen reader says of each: the screen is built again in a new language.
+        self.print_button.setAccessibleDescription(self.tr("Prints the code on paper, to show at the till"))
+        self.back.setAccessibleDescription(self.tr("Goes back to the list of your rewards"))
+        self.finish.setAccessibleDescription(self.tr("Ends your visit"))
         buttons = QHBoxLayout()
         buttons.setSpacing(theme.KIOSK_GAP_PX)
         buttons.addWidget(self.back)
