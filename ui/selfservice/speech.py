@@ -216,7 +216,7 @@ class SpeechMode(QObject):
         elif w.pin.showing:
             area = [w.pin.box]
         else:
-            area = [w.stack.currentWidget(), w.language, self.button]
+            area = [w.stack.currentWidget(), w.language, self.button, w.contrast]
         found: list[QWidget] = []
         for part in area:
             for widget in [part, *part.findChildren(QWidget)]:
