@@ -192,6 +192,7 @@ async def _run(app, on_ready=None, on_shown=None, mode=None) -> int:
         i18n.install(app, value("store", "locale") or "")
         from ui.selfservice import kit, session
 
+        app.setProperty("kioskSheet", "full")
         theme.apply_setting(app, value("screen", "theme") or "", kit.body_px())
 
         try:

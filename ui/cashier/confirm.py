@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.common.controls import button, keep_covering
-from ui.common import theme
 
 
 class Confirmation(QFrame):
@@ -31,8 +30,8 @@ class Confirmation(QFrame):
         super().__init__(parent)
         self.setObjectName("confirmation")
         self.setAccessibleName(self.tr("Question"))
-        self.setStyleSheet("#confirmation { background: rgba(0, 0, 0, 110); }"
-                           f"#confirmationBox {{ background: {theme.QUESTION_BG}; border: 2px solid {theme.QUESTION_BORDER}; }}")
+        # The scrim and the box's colours: resources/design/tones.qss.
+        self.setStyleSheet("#confirmationBox { border-width: 2px; border-style: solid; }")
         box = QFrame(self)
         box.setObjectName("confirmationBox")
         box.setMaximumWidth(640)

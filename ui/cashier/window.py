@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import shiboken6
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSizePolicy, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from kiosk.app.cashier import Cashier
@@ -61,6 +61,7 @@ class CashierWindow(QMainWindow):
     def __init__(self, settings, tasks, parent: QWidget | None = None, cashier: Cashier | None = None):
         super().__init__(parent)
         self.settings, self.tasks = settings, tasks
+        theme.ensure(QApplication.instance(), "tones")  # the look the cashier's layout is fitted to
         self.cashier = cashier or Cashier(tasks.work)
         self.cashier.people = self
         self.bridge = None

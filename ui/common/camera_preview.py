@@ -126,9 +126,9 @@ class CameraPreview(QWidget):
             painter.end()
 
     def _paint(self, painter: QPainter) -> None:
-        painter.fillRect(self.rect(), QColor(theme.PREVIEW_BG))
+        painter.fillRect(self.rect(), QColor(theme.colour("preview_bg")))
         if self._image is None:
-            painter.setPen(QColor(theme.PREVIEW_TEXT))
+            painter.setPen(QColor(theme.colour("preview_text")))
             painter.drawText(self.rect().adjusted(16, 16, -16, -16),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
             return
@@ -137,6 +137,6 @@ class CameraPreview(QWidget):
         top = (self.height() - scaled.height()) / 2
         factor = scaled.width() / max(self._image.width(), 1)
         painter.drawImage(self.rect().adjusted(int(left), int(top), -int(left), -int(top)), self._image)
-        painter.setPen(QPen(QColor(theme.PREVIEW_FOUND), 3))
+        painter.setPen(QPen(QColor(theme.colour("preview_found")), 3))
         for points in self._outlines:
             painter.drawPolygon(QPolygonF([QPointF(left + x * factor, top + y * factor) for x, y in points]))

@@ -79,7 +79,8 @@ class NoticeBar(QFrame):
         self.action_button.setVisible(action is not None)
         self.close_button.show()
         self.setStyleSheet("#noticeBar { border-width: 1px; border-style: solid; border-radius: 4px; }")
-        self.setProperty("tone", "notice")  # its colours: resources/design/theme.qss
+        self.setProperty("tone", "notice")  # its colours: resources/design/tones.qss
+        theme.repolish(self)
         self._timer.start(ACTION_MS if action else self._show_ms)
 
     def clear(self) -> None:
@@ -90,6 +91,8 @@ class NoticeBar(QFrame):
         self.action_button.hide()
         self.close_button.hide()
         self.setStyleSheet("#noticeBar { background: transparent; border: none; }")
+        self.setProperty("tone", "")
+        theme.repolish(self)
 
     def _act(self) -> None:
         action = self._action
@@ -116,14 +119,9 @@ class OfflineBanner(QLabel):
 
     HEIGHT = STRIP_PX
     ALLOWANCE_READ_MS = 2000
-    # White on a dark red, black on amber: both well above WCAG's 4.5:1 for text, and neither
-    # anything like the grey of the screen around them.
-    STYLES = {
-        "offline": f"#offlineBanner {{ background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; "
-                   f"font-size: {theme.BODY_PX}px; font-weight: bold; padding: 4px 10px; border-radius: 4px; }}",
-        "degraded": f"#offlineBanner {{ background: {theme.SLOW_BG}; color: {theme.SLOW_FG}; "
-                    f"font-size: {theme.BODY_PX}px; font-weight: bold; padding: 4px 10px; border-radius: 4px; }}",
-    }
+    # The colours are the tones "offline" and "slow" (resources/design/tones.qss).
+    TONES = {"offline": "offline", "degraded": "slow"}
+    STYLE = f"#offlineBanner {{ font-size: {theme.BODY_PX}px; font-weight: bold; padding: 4px 10px; border-radius: 4px; }}"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -189,7 +187,9 @@ class OfflineBanner(QLabel):
         else:
             self.hide()
             return
-        self.setStyleSheet(self.STYLES[self.state])
+        self.setStyleSheet(self.STYLE)
+        self.setProperty("tone", self.TONES[self.state])
+        theme.repolish(self)
         self.show()
 
     def _offline_text(self) -> str:

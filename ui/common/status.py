@@ -14,11 +14,8 @@ STATE_NAMES = {"online": N_("Online"), "degraded": N_("Slow connection"), "offli
 # A scanner's states (kiosk/scanner/sources.py), as the status line says them.
 SCANNER_STATES = {"connecting": N_("connecting"), "connected": N_("connected"), "unavailable": N_("unavailable"),
                   "reconnecting": N_("reconnecting"), "stopped": N_("stopped"), "degraded": N_("degraded")}
-# The same colours as the offline banner, so the two read as one message.
-STATE_STYLES = {
-    "offline": f"background: {theme.OFFLINE_BG}; color: {theme.OFFLINE_FG}; font-weight: bold; padding: 0 6px;",
-    "degraded": f"background: {theme.SLOW_BG}; color: {theme.SLOW_FG}; font-weight: bold; padding: 0 6px;",
-}
+# The same tones as the offline banner, so the two read as one message.
+STATE_TONES = {"offline": "offline", "degraded": "slow"}
 
 
 class StatusLine(QStatusBar):
@@ -40,7 +37,10 @@ class StatusLine(QStatusBar):
 
     def set_connectivity(self, state: str, detail: str = "") -> None:
         self.connection.setText(self.tr(STATE_NAMES.get(state, state)))
-        self.connection.setStyleSheet(STATE_STYLES.get(state, ""))
+        tone = STATE_TONES.get(state, "")
+        self.connection.setStyleSheet("font-weight: bold; padding: 0 6px;" if tone else "")
+        self.connection.setProperty("tone", tone)
+        theme.repolish(self.connection)
         self.connection.setToolTip(detail)
         if state == "online":
             self._synced_now()

@@ -123,6 +123,15 @@ def apply(app, name: str = DEFAULT, kiosk_body_px: int | None = None) -> None:
         app.setProperty("kioskBodyPx", int(kiosk_body_px))
 
 
+def ensure(app, kind: str, kiosk_body_px: int | None = None) -> None:
+    """The sheet a screen needs ("tones" for the cashier, "full" for the kiosk), whoever made
+    the window: ui/app.py applies the store's theme first, and then this keeps it."""
+    if app.property("kioskSheet") == kind and app.property("kioskTheme") in THEMES:
+        return
+    app.setProperty("kioskSheet", kind)
+    apply(app, current(app), kiosk_body_px)
+
+
 def apply_setting(app, setting: str, kiosk_body_px: int | None = None) -> str:
     """The store's default from screen.theme, at start-up. An unknown name falls back to light
     here; the settings check (kiosk/config.py) reports it to the person who wrote it."""
@@ -140,6 +149,14 @@ def store_default(app) -> str:
 def current(app) -> str:
     name = app.property("kioskTheme")
     return name if name in THEMES else DEFAULT
+
+
+def colour(key: str) -> str:
+    """A colour of the theme in force, for what a painter draws (the style sheet can't reach it)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    return colours(current(app) if app is not None else DEFAULT)[key]
 
 
 def repolish(widget) -> None:

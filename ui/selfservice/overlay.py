@@ -44,9 +44,8 @@ class Overlay(QFrame):
         super().__init__(parent)
         self.setObjectName("kioskOverlay")
         self.setAccessibleName(name)
-        self.setStyleSheet("#kioskOverlay { background: rgba(0, 0, 0, 120); }"
-                           f"#overlayBox {{ background: {theme.KIOSK_BG}; border: 3px solid {theme.KIOSK_PRIMARY_BG}; "
-                           "border-radius: 12px; }")
+        # The scrim and the box's colours: resources/design/tones.qss.
+        self.setStyleSheet("#overlayBox { border-width: 3px; border-style: solid; border-radius: 12px; }")
         self.box = QFrame(self)
         self.box.setObjectName("overlayBox")
         outer = QVBoxLayout(self)
@@ -108,8 +107,8 @@ class Question(Overlay):
     def set_font_px(self, body_px: int) -> None:
         self.title.setStyleSheet(f"font-size: {round(body_px * 1.5)}px; font-weight: bold;")
         self.text.setStyleSheet(f"font-size: {body_px}px;")
-        self.countdown.setStyleSheet(f"font-size: {round(body_px * 2)}px; font-weight: bold; "
-                                     f"color: {theme.KIOSK_PRIMARY_BG};")
+        self.countdown.setStyleSheet(f"font-size: {round(body_px * 2)}px; font-weight: bold;")
+        self.countdown.setProperty("tone", "accent")
         self._body_px = body_px
 
     def ask(self, key: str, title: str, text: str, answers: Sequence[tuple[str, str]], *,

@@ -67,7 +67,7 @@ class PassScreen(QWidget):
         self.code.setAlignment(Qt.AlignCenter)
         self.code.setMinimumSize(theme.QR_MIN_PX, theme.QR_MIN_PX)
         # Dark modules on white whatever the screen's palette: a scanner needs the contrast.
-        self.code.setStyleSheet("background: #ffffff;")
+        self.code.setProperty("tone", "qr")
         self.show_at_till = kit.text(self, self.tr("What to do"), theme.KIOSK_TITLE_PX, bold=True)
         self.show_at_till.setAlignment(Qt.AlignCenter)
         self.expires = kit.text(self, self.tr("Expires"))

@@ -65,7 +65,7 @@ class CornerHold(QWidget):
             return  # invisible until held
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
-        pen = QPen(QColor(theme.KIOSK_RING), 6)
+        pen = QPen(QColor(theme.colour("kiosk_ring")), 6)
         pen.setCapStyle(Qt.RoundCap)
         painter.setPen(pen)
         ring = QRectF(8, 8, self.width() - 16, self.height() - 16)

@@ -123,6 +123,7 @@ class SelfServiceWindow(QWidget):
         # The store's look (applied before the window is made); a shopper's choice lasts a visit.
         self.store_theme = theme.store_default(QApplication.instance())
         self.body_px = kit.body_px()
+        theme.ensure(QApplication.instance(), "full", self.body_px)
 
         self.banner = QLabel(self)
         self.banner.setObjectName("kioskBanner")
