@@ -19,8 +19,8 @@ import importlib
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication, QPixmapCache
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from kiosk.app.exits import EXIT_OK
 from kiosk.app.signals import Signal as CoreSignal
@@ -54,6 +54,28 @@ BANNERS = {
                   "Points, rewards and gift card balances are back soon."),
     "degraded": N_("The connection is slow just now: things may take a moment longer."),
 }
+
+
+class EnterReceiver(QObject):
+    """Which widget the last Enter was sent to (as the platform delivers it, or as the hand
+    scanner's filter replays it): the window presses a button on Enter only if it was that button's."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.receiver: QObject | None = None
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        # The widget with the focus is the first to get it; the parents it goes up to after are not.
+        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter) and \
+                watched is QApplication.focusWidget():
+            self.receiver = watched
+        return False
+
+    def remove(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
 
 
 class RoomWatch(QObject):
@@ -206,6 +228,7 @@ class SelfServiceWindow(QWidget):
         self.corner.held.connect(self._staff)
         self.corner.raise_()
         self.lockdown = LockdownKeys(self)
+        self.enter_keys = EnterReceiver(self)
         self.speech.listen()
         self.idle: IdleWatch | None = None
         self._thanks_timer = QTimer(self, singleShot=True)
@@ -235,6 +258,20 @@ class SelfServiceWindow(QWidget):
             self._words()
             self.set_connectivity(self._connectivity)
         super().changeEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Enter presses the focused button, as Space does: a QPushButton outside a dialog
+        # ignores Enter, and a shopper with a keypad or a switch device may have no Space.
+        # Only an Enter sent to the button itself: a field's Enter that moved the focus on to a
+        # button (the join form's contact, then the consent box) comes up here too.
+        focus = QApplication.focusWidget()
+        if (event.key() in (Qt.Key_Return, Qt.Key_Enter) and isinstance(focus, QAbstractButton)
+                and self.enter_keys.receiver is focus and self.isAncestorOf(focus) and focus.isVisible()
+                and focus.isEnabled() and not event.isAutoRepeat()):
+            event.accept()
+            focus.click()
+            return
+        super().keyPressEvent(event)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -589,6 +626,7 @@ class SelfServiceWindow(QWidget):
         self.speech.close()
         self.wedge.remove()
         self.lockdown.remove()
+        self.enter_keys.remove()
         self.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
