@@ -97,8 +97,10 @@ def test_an_unknown_theme_is_refused():
 
 @pytest.fixture
 def themed(qapp):
-    palette, sheet = qapp.palette(), qapp.styleSheet()
+    palette, sheet, kind = qapp.palette(), qapp.styleSheet(), qapp.property("kioskSheet")
+    qapp.setProperty("kioskSheet", "full")  # the whole sheet, whatever screen an earlier test made
     yield qapp
+    qapp.setProperty("kioskSheet", kind)
     qapp.setStyleSheet(sheet)
     qapp.setPalette(palette)
 

@@ -78,6 +78,7 @@ def key_button(parent: QWidget, text: str, name: str, slot, symbol: str = "", de
     b.setFocusPolicy(Qt.NoFocus)  # the field keeps the focus and its cursor
     b.setMinimumSize(theme.KIOSK_KEY_PX, theme.KIOSK_KEY_PX)
     b.setStyleSheet(kit.body_style())
+    b.setProperty("role", "key")  # no big button's padding: the keyboard must fit 1366x768 (theme.qss)
     b.clicked.connect(slot)
     return b
 
